@@ -1,0 +1,1 @@
+//! Quote anchoring against an article text index (to be written).

@@ -1,0 +1,1 @@
+//! Text folding for quote matching (to be written).

@@ -1,0 +1,3 @@
+//! marginalia: a static site generator for annotated article archives.
+
+pub mod annotate;
