@@ -1,3 +1,144 @@
 //! marginalia: a static site generator for annotated article archives.
+//!
+//! The pipeline runs one way:
+//!
+//! ```text
+//! load (walkdir: classify files)           load.rs
+//!   → parse (front matter, sidecars,      frontmatter.rs, annotate/, sources.rs
+//!     source registry; serde_yaml)
+//!   → model (typed Site: documents,        site.rs → model.rs
+//!     sections, tags, source uses), with
+//!     every document's Markdown rendered
+//!     and its notes anchored               markdown/, annotate/anchor.rs
+//!   → render (Tera pages, feeds, data)     render/
+//!   → write (disk with atomic swap,        output.rs
+//!     or memory)
+//! ```
+//!
+//! [`build`] runs it all for the `build` command; [`check`] stops before
+//! writing. Errors are values ([`error::Diagnostic`]) with a location; the
+//! library never prints.
 
 pub mod annotate;
+pub mod config;
+pub mod error;
+pub mod frontmatter;
+pub mod html;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod site;
+pub mod sources;
+pub mod theme;
+pub mod yaml;
+
+use std::time::{Duration, Instant};
+
+use error::{Diagnostic, Diagnostics};
+use model::Site;
+use output::{DiskOutput, Output};
+use render::{Renderer, Templates};
+
+pub use site::BuildOptions;
+
+/// What a build did.
+#[derive(Debug, Default, Clone)]
+pub struct BuildReport {
+    pub pages: usize,
+    pub files: usize,
+    pub articles: usize,
+    pub notes: usize,
+    pub elapsed: Duration,
+}
+
+/// Loads the site and its templates, and plans every output. Everything a
+/// build validates happens here; nothing is written.
+pub fn prepare(options: &BuildOptions) -> (Option<(Site, Templates)>, Diagnostics) {
+    let (site, mut diags) = site::load(options);
+    let Some(site) = site else { return (None, diags) };
+    match Templates::load(&site.config.root, &site.config.theme) {
+        Ok(t) => (Some((site, t)), diags),
+        Err(ds) => {
+            diags.extend(ds);
+            (None, diags)
+        }
+    }
+}
+
+/// Renders a prepared site into `out`. Returns the problems found while
+/// rendering (URL collisions, template errors, write failures).
+pub fn render_into(site: &Site, templates: &Templates, out: &dyn Output) -> (render::RenderStats, Vec<Diagnostic>) {
+    let renderer = Renderer::new(site, templates);
+    let mut jobs = renderer.plan();
+    let mut diags = renderer.check_collisions(&mut jobs);
+    let (stats, d) = renderer.render_all(&jobs, out);
+    diags.extend(d);
+    (stats, diags)
+}
+
+/// `marginalia build`: the whole pipeline, into the output folder. The old
+/// output is replaced only when the new site is complete and error-free.
+pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
+    let started = Instant::now();
+    let (prepared, mut diags) = prepare(options);
+    let mut report = BuildReport::default();
+    let Some((site, templates)) = prepared else {
+        return (report, diags);
+    };
+    if !site.config.base_url_is_set {
+        diags.push(
+            Diagnostic::warning(
+                Some(error::Location::file(config::CONFIG_FILE)),
+                "no `base_url` is set: links are root-relative and the feeds and sitemap carry no host",
+            )
+            .with_help("set base_url to the address the site will be served from"),
+        );
+        if site.config.strict {
+            diags.apply_strict();
+        }
+    }
+    if let Err(d) = output::check_output_dir(&site.config.root, &site.config.output_dir) {
+        diags.push(d);
+    }
+    if diags.has_errors() {
+        return (report, diags);
+    }
+    let out = match DiskOutput::begin(&site.config.root, &site.config.output_dir) {
+        Ok(o) => o,
+        Err(d) => {
+            diags.push(d);
+            return (report, diags);
+        }
+    };
+    let (stats, d) = render_into(&site, &templates, &out);
+    diags.extend(d);
+    if diags.has_errors() {
+        out.abort();
+        return (report, diags);
+    }
+    if let Err(d) = out.commit() {
+        diags.push(d);
+        return (report, diags);
+    }
+    report.pages = stats.pages;
+    report.files = stats.files;
+    report.articles = site.home.articles.len();
+    report.notes = site.note_count();
+    report.elapsed = started.elapsed();
+    (report, diags)
+}
+
+/// `marginalia check`: everything a build validates, rendering every page
+/// in memory (so template errors show) but writing nothing.
+pub fn check(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
+    let (prepared, mut diags) = prepare(options);
+    let Some((site, templates)) = prepared else {
+        return (None, diags);
+    };
+    let sink = output::MemoryOutput::new();
+    let (_, d) = render_into(&site, &templates, &sink);
+    diags.extend(d);
+    (Some(site), diags)
+}

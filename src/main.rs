@@ -1,1 +1,116 @@
-fn main() {}
+//! The `marginalia` command: parses arguments, calls the library, prints
+//! diagnostics and sets the exit code (0 success, 1 content or template
+//! errors, 2 usage errors).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use marginalia::error::Diagnostics;
+use marginalia::BuildOptions;
+
+#[derive(Parser)]
+#[command(name = "marginalia", version, about = "A static site generator for annotated article archives")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into the output folder (default: output/).
+    Build {
+        /// The site root (the folder holding site.yaml and content/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Where to write the site (overrides output_dir of site.yaml).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The address the site is served from (overrides base_url of site.yaml).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Include articles and pages marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Validate everything a build does (content, notes, templates) and write nothing.
+    Check {
+        /// The site root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Include drafts in the check.
+        #[arg(long)]
+        drafts: bool,
+    },
+}
+
+fn print_diagnostics(diags: &Diagnostics) {
+    for d in diags.iter() {
+        eprintln!("{d}");
+    }
+    let (e, w) = (diags.error_count(), diags.warning_count());
+    if e > 0 || w > 0 {
+        eprintln!(
+            "{e} error{}, {w} warning{}",
+            if e == 1 { "" } else { "s" },
+            if w == 1 { "" } else { "s" }
+        );
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Build {
+            root,
+            output,
+            base_url,
+            drafts,
+        } => {
+            let options = BuildOptions {
+                root,
+                output,
+                base_url,
+                drafts,
+            };
+            let (report, diags) = marginalia::build(&options);
+            print_diagnostics(&diags);
+            if diags.has_errors() {
+                eprintln!("build failed; the previous output (if any) is untouched");
+                return ExitCode::from(1);
+            }
+            let summary = format!(
+                "built {} pages ({} files): {} articles, {} notes anchored, in {:.2?}",
+                report.pages, report.files, report.articles, report.notes, report.elapsed
+            );
+            if std::io::stderr().is_terminal() {
+                eprintln!("{summary}");
+            } else {
+                println!("{summary}");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Check { root, drafts } => {
+            let options = BuildOptions {
+                root,
+                drafts,
+                ..Default::default()
+            };
+            let (_, diags) = marginalia::check(&options);
+            print_diagnostics(&diags);
+            if diags.has_errors() {
+                return ExitCode::from(1);
+            }
+            println!("no problems found");
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Sidecar files (`<stem>.annotations.yaml`): a YAML list of notes, each
+//! anchored to a quoted passage of its article.
+//!
+//! Each note keeps the line of its `- ` item so that every later problem
+//! (a quote that does not match, an unknown source) can point at it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{Diagnostic, Location};
+use crate::frontmatter::Date;
+use crate::yaml::{self, Fields, Value};
+
+/// The file name suffix of a sidecar: `x.md` → `x.annotations.yaml`.
+pub const SIDECAR_SUFFIX: &str = ".annotations.yaml";
+
+const NOTE_KEYS: &[&str] = &[
+    "quote",
+    "prefix",
+    "suffix",
+    "occurrence",
+    "note",
+    "sources",
+    "kind",
+    "id",
+    "author",
+    "date",
+    "tags",
+];
+
+/// One note as written in a sidecar, before anchoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SidecarNote {
+    /// 1-based line of the note's `- ` item in the sidecar.
+    pub line: usize,
+    pub quote: String,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    pub occurrence: Option<usize>,
+    /// The note itself, Markdown.
+    pub note: String,
+    pub sources: Vec<String>,
+    /// The lines of each `sources` key, for unknown-source errors.
+    pub sources_location: Option<Location>,
+    pub kind: Option<String>,
+    /// The explicit id, or `n<position>` (1-based position in the file).
+    pub id: String,
+    pub author: Option<String>,
+    pub date: Option<Date>,
+    pub tags: Vec<String>,
+}
+
+/// Parses a sidecar's text. Every problem is reported; notes with a fatal
+/// problem (no quote, no note) are left out of the result.
+pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let source = yaml::Source::new(file, text, 0);
+    let mut diagnostics = Vec::new();
+    let items = match source.parse() {
+        Ok(Value::Null) => return (Vec::new(), diagnostics),
+        Ok(Value::Sequence(items)) => items,
+        Ok(other) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Some(Location::at(file, 1, 1)),
+                    format!("a sidecar should be a list of notes, found {}", yaml::describe(&other)),
+                )
+                .with_help("start each note with `- quote: \"…\"` and give it a `note:`"),
+            );
+            return (Vec::new(), diagnostics);
+        }
+        Err(d) => {
+            diagnostics.push(d);
+            return (Vec::new(), diagnostics);
+        }
+    };
+    // Lines of the top-level items, when the file is in block style and
+    // they can be counted; otherwise every note points at line 1.
+    let item_lines = yaml::sequence_item_lines(text);
+    let item_lines = (item_lines.len() == items.len()).then_some(item_lines);
+    let mut notes = Vec::with_capacity(items.len());
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let (line, next_line) = match &item_lines {
+            Some(l) => (l[i], l.get(i + 1).copied().unwrap_or(usize::MAX)),
+            None => (1, usize::MAX),
+        };
+        let mut f = match Fields::new(item, source, Some(line..next_line), "a note") {
+            Ok(f) => f,
+            Err(d) => {
+                diagnostics.push(d.with_help("each note is a mapping with at least `quote:` and `note:`"));
+                continue;
+            }
+        };
+        let quote = f.take_string("quote");
+        let note_text = f.take_string("note");
+        let prefix = f.take_string("prefix");
+        let suffix = f.take_string("suffix");
+        let occurrence = f.take_count("occurrence", 1);
+        let sources = f.take_string_list("sources");
+        let sources_location = (!sources.is_empty()).then(|| f.location_of("sources"));
+        let kind = f.take_string("kind").map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+        let explicit_id = f.take_string("id");
+        let id_location = f.location_of("id");
+        let author = f.take_string("author");
+        let date = f.take_string("date").and_then(|s| match Date::parse(&s) {
+            Some(d) => Some(d),
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(Some(source.key_location("date", Some(line..next_line))), format!("`date` {s:?} is not a date"))
+                        .with_help("write YYYY-MM-DD or RFC 3339"),
+                );
+                None
+            }
+        });
+        let tags = f.take_string_list("tags");
+        diagnostics.extend(std::mem::take(&mut f.diagnostics));
+        diagnostics.extend(f.deny_unknown(NOTE_KEYS, "a note"));
+
+        let here = Location::at(file, line, 0);
+        let quote = match quote {
+            Some(q) if !q.trim().is_empty() => q,
+            Some(_) => {
+                diagnostics.push(Diagnostic::error(Some(here), "this note's `quote` is empty"));
+                continue;
+            }
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(Some(here), "this note has no `quote`")
+                        .with_help("add `quote:` with the passage of the article the note is about"),
+                );
+                continue;
+            }
+        };
+        let Some(note_text) = note_text else {
+            diagnostics.push(
+                Diagnostic::error(Some(here), "this note has no `note`")
+                    .with_help("add `note:` with your comment (Markdown)"),
+            );
+            continue;
+        };
+        let id = match explicit_id {
+            Some(id) if is_valid_id(&id) => id,
+            Some(id) => {
+                diagnostics.push(
+                    Diagnostic::error(Some(id_location), format!("note id {id:?} cannot be used in a link"))
+                        .with_help("start with a letter and use only letters, digits, `-` and `_`"),
+                );
+                format!("n{}", i + 1)
+            }
+            None => format!("n{}", i + 1),
+        };
+        if let Some(first) = ids.insert(id.clone(), line) {
+            diagnostics.push(
+                Diagnostic::error(Some(here.clone()), format!("two notes have the id {id:?}"))
+                    .with_note(format!("the other one is at line {first}"))
+                    .with_help("give one of them another `id:` (notes without one are n1, n2, … by position)"),
+            );
+        }
+        notes.push(SidecarNote {
+            line,
+            quote,
+            prefix,
+            suffix,
+            occurrence,
+            note: note_text,
+            sources,
+            sources_location,
+            kind,
+            id,
+            author,
+            date,
+            tags,
+        });
+    }
+    (notes, diagnostics)
+}
+
+/// Ids become `id` attributes and URL fragments (`#logan-act`), so they stay
+/// within characters that need no escaping anywhere.
+pub fn is_valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && id.len() <= 100
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
+        parse(Path::new("content/a.annotations.yaml"), text)
+    }
+
+    #[test]
+    fn reads_every_field_and_default_ids() {
+        let (notes, d) = parse_str(
+            "- quote: \"according to several\"\n  note: |\n    Anonymous.\n  sources: [anon, nyt]\n  kind: sourcing\n\
+             - quote: Logan Act\n  occurrence: 1\n  prefix: the\n  suffix: .\n  note: A 1799 law.\n  id: logan-act\n\
+               author: Ann\n  date: 2026-11-26\n  tags: law\n  sources: nyt\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(notes.len(), 2);
+        assert_eq!(notes[0].id, "n1");
+        assert_eq!(notes[0].line, 1);
+        assert_eq!(notes[0].note, "Anonymous.\n");
+        assert_eq!(notes[0].sources, vec!["anon", "nyt"]);
+        assert_eq!(notes[0].sources_location, Some(Location::at("content/a.annotations.yaml", 4, 3)));
+        assert_eq!(notes[1].id, "logan-act");
+        assert_eq!(notes[1].line, 6);
+        assert_eq!(notes[1].occurrence, Some(1));
+        assert_eq!(notes[1].prefix.as_deref(), Some("the"));
+        assert_eq!(notes[1].tags, vec!["law"]);
+        assert_eq!(notes[1].sources, vec!["nyt"]);
+    }
+
+    #[test]
+    fn unknown_key_missing_fields_and_duplicate_ids_are_errors() {
+        let (notes, d) = parse_str(
+            "- quote: a\n  note: b\n  sorces: [x]\n- note: no quote\n- quote: c\n  note: d\n  id: n1\n",
+        );
+        assert_eq!(notes.len(), 2);
+        let msgs: Vec<String> = d.iter().map(|x| x.to_string()).collect();
+        assert_eq!(d.len(), 3, "{msgs:#?}");
+        assert!(msgs[0].contains("a.annotations.yaml:3:3") && msgs[0].contains("did you mean `sources`"), "{}", msgs[0]);
+        assert!(msgs[1].contains(":4") && msgs[1].contains("no `quote`"), "{}", msgs[1]);
+        assert!(msgs[2].contains(":5") && msgs[2].contains("two notes have the id \"n1\""), "{}", msgs[2]);
+    }
+
+    #[test]
+    fn not_a_list_is_an_error_and_empty_is_fine() {
+        assert_eq!(parse_str("").0.len(), 0);
+        assert!(parse_str("").1.is_empty());
+        assert_eq!(parse_str("[]").0.len(), 0);
+        let (_, d) = parse_str("quote: x\nnote: y\n");
+        assert_eq!(d.len(), 1);
+        assert!(d[0].message.contains("list of notes"));
+    }
+
+    #[test]
+    fn ids_must_be_link_safe() {
+        assert!(is_valid_id("logan-act"));
+        assert!(!is_valid_id("1st"));
+        assert!(!is_valid_id("a b"));
+        assert!(!is_valid_id("x\"><script>"));
+    }
+}

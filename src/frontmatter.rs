@@ -1,0 +1,348 @@
+//! Front matter: splitting `---` blocks off Markdown files and reading their
+//! fields into a typed [`FrontMatter`].
+//!
+//! Offsets matter here: the YAML starts on line 2 of the file, so every
+//! diagnostic is shifted by the lines before it, and the body keeps its byte
+//! offset in the file so Markdown positions can be turned into file lines.
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+
+use crate::error::{Diagnostic, Location, did_you_mean};
+use crate::yaml::{self, Fields};
+
+/// A Markdown file split into its front matter and body.
+#[derive(Debug, Clone, Copy)]
+pub struct Split<'a> {
+    /// The YAML between the `---` lines (empty when there is none).
+    pub yaml: &'a str,
+    /// Lines of the file before the YAML starts.
+    pub yaml_line_offset: usize,
+    pub body: &'a str,
+    /// Byte offset of `body` in the file text.
+    pub body_offset: usize,
+}
+
+/// Splits `---\n<yaml>\n---\n<body>`. A file that does not start with a
+/// `---` line has no front matter. A front matter block that is never
+/// closed is an error: guessing where it ends would lose text.
+pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let t = &text[bom..];
+    let first_line_end = t.find('\n').map_or(t.len(), |i| i + 1);
+    if t[..first_line_end].trim_end() != "---" {
+        return Ok(Split {
+            yaml: "",
+            yaml_line_offset: 0,
+            body: t,
+            body_offset: bom,
+        });
+    }
+    let yaml_start = first_line_end;
+    let mut pos = yaml_start;
+    while pos < t.len() {
+        let end = t[pos..].find('\n').map_or(t.len(), |i| pos + i + 1);
+        let line = t[pos..end].trim_end();
+        if line == "---" || line == "..." {
+            return Ok(Split {
+                yaml: &t[yaml_start..pos],
+                yaml_line_offset: 1,
+                body: &t[end..],
+                body_offset: bom + end,
+            });
+        }
+        pos = end;
+    }
+    Err(Diagnostic::error(
+        Some(Location::at(file, 1, 1)),
+        "the front matter that starts here is never closed",
+    )
+    .with_help("end it with a line holding only `---`"))
+}
+
+/// A date as written in front matter: `YYYY-MM-DD` or RFC 3339. The text
+/// is kept so templates can show what the author wrote, and so a time zone
+/// is never lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Date {
+    pub datetime: DateTime<FixedOffset>,
+    pub has_time: bool,
+}
+
+impl Date {
+    pub fn parse(s: &str) -> Option<Date> {
+        let s = s.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            if s.len() != 10 {
+                return None;
+            }
+            let dt = d.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset();
+            return Some(Date {
+                datetime: dt,
+                has_time: false,
+            });
+        }
+        DateTime::parse_from_rfc3339(s).ok().map(|dt| Date {
+            datetime: dt,
+            has_time: true,
+        })
+    }
+
+    /// `2021-05-04` or `2021-05-04T10:00:00+02:00`.
+    pub fn iso(&self) -> String {
+        if self.has_time {
+            self.datetime.to_rfc3339()
+        } else {
+            self.datetime.format("%Y-%m-%d").to_string()
+        }
+    }
+
+    /// RFC 3339 always (Atom and JSON-LD want a full timestamp).
+    pub fn rfc3339(&self) -> String {
+        self.datetime.to_rfc3339()
+    }
+
+    /// "4 May 2021", for people.
+    pub fn display(&self) -> String {
+        self.datetime.format("%-d %B %Y").to_string()
+    }
+
+    pub fn timestamp(&self) -> i64 {
+        self.datetime.timestamp()
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.iso())
+    }
+}
+
+/// What a Markdown file's front matter says. Every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct FrontMatter {
+    pub title: Option<String>,
+    pub date: Option<Date>,
+    pub source: Option<String>,
+    pub source_location: Option<Location>,
+    pub original_url: Option<String>,
+    pub archive_url: Option<String>,
+    pub archived: Option<Date>,
+    pub authors: Vec<String>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub slug: Option<String>,
+    pub slug_location: Option<Location>,
+    pub draft: bool,
+    /// Section `_index.md` only: overrides site.yaml's paginate_by.
+    pub paginate_by: Option<usize>,
+    /// `extra` and every unknown key, for templates.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+const ARTICLE_KEYS: &[&str] = &[
+    "title",
+    "date",
+    "source",
+    "original_url",
+    "archive_url",
+    "archived",
+    "author",
+    "tags",
+    "description",
+    "slug",
+    "draft",
+    "extra",
+];
+
+const SECTION_KEYS: &[&str] = &["title", "description", "paginate_by", "draft", "extra"];
+
+/// Which kind of file the front matter belongs to; decides the known keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    /// An article or a standalone page.
+    Document,
+    /// A section's or the home page's `_index.md`.
+    SectionIndex,
+}
+
+/// Reads front matter fields. Problems are diagnostics; what could be read
+/// is returned regardless.
+pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Diagnostic>) {
+    let mut fm = FrontMatter::default();
+    let source = yaml::Source::new(file, split.yaml, split.yaml_line_offset);
+    let value = match source.parse() {
+        Ok(v) => v,
+        Err(d) => return (fm, vec![d]),
+    };
+    let mut f = match Fields::new(value, source, None, "front matter") {
+        Ok(f) => f,
+        Err(d) => return (fm, vec![d]),
+    };
+    fm.title = f.take_string("title");
+    fm.description = f.take_string("description");
+    fm.draft = f.take_bool("draft").unwrap_or(false);
+    let known = match kind {
+        DocKind::Document => {
+            fm.date = take_date(&mut f, "date");
+            fm.archived = take_date(&mut f, "archived");
+            fm.source = f.take_string("source");
+            if fm.source.is_some() {
+                fm.source_location = Some(f.location_of("source"));
+            }
+            fm.original_url = take_url(&mut f, "original_url");
+            fm.archive_url = take_url(&mut f, "archive_url");
+            fm.authors = f.take_string_list("author");
+            fm.tags = f.take_string_list("tags");
+            fm.slug = f.take_string("slug");
+            if fm.slug.is_some() {
+                fm.slug_location = Some(f.location_of("slug"));
+            }
+            ARTICLE_KEYS
+        }
+        DocKind::SectionIndex => {
+            fm.paginate_by = f.take_count("paginate_by", 1);
+            SECTION_KEYS
+        }
+    };
+    match f.take_raw("extra") {
+        None | Some(yaml::Value::Null) => {}
+        Some(yaml::Value::Mapping(m)) => {
+            if let serde_json::Value::Object(o) = yaml::to_json(&yaml::Value::Mapping(m)) {
+                fm.extra = o;
+            }
+        }
+        Some(other) => {
+            let loc = f.location_of("extra");
+            f.diagnostics.push(Diagnostic::error(
+                Some(loc),
+                format!("`extra` should be a mapping of keys to values, found {}", yaml::describe(&other)),
+            ));
+        }
+    }
+    // Unknown keys are kept for templates (archives come from other tools
+    // with their own keys); one within a typo of a known key is a warning.
+    let (rest, mut diagnostics) = f.into_rest();
+    for (key, _) in &rest {
+        if let Some(near) = did_you_mean(key, known.iter().copied()) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    Some(source.key_location(key, None)),
+                    format!("unknown front matter key `{key}` (kept in page.extra)"),
+                )
+                .with_help(format!("did you mean `{near}`?")),
+            );
+        }
+    }
+    for (key, value) in rest {
+        fm.extra.entry(key).or_insert_with(|| yaml::to_json(&value));
+    }
+    (fm, diagnostics)
+}
+
+fn take_date(f: &mut Fields, key: &str) -> Option<Date> {
+    let s = f.take_string(key)?;
+    match Date::parse(&s) {
+        Some(d) => Some(d),
+        None => {
+            let loc = f.location_of(key);
+            f.diagnostics.push(
+                Diagnostic::error(Some(loc), format!("`{key}` {s:?} is not a date"))
+                    .with_help("write YYYY-MM-DD (2021-05-04) or RFC 3339 (2021-05-04T09:30:00+02:00)"),
+            );
+            None
+        }
+    }
+}
+
+fn take_url(f: &mut Fields, key: &str) -> Option<String> {
+    let s = f.take_string(key)?;
+    let s = s.trim().to_string();
+    if crate::markdown::is_safe_url(&s) {
+        Some(s)
+    } else {
+        let loc = f.location_of(key);
+        f.diagnostics.push(Diagnostic::error(
+            Some(loc),
+            format!("`{key}` {s:?} is not a web address this site can link to"),
+        ));
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> (FrontMatter, Vec<Diagnostic>) {
+        let file = Path::new("content/a.md");
+        let s = split(file, text).unwrap();
+        parse(file, &s, DocKind::Document)
+    }
+
+    #[test]
+    fn split_handles_bom_crlf_and_no_front_matter() {
+        let f = Path::new("a.md");
+        let s = split(f, "\u{feff}---\r\ntitle: x\r\n---\r\nbody").unwrap();
+        assert_eq!(s.yaml, "title: x\r\n");
+        assert_eq!(s.body, "body");
+        assert_eq!(s.body_offset, "\u{feff}---\r\ntitle: x\r\n---\r\n".len());
+        let s = split(f, "# just markdown\n").unwrap();
+        assert_eq!(s.yaml, "");
+        assert_eq!(s.body, "# just markdown\n");
+        assert!(split(f, "---\ntitle: x\nno end").is_err());
+        let s = split(f, "---\n---\n").unwrap();
+        assert_eq!((s.yaml, s.body), ("", ""));
+    }
+
+    #[test]
+    fn every_field_is_read() {
+        let (fm, d) = p("---\ntitle: T\ndate: 2021-05-04\nsource: nyt\noriginal_url: https://a.example/x\n\
+             archive_url: https://web.archive.example/x\narchived: 2026-11-26T10:00:00+02:00\n\
+             author: [A, B]\ntags: [x, y]\ndescription: D\nslug: s\ndraft: true\nextra: {k: 1}\nimported_by: tool\n---\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(fm.title.as_deref(), Some("T"));
+        assert_eq!(fm.date.as_ref().unwrap().iso(), "2021-05-04");
+        assert_eq!(fm.archived.as_ref().unwrap().iso(), "2026-11-26T10:00:00+02:00");
+        assert_eq!(fm.source.as_deref(), Some("nyt"));
+        assert_eq!(fm.source_location, Some(Location::at("content/a.md", 4, 1)));
+        assert_eq!(fm.authors, vec!["A", "B"]);
+        assert_eq!(fm.tags, vec!["x", "y"]);
+        assert!(fm.draft);
+        assert_eq!(fm.extra["k"], 1);
+        assert_eq!(fm.extra["imported_by"], "tool");
+    }
+
+    #[test]
+    fn bad_date_and_typo_point_at_their_lines() {
+        let (fm, d) = p("---\ntitel: T\ndate: yesterday\n---\n");
+        assert!(fm.date.is_none());
+        assert_eq!(d.len(), 2);
+        let err = d.iter().find(|x| x.is_error()).unwrap();
+        assert_eq!(err.location, Some(Location::at("content/a.md", 3, 1)));
+        let warn = d.iter().find(|x| !x.is_error()).unwrap();
+        assert_eq!(warn.location, Some(Location::at("content/a.md", 2, 1)));
+        assert_eq!(warn.help.as_deref(), Some("did you mean `title`?"));
+        assert_eq!(fm.extra["titel"], "T");
+    }
+
+    #[test]
+    fn yaml_error_line_is_in_the_file() {
+        let (_, d) = p("---\ntitle: ok\ntags: [a, b\n---\nbody\n");
+        assert_eq!(d.len(), 1);
+        let loc = d[0].location.as_ref().unwrap();
+        assert!(loc.line >= 3, "{loc}");
+    }
+
+    #[test]
+    fn dates_parse_and_display() {
+        let d = Date::parse("2021-05-04").unwrap();
+        assert_eq!(d.display(), "4 May 2021");
+        assert_eq!(d.rfc3339(), "2021-05-04T00:00:00+00:00");
+        assert!(Date::parse("2021-5-4").is_none());
+        assert!(Date::parse("2021-02-30").is_none());
+        assert_eq!(Date::parse("2021-05-04T10:00:00-04:00").unwrap().iso(), "2021-05-04T10:00:00-04:00");
+    }
+}

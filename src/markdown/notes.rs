@@ -1,0 +1,659 @@
+//! Margin notes: anchoring a document's sidecar notes against its text
+//! index, numbering them with its footnotes in reading order, and weaving
+//! the `<mark>`s and `<aside>`s of DESIGN §4 into the emitted events.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
+use std::path::PathBuf;
+
+use pulldown_cmark::{CowStr, Event};
+use serde::Serialize;
+
+use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
+use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
+use crate::error::{Diagnostic, LineIndex, Location};
+use crate::frontmatter::Date;
+use crate::html::{escape, escape_into};
+
+/// How many characters of context a note keeps on each side of its passage
+/// (the W3C TextQuoteSelector's prefix and suffix).
+pub const CONTEXT_CHARS: usize = 32;
+
+/// How similar a drifted quote's closest passage must be for `check --fix`
+/// to rewrite it.
+pub const FIX_THRESHOLD: f64 = 0.8;
+
+/// A sidecar note, anchored and rendered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub id: String,
+    pub number: usize,
+    pub kind: Option<String>,
+    /// The passage as it reads in the article.
+    pub quote: String,
+    /// Up to 32 characters before and after the passage, within its block.
+    pub prefix: String,
+    pub suffix: String,
+    /// The note, rendered from Markdown.
+    pub body_html: String,
+    pub body_text: String,
+    /// Source keys.
+    pub sources: Vec<String>,
+    pub author: Option<String>,
+    pub date: Option<Date>,
+    pub tags: Vec<String>,
+    /// The note's line in its sidecar.
+    #[serde(skip)]
+    pub line: usize,
+}
+
+/// A quote that no longer matches but has one close candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteFix {
+    pub sidecar: PathBuf,
+    /// The note's line in the sidecar.
+    pub line: usize,
+    pub old: String,
+    pub new: String,
+    pub similarity: f64,
+}
+
+/// A sidecar note that anchored.
+struct Anchored {
+    /// Index into the input notes.
+    source: usize,
+    range: Range<usize>,
+    number: usize,
+    block_insert: usize,
+    /// Whether its first mark (the one with the id) has been written.
+    first_done: Cell<bool>,
+    /// Whether its note number after the passage has been written.
+    ref_done: Cell<bool>,
+    body_html: String,
+    body_text: String,
+}
+
+struct Footnote {
+    /// The id-safe form of the label.
+    key: String,
+    number: usize,
+    insert_at: Option<usize>,
+    body_html: String,
+}
+
+/// What the emit pass needs to weave notes in.
+pub(super) struct Plan {
+    notes: Vec<Anchored>,
+    footnotes: Vec<Footnote>,
+    /// Prebuilt `<aside>`s by the event index they go before.
+    asides: BTreeMap<usize, Vec<String>>,
+    end_asides: Vec<String>,
+    /// Footnote labels with a definition → index in `footnotes`.
+    footnote_index: HashMap<String, usize>,
+    input_notes: Vec<NoteInput>,
+}
+
+/// The parts of a sidecar note the plan keeps for building notes.
+struct NoteInput {
+    id: String,
+    kind: Option<String>,
+    sources: Vec<String>,
+    author: Option<String>,
+    date: Option<Date>,
+    tags: Vec<String>,
+    line: usize,
+    quote_in_text: String,
+    prefix: String,
+    suffix: String,
+}
+
+/// Anchors every note of `input` against `index` and numbers the notes and
+/// footnote references in reading order. Notes that do not anchor are
+/// reported (into `out`) and left out.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn plan(
+    input: &Input,
+    index: &TextIndex,
+    scan: &Scan,
+    events: &Events,
+    footnote_labels: &[String],
+    lines: &mut Option<LineIndex>,
+    out: &mut Rendered,
+) -> Plan {
+    let sidecar = input.sidecar.map(|p| p.to_path_buf()).unwrap_or_default();
+    let mut anchored = Vec::new();
+    let mut input_notes = Vec::new();
+    for (i, n) in input.notes.iter().enumerate() {
+        let sel = Selector {
+            exact: &n.quote,
+            prefix: n.prefix.as_deref(),
+            suffix: n.suffix.as_deref(),
+            occurrence: n.occurrence,
+        };
+        let here = Location::at(&sidecar, n.line, 0);
+        match index.resolve(&sel) {
+            Ok(range) => {
+                let (before, after) = index.context(range.clone(), CONTEXT_CHARS);
+                input_notes.push(NoteInput {
+                    id: n.id.clone(),
+                    kind: n.kind.clone(),
+                    sources: n.sources.clone(),
+                    author: n.author.clone(),
+                    date: n.date.clone(),
+                    tags: n.tags.clone(),
+                    line: n.line,
+                    quote_in_text: passage_text(&index.text()[range.clone()]),
+                    prefix: passage_text(before),
+                    suffix: passage_text(after),
+                });
+                anchored.push(Anchored {
+                    source: i,
+                    block_insert: block_for(scan, range.start).map_or(usize::MAX, |b| scan.blocks[b].insert_at),
+                    range,
+                    number: 0,
+                    first_done: Cell::new(false),
+                    ref_done: Cell::new(false),
+                    body_html: String::new(),
+                    body_text: String::new(),
+                });
+            }
+            Err(e) => {
+                let mut ctx = Reporter {
+                    input,
+                    index,
+                    scan,
+                    events,
+                    lines,
+                };
+                let (d, fix) = ctx.report(here, &n.quote, &e);
+                out.diagnostics.push(d);
+                if let Some(new) = fix {
+                    out.fixes.push(QuoteFix {
+                        sidecar: sidecar.clone(),
+                        line: n.line,
+                        old: n.quote.clone(),
+                        new: new.0,
+                        similarity: new.1,
+                    });
+                }
+                input_notes.push(NoteInput {
+                    id: n.id.clone(),
+                    kind: None,
+                    sources: Vec::new(),
+                    author: None,
+                    date: None,
+                    tags: Vec::new(),
+                    line: n.line,
+                    quote_in_text: String::new(),
+                    prefix: String::new(),
+                    suffix: String::new(),
+                });
+            }
+        }
+    }
+
+    // Footnotes: the first reference of each defined label.
+    let defined: HashSet<&str> = footnote_labels.iter().map(String::as_str).collect();
+    let mut footnotes: Vec<Footnote> = Vec::new();
+    let mut footnote_index = HashMap::new();
+    let mut footnote_pos: Vec<(usize, usize)> = Vec::new(); // (position, footnote idx)
+    for (_, pos, label) in &scan.footnote_refs {
+        if !defined.contains(label.as_str()) || footnote_index.contains_key(label) {
+            continue;
+        }
+        footnote_index.insert(label.clone(), footnotes.len());
+        footnote_pos.push((*pos, footnotes.len()));
+        footnotes.push(Footnote {
+            key: footnote_key(label),
+            number: 0,
+            insert_at: block_for_ref(scan, *pos).map(|b| scan.blocks[b].insert_at),
+            body_html: String::new(),
+        });
+    }
+    for label in footnote_labels {
+        if !footnote_index.contains_key(label) {
+            out.diagnostics.push(Diagnostic::warning(
+                Some(Location::file(input.file)),
+                format!("footnote [^{label}] is defined but never referred to; it is not shown"),
+            ));
+        }
+    }
+
+    // Reading order: by position; a passage before a footnote at the same place.
+    let mut order: Vec<(usize, u8, usize)> = anchored
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.range.start, 0u8, i))
+        .chain(footnote_pos.iter().map(|(pos, f)| (*pos, 1u8, *f)))
+        .collect();
+    order.sort();
+    for (n, (_, kind, i)) in order.into_iter().enumerate() {
+        if kind == 0 {
+            anchored[i].number = n + 1;
+        } else {
+            footnotes[i].number = n + 1;
+        }
+    }
+    anchored.sort_by_key(|a| a.number);
+
+    Plan {
+        notes: anchored,
+        footnotes,
+        asides: BTreeMap::new(),
+        end_asides: Vec::new(),
+        footnote_index,
+        input_notes,
+    }
+}
+
+/// The innermost block holding a position of the joined text.
+fn block_for(scan: &Scan, pos: usize) -> Option<usize> {
+    let upto = scan.blocks.partition_point(|b| b.start <= pos);
+    (0..upto).rev().find(|&i| scan.blocks[i].end > pos)
+}
+
+/// Like [`block_for`], but a footnote reference may sit at a block's very end.
+fn block_for_ref(scan: &Scan, pos: usize) -> Option<usize> {
+    let upto = scan.blocks.partition_point(|b| b.start <= pos);
+    (0..upto).rev().find(|&i| scan.blocks[i].end >= pos)
+}
+
+/// Footnote labels can hold anything; ids cannot.
+fn footnote_key(label: &str) -> String {
+    let s = slug::slugify(label);
+    if s.is_empty() { format!("x{}", label.len()) } else { s }
+}
+
+/// Joined text as people read it: block separators become spaces.
+fn passage_text(s: &str) -> String {
+    s.replace(BLOCK_SEPARATOR, " ")
+}
+
+impl Plan {
+    /// Ids the page's notes use, which headings must not take.
+    pub(super) fn reserved_ids(&self) -> HashSet<String> {
+        let mut ids = HashSet::new();
+        for n in &self.input_notes {
+            ids.insert(n.id.clone());
+            ids.insert(format!("note-{}", n.id));
+        }
+        for f in &self.footnotes {
+            ids.insert(format!("note-fn-{}", f.key));
+            ids.insert(format!("fnref-{}", f.key));
+        }
+        ids
+    }
+
+    /// The notes whose bodies still need rendering: (index, markdown, line).
+    pub(super) fn note_bodies_needed<'a>(&self, input: &Input<'a>) -> Vec<(usize, &'a str, usize)> {
+        self.notes
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i, input.notes[a.source].note.as_str(), input.notes[a.source].line))
+            .collect()
+    }
+
+    pub(super) fn set_note_body(&mut self, i: usize, html: String, text: String) {
+        self.notes[i].body_html = html;
+        self.notes[i].body_text = text;
+    }
+
+    pub(super) fn set_footnote_body(&mut self, label: &str, html: String) {
+        if let Some(&i) = self.footnote_index.get(label) {
+            self.footnotes[i].body_html = html;
+        }
+    }
+
+    /// Builds every `<aside>` once the bodies are rendered.
+    pub(super) fn build_asides(&mut self, base_url: &str, sources: &crate::sources::Registry) {
+        let mut by_number: Vec<(usize, usize, String)> = Vec::new();
+        for a in &self.notes {
+            let n = &self.input_notes[a.source];
+            let mut h = String::with_capacity(a.body_html.len() + 400);
+            h.push_str("<aside class=\"margin-note\" id=\"note-");
+            h.push_str(&n.id);
+            h.push_str("\" role=\"note\"");
+            if let Some(k) = &n.kind {
+                h.push_str(" data-kind=\"");
+                escape_into(&mut h, k);
+                h.push('"');
+            }
+            h.push_str(&format!(
+                " aria-label=\"Note {num}\">\n<a class=\"note-number\" href=\"#{id}\" aria-label=\"Note {num}, back to its passage\">{num}</a>",
+                num = a.number,
+                id = n.id
+            ));
+            if let Some(k) = &n.kind {
+                h.push_str("<span class=\"note-kind\">");
+                escape_into(&mut h, k);
+                h.push_str("</span>");
+            }
+            h.push_str("\n<div class=\"note-body\">");
+            h.push_str(&a.body_html);
+            h.push_str("</div>\n");
+            if n.author.is_some() || n.date.is_some() {
+                h.push_str("<p class=\"note-meta\">");
+                if let Some(author) = &n.author {
+                    h.push_str("<span class=\"note-author\">");
+                    escape_into(&mut h, author);
+                    h.push_str("</span>");
+                }
+                if let Some(d) = &n.date {
+                    h.push_str(&format!(" <time datetime=\"{}\">{}</time>", d.iso(), d.display()));
+                }
+                h.push_str("</p>\n");
+            }
+            if !n.sources.is_empty() {
+                h.push_str("<p class=\"note-sources\">");
+                h.push_str(if n.sources.len() == 1 { "Source: " } else { "Sources: " });
+                for (i, key) in n.sources.iter().enumerate() {
+                    if i > 0 {
+                        h.push_str(", ");
+                    }
+                    match sources.get(key) {
+                        Some(s) => {
+                            h.push_str(&format!(
+                                "<a class=\"source\" data-source-kind=\"{}\" href=\"{base_url}sources/{}/\">",
+                                s.kind.as_str(),
+                                s.slug
+                            ));
+                            escape_into(&mut h, &s.name);
+                            h.push_str("</a>");
+                        }
+                        None => escape_into(&mut h, key),
+                    }
+                }
+                h.push_str("</p>\n");
+            }
+            h.push_str("</aside>\n");
+            by_number.push((a.block_insert, a.number, h));
+        }
+        for f in &self.footnotes {
+            let mut h = String::with_capacity(f.body_html.len() + 200);
+            h.push_str(&format!(
+                "<aside class=\"margin-note\" id=\"note-fn-{key}\" role=\"note\" data-kind=\"footnote\" aria-label=\"Note {num}\">\n\
+                 <a class=\"note-number\" href=\"#fnref-{key}\" aria-label=\"Note {num}, back to its place\">{num}</a>\n\
+                 <div class=\"note-body\">",
+                key = f.key,
+                num = f.number
+            ));
+            h.push_str(&f.body_html);
+            h.push_str("</div>\n</aside>\n");
+            by_number.push((f.insert_at.unwrap_or(usize::MAX), f.number, h));
+        }
+        by_number.sort_by_key(|(at, num, _)| (*at, *num));
+        for (at, _, h) in by_number {
+            if at == usize::MAX {
+                self.end_asides.push(h);
+            } else {
+                self.asides.entry(at).or_default().push(h);
+            }
+        }
+    }
+
+    pub(super) fn asides_before(&self, event: usize) -> impl Iterator<Item = String> + '_ {
+        self.asides.get(&event).into_iter().flatten().cloned()
+    }
+
+    /// Asides that go after the last event (their block ended the
+    /// document) and those with no block at all.
+    pub(super) fn asides_after_last(&self, len: usize) -> impl Iterator<Item = String> + '_ {
+        self.asides
+            .range(len..)
+            .flat_map(|(_, v)| v.iter().cloned())
+            .chain(self.end_asides.iter().cloned())
+    }
+
+    /// The `<sup>` for a footnote reference: the number linking to its note.
+    pub(super) fn footnote_ref_html(&self, label: &str, first: bool) -> Option<String> {
+        let f = &self.footnotes[*self.footnote_index.get(label)?];
+        let id = if first { format!(" id=\"fnref-{}\"", f.key) } else { String::new() };
+        Some(format!(
+            "<sup class=\"note-ref footnote-ref\"{id}><a href=\"#note-fn-{}\" aria-label=\"Note {}\">{}</a></sup>",
+            f.key, f.number, f.number
+        ))
+    }
+
+    /// Whether any passage covers part of `range` of the joined text.
+    pub(super) fn covers(&self, range: Range<usize>) -> bool {
+        self.notes.iter().any(|a| a.range.start < range.end && a.range.end > range.start)
+    }
+
+    /// Writes one text event starting at `start` of the joined text,
+    /// wrapped in the marks of every passage covering each piece of it.
+    /// Marks never straddle the event's boundaries (the next event may be
+    /// an inline tag), so a passage crossing inline markup becomes several
+    /// marks with one `data-note`; only the first carries the `id`.
+    pub(super) fn weave<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, text: CowStr<'a>, start: usize) {
+        let end = start + text.len();
+        let covering: Vec<&Anchored> = self
+            .notes
+            .iter()
+            .filter(|a| a.range.start < end && a.range.end > start)
+            .collect();
+        let mut cuts: Vec<usize> = vec![start, end];
+        for a in &covering {
+            for p in [a.range.start, a.range.end] {
+                if p > start && p < end && text.is_char_boundary(p - start) {
+                    cuts.push(p);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut open: Vec<&Anchored> = Vec::new();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let mut want: Vec<&Anchored> = covering
+                .iter()
+                .copied()
+                .filter(|n| n.range.start <= a && n.range.end >= b)
+                .collect();
+            want.sort_by_key(|n| (n.range.start, std::cmp::Reverse(n.range.end), n.number));
+            let keep = open
+                .iter()
+                .zip(&want)
+                .take_while(|(x, y)| std::ptr::eq(**x, **y))
+                .count();
+            self.close(out, ann, &mut open, keep, a);
+            for n in &want[keep..] {
+                out.push(Event::InlineHtml(self.mark_open(n).into()));
+                ann.push(true);
+                open.push(n);
+            }
+            let piece = &text[a - start..b - start];
+            out.push(Event::Text(CowStr::from(piece.to_string())));
+            ann.push(false);
+        }
+        self.close(out, ann, &mut open, 0, end);
+    }
+
+    /// Closes open marks down to `keep`, writing the note number of each
+    /// passage that ends at `pos`.
+    fn close<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, open: &mut Vec<&Anchored>, keep: usize, pos: usize) {
+        while open.len() > keep {
+            let n = open.pop().unwrap_or_else(|| unreachable!("len > keep >= 0"));
+            out.push(Event::InlineHtml("</mark>".into()));
+            ann.push(true);
+            if n.range.end <= pos && !n.ref_done.get() {
+                self.push_ref(out, ann, n);
+            }
+        }
+    }
+
+    fn push_ref<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, n: &Anchored) {
+        n.ref_done.set(true);
+        let id = &self.input_notes[n.source].id;
+        out.push(Event::InlineHtml(
+            format!(
+                "<sup class=\"note-ref\"><a href=\"#note-{id}\" aria-label=\"Note {num}\">{num}</a></sup>",
+                num = n.number
+            )
+            .into(),
+        ));
+        ann.push(true);
+    }
+
+    fn mark_open(&self, n: &Anchored) -> String {
+        let input = &self.input_notes[n.source];
+        let mut h = String::with_capacity(120);
+        h.push_str("<mark class=\"anchor\"");
+        if !n.first_done.replace(true) {
+            h.push_str(" id=\"");
+            h.push_str(&input.id);
+            h.push('"');
+        }
+        h.push_str(" data-note=\"note-");
+        h.push_str(&input.id);
+        h.push_str("\" aria-details=\"note-");
+        h.push_str(&input.id);
+        h.push('"');
+        if let Some(k) = &input.kind {
+            h.push_str(" data-kind=\"");
+            h.push_str(&escape(k));
+            h.push('"');
+        }
+        h.push('>');
+        h
+    }
+
+    /// The anchored notes, in reading order, for templates, source pages
+    /// and JSON-LD.
+    pub(super) fn into_notes(self) -> Vec<Note> {
+        let mut inputs: Vec<Option<NoteInput>> = self.input_notes.into_iter().map(Some).collect();
+        self.notes
+            .into_iter()
+            .filter_map(|a| {
+                let n = inputs.get_mut(a.source)?.take()?;
+                Some(Note {
+                    id: n.id,
+                    number: a.number,
+                    kind: n.kind,
+                    quote: n.quote_in_text,
+                    prefix: n.prefix,
+                    suffix: n.suffix,
+                    body_html: a.body_html,
+                    body_text: a.body_text,
+                    sources: n.sources,
+                    author: n.author,
+                    date: n.date,
+                    tags: n.tags,
+                    line: n.line,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Turns anchoring failures into diagnostics that show the article's text.
+struct Reporter<'r, 'a> {
+    input: &'r Input<'a>,
+    index: &'r TextIndex,
+    scan: &'r Scan,
+    events: &'r Events<'a>,
+    lines: &'r mut Option<LineIndex>,
+}
+
+impl Reporter<'_, '_> {
+    /// The line in the Markdown file of a position in the joined text.
+    fn line_of(&mut self, pos: usize) -> usize {
+        let i = self.scan.segments.partition_point(|s| s.start <= pos);
+        let Some(seg) = i.checked_sub(1).map(|i| self.scan.segments[i]) else {
+            return 0;
+        };
+        let src = &self.events[seg.event].1;
+        let within = (pos - seg.start).min(src.len());
+        let offset = self.input.body_offset + src.start + within;
+        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.input.file_text));
+        lines.line(offset.min(self.input.file_text.len()))
+    }
+
+    fn show(&mut self, range: Range<usize>) -> String {
+        let line = self.line_of(range.start);
+        let (before, after) = self.index.context(range.clone(), 24);
+        let text = &self.index.text()[range];
+        format!(
+            "line {line}: …{}[{}]{}…",
+            passage_text(before).trim_start(),
+            shorten(&passage_text(text), 120),
+            passage_text(after).trim_end()
+        )
+    }
+
+    fn report(&mut self, here: Location, quote: &str, e: &AnchorError) -> (Diagnostic, Option<(String, f64)>) {
+        let file = self.input.file.display().to_string();
+        let q = shorten(quote.trim(), 80);
+        match e {
+            AnchorError::NotFound { closest } => {
+                let mut d = Diagnostic::error(Some(here), format!("quote not found in {file}: \"{q}\""));
+                let mut fix = None;
+                if let Some(c) = closest {
+                    let shown = self.show(c.range.clone());
+                    d = d.with_note(format!(
+                        "closest passage ({:.0}% similar), {shown}",
+                        (c.similarity * 100.0).floor()
+                    ));
+                    if c.unambiguous && c.similarity >= FIX_THRESHOLD {
+                        let new = passage_text(&self.index.text()[c.range.clone()]);
+                        fix = Some((new, c.similarity));
+                        d = d.with_help("if the article changed, `marginalia check --fix` rewrites the quote to this passage");
+                    } else {
+                        d = d.with_help("copy the passage from the article as it reads now");
+                    }
+                } else {
+                    d = d.with_help("copy the passage from the article as it reads now");
+                }
+                (d, fix)
+            }
+            AnchorError::Ambiguous { places } => {
+                let mut d = Diagnostic::error(
+                    Some(here),
+                    format!("quote \"{q}\" occurs {} times in {file}; which one is meant?", places.len()),
+                );
+                for p in places.iter().take(20) {
+                    let s = self.show(p.clone());
+                    d = d.with_note(s);
+                }
+                (
+                    d.with_help("add `prefix:` or `suffix:` (the words just before or after it), or `occurrence: N`"),
+                    None,
+                )
+            }
+            AnchorError::NoneWithContext { places } => {
+                let mut d = Diagnostic::error(
+                    Some(here),
+                    format!(
+                        "quote \"{q}\" occurs {} time(s) in {file}, but none has the given prefix/suffix",
+                        places.len()
+                    ),
+                );
+                for p in places.iter().take(20) {
+                    let s = self.show(p.clone());
+                    d = d.with_note(s);
+                }
+                (d.with_help("check `prefix:` and `suffix:` against the places above"), None)
+            }
+            AnchorError::OccurrenceOutOfRange { occurrence, count } => (
+                Diagnostic::error(
+                    Some(here),
+                    format!("`occurrence: {occurrence}`, but the quote \"{q}\" occurs {count} time(s) in {file}"),
+                ),
+                None,
+            ),
+            other => (Diagnostic::error(Some(here), format!("{other}")), None),
+        }
+    }
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(n / 2).collect();
+    let tail: String = {
+        let v: Vec<char> = s.chars().rev().take(n / 2).collect();
+        v.into_iter().rev().collect()
+    };
+    format!("{head}…{tail}")
+}

@@ -1,0 +1,365 @@
+//! Write: where rendered files go. [`DiskOutput`] for `build` (a new site
+//! is written beside the old one and swapped in only when complete),
+//! [`MemoryOutput`] for `serve` and tests.
+//!
+//! Safety (DESIGN §7): the output folder is only ever replaced when it is
+//! empty or carries the marker file marginalia writes there; never the site
+//! root, `content/`, `/`, a folder holding the site, or a folder holding
+//! anything else. Output paths are checked so no input can write outside.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use crate::error::{Diagnostic, Location};
+
+/// The file marginalia writes into every output folder it owns.
+pub const MARKER: &str = ".marginalia";
+const MARKER_TEXT: &str = "This folder is written by `marginalia build` and is replaced by the next build.\n";
+
+/// A place rendered files are written to. Paths are `/`-separated and
+/// relative to the site's output root (`articles/x/index.html`).
+pub trait Output: Sync {
+    fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
+    /// Copies a file of the site (an asset) to `path`.
+    fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic>;
+}
+
+/// Refuses output paths that could leave the output folder.
+pub fn check_output_path(path: &str) -> Result<(), Diagnostic> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.contains('\0')
+        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        Err(Diagnostic::error(None, format!("refusing to write outside the output folder: {path:?}")))
+    } else {
+        Ok(())
+    }
+}
+
+/// An output in memory: path → bytes. Reading is cheap and concurrent.
+#[derive(Default)]
+pub struct MemoryOutput {
+    files: RwLock<HashMap<String, Arc<Vec<u8>>>>,
+}
+
+impl MemoryOutput {
+    pub fn new() -> MemoryOutput {
+        MemoryOutput::default()
+    }
+
+    pub fn get(&self, path: &str) -> Option<Arc<Vec<u8>>> {
+        self.files.read().ok()?.get(path).cloned()
+    }
+
+    pub fn paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.files.read().map(|f| f.keys().cloned().collect()).unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.read().map(|f| f.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn into_map(self) -> HashMap<String, Arc<Vec<u8>>> {
+        self.files.into_inner().unwrap_or_default()
+    }
+}
+
+impl Output for MemoryOutput {
+    fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        check_output_path(path)?;
+        if let Ok(mut f) = self.files.write() {
+            f.insert(path.to_string(), Arc::new(bytes));
+        }
+        Ok(())
+    }
+
+    fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic> {
+        let bytes = std::fs::read(from).map_err(|e| Diagnostic::io(from, "read this file", &e))?;
+        self.write(path, bytes)
+    }
+}
+
+/// A new site being written beside the output folder.
+pub struct DiskOutput {
+    /// The output folder that will hold the site.
+    target: PathBuf,
+    /// Where the new site is written until it is complete.
+    staging: PathBuf,
+}
+
+/// Lexically normalises an absolute path (`a/b/../c` → `a/c`), so checks
+/// work on output folders that do not exist yet.
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The real path of `p` when it exists, else its normalised form (with the
+/// longest existing ancestor resolved, so symlinked parents are seen).
+fn resolve(p: &Path) -> PathBuf {
+    if let Ok(c) = p.canonicalize() {
+        return c;
+    }
+    let n = normalise(p);
+    let mut existing = n.as_path();
+    let mut rest = Vec::new();
+    while let Some(parent) = existing.parent() {
+        if let Some(name) = existing.file_name() {
+            rest.push(name.to_os_string());
+        }
+        existing = parent;
+        if let Ok(c) = existing.canonicalize() {
+            let mut out = c;
+            for r in rest.iter().rev() {
+                out.push(r);
+            }
+            return out;
+        }
+    }
+    n
+}
+
+fn is_empty_dir(p: &Path) -> bool {
+    std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false)
+}
+
+fn refuse(out: &Path, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        Some(Location::file(out)),
+        format!("refusing to use this folder as the output: {why}"),
+    )
+    .with_help("set `output_dir` in site.yaml (or --output) to a folder of its own, such as `output`")
+}
+
+/// Checks that `out` may be (re)written by a build of the site at `root`.
+pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
+    let root = resolve(root);
+    let out_r = resolve(out);
+    if out_r.parent().is_none() {
+        return Err(refuse(out, "it is the root of the file system"));
+    }
+    if out_r == root {
+        return Err(refuse(out, "it is the site root"));
+    }
+    if root.starts_with(&out_r) {
+        return Err(refuse(out, "it holds the site itself"));
+    }
+    for protected in ["content", "static", "themes", "templates", ".git"] {
+        if out_r.starts_with(root.join(protected)) {
+            return Err(refuse(out, &format!("it is inside the site's {protected}/ folder")));
+        }
+    }
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
+        && resolve(&home) == out_r
+    {
+        return Err(refuse(out, "it is your home folder"));
+    }
+    if out_r.exists() {
+        if !out_r.is_dir() {
+            return Err(refuse(out, "it is a file, not a folder"));
+        }
+        if !is_empty_dir(&out_r) && !out_r.join(MARKER).is_file() {
+            return Err(refuse(
+                out,
+                "it holds files that marginalia did not write (there is no .marginalia marker in it)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl DiskOutput {
+    /// Prepares a new site for `out`: checks the folder may be replaced and
+    /// makes a fresh staging folder beside it.
+    pub fn begin(root: &Path, out: &Path) -> Result<DiskOutput, Diagnostic> {
+        check_output_dir(root, out)?;
+        let target = resolve(out);
+        let parent = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        std::fs::create_dir_all(&parent).map_err(|e| Diagnostic::io(&parent, "create the output's parent folder", &e))?;
+        // An earlier build killed between the two renames of the fallback swap
+        // leaves the old site here: put it back first.
+        let old = parent.join(format!(".{name}.marginalia-old"));
+        if !target.exists() && old.join(MARKER).is_file() {
+            let _ = std::fs::rename(&old, &target);
+        }
+        if old.exists() {
+            remove_owned(&old)?;
+        }
+        let staging = parent.join(format!(".{name}.marginalia-new"));
+        if staging.exists() {
+            remove_owned(&staging)?;
+        }
+        std::fs::create_dir(&staging).map_err(|e| Diagnostic::io(&staging, "create the staging folder", &e))?;
+        std::fs::write(staging.join(MARKER), MARKER_TEXT)
+            .map_err(|e| Diagnostic::io(&staging, "write the output marker", &e))?;
+        Ok(DiskOutput { target, staging })
+    }
+
+    pub fn staging_dir(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Puts the complete new site in place of the old one, atomically where
+    /// the system allows (Linux `renameat2(RENAME_EXCHANGE)`), then removes
+    /// the old site.
+    pub fn commit(self) -> Result<(), Diagnostic> {
+        if !self.target.exists() {
+            return std::fs::rename(&self.staging, &self.target)
+                .map_err(|e| Diagnostic::io(&self.target, "move the new site into place", &e));
+        }
+        // Re-check: the folder may have changed while we built.
+        if !is_empty_dir(&self.target) && !self.target.join(MARKER).is_file() {
+            let _ = std::fs::remove_dir_all(&self.staging);
+            return Err(refuse(&self.target, "it now holds files that marginalia did not write"));
+        }
+        if exchange(&self.staging, &self.target) {
+            // `staging` now holds the old site.
+            return remove_owned(&self.staging);
+        }
+        let parent = self.target.parent().unwrap_or(Path::new("/"));
+        let name = self.target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let old = parent.join(format!(".{name}.marginalia-old"));
+        std::fs::rename(&self.target, &old).map_err(|e| Diagnostic::io(&self.target, "move the old site aside", &e))?;
+        if let Err(e) = std::fs::rename(&self.staging, &self.target) {
+            let _ = std::fs::rename(&old, &self.target);
+            return Err(Diagnostic::io(&self.target, "move the new site into place", &e));
+        }
+        remove_owned(&old)
+    }
+
+    /// Drops the unfinished new site; the old one is untouched.
+    pub fn abort(self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+    }
+
+    fn full_path(&self, path: &str) -> Result<PathBuf, Diagnostic> {
+        check_output_path(path)?;
+        Ok(self.staging.join(path))
+    }
+}
+
+/// Removes a folder only if marginalia owns it (marker) or it is empty.
+fn remove_owned(dir: &Path) -> Result<(), Diagnostic> {
+    if dir.join(MARKER).is_file() || is_empty_dir(dir) {
+        std::fs::remove_dir_all(dir).map_err(|e| Diagnostic::io(dir, "remove the previous site", &e))
+    } else {
+        Err(refuse(dir, "it holds files that marginalia did not write"))
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(ca), Ok(cb)) = (CString::new(a.as_os_str().as_bytes()), CString::new(b.as_os_str().as_bytes())) else {
+        return false;
+    };
+    // SAFETY: both arguments are valid NUL-terminated paths that outlive the
+    // call; AT_FDCWD makes them relative to the working directory as usual.
+    let rc = unsafe {
+        libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
+    };
+    rc == 0
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> bool {
+    false
+}
+
+impl Output for DiskOutput {
+    fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        let full = self.full_path(path)?;
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
+        }
+        std::fs::write(&full, bytes).map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))
+    }
+
+    fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic> {
+        let full = self.full_path(path)?;
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
+        }
+        std::fs::copy(from, &full)
+            .map(|_| ())
+            .map_err(|e| Diagnostic::io(from, "copy this file into the output", &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_paths_cannot_escape() {
+        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "a\0b", ""] {
+            assert!(check_output_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_output_path("articles/x/index.html").is_ok());
+    }
+
+    #[test]
+    fn guard_refuses_dangerous_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("site");
+        std::fs::create_dir_all(root.join("content")).unwrap();
+        assert!(check_output_dir(&root, Path::new("/")).is_err());
+        assert!(check_output_dir(&root, &root).is_err());
+        assert!(check_output_dir(&root, &root.join("content")).is_err());
+        assert!(check_output_dir(&root, &root.join("content/x")).is_err());
+        assert!(check_output_dir(&root, dir.path()).is_err());
+        let other = root.join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("keep.txt"), "mine").unwrap();
+        assert!(check_output_dir(&root, &other).is_err());
+        assert!(check_output_dir(&root, &root.join("output")).is_ok());
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        assert!(check_output_dir(&root, &root.join("empty")).is_ok());
+    }
+
+    #[test]
+    fn commit_swaps_and_abort_keeps_the_old_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let out = root.join("output");
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("a/index.html", b"one".to_vec()).unwrap();
+        o.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"one");
+
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("b/index.html", b"two".to_vec()).unwrap();
+        o.abort();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"one");
+        assert!(!out.join("b").exists());
+
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("b/index.html", b"two".to_vec()).unwrap();
+        o.commit().unwrap();
+        assert!(!out.join("a").exists());
+        assert_eq!(std::fs::read(out.join("b/index.html")).unwrap(), b"two");
+        // Nothing is left beside the output.
+        let names: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("output")]);
+    }
+}

@@ -1,0 +1,348 @@
+//! The template context: typed structs serialised for Tera. These are the
+//! theme API, documented in the README ("Template context"); change them
+//! with the README.
+//!
+//! Listing items are built once per article ([`Catalogue`]) as Tera values
+//! and shared by every listing, tag, source and home page that shows the
+//! article: a Tera value clone is a reference-count bump, not a copy.
+
+use serde::Serialize;
+use tera::Value;
+
+use crate::model::{Document, Section, Site};
+use crate::sources::Source;
+
+/// `site`: the configuration and site-wide facts, in every template.
+#[derive(Serialize)]
+pub struct SiteCtx<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub base_url: &'a str,
+    pub language: &'a str,
+    pub author: Option<&'a str>,
+    pub extra: &'a serde_json::Value,
+    /// The home page's URL.
+    pub url: String,
+    pub feed_url: String,
+    pub search_index_url: String,
+    pub annotations_url: String,
+    pub sources_url: String,
+    pub tags_url: String,
+    /// The generated stylesheet for highlighted code.
+    pub highlight_css_url: String,
+    /// Top-level sections, for navigation.
+    pub sections: Vec<SectionLink>,
+    pub article_count: usize,
+    pub note_count: usize,
+    pub source_count: usize,
+    pub tag_count: usize,
+    pub generator: &'static str,
+}
+
+#[derive(Serialize, Clone)]
+pub struct SectionLink {
+    pub title: String,
+    pub url: String,
+    pub article_count: usize,
+}
+
+#[derive(Serialize, Clone)]
+pub struct SourceLink {
+    pub key: String,
+    pub name: String,
+    pub kind: &'static str,
+    /// The source's page on this site.
+    pub url: String,
+    /// The source's own web address.
+    pub website: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct TagLink {
+    pub name: String,
+    pub slug: String,
+    pub url: String,
+}
+
+#[derive(Serialize, Clone)]
+pub struct DocLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// A note as templates see it.
+#[derive(Serialize, Clone)]
+pub struct NoteCtx {
+    pub id: String,
+    pub number: usize,
+    pub kind: Option<String>,
+    /// The passage as it reads in the article.
+    pub quote: String,
+    pub prefix: String,
+    pub suffix: String,
+    /// The note, rendered (HTML).
+    pub body: String,
+    pub sources: Vec<SourceLink>,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub date_display: Option<String>,
+    pub tags: Vec<String>,
+    /// A deep link to the passage: `<article url>#<id>`.
+    pub url: String,
+}
+
+/// `page`: an article or standalone page.
+#[derive(Serialize)]
+pub struct PageCtx<'a> {
+    pub title: &'a str,
+    pub url: String,
+    /// Site path, `articles/x/`.
+    pub path: &'a str,
+    pub slug: &'a str,
+    pub is_article: bool,
+    pub date: Option<String>,
+    pub date_display: Option<String>,
+    pub source: Option<SourceLink>,
+    pub original_url: Option<&'a str>,
+    pub archive_url: Option<&'a str>,
+    pub archived: Option<String>,
+    pub archived_display: Option<String>,
+    pub authors: &'a [String],
+    pub tags: Vec<TagLink>,
+    pub description: Option<&'a str>,
+    /// The summary (HTML).
+    pub summary: &'a str,
+    /// The rendered body with its marks and margin notes (HTML).
+    pub content: &'a str,
+    pub toc: &'a [crate::markdown::Heading],
+    pub notes: Vec<NoteCtx>,
+    /// The distinct note kinds on the page, in order of first use (for a legend).
+    pub note_kinds: Vec<String>,
+    pub word_count: usize,
+    pub reading_minutes: usize,
+    pub section: Option<SectionLink>,
+    /// The next older and next newer article of the same section.
+    pub earlier: Option<DocLink>,
+    pub later: Option<DocLink>,
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+    /// The Markdown file, relative to the site root.
+    pub file: String,
+}
+
+/// One page of a paginated listing.
+#[derive(Serialize)]
+pub struct Paginator {
+    pub current: usize,
+    pub total_pages: usize,
+    pub total_items: usize,
+    pub per_page: usize,
+    /// The listing items of this page (see `ArticleItem`).
+    pub items: Vec<Value>,
+    pub first_url: String,
+    pub last_url: String,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub pages: Vec<PageNumber>,
+}
+
+#[derive(Serialize)]
+pub struct PageNumber {
+    pub number: usize,
+    pub url: String,
+    pub current: bool,
+}
+
+/// An article in a listing.
+#[derive(Serialize)]
+pub struct ArticleItem<'a> {
+    pub title: &'a str,
+    pub url: String,
+    pub date: Option<String>,
+    pub date_display: Option<String>,
+    pub source: Option<SourceLink>,
+    pub authors: &'a [String],
+    pub tags: Vec<TagLink>,
+    pub description: Option<&'a str>,
+    /// HTML.
+    pub summary: &'a str,
+    pub note_count: usize,
+    pub section: Option<SectionLink>,
+}
+
+/// `section`: a section (or the home page) being listed.
+#[derive(Serialize)]
+pub struct SectionCtx<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub url: String,
+    pub path: &'a str,
+    /// The `_index.md` text (HTML).
+    pub content: &'a str,
+    pub article_count: usize,
+    pub subsections: Vec<SectionLink>,
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// A source in `/sources/` and on its own page.
+#[derive(Serialize, Clone)]
+pub struct SourceSummary {
+    pub key: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub url: String,
+    pub website: Option<String>,
+    pub description: Option<String>,
+    pub aliases: Vec<String>,
+    pub affiliation: Option<SourceLink>,
+    pub article_count: usize,
+    pub note_count: usize,
+}
+
+/// `sources` in sources.html: the sources grouped by kind.
+#[derive(Serialize)]
+pub struct SourceGroup {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub sources: Vec<SourceSummary>,
+}
+
+/// The notes of one article that cite a source.
+#[derive(Serialize)]
+pub struct ArticleNotes {
+    pub article: Value,
+    pub notes: Vec<NoteCtx>,
+}
+
+/// `source` in source.html.
+#[derive(Serialize)]
+pub struct SourceCtx {
+    #[serde(flatten)]
+    pub summary: SourceSummary,
+    /// Sources whose affiliation is this one.
+    pub members: Vec<SourceLink>,
+    /// Articles that come from this source (listing items).
+    pub articles: Vec<Value>,
+    /// Every note citing it, grouped by article (newest first).
+    pub notes_by_article: Vec<ArticleNotes>,
+    pub feed_url: String,
+}
+
+/// `tags` in tags.html, and `tag` in tag.html.
+#[derive(Serialize, Clone)]
+pub struct TagCtx {
+    pub name: String,
+    pub slug: String,
+    pub url: String,
+    pub count: usize,
+}
+
+/// Links and listing items computed once per site.
+pub struct Catalogue {
+    pub source_links: Vec<SourceLink>,
+    pub section_links: Vec<SectionLink>,
+    /// Parallel to `site.documents` (pages get an item too, unused).
+    pub items: Vec<Value>,
+    pub note_ctx: Vec<Vec<NoteCtx>>,
+}
+
+impl Catalogue {
+    pub fn new(site: &Site) -> Catalogue {
+        let config = &site.config;
+        let source_links: Vec<SourceLink> = site.registry.all().iter().map(|s| source_link(s, config)).collect();
+        let section_links: Vec<SectionLink> = site.sections.iter().map(|s| section_link(s, config)).collect();
+        let mut cat = Catalogue {
+            source_links,
+            section_links,
+            items: Vec::new(),
+            note_ctx: Vec::new(),
+        };
+        let (items, notes): (Vec<Value>, Vec<Vec<NoteCtx>>) = {
+            use rayon::prelude::*;
+            site.documents
+                .par_iter()
+                .map(|d| (Value::from_serializable(&cat.item(site, d)), cat.notes_of(site, d)))
+                .unzip()
+        };
+        cat.items = items;
+        cat.note_ctx = notes;
+        cat
+    }
+
+    pub fn source_of(&self, site: &Site, key: Option<&str>) -> Option<SourceLink> {
+        key.and_then(|k| site.registry.index_of(k)).map(|i| self.source_links[i].clone())
+    }
+
+    pub fn tags_of(&self, site: &Site, doc: &Document) -> Vec<TagLink> {
+        doc.tags
+            .iter()
+            .map(|name| {
+                let slug = slug::slugify(name);
+                TagLink {
+                    url: site.config.url(&format!("tags/{slug}/")),
+                    name: name.clone(),
+                    slug,
+                }
+            })
+            .collect()
+    }
+
+    fn item<'a>(&self, site: &'a Site, d: &'a Document) -> ArticleItem<'a> {
+        ArticleItem {
+            title: &d.title,
+            url: site.config.url(&d.path),
+            date: d.date.as_ref().map(|x| x.iso()),
+            date_display: d.date.as_ref().map(|x| x.display()),
+            source: self.source_of(site, d.source.as_deref()),
+            authors: &d.authors,
+            tags: self.tags_of(site, d),
+            description: d.description.as_deref(),
+            summary: &d.summary_html,
+            note_count: d.notes.len(),
+            section: d.section.and_then(|s| self.section_links.get(s).cloned()),
+        }
+    }
+
+    fn notes_of(&self, site: &Site, d: &Document) -> Vec<NoteCtx> {
+        let page_url = site.config.url(&d.path);
+        d.notes
+            .iter()
+            .map(|n| NoteCtx {
+                id: n.id.clone(),
+                number: n.number,
+                kind: n.kind.clone(),
+                quote: n.quote.clone(),
+                prefix: n.prefix.clone(),
+                suffix: n.suffix.clone(),
+                body: n.body_html.clone(),
+                sources: n
+                    .sources
+                    .iter()
+                    .filter_map(|k| site.registry.index_of(k).map(|i| self.source_links[i].clone()))
+                    .collect(),
+                author: n.author.clone(),
+                date: n.date.as_ref().map(|x| x.iso()),
+                date_display: n.date.as_ref().map(|x| x.display()),
+                tags: n.tags.clone(),
+                url: format!("{page_url}#{}", n.id),
+            })
+            .collect()
+    }
+}
+
+pub fn source_link(s: &Source, config: &crate::config::Config) -> SourceLink {
+    SourceLink {
+        key: s.key.clone(),
+        name: s.name.clone(),
+        kind: s.kind.as_str(),
+        url: config.url(&format!("sources/{}/", s.slug)),
+        website: s.url.clone(),
+    }
+}
+
+pub fn section_link(s: &Section, config: &crate::config::Config) -> SectionLink {
+    SectionLink {
+        title: s.title.clone(),
+        url: config.url(&s.path),
+        article_count: s.articles.len(),
+    }
+}

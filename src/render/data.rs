@@ -1,0 +1,260 @@
+//! The outputs that are data rather than pages: Atom feeds, the sitemap,
+//! robots.txt, the W3C Web Annotation collection and the search index.
+//! Written in code, not templates, so escaping is never left to chance.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::Renderer;
+use crate::html::escape;
+use crate::model::{Document, Site};
+
+/// The newest date in a set of documents, for a feed's `updated`.
+fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
+    docs.filter_map(|d| d.date.as_ref())
+        .max_by_key(|d| d.datetime)
+        .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |d| d.rfc3339())
+}
+
+/// An Atom feed of `docs` (newest first).
+fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usize]) -> String {
+    let site: &Site = r.site;
+    let config = &site.config;
+    let entries: Vec<&Document> = docs.iter().take(config.feed_limit).map(|&i| &site.documents[i]).collect();
+    let updated = newest(entries.iter().copied());
+    let mut x = String::with_capacity(1024 + entries.len() * 1024);
+    x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    x.push_str(&format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n",
+        escape(&config.language)
+    ));
+    x.push_str(&format!("  <title>{}</title>\n", escape(title)));
+    if let Some(d) = &config.description {
+        x.push_str(&format!("  <subtitle>{}</subtitle>\n", escape(d)));
+    }
+    let self_url = config.url(self_path);
+    x.push_str(&format!(
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
+        escape(&self_url)
+    ));
+    x.push_str(&format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(alternate)));
+    x.push_str(&format!("  <id>{}</id>\n", escape(&self_url)));
+    x.push_str(&format!("  <updated>{updated}</updated>\n"));
+    x.push_str(&format!(
+        "  <author><name>{}</name></author>\n",
+        escape(config.author.as_deref().unwrap_or(&config.title))
+    ));
+    x.push_str(&format!(
+        "  <generator version=\"{}\">marginalia</generator>\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    for d in entries {
+        let url = config.url(&d.path);
+        let date = d.date.as_ref().map_or_else(|| updated.clone(), |x| x.rfc3339());
+        x.push_str("  <entry>\n");
+        x.push_str(&format!("    <title>{}</title>\n", escape(&d.title)));
+        x.push_str(&format!("    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&url)));
+        x.push_str(&format!("    <id>{}</id>\n", escape(&url)));
+        x.push_str(&format!("    <published>{date}</published>\n    <updated>{date}</updated>\n"));
+        for a in &d.authors {
+            x.push_str(&format!("    <author><name>{}</name></author>\n", escape(a)));
+        }
+        for t in &d.tags {
+            x.push_str(&format!("    <category term=\"{}\"/>\n", escape(t)));
+        }
+        if let Some(s) = d.source.as_deref().and_then(|k| site.registry.get(k)) {
+            x.push_str(&format!(
+                "    <source><title>{}</title>{}</source>\n",
+                escape(&s.name),
+                s.url
+                    .as_deref()
+                    .map(|u| format!("<link href=\"{}\"/>", escape(u)))
+                    .unwrap_or_default()
+            ));
+        }
+        let summary = if d.summary_html.is_empty() {
+            escape(d.description_or_summary())
+        } else {
+            d.summary_html.clone()
+        };
+        x.push_str(&format!("    <summary type=\"html\">{}</summary>\n", escape(&summary)));
+        x.push_str("  </entry>\n");
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+pub fn site_feed(r: &Renderer) -> String {
+    let site = r.site;
+    feed(r, &site.config.title, "atom.xml", &site.config.url(""), &site.home.articles)
+}
+
+/// A source's feed: articles from it and articles whose notes cite it.
+pub fn source_feed(r: &Renderer, i: usize) -> String {
+    let site = r.site;
+    let s = &site.registry.all()[i];
+    let uses = &site.source_uses[i];
+    let mut docs: Vec<usize> = uses.articles.clone();
+    docs.extend(uses.notes.iter().map(|n| n.doc));
+    // Document indices are in date order (newest first).
+    docs.sort_unstable();
+    docs.dedup();
+    let title = format!("{} — {}", s.name, site.config.title);
+    feed(
+        r,
+        &title,
+        &format!("sources/{}/atom.xml", s.slug),
+        &site.config.url(&format!("sources/{}/", s.slug)),
+        &docs,
+    )
+}
+
+pub fn sitemap(r: &Renderer) -> String {
+    let site = r.site;
+    let config = &site.config;
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    let mut url = |path: &str, lastmod: Option<String>| {
+        x.push_str(&format!("  <url><loc>{}</loc>", escape(&config.url(path))));
+        if let Some(m) = lastmod {
+            x.push_str(&format!("<lastmod>{m}</lastmod>"));
+        }
+        x.push_str("</url>\n");
+    };
+    url("", None);
+    for d in &site.documents {
+        url(&d.path, d.date.as_ref().map(|x| x.datetime.format("%Y-%m-%d").to_string()));
+    }
+    for s in &site.sections {
+        url(&s.path, None);
+    }
+    url("tags/", None);
+    for t in &site.tags {
+        url(&format!("tags/{}/", t.slug), None);
+    }
+    url("sources/", None);
+    for s in site.registry.all() {
+        url(&format!("sources/{}/", s.slug), None);
+    }
+    x.push_str("</urlset>\n");
+    x
+}
+
+pub fn robots(r: &Renderer) -> String {
+    let config = &r.site.config;
+    let mut s = String::from("User-agent: *\nDisallow:\n");
+    if config.base_url.starts_with("http") {
+        s.push_str(&format!("Sitemap: {}\n", config.url("sitemap.xml")));
+    }
+    s
+}
+
+/// Every sidecar note as a W3C Web Annotation, in one AnnotationCollection
+/// with a single embedded page (https://www.w3.org/TR/annotation-model/).
+pub fn annotations(r: &Renderer) -> String {
+    let site = r.site;
+    let config = &site.config;
+    let collection_id = config.url("annotations.jsonld");
+    let mut items = Vec::with_capacity(site.note_count());
+    for d in &site.documents {
+        let page_url = config.url(&d.path);
+        for n in &d.notes {
+            let mut body = vec![json!({
+                "type": "TextualBody",
+                "value": n.body_html,
+                "format": "text/html",
+                "language": config.language,
+                "purpose": "commenting",
+            })];
+            for t in &n.tags {
+                body.push(json!({"type": "TextualBody", "value": t, "purpose": "tagging"}));
+            }
+            for key in &n.sources {
+                if let Some(s) = site.registry.get(key) {
+                    body.push(json!({
+                        "id": config.url(&format!("sources/{}/", s.slug)),
+                        "type": "Text",
+                        "format": "text/html",
+                        "purpose": "linking",
+                    }));
+                }
+            }
+            let mut selector = serde_json::Map::new();
+            selector.insert("type".into(), json!("TextQuoteSelector"));
+            selector.insert("exact".into(), json!(n.quote));
+            if !n.prefix.is_empty() {
+                selector.insert("prefix".into(), json!(n.prefix));
+            }
+            if !n.suffix.is_empty() {
+                selector.insert("suffix".into(), json!(n.suffix));
+            }
+            let mut a = serde_json::Map::new();
+            a.insert("id".into(), json!(format!("{page_url}#note-{}", n.id)));
+            a.insert("type".into(), json!("Annotation"));
+            a.insert("motivation".into(), json!("commenting"));
+            if let Some(date) = n.date.as_ref().or(d.date.as_ref()) {
+                a.insert("created".into(), json!(date.rfc3339()));
+            }
+            if let Some(author) = n.author.as_deref().or(config.author.as_deref()) {
+                a.insert("creator".into(), json!({"type": "Person", "name": author}));
+            }
+            a.insert("body".into(), json!(body));
+            a.insert(
+                "target".into(),
+                json!({
+                    "type": "SpecificResource",
+                    "source": page_url,
+                    "selector": selector,
+                }),
+            );
+            items.push(serde_json::Value::Object(a));
+        }
+    }
+    let doc = json!({
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": collection_id,
+        "type": "AnnotationCollection",
+        "label": format!("Notes of {}", config.title),
+        "total": items.len(),
+        "first": {
+            "id": format!("{collection_id}#page-1"),
+            "type": "AnnotationPage",
+            "startIndex": 0,
+            "items": items,
+        },
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+#[derive(Serialize)]
+struct SearchEntry<'a> {
+    title: &'a str,
+    url: String,
+    date: Option<String>,
+    source: Option<&'a str>,
+    tags: &'a [String],
+    summary: &'a str,
+    notes: String,
+}
+
+/// The data the theme's search box reads: one entry per article and page.
+pub fn search_index(r: &Renderer) -> String {
+    let site = r.site;
+    let entries: Vec<SearchEntry> = site
+        .documents
+        .iter()
+        .map(|d| SearchEntry {
+            title: &d.title,
+            url: site.config.url(&d.path),
+            date: d.date.as_ref().map(|x| x.iso()),
+            source: d.source.as_deref().and_then(|k| site.registry.get(k)).map(|s| s.name.as_str()),
+            tags: &d.tags,
+            summary: d.description_or_summary(),
+            notes: d.notes.iter().map(|n| n.body_text.as_str()).collect::<Vec<_>>().join(" "),
+        })
+        .collect();
+    serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())
+}

@@ -1,0 +1,555 @@
+//! Render: the [`Site`] → every output file, through Tera templates for
+//! pages and plain code for feeds and data files.
+//!
+//! Every output is first planned as a [`Job`] with its path, so two things
+//! claiming one URL are caught before anything is written; then the jobs
+//! are rendered in parallel and handed to an [`Output`] (the disk for
+//! `build`, memory for `serve`).
+
+pub mod context;
+mod data;
+mod templates;
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use tera::{Context, Value};
+
+pub use templates::Templates;
+
+use crate::error::{Diagnostic, Location};
+use crate::model::Site;
+use crate::output::Output;
+use context::*;
+
+/// What one output file is made from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// An article or page (index into `site.documents`).
+    Document(usize),
+    /// Page `page` (1-based) of a listing.
+    Listing { list: List, page: usize },
+    /// `<list>/page/1/` → `<list>/`.
+    FirstPageRedirect(List),
+    Tags,
+    Sources,
+    /// A source's page (index into the registry).
+    Source(usize),
+    NotFound,
+    SiteFeed,
+    SourceFeed(usize),
+    Sitemap,
+    Robots,
+    Annotations,
+    SearchIndex,
+    HighlightCss,
+    /// A file copied as it is (index into `site.assets`).
+    Asset(usize),
+    /// A theme static file (index into `Templates::static_files`).
+    ThemeStatic(usize),
+}
+
+/// A paginated listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum List {
+    Home,
+    Section(usize),
+    Tag(usize),
+}
+
+/// Numbers from a render, for the summary line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RenderStats {
+    pub pages: usize,
+    pub files: usize,
+}
+
+/// Everything the jobs share: the site, its templates and the catalogue.
+pub struct Renderer<'a> {
+    pub site: &'a Site,
+    pub templates: &'a Templates,
+    catalogue: Catalogue,
+    site_value: Value,
+}
+
+fn page_path(base: &str, page: usize) -> String {
+    if page <= 1 { base.to_string() } else { format!("{base}page/{page}/") }
+}
+
+fn page_count(items: usize, per_page: usize) -> usize {
+    items.div_ceil(per_page.max(1)).max(1)
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(site: &'a Site, templates: &'a Templates) -> Renderer<'a> {
+        let catalogue = Catalogue::new(site);
+        let config = &site.config;
+        let top_sections: Vec<SectionLink> = site
+            .home
+            .subsections
+            .iter()
+            .map(|&i| catalogue.section_links[i].clone())
+            .collect();
+        let site_ctx = SiteCtx {
+            title: &config.title,
+            description: config.description.as_deref(),
+            base_url: &config.base_url,
+            language: &config.language,
+            author: config.author.as_deref(),
+            extra: &config.extra,
+            url: config.url(""),
+            feed_url: config.url("atom.xml"),
+            search_index_url: config.url("search-index.json"),
+            annotations_url: config.url("annotations.jsonld"),
+            sources_url: config.url("sources/"),
+            tags_url: config.url("tags/"),
+            highlight_css_url: config.url("highlight.css"),
+            sections: top_sections,
+            article_count: site.home.articles.len(),
+            note_count: site.note_count(),
+            source_count: site.registry.len(),
+            tag_count: site.tags.len(),
+            generator: concat!("marginalia ", env!("CARGO_PKG_VERSION")),
+        };
+        let site_value = Value::from_serializable(&site_ctx);
+        Renderer {
+            site,
+            templates,
+            catalogue,
+            site_value,
+        }
+    }
+
+    /// Every output of the site with its path, in a stable order.
+    pub fn plan(&self) -> Vec<(String, Job)> {
+        let site = self.site;
+        let mut jobs = Vec::new();
+        for (i, d) in site.documents.iter().enumerate() {
+            jobs.push((format!("{}index.html", d.path), Job::Document(i)));
+        }
+        let mut lists = vec![(List::Home, site.home.path.clone(), site.home.articles.len(), site.home.paginate_by)];
+        for (i, s) in site.sections.iter().enumerate() {
+            lists.push((List::Section(i), s.path.clone(), s.articles.len(), s.paginate_by));
+        }
+        for (i, t) in site.tags.iter().enumerate() {
+            lists.push((List::Tag(i), format!("tags/{}/", t.slug), t.articles.len(), site.config.paginate_by));
+        }
+        for (list, base, n, per) in lists {
+            let pages = page_count(n, per);
+            for p in 1..=pages {
+                jobs.push((format!("{}index.html", page_path(&base, p)), Job::Listing { list, page: p }));
+            }
+            if pages > 1 {
+                jobs.push((format!("{base}page/1/index.html"), Job::FirstPageRedirect(list)));
+            }
+        }
+        jobs.push(("tags/index.html".into(), Job::Tags));
+        jobs.push(("sources/index.html".into(), Job::Sources));
+        for (i, s) in site.registry.all().iter().enumerate() {
+            jobs.push((format!("sources/{}/index.html", s.slug), Job::Source(i)));
+            jobs.push((format!("sources/{}/atom.xml", s.slug), Job::SourceFeed(i)));
+        }
+        jobs.push(("404.html".into(), Job::NotFound));
+        jobs.push(("atom.xml".into(), Job::SiteFeed));
+        jobs.push(("sitemap.xml".into(), Job::Sitemap));
+        jobs.push(("robots.txt".into(), Job::Robots));
+        jobs.push(("annotations.jsonld".into(), Job::Annotations));
+        jobs.push(("search-index.json".into(), Job::SearchIndex));
+        jobs.push(("highlight.css".into(), Job::HighlightCss));
+        for (i, (path, _)) in self.templates.static_files.iter().enumerate() {
+            jobs.push((path.clone(), Job::ThemeStatic(i)));
+        }
+        for (i, a) in site.assets.iter().enumerate() {
+            jobs.push((a.dest.clone(), Job::Asset(i)));
+        }
+        jobs
+    }
+
+    /// Where a job comes from, for collision messages.
+    fn origin(&self, job: &Job) -> String {
+        match job {
+            Job::Document(i) => self.site.documents[*i].file.display().to_string(),
+            Job::Asset(i) => self.site.assets[*i].file.display().to_string(),
+            Job::ThemeStatic(i) => format!("the theme's static/{}", self.templates.static_files[*i].0),
+            Job::Listing { list: List::Section(i), .. } => match &self.site.sections[*i].file {
+                Some(f) => f.display().to_string(),
+                None => format!("the section folder content/{}", self.site.sections[*i].folder),
+            },
+            Job::Listing { list: List::Tag(i), .. } => format!("the page of tag {:?}", self.site.tags[*i].name),
+            Job::Source(i) | Job::SourceFeed(i) => {
+                format!("the page of source {:?}", self.site.registry.all()[*i].key)
+            }
+            other => format!("the generated {other:?}").to_lowercase(),
+        }
+    }
+
+    /// Checks that no two outputs share a path. Site `static/` files may
+    /// replace theme static files (that is how a theme file is overridden).
+    pub fn check_collisions(&self, jobs: &mut Vec<(String, Job)>) -> Vec<Diagnostic> {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(jobs.len());
+        let mut diags = Vec::new();
+        let mut drop = Vec::new();
+        for (i, (path, job)) in jobs.iter().enumerate() {
+            if let Some(&first) = seen.get(path.as_str()) {
+                let first_job = &jobs[first].1;
+                if matches!(first_job, Job::ThemeStatic(_)) && matches!(job, Job::Asset(_)) {
+                    drop.push(first);
+                    seen.insert(path, i);
+                    continue;
+                }
+                let a = self.origin(first_job);
+                let b = self.origin(job);
+                let url = path.trim_end_matches("index.html");
+                let location = match job {
+                    Job::Document(d) => Some(Location::file(&self.site.documents[*d].file)),
+                    Job::Asset(d) => Some(Location::file(&self.site.assets[*d].file)),
+                    _ => None,
+                };
+                diags.push(
+                    Diagnostic::error(location, format!("two things would be written to /{url}: {a} and {b}"))
+                        .with_help("give one of them another `slug:` (or rename the file)"),
+                );
+                drop.push(i);
+            } else {
+                seen.insert(path, i);
+            }
+        }
+        drop.sort_unstable();
+        for i in drop.into_iter().rev() {
+            jobs.remove(i);
+        }
+        diags
+    }
+
+    /// Renders and writes every job, in parallel. Returns the problems
+    /// (template errors, write failures), each reported once.
+    pub fn render_all(&self, jobs: &[(String, Job)], out: &dyn Output) -> (RenderStats, Vec<Diagnostic>) {
+        let results: Vec<Result<bool, Diagnostic>> = jobs
+            .par_iter()
+            .map(|(path, job)| {
+                let is_page = path.ends_with(".html");
+                self.render_job(path, job, out).map(|_| is_page)
+            })
+            .collect();
+        let mut stats = RenderStats::default();
+        let mut diags: Vec<Diagnostic> = Vec::new();
+        for r in results {
+            match r {
+                Ok(page) => {
+                    stats.files += 1;
+                    stats.pages += usize::from(page);
+                }
+                Err(d) => {
+                    if !diags.contains(&d) {
+                        diags.push(d);
+                    }
+                }
+            }
+        }
+        (stats, diags)
+    }
+
+    /// Renders one job and writes it.
+    pub fn render_job(&self, path: &str, job: &Job, out: &dyn Output) -> Result<(), Diagnostic> {
+        match job {
+            Job::Asset(i) => {
+                let a = &self.site.assets[*i];
+                out.copy_file(path, &self.site.config.root.join(&a.file))
+            }
+            Job::ThemeStatic(i) => {
+                let bytes = self.templates.static_bytes(*i, &self.site.config.root)?;
+                out.write(path, bytes)
+            }
+            _ => {
+                let bytes = self.render_bytes(path, job)?;
+                out.write(path, bytes)
+            }
+        }
+    }
+
+    /// The bytes of a generated job.
+    pub fn render_bytes(&self, path: &str, job: &Job) -> Result<Vec<u8>, Diagnostic> {
+        let site = self.site;
+        let html = match job {
+            Job::Document(i) => self.render_document(*i, path)?,
+            Job::Listing { list, page } => self.render_listing(*list, *page, path)?,
+            Job::FirstPageRedirect(list) => {
+                let target = site.config.url(&self.list_base(*list));
+                redirect_page(&target)
+            }
+            Job::Tags => {
+                let tags: Vec<TagCtx> = site.tags.iter().map(|t| self.tag_ctx(t)).collect();
+                let mut ctx = self.base_context(path);
+                ctx.insert("tags", &tags);
+                self.templates.render("tags.html", &ctx)?
+            }
+            Job::Sources => {
+                let mut groups: Vec<SourceGroup> = Vec::new();
+                for kind in crate::sources::SourceKind::ALL {
+                    let mut sources: Vec<SourceSummary> = site
+                        .registry
+                        .all()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.kind == kind)
+                        .map(|(i, _)| self.source_summary(i))
+                        .collect();
+                    if sources.is_empty() {
+                        continue;
+                    }
+                    sources.sort_by_key(|s| s.name.to_lowercase());
+                    groups.push(SourceGroup {
+                        kind: kind.as_str(),
+                        label: kind.plural_label(),
+                        sources,
+                    });
+                }
+                let mut ctx = self.base_context(path);
+                ctx.insert("sources", &groups);
+                self.templates.render("sources.html", &ctx)?
+            }
+            Job::Source(i) => self.render_source(*i, path)?,
+            Job::NotFound => {
+                let ctx = self.base_context(path);
+                self.templates.render("404.html", &ctx)?
+            }
+            Job::SiteFeed => data::site_feed(self),
+            Job::SourceFeed(i) => data::source_feed(self, *i),
+            Job::Sitemap => data::sitemap(self),
+            Job::Robots => data::robots(self),
+            Job::Annotations => data::annotations(self),
+            Job::SearchIndex => data::search_index(self),
+            Job::HighlightCss => crate::markdown::highlight::stylesheet(
+                &site.config.highlight_theme,
+                site.config.highlight_theme_dark.as_deref(),
+            ),
+            Job::Asset(_) | Job::ThemeStatic(_) => String::new(),
+        };
+        Ok(html.into_bytes())
+    }
+
+    fn base_context(&self, path: &str) -> Context {
+        let mut ctx = Context::new();
+        ctx.insert_value("site", self.site_value.clone());
+        let current = path.strip_suffix("index.html").unwrap_or(path);
+        ctx.insert("current_path", &format!("/{current}"));
+        ctx.insert("current_url", &self.site.config.url(current));
+        ctx
+    }
+
+    fn list_base(&self, list: List) -> String {
+        match list {
+            List::Home => self.site.home.path.clone(),
+            List::Section(i) => self.site.sections[i].path.clone(),
+            List::Tag(i) => format!("tags/{}/", self.site.tags[i].slug),
+        }
+    }
+
+    fn render_document(&self, i: usize, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let d = &site.documents[i];
+        let config = &site.config;
+        let mut note_kinds: Vec<String> = Vec::new();
+        for n in &d.notes {
+            if let Some(k) = &n.kind
+                && !note_kinds.contains(k)
+            {
+                note_kinds.push(k.clone());
+            }
+        }
+        // Neighbours in the section: articles are newest first.
+        let (earlier, later) = match d.section {
+            Some(s) => {
+                let list = &site.sections[s].articles;
+                let pos = list.iter().position(|&x| x == i);
+                let link = |j: usize| DocLink {
+                    title: site.documents[j].title.clone(),
+                    url: config.url(&site.documents[j].path),
+                };
+                (
+                    pos.and_then(|p| list.get(p + 1)).map(|&j| link(j)),
+                    pos.and_then(|p| p.checked_sub(1)).and_then(|p| list.get(p)).map(|&j| link(j)),
+                )
+            }
+            None => (None, None),
+        };
+        let page = PageCtx {
+            title: &d.title,
+            url: config.url(&d.path),
+            path: &d.path,
+            slug: &d.slug,
+            is_article: d.is_article(),
+            date: d.date.as_ref().map(|x| x.iso()),
+            date_display: d.date.as_ref().map(|x| x.display()),
+            source: self.catalogue.source_of(site, d.source.as_deref()),
+            original_url: d.original_url.as_deref(),
+            archive_url: d.archive_url.as_deref(),
+            archived: d.archived.as_ref().map(|x| x.iso()),
+            archived_display: d.archived.as_ref().map(|x| x.display()),
+            authors: &d.authors,
+            tags: self.catalogue.tags_of(site, d),
+            description: d.description.as_deref(),
+            summary: &d.summary_html,
+            content: &d.content_html,
+            toc: &d.toc,
+            notes: self.catalogue.note_ctx[i].clone(),
+            note_kinds,
+            word_count: d.word_count,
+            reading_minutes: d.reading_minutes(),
+            section: d.section.and_then(|s| self.catalogue.section_links.get(s).cloned()),
+            earlier,
+            later,
+            extra: &d.extra,
+            file: d.file.display().to_string(),
+        };
+        let mut ctx = self.base_context(path);
+        ctx.insert("page", &page);
+        let template = if d.is_article() { "article.html" } else { "page.html" };
+        self.templates.render(template, &ctx)
+    }
+
+    fn render_listing(&self, list: List, page: usize, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let (articles, per_page, template) = match list {
+            List::Home => (&site.home.articles, site.home.paginate_by, "index.html"),
+            List::Section(i) => (&site.sections[i].articles, site.sections[i].paginate_by, "section.html"),
+            List::Tag(i) => (&site.tags[i].articles, site.config.paginate_by, "tag.html"),
+        };
+        let base = self.list_base(list);
+        let paginator = self.paginator(articles, per_page, page, &base);
+        let mut ctx = self.base_context(path);
+        ctx.insert("paginator", &paginator);
+        match list {
+            List::Home | List::Section(_) => {
+                let s = match list {
+                    List::Section(i) => &site.sections[i],
+                    _ => &site.home,
+                };
+                let section = SectionCtx {
+                    title: &s.title,
+                    description: s.description.as_deref(),
+                    url: site.config.url(&s.path),
+                    path: &s.path,
+                    content: &s.content_html,
+                    article_count: s.articles.len(),
+                    subsections: s
+                        .subsections
+                        .iter()
+                        .map(|&j| self.catalogue.section_links[j].clone())
+                        .collect(),
+                    extra: &s.extra,
+                };
+                ctx.insert("section", &section);
+            }
+            List::Tag(i) => {
+                ctx.insert("tag", &self.tag_ctx(&site.tags[i]));
+            }
+        }
+        self.templates.render(template, &ctx)
+    }
+
+    fn paginator(&self, articles: &[usize], per_page: usize, page: usize, base: &str) -> Paginator {
+        let config = &self.site.config;
+        let total_pages = page_count(articles.len(), per_page);
+        let start = (page - 1) * per_page;
+        let items = articles
+            .iter()
+            .skip(start)
+            .take(per_page)
+            .map(|&i| self.catalogue.items[i].clone())
+            .collect();
+        let url = |p: usize| config.url(&page_path(base, p));
+        Paginator {
+            current: page,
+            total_pages,
+            total_items: articles.len(),
+            per_page,
+            items,
+            first_url: url(1),
+            last_url: url(total_pages),
+            prev_url: (page > 1).then(|| url(page - 1)),
+            next_url: (page < total_pages).then(|| url(page + 1)),
+            pages: (1..=total_pages)
+                .map(|p| PageNumber {
+                    number: p,
+                    url: url(p),
+                    current: p == page,
+                })
+                .collect(),
+        }
+    }
+
+    fn tag_ctx(&self, t: &crate::model::Tag) -> TagCtx {
+        TagCtx {
+            name: t.name.clone(),
+            slug: t.slug.clone(),
+            url: self.site.config.url(&format!("tags/{}/", t.slug)),
+            count: t.articles.len(),
+        }
+    }
+
+    fn source_summary(&self, i: usize) -> SourceSummary {
+        let site = self.site;
+        let s = &site.registry.all()[i];
+        let uses = &site.source_uses[i];
+        SourceSummary {
+            key: s.key.clone(),
+            name: s.name.clone(),
+            kind: s.kind.as_str(),
+            url: self.catalogue.source_links[i].url.clone(),
+            website: s.url.clone(),
+            description: s.description.clone(),
+            aliases: s.aliases.clone(),
+            affiliation: self.catalogue.source_of(site, s.affiliation.as_deref()),
+            article_count: uses.articles.len(),
+            note_count: uses.notes.len(),
+        }
+    }
+
+    fn render_source(&self, i: usize, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let s = &site.registry.all()[i];
+        let uses = &site.source_uses[i];
+        let members = site
+            .registry
+            .all()
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.affiliation.as_deref() == Some(s.key.as_str()))
+            .map(|(j, _)| self.catalogue.source_links[j].clone())
+            .collect();
+        let mut by_doc: BTreeMap<usize, Vec<NoteCtx>> = BTreeMap::new();
+        for r in &uses.notes {
+            by_doc
+                .entry(r.doc)
+                .or_default()
+                .push(self.catalogue.note_ctx[r.doc][r.note].clone());
+        }
+        let source = SourceCtx {
+            summary: self.source_summary(i),
+            members,
+            articles: uses.articles.iter().map(|&d| self.catalogue.items[d].clone()).collect(),
+            notes_by_article: by_doc
+                .into_iter()
+                .map(|(d, notes)| ArticleNotes {
+                    article: self.catalogue.items[d].clone(),
+                    notes,
+                })
+                .collect(),
+            feed_url: site.config.url(&format!("sources/{}/atom.xml", s.slug)),
+        };
+        let mut ctx = self.base_context(path);
+        ctx.insert("source", &source);
+        self.templates.render("source.html", &ctx)
+    }
+}
+
+/// A tiny page that sends the browser on (for `page/1/`).
+fn redirect_page(target: &str) -> String {
+    let t = crate::html::escape(target);
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Redirect</title>\
+         <link rel=\"canonical\" href=\"{t}\"><meta http-equiv=\"refresh\" content=\"0; url={t}\"></head>\
+         <body><a href=\"{t}\">{t}</a></body></html>\n"
+    )
+}

@@ -1,0 +1,201 @@
+//! Tera setup: the embedded default theme, a theme folder on disk, and the
+//! site's own `templates/` overriding single files, loaded once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tera::{Context, Kwargs, State, Tera, TeraResult};
+use walkdir::WalkDir;
+
+use crate::error::{Diagnostic, Location, suggestion};
+use crate::load::is_ignored_name;
+use crate::theme;
+
+/// Where a theme static file comes from.
+#[derive(Debug, Clone)]
+pub enum StaticSource {
+    Embedded(&'static [u8]),
+    /// Relative to the site root.
+    Disk(PathBuf),
+}
+
+/// The site's templates, ready to render.
+pub struct Templates {
+    tera: Tera,
+    /// (output path, source) of the theme's static files.
+    pub static_files: Vec<(String, StaticSource)>,
+    /// Template name → the file it came from, for messages.
+    origins: HashMap<String, String>,
+}
+
+/// Every file under `dir`, as (path relative to `dir` with `/`, full path).
+fn files_in(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for e in WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_ignored_name(&e.file_name().to_string_lossy()))
+        .filter_map(Result::ok)
+    {
+        if !e.file_type().is_file() {
+            continue;
+        }
+        if let Ok(rel) = e.path().strip_prefix(dir)
+            && let Some(s) = rel.to_str()
+        {
+            out.push((s.replace('\\', "/"), e.path().to_path_buf()));
+        }
+    }
+    out
+}
+
+impl Templates {
+    /// Loads the templates of `theme` for the site at `root`.
+    pub fn load(root: &Path, theme_name: &str) -> Result<Templates, Vec<Diagnostic>> {
+        let mut diags = Vec::new();
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut origins: HashMap<String, String> = HashMap::new();
+        let mut static_files: Vec<(String, StaticSource)> = Vec::new();
+
+        for (name, text) in theme::TEMPLATES {
+            texts.push((name.to_string(), text.to_string()));
+            origins.insert(name.to_string(), format!("themes/default/templates/{name} (built in)"));
+        }
+        for (name, bytes) in theme::STATIC {
+            static_files.push((name.to_string(), StaticSource::Embedded(bytes)));
+        }
+
+        let theme_dir = root.join("themes").join(theme_name);
+        if theme_dir.is_dir() {
+            let rel_base = Path::new("themes").join(theme_name);
+            for (name, path) in files_in(&theme_dir.join("templates")) {
+                let rel = rel_base.join("templates").join(&name);
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        set(&mut texts, &name, text);
+                        origins.insert(name, rel.display().to_string());
+                    }
+                    Err(e) => diags.push(Diagnostic::io(&rel, "read this template", &e)),
+                }
+            }
+            for (name, _) in files_in(&theme_dir.join("static")) {
+                let rel = rel_base.join("static").join(&name);
+                match static_files.iter_mut().find(|(n, _)| *n == name) {
+                    Some(entry) => entry.1 = StaticSource::Disk(rel),
+                    None => static_files.push((name, StaticSource::Disk(rel))),
+                }
+            }
+        } else if theme_name != "default" {
+            let mut available: Vec<String> = vec!["default".into()];
+            if let Ok(rd) = std::fs::read_dir(root.join("themes")) {
+                available.extend(
+                    rd.filter_map(Result::ok)
+                        .filter(|e| e.path().is_dir())
+                        .filter_map(|e| e.file_name().to_str().map(str::to_string)),
+                );
+            }
+            let mut d = Diagnostic::error(
+                Some(Location::file(crate::config::CONFIG_FILE)),
+                format!("there is no theme {theme_name:?}: no folder themes/{theme_name}/"),
+            );
+            d.help = Some(
+                suggestion(theme_name, available.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("available themes: {}", available.join(", "))),
+            );
+            return Err(vec![d]);
+        }
+
+        // The site's own templates/ overrides single files of its theme.
+        for (name, path) in files_in(&root.join("templates")) {
+            let rel = Path::new("templates").join(&name);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    set(&mut texts, &name, text);
+                    origins.insert(name, rel.display().to_string());
+                }
+                Err(e) => diags.push(Diagnostic::io(&rel, "read this template", &e)),
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+
+        let mut tera = Tera::new();
+        tera.autoescape_on([".html", ".htm", ".xml"]);
+        tera.register_filter("date", date_filter);
+        let mut t = Templates {
+            tera,
+            static_files,
+            origins,
+        };
+        if let Err(e) = t.tera.add_raw_templates(texts.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
+            return Err(vec![t.diagnostic(&e)]);
+        }
+        Ok(t)
+    }
+
+    pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
+        self.tera.render(name, ctx).map_err(|e| self.diagnostic(&e))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.tera.contains_template(name)
+    }
+
+    /// The names of every loaded template.
+    pub fn template_names(&self) -> impl Iterator<Item = &str> {
+        self.tera.get_template_names()
+    }
+
+    pub fn static_bytes(&self, i: usize, root: &Path) -> Result<Vec<u8>, Diagnostic> {
+        match &self.static_files[i].1 {
+            StaticSource::Embedded(b) => Ok(b.to_vec()),
+            StaticSource::Disk(rel) => std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e)),
+        }
+    }
+
+    /// A Tera error as a diagnostic at the template's file, line and column.
+    fn diagnostic(&self, e: &tera::Error) -> Diagnostic {
+        use std::error::Error as _;
+        let (location, mut message) = match e.kind() {
+            tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
+                let name = r.filename();
+                let file = self.origins.get(name).cloned().unwrap_or_else(|| name.to_string());
+                let span = r.span();
+                (
+                    Some(Location::at(file, span.start_line, span.start_col + 1)),
+                    format!("template error: {}", r.message()),
+                )
+            }
+            other => (None, format!("template error: {other}")),
+        };
+        let mut source = e.source();
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        Diagnostic::error(location, message)
+    }
+}
+
+fn set(texts: &mut Vec<(String, String)>, name: &str, text: String) {
+    match texts.iter_mut().find(|(n, _)| n == name) {
+        Some(entry) => entry.1 = text,
+        None => texts.push((name.to_string(), text)),
+    }
+}
+
+/// `{{ page.date | date(format="%Y") }}`: formats an ISO date (the context
+/// carries dates as `2021-05-04` or RFC 3339) with chrono's strftime codes.
+fn date_filter(value: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
+    let format: &str = kwargs.get("format")?.unwrap_or("%-d %B %Y");
+    let date = crate::frontmatter::Date::parse(value)
+        .ok_or_else(|| tera::Error::message(format!("date filter: {value:?} is not a date")))?;
+    let mut out = String::new();
+    use std::fmt::Write;
+    write!(out, "{}", date.datetime.format(format))
+        .map_err(|_| tera::Error::message(format!("date filter: bad format {format:?}")))?;
+    Ok(out)
+}
