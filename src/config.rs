@@ -105,7 +105,9 @@ impl Config {
                     )],
                 ),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default_for(root), Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                (Config::default_for(root), Vec::new())
+            }
             Err(e) => (
                 Config::default_for(root),
                 vec![Diagnostic::io(Path::new(CONFIG_FILE), "read site.yaml", &e)],
@@ -194,8 +196,10 @@ impl Config {
         if let Some(v) = f.take_string("output_dir") {
             if v.trim().is_empty() {
                 let loc = f.location_of("output_dir");
-                f.diagnostics
-                    .push(Diagnostic::error(Some(loc), "`output_dir` should name a folder, found an empty text"));
+                f.diagnostics.push(Diagnostic::error(
+                    Some(loc),
+                    "`output_dir` should name a folder, found an empty text",
+                ));
             } else {
                 config.output_dir = root.join(v);
             }
@@ -213,7 +217,8 @@ impl Config {
 
     /// Overrides base_url (the `--base-url` option and the dev server).
     pub fn set_base_url(&mut self, url: &str) -> Result<(), Diagnostic> {
-        let url = normalise_base_url(url).map_err(|m| Diagnostic::error(None, format!("--base-url: {m}")))?;
+        let url = normalise_base_url(url)
+            .map_err(|m| Diagnostic::error(None, format!("--base-url: {m}")))?;
         self.base_url = url;
         self.base_url_is_set = true;
         Ok(())
@@ -231,8 +236,11 @@ impl Config {
     /// themes exist).
     pub fn check_highlight_themes(&self, known: &[&str]) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let themes = std::iter::once(("highlight_theme", &self.highlight_theme))
-            .chain(self.highlight_theme_dark.iter().map(|t| ("highlight_theme_dark", t)));
+        let themes = std::iter::once(("highlight_theme", &self.highlight_theme)).chain(
+            self.highlight_theme_dark
+                .iter()
+                .map(|t| ("highlight_theme_dark", t)),
+        );
         for (key, name) in themes {
             if !known.contains(&name.as_str()) {
                 let mut d = Diagnostic::error(
@@ -256,8 +264,13 @@ fn normalise_base_url(url: &str) -> Result<String, String> {
     if url.is_empty() {
         return Ok("/".into());
     }
-    if url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>') {
-        return Err(format!("`base_url` {url:?} contains characters a URL cannot hold"));
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+    {
+        return Err(format!(
+            "`base_url` {url:?} contains characters a URL cannot hold"
+        ));
     }
     let ok_scheme = url.starts_with("http://") || url.starts_with("https://");
     if !ok_scheme && !url.starts_with('/') {
@@ -265,7 +278,12 @@ fn normalise_base_url(url: &str) -> Result<String, String> {
             "`base_url` {url:?} should be an absolute http(s) URL or a path starting with /"
         ));
     }
-    if ok_scheme && url.split("://").nth(1).is_none_or(|rest| rest.is_empty() || rest.starts_with('/')) {
+    if ok_scheme
+        && url
+            .split("://")
+            .nth(1)
+            .is_none_or(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
         return Err(format!("`base_url` {url:?} has no host"));
     }
     let mut s = url.to_string();
@@ -315,7 +333,10 @@ mod tests {
         let (_, diags) = Config::parse(Path::new("/s"), "title: x\npagniate_by: 3\n");
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].location, Some(Location::at("site.yaml", 2, 1)));
-        assert_eq!(diags[0].help.as_deref(), Some("did you mean `paginate_by`?"));
+        assert_eq!(
+            diags[0].help.as_deref(),
+            Some("did you mean `paginate_by`?")
+        );
     }
 
     #[test]

@@ -102,7 +102,10 @@ impl Diagnostic {
 
     /// An I/O failure, naming the path that failed.
     pub fn io(path: &Path, what: &str, err: &std::io::Error) -> Diagnostic {
-        Diagnostic::error(Some(Location::file(path)), format!("could not {what}: {err}"))
+        Diagnostic::error(
+            Some(Location::file(path)),
+            format!("could not {what}: {err}"),
+        )
     }
 
     pub fn is_error(&self) -> bool {
@@ -200,7 +203,10 @@ impl IntoIterator for Diagnostics {
 
 /// The nearest of `candidates` to `word`, if it is near enough to be what
 /// the user meant (a typo, not a different word).
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(word, c);

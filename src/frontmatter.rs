@@ -218,7 +218,10 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
             let loc = f.location_of("extra");
             f.diagnostics.push(Diagnostic::error(
                 Some(loc),
-                format!("`extra` should be a mapping of keys to values, found {}", yaml::describe(&other)),
+                format!(
+                    "`extra` should be a mapping of keys to values, found {}",
+                    yaml::describe(&other)
+                ),
             ));
         }
     }
@@ -249,8 +252,9 @@ fn take_date(f: &mut Fields, key: &str) -> Option<Date> {
         None => {
             let loc = f.location_of(key);
             f.diagnostics.push(
-                Diagnostic::error(Some(loc), format!("`{key}` {s:?} is not a date"))
-                    .with_help("write YYYY-MM-DD (2021-05-04) or RFC 3339 (2021-05-04T09:30:00+02:00)"),
+                Diagnostic::error(Some(loc), format!("`{key}` {s:?} is not a date")).with_help(
+                    "write YYYY-MM-DD (2021-05-04) or RFC 3339 (2021-05-04T09:30:00+02:00)",
+                ),
             );
             None
         }
@@ -299,13 +303,18 @@ mod tests {
 
     #[test]
     fn every_field_is_read() {
-        let (fm, d) = p("---\ntitle: T\ndate: 2021-05-04\nsource: nyt\noriginal_url: https://a.example/x\n\
+        let (fm, d) = p(
+            "---\ntitle: T\ndate: 2021-05-04\nsource: nyt\noriginal_url: https://a.example/x\n\
              archive_url: https://web.archive.example/x\narchived: 2026-11-26T10:00:00+02:00\n\
-             author: [A, B]\ntags: [x, y]\ndescription: D\nslug: s\ndraft: true\nextra: {k: 1}\nimported_by: tool\n---\n");
+             author: [A, B]\ntags: [x, y]\ndescription: D\nslug: s\ndraft: true\nextra: {k: 1}\nimported_by: tool\n---\n",
+        );
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(fm.title.as_deref(), Some("T"));
         assert_eq!(fm.date.as_ref().unwrap().iso(), "2021-05-04");
-        assert_eq!(fm.archived.as_ref().unwrap().iso(), "2026-11-26T10:00:00+02:00");
+        assert_eq!(
+            fm.archived.as_ref().unwrap().iso(),
+            "2026-11-26T10:00:00+02:00"
+        );
         assert_eq!(fm.source.as_deref(), Some("nyt"));
         assert_eq!(fm.source_location, Some(Location::at("content/a.md", 4, 1)));
         assert_eq!(fm.authors, vec!["A", "B"]);
@@ -343,6 +352,9 @@ mod tests {
         assert_eq!(d.rfc3339(), "2021-05-04T00:00:00+00:00");
         assert!(Date::parse("2021-5-4").is_none());
         assert!(Date::parse("2021-02-30").is_none());
-        assert_eq!(Date::parse("2021-05-04T10:00:00-04:00").unwrap().iso(), "2021-05-04T10:00:00-04:00");
+        assert_eq!(
+            Date::parse("2021-05-04T10:00:00-04:00").unwrap().iso(),
+            "2021-05-04T10:00:00-04:00"
+        );
     }
 }

@@ -23,8 +23,26 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
     static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     B.get_or_init(|| {
         let mut b = ammonia::Builder::default();
-        b.add_tags(["mark", "aside", "figure", "figcaption", "section", "input", "details", "summary"]);
-        b.add_generic_attributes(["class", "id", "title", "lang", "dir", "role", "aria-label", "aria-hidden"]);
+        b.add_tags([
+            "mark",
+            "aside",
+            "figure",
+            "figcaption",
+            "section",
+            "input",
+            "details",
+            "summary",
+        ]);
+        b.add_generic_attributes([
+            "class",
+            "id",
+            "title",
+            "lang",
+            "dir",
+            "role",
+            "aria-label",
+            "aria-hidden",
+        ]);
         b.add_tag_attributes("mark", ["data-note", "aria-details", "data-kind"]);
         b.add_tag_attributes("aside", ["data-kind"]);
         b.add_tag_attributes("pre", ["data-lang"]);
@@ -37,7 +55,9 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
             if attribute == "style" {
                 let v = value.trim().trim_end_matches(';');
                 return match v {
-                    "text-align: left" | "text-align: center" | "text-align: right" => Some(value.into()),
+                    "text-align: left" | "text-align: center" | "text-align: right" => {
+                        Some(value.into())
+                    }
                     _ => None,
                 };
             }
@@ -61,7 +81,10 @@ mod tests {
 
     #[test]
     fn escape_escapes_quotes_and_angles() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#x27;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 
     #[test]
@@ -72,10 +95,23 @@ mod tests {
             <mark class="anchor" id="n1" data-note="note-n1" aria-details="note-n1">m</mark>
             <aside class="margin-note" id="note-n1" role="note" data-kind="sourcing">n</aside></p>"#;
         let clean = sanitise(dirty);
-        for bad in ["<script", "onclick", "javascript:", "<iframe", "<style", "data:image", "url("] {
+        for bad in [
+            "<script",
+            "onclick",
+            "javascript:",
+            "<iframe",
+            "<style",
+            "data:image",
+            "url(",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived: {clean}");
         }
-        assert!(clean.contains(r#"<mark class="anchor" id="n1" data-note="note-n1" aria-details="note-n1">"#), "{clean}");
+        assert!(
+            clean.contains(
+                r#"<mark class="anchor" id="n1" data-note="note-n1" aria-details="note-n1">"#
+            ),
+            "{clean}"
+        );
         assert!(clean.contains(r#"role="note""#), "{clean}");
     }
 }

@@ -57,7 +57,9 @@ pub struct BuildReport {
 /// build validates happens here; nothing is written.
 pub fn prepare(options: &BuildOptions) -> (Option<(Site, Templates)>, Diagnostics) {
     let (site, mut diags) = site::load(options);
-    let Some(site) = site else { return (None, diags) };
+    let Some(site) = site else {
+        return (None, diags);
+    };
     match Templates::load(&site.config.root, &site.config.theme) {
         Ok(t) => (Some((site, t)), diags),
         Err(ds) => {
@@ -69,7 +71,11 @@ pub fn prepare(options: &BuildOptions) -> (Option<(Site, Templates)>, Diagnostic
 
 /// Renders a prepared site into `out`. Returns the problems found while
 /// rendering (URL collisions, template errors, write failures).
-pub fn render_into(site: &Site, templates: &Templates, out: &dyn Output) -> (render::RenderStats, Vec<Diagnostic>) {
+pub fn render_into(
+    site: &Site,
+    templates: &Templates,
+    out: &dyn Output,
+) -> (render::RenderStats, Vec<Diagnostic>) {
     let renderer = Renderer::new(site, templates);
     let mut jobs = renderer.plan();
     let mut diags = renderer.check_collisions(&mut jobs);

@@ -102,7 +102,11 @@ fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>
                 return true;
             }
             let name = e.file_name().to_string_lossy();
-            if keep_hidden && name.starts_with('.') && name != ".git" && name != ".DS_Store" && !name.starts_with(".#")
+            if keep_hidden
+                && name.starts_with('.')
+                && name != ".git"
+                && name != ".DS_Store"
+                && !name.starts_with(".#")
             {
                 return !name.ends_with(".swp") && !name.ends_with(".swo") && !name.ends_with('~');
             }
@@ -112,7 +116,10 @@ fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map(|p| rel_to(root, p)).unwrap_or_else(|| rel_to(root, base));
+                let path = e
+                    .path()
+                    .map(|p| rel_to(root, p))
+                    .unwrap_or_else(|| rel_to(root, base));
                 let msg = if e.loop_ancestor().is_some() {
                     "this folder links back to one of its parents".to_string()
                 } else {
@@ -161,7 +168,9 @@ fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>
         let Ok(rel) = entry.path().strip_prefix(base) else {
             continue;
         };
-        out.push(Found { rel: rel.to_path_buf() });
+        out.push(Found {
+            rel: rel.to_path_buf(),
+        });
     }
     out
 }
@@ -217,9 +226,19 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
     let bundle_dirs: BTreeSet<PathBuf> = found
         .iter()
         .filter(|f| f.rel.file_name().is_some_and(|n| n == "index.md"))
-        .filter_map(|f| f.rel.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf))
+        .filter_map(|f| {
+            f.rel
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+        })
         .collect();
-    let bundle_of = |p: &Path| -> Option<PathBuf> { p.ancestors().skip(1).find(|a| bundle_dirs.contains(*a)).map(Path::to_path_buf) };
+    let bundle_of = |p: &Path| -> Option<PathBuf> {
+        p.ancestors()
+            .skip(1)
+            .find(|a| bundle_dirs.contains(*a))
+            .map(Path::to_path_buf)
+    };
     let markdown: BTreeSet<PathBuf> = found
         .iter()
         .filter(|f| f.rel.extension().is_some_and(|e| e == "md"))
@@ -252,7 +271,12 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
             sidecars.push(f.rel.clone());
             continue;
         }
-        let bundle = bundle_of(&f.rel);
+        let is_bundle_index = name == "index.md" && bundle_dirs.contains(parent);
+        let bundle = if is_bundle_index {
+            None
+        } else {
+            bundle_of(&f.rel)
+        };
         if let Some(bundle_dir) = &bundle {
             // A file inside a page bundle: copied next to the page.
             let inner = f.rel.strip_prefix(bundle_dir).unwrap_or(&f.rel);
@@ -275,7 +299,11 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
             let (stem, section, bundle_dir) = if name == "index.md" && !parent_slash.is_empty() {
                 // content/<section>/<slug>/index.md
                 let dir = parent;
-                let stem = dir.file_name().and_then(|n| n.to_str()).unwrap_or("index").to_string();
+                let stem = dir
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("index")
+                    .to_string();
                 let section = dir.parent().and_then(slash_path).unwrap_or_default();
                 (stem, section, Some(content.join(dir)))
             } else {
@@ -367,23 +395,53 @@ mod tests {
         let (tree, diags) = load_tree(r);
         assert!(diags.is_empty(), "{diags:?}");
         assert!(tree.has_sources_file);
-        let docs: Vec<_> = tree.documents.iter().map(|d| d.rel.to_str().unwrap()).collect();
-        assert_eq!(docs, ["content/about.md", "content/articles/a.md", "content/articles/b/index.md"]);
+        let docs: Vec<_> = tree
+            .documents
+            .iter()
+            .map(|d| d.rel.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            docs,
+            [
+                "content/about.md",
+                "content/articles/a.md",
+                "content/articles/b/index.md"
+            ]
+        );
         assert_eq!(tree.documents[0].section, None);
-        assert_eq!(tree.documents[1].sidecar.as_deref(), Some(Path::new("content/articles/a.annotations.yaml")));
+        assert_eq!(
+            tree.documents[1].sidecar.as_deref(),
+            Some(Path::new("content/articles/a.annotations.yaml"))
+        );
         assert_eq!(tree.documents[2].stem, "b");
         assert_eq!(tree.documents[2].section.as_deref(), Some("articles"));
         assert!(tree.documents[2].sidecar.is_some());
         assert_eq!(tree.section_indexes.len(), 2);
-        assert_eq!(tree.orphan_sidecars, [PathBuf::from("content/articles/lost.annotations.yaml")]);
-        let assets: Vec<_> = tree.assets.iter().map(|a| (a.rel.to_str().unwrap(), a.dest.clone())).collect();
+        assert_eq!(
+            tree.orphan_sidecars,
+            [PathBuf::from("content/articles/lost.annotations.yaml")]
+        );
+        let assets: Vec<_> = tree
+            .assets
+            .iter()
+            .map(|a| (a.rel.to_str().unwrap(), a.dest.clone()))
+            .collect();
         assert!(assets.contains(&(
             "content/articles/b/original.pdf",
-            AssetDest::Bundle { index: "content/articles/b/index.md".into(), path: "original.pdf".into() }
+            AssetDest::Bundle {
+                index: "content/articles/b/index.md".into(),
+                path: "original.pdf".into()
+            }
         )));
-        assert!(assets.contains(&("content/articles/shared.png", AssetDest::Root("articles/shared.png".into()))));
+        assert!(assets.contains(&(
+            "content/articles/shared.png",
+            AssetDest::Root("articles/shared.png".into())
+        )));
         assert!(assets.contains(&("static/style.css", AssetDest::Root("style.css".into()))));
-        assert!(assets.contains(&("static/.well-known/security.txt", AssetDest::Root(".well-known/security.txt".into()))));
+        assert!(assets.contains(&(
+            "static/.well-known/security.txt",
+            AssetDest::Root(".well-known/security.txt".into())
+        )));
         assert_eq!(tree.sections.iter().collect::<Vec<_>>(), ["articles"]);
     }
 
@@ -395,11 +453,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let r = dir.path();
         touch(r, "content/articles/a.md");
-        std::os::unix::fs::symlink(outside.path().join("secret.txt"), r.join("content/articles/secret.txt")).unwrap();
-        std::os::unix::fs::symlink(r.join("content/articles/a.md"), r.join("content/articles/alias.md")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            r.join("content/articles/secret.txt"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            r.join("content/articles/a.md"),
+            r.join("content/articles/alias.md"),
+        )
+        .unwrap();
         std::os::unix::fs::symlink(r.join("content"), r.join("content/articles/loop")).unwrap();
         let (tree, diags) = load_tree(r);
-        assert!(diags.iter().any(|d| d.is_error() && d.message.contains("outside the site")), "{diags:?}");
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.is_error() && d.message.contains("outside the site")),
+            "{diags:?}"
+        );
         assert!(!tree.assets.iter().any(|a| a.rel.ends_with("secret.txt")));
         // A link to a file inside the site is read like the file.
         assert!(tree.documents.iter().any(|d| d.rel.ends_with("alias.md")));

@@ -7,11 +7,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use marginalia::error::Diagnostics;
 use marginalia::BuildOptions;
+use marginalia::error::Diagnostics;
 
 #[derive(Parser)]
-#[command(name = "marginalia", version, about = "A static site generator for annotated article archives")]
+#[command(
+    name = "marginalia",
+    version,
+    about = "A static site generator for annotated article archives"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

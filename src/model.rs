@@ -136,7 +136,10 @@ pub struct Site {
 impl Site {
     /// Articles (not pages), newest first.
     pub fn articles(&self) -> impl Iterator<Item = (usize, &Document)> {
-        self.documents.iter().enumerate().filter(|(_, d)| d.is_article())
+        self.documents
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.is_article())
     }
 
     pub fn note_count(&self) -> usize {

@@ -15,7 +15,8 @@ use crate::error::{Diagnostic, Location};
 
 /// The file marginalia writes into every output folder it owns.
 pub const MARKER: &str = ".marginalia";
-const MARKER_TEXT: &str = "This folder is written by `marginalia build` and is replaced by the next build.\n";
+const MARKER_TEXT: &str =
+    "This folder is written by `marginalia build` and is replaced by the next build.\n";
 
 /// A place rendered files are written to. Paths are `/`-separated and
 /// relative to the site's output root (`articles/x/index.html`).
@@ -31,9 +32,14 @@ pub fn check_output_path(path: &str) -> Result<(), Diagnostic> {
         || path.starts_with('/')
         || path.contains('\\')
         || path.contains('\0')
-        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..");
     if bad {
-        Err(Diagnostic::error(None, format!("refusing to write outside the output folder: {path:?}")))
+        Err(Diagnostic::error(
+            None,
+            format!("refusing to write outside the output folder: {path:?}"),
+        ))
     } else {
         Ok(())
     }
@@ -55,7 +61,11 @@ impl MemoryOutput {
     }
 
     pub fn paths(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.files.read().map(|f| f.keys().cloned().collect()).unwrap_or_default();
+        let mut v: Vec<String> = self
+            .files
+            .read()
+            .map(|f| f.keys().cloned().collect())
+            .unwrap_or_default();
         v.sort();
         v
     }
@@ -138,7 +148,9 @@ fn resolve(p: &Path) -> PathBuf {
 }
 
 fn is_empty_dir(p: &Path) -> bool {
-    std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false)
+    std::fs::read_dir(p)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false)
 }
 
 fn refuse(out: &Path, why: &str) -> Diagnostic {
@@ -146,7 +158,9 @@ fn refuse(out: &Path, why: &str) -> Diagnostic {
         Some(Location::file(out)),
         format!("refusing to use this folder as the output: {why}"),
     )
-    .with_help("set `output_dir` in site.yaml (or --output) to a folder of its own, such as `output`")
+    .with_help(
+        "set `output_dir` in site.yaml (or --output) to a folder of its own, such as `output`",
+    )
 }
 
 /// Checks that `out` may be (re)written by a build of the site at `root`.
@@ -164,7 +178,10 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
     }
     for protected in ["content", "static", "themes", "templates", ".git"] {
         if out_r.starts_with(root.join(protected)) {
-            return Err(refuse(out, &format!("it is inside the site's {protected}/ folder")));
+            return Err(refuse(
+                out,
+                &format!("it is inside the site's {protected}/ folder"),
+            ));
         }
     }
     if let Some(home) = std::env::var_os("HOME").map(PathBuf::from)
@@ -192,9 +209,16 @@ impl DiskOutput {
     pub fn begin(root: &Path, out: &Path) -> Result<DiskOutput, Diagnostic> {
         check_output_dir(root, out)?;
         let target = resolve(out);
-        let parent = target.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
-        let name = target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        std::fs::create_dir_all(&parent).map_err(|e| Diagnostic::io(&parent, "create the output's parent folder", &e))?;
+        let parent = target
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        std::fs::create_dir_all(&parent)
+            .map_err(|e| Diagnostic::io(&parent, "create the output's parent folder", &e))?;
         // An earlier build killed between the two renames of the fallback swap
         // leaves the old site here: put it back first.
         let old = parent.join(format!(".{name}.marginalia-old"));
@@ -208,7 +232,8 @@ impl DiskOutput {
         if staging.exists() {
             remove_owned(&staging)?;
         }
-        std::fs::create_dir(&staging).map_err(|e| Diagnostic::io(&staging, "create the staging folder", &e))?;
+        std::fs::create_dir(&staging)
+            .map_err(|e| Diagnostic::io(&staging, "create the staging folder", &e))?;
         std::fs::write(staging.join(MARKER), MARKER_TEXT)
             .map_err(|e| Diagnostic::io(&staging, "write the output marker", &e))?;
         Ok(DiskOutput { target, staging })
@@ -229,19 +254,31 @@ impl DiskOutput {
         // Re-check: the folder may have changed while we built.
         if !is_empty_dir(&self.target) && !self.target.join(MARKER).is_file() {
             let _ = std::fs::remove_dir_all(&self.staging);
-            return Err(refuse(&self.target, "it now holds files that marginalia did not write"));
+            return Err(refuse(
+                &self.target,
+                "it now holds files that marginalia did not write",
+            ));
         }
         if exchange(&self.staging, &self.target) {
             // `staging` now holds the old site.
             return remove_owned(&self.staging);
         }
         let parent = self.target.parent().unwrap_or(Path::new("/"));
-        let name = self.target.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = self
+            .target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let old = parent.join(format!(".{name}.marginalia-old"));
-        std::fs::rename(&self.target, &old).map_err(|e| Diagnostic::io(&self.target, "move the old site aside", &e))?;
+        std::fs::rename(&self.target, &old)
+            .map_err(|e| Diagnostic::io(&self.target, "move the old site aside", &e))?;
         if let Err(e) = std::fs::rename(&self.staging, &self.target) {
             let _ = std::fs::rename(&old, &self.target);
-            return Err(Diagnostic::io(&self.target, "move the new site into place", &e));
+            return Err(Diagnostic::io(
+                &self.target,
+                "move the new site into place",
+                &e,
+            ));
         }
         remove_owned(&old)
     }
@@ -260,7 +297,8 @@ impl DiskOutput {
 /// Removes a folder only if marginalia owns it (marker) or it is empty.
 fn remove_owned(dir: &Path) -> Result<(), Diagnostic> {
     if dir.join(MARKER).is_file() || is_empty_dir(dir) {
-        std::fs::remove_dir_all(dir).map_err(|e| Diagnostic::io(dir, "remove the previous site", &e))
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| Diagnostic::io(dir, "remove the previous site", &e))
     } else {
         Err(refuse(dir, "it holds files that marginalia did not write"))
     }
@@ -270,13 +308,22 @@ fn remove_owned(dir: &Path) -> Result<(), Diagnostic> {
 fn exchange(a: &Path, b: &Path) -> bool {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
-    let (Ok(ca), Ok(cb)) = (CString::new(a.as_os_str().as_bytes()), CString::new(b.as_os_str().as_bytes())) else {
+    let (Ok(ca), Ok(cb)) = (
+        CString::new(a.as_os_str().as_bytes()),
+        CString::new(b.as_os_str().as_bytes()),
+    ) else {
         return false;
     };
     // SAFETY: both arguments are valid NUL-terminated paths that outlive the
     // call; AT_FDCWD makes them relative to the working directory as usual.
     let rc = unsafe {
-        libc::renameat2(libc::AT_FDCWD, ca.as_ptr(), libc::AT_FDCWD, cb.as_ptr(), libc::RENAME_EXCHANGE)
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
     };
     rc == 0
 }
@@ -290,15 +337,18 @@ impl Output for DiskOutput {
     fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
         let full = self.full_path(path)?;
         if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
         }
-        std::fs::write(&full, bytes).map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))
+        std::fs::write(&full, bytes)
+            .map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))
     }
 
     fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic> {
         let full = self.full_path(path)?;
         if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
         }
         std::fs::copy(from, &full)
             .map(|_| ())
@@ -312,7 +362,16 @@ mod tests {
 
     #[test]
     fn output_paths_cannot_escape() {
-        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "a\0b", ""] {
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "a/./b",
+            "a\\b",
+            "a\0b",
+            "",
+        ] {
             assert!(check_output_path(bad).is_err(), "{bad:?}");
         }
         assert!(check_output_path("articles/x/index.html").is_ok());
@@ -359,7 +418,10 @@ mod tests {
         assert!(!out.join("a").exists());
         assert_eq!(std::fs::read(out.join("b/index.html")).unwrap(), b"two");
         // Nothing is left beside the output.
-        let names: Vec<_> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("output")]);
     }
 }

@@ -41,7 +41,8 @@ struct ParsedDoc {
 
 /// Reads a text file, refusing (not mangling) what is not UTF-8.
 pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e))?;
+    let bytes =
+        std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e))?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
@@ -50,7 +51,9 @@ pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
             Some(Location::at(rel, line, col)),
             "this file is not valid UTF-8 text (the first bad byte is here)",
         )
-        .with_help("save it as UTF-8; marginalia does not guess other encodings, so no text is lost")
+        .with_help(
+            "save it as UTF-8; marginalia does not guess other encodings, so no text is lost",
+        )
     })
 }
 
@@ -63,12 +66,18 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     let (mut config, d) = Config::load(root);
     diags.extend(d);
     if let Some(out) = &options.output {
-        config.output_dir = if out.is_absolute() { out.clone() } else { std::env::current_dir().map(|c| c.join(out)).unwrap_or_else(|_| out.clone()) };
+        config.output_dir = if out.is_absolute() {
+            out.clone()
+        } else {
+            std::env::current_dir()
+                .map(|c| c.join(out))
+                .unwrap_or_else(|_| out.clone())
+        };
     }
-    if let Some(url) = &options.base_url {
-        if let Err(d) = config.set_base_url(url) {
-            diags.push(d);
-        }
+    if let Some(url) = &options.base_url
+        && let Err(d) = config.set_base_url(url)
+    {
+        diags.push(d);
     }
     diags.extend(config.check_highlight_themes(&markdown::highlight::theme_names()));
 
@@ -81,14 +90,20 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         let stem = s.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let md = stem.trim_end_matches(sidecar::SIDECAR_SUFFIX);
         diags.push(
-            Diagnostic::error(Some(Location::file(s)), format!("this sidecar is beside no article: there is no {md}.md"))
-                .with_help("rename it to match its article, or move it beside the article"),
+            Diagnostic::error(
+                Some(Location::file(s)),
+                format!("this sidecar is beside no article: there is no {md}.md"),
+            )
+            .with_help("rename it to match its article, or move it beside the article"),
         );
     }
 
     // Read and parse every document, in parallel.
-    let parsed: Vec<(Option<ParsedDoc>, Vec<Diagnostic>)> =
-        tree.documents.par_iter().map(|f| parse_doc(root, f)).collect();
+    let parsed: Vec<(Option<ParsedDoc>, Vec<Diagnostic>)> = tree
+        .documents
+        .par_iter()
+        .map(|f| parse_doc(root, f))
+        .collect();
     let mut docs = Vec::with_capacity(parsed.len());
     for (doc, d) in parsed {
         diags.extend(d);
@@ -109,7 +124,11 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         let base = doc.fm.slug.as_deref().unwrap_or(&doc.file.stem);
         let mut slug = slug::slugify(base);
         if slug.is_empty() {
-            let loc = doc.fm.slug_location.clone().unwrap_or_else(|| Location::file(&doc.file.rel));
+            let loc = doc
+                .fm
+                .slug_location
+                .clone()
+                .unwrap_or_else(|| Location::file(&doc.file.rel));
             diags.push(Diagnostic::error(
                 Some(loc),
                 format!("the slug {base:?} has no letters or digits to make a page address from"),
@@ -141,10 +160,9 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
             .iter()
             .flat_map(|doc| {
                 doc.notes.iter().flat_map(|n| {
-                    let loc = n
-                        .sources_location
-                        .clone()
-                        .unwrap_or_else(|| Location::at(doc.file.sidecar.clone().unwrap_or_default(), n.line, 0));
+                    let loc = n.sources_location.clone().unwrap_or_else(|| {
+                        Location::at(doc.file.sidecar.clone().unwrap_or_default(), n.line, 0)
+                    });
                     n.sources.iter().map(move |k| (k.clone(), loc.clone()))
                 })
             })
@@ -217,10 +235,15 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     });
 
     // Wire sections: home is "", the rest sorted by folder.
-    let mut home = sections.remove("").unwrap_or_else(|| default_section("", &config));
+    let mut home = sections
+        .remove("")
+        .unwrap_or_else(|| default_section("", &config));
     let mut section_list: Vec<Section> = sections.into_values().collect();
-    let index_of: HashMap<String, usize> =
-        section_list.iter().enumerate().map(|(i, s)| (s.folder.clone(), i)).collect();
+    let index_of: HashMap<String, usize> = section_list
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.folder.clone(), i))
+        .collect();
     let folders: Vec<Option<String>> = documents.iter().map(|d| d.section_folder.clone()).collect();
     for (i, folder) in folders.iter().enumerate() {
         if let Some(folder) = folder
@@ -241,7 +264,12 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
             None => home.subsections.push(i),
         }
     }
-    home.articles = documents.iter().enumerate().filter(|(_, d)| d.is_article()).map(|(i, _)| i).collect();
+    home.articles = documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_article())
+        .map(|(i, _)| i)
+        .collect();
 
     // Tags.
     let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
@@ -291,8 +319,11 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     for doc in &documents {
         if doc.is_article() && doc.date.is_none() {
             diags.push(
-                Diagnostic::warning(Some(Location::file(&doc.file)), "this article has no `date`; it is listed after dated ones")
-                    .with_help("add `date: YYYY-MM-DD` to its front matter"),
+                Diagnostic::warning(
+                    Some(Location::file(&doc.file)),
+                    "this article has no `date`; it is listed after dated ones",
+                )
+                .with_help("add `date: YYYY-MM-DD` to its front matter"),
             );
         }
     }
@@ -331,7 +362,11 @@ fn default_section(folder: &str, config: &Config) -> Section {
     let title = if folder.is_empty() {
         config.title.clone()
     } else {
-        let last = folder.rsplit('/').next().unwrap_or(folder).replace(['-', '_'], " ");
+        let last = folder
+            .rsplit('/')
+            .next()
+            .unwrap_or(folder)
+            .replace(['-', '_'], " ");
         let mut c = last.chars();
         match c.next() {
             Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -369,11 +404,15 @@ fn build_sections(
                 acc.push('/');
             }
             acc.push_str(part);
-            sections.entry(acc.clone()).or_insert_with(|| default_section(&acc, config));
+            sections
+                .entry(acc.clone())
+                .or_insert_with(|| default_section(&acc, config));
         }
     }
     for (folder, file) in &tree.section_indexes {
-        let Some(section) = sections.get_mut(folder) else { continue };
+        let Some(section) = sections.get_mut(folder) else {
+            continue;
+        };
         section.file = Some(file.clone());
         let text = match read_text(root, file) {
             Ok(t) => t,
@@ -464,7 +503,12 @@ fn render_doc(doc: ParsedDoc, path: String, env: &Env) -> (Document, Vec<Diagnos
         .title
         .or(r.title)
         .unwrap_or_else(|| doc.file.stem.replace(['-', '_'], " "));
-    let slug = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
+    let slug = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let document = Document {
         file: doc.file.rel,
         sidecar: doc.file.sidecar,

@@ -16,7 +16,14 @@ use crate::yaml::{self, Fields, Value};
 /// Where the registry lives, relative to the site root.
 pub const SOURCES_FILE: &str = "content/sources.yaml";
 
-const SOURCE_KEYS: &[&str] = &["name", "url", "kind", "description", "affiliation", "aliases"];
+const SOURCE_KEYS: &[&str] = &[
+    "name",
+    "url",
+    "kind",
+    "description",
+    "affiliation",
+    "aliases",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -136,11 +143,17 @@ impl Registry {
                 Ok(text) => Registry::parse(file, &text),
                 Err(_) => (
                     Registry::default(),
-                    vec![Diagnostic::error(Some(Location::file(file)), "sources.yaml is not valid UTF-8 text")],
+                    vec![Diagnostic::error(
+                        Some(Location::file(file)),
+                        "sources.yaml is not valid UTF-8 text",
+                    )],
                 ),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Registry::default(), Vec::new()),
-            Err(e) => (Registry::default(), vec![Diagnostic::io(file, "read the source registry", &e)]),
+            Err(e) => (
+                Registry::default(),
+                vec![Diagnostic::io(file, "read the source registry", &e)],
+            ),
         }
     }
 
@@ -156,7 +169,10 @@ impl Registry {
                 diagnostics.push(
                     Diagnostic::error(
                         Some(Location::at(file, 1, 1)),
-                        format!("sources.yaml should map keys to sources, found {}", yaml::describe(&other)),
+                        format!(
+                            "sources.yaml should map keys to sources, found {}",
+                            yaml::describe(&other)
+                        ),
                     )
                     .with_help("write `nyt:` followed by indented `name:`, `kind:` … lines"),
                 );
@@ -169,11 +185,15 @@ impl Registry {
         let mut slugs: HashMap<String, String> = HashMap::new();
         for (k, v) in map {
             let Some(key) = yaml::scalar_string(&k) else {
-                diagnostics.push(Diagnostic::error(Some(Location::file(file)), "a source key should be text"));
+                diagnostics.push(Diagnostic::error(
+                    Some(Location::file(file)),
+                    "a source key should be text",
+                ));
                 continue;
             };
             let start = key_lines.iter().position(|(_, name)| name == &key);
-            let lines = start.map(|i| key_lines[i].0..key_lines.get(i + 1).map_or(usize::MAX, |n| n.0));
+            let lines =
+                start.map(|i| key_lines[i].0..key_lines.get(i + 1).map_or(usize::MAX, |n| n.0));
             let location = source.key_location(&key, None);
             let slug = slug::slugify(&key);
             if slug.is_empty() {
@@ -193,7 +213,9 @@ impl Registry {
             let mut f = match Fields::new(v, source, lines, "a source") {
                 Ok(f) => f,
                 Err(d) => {
-                    diagnostics.push(d.with_help("give the source `name:` and `kind:` lines, indented under its key"));
+                    diagnostics.push(d.with_help(
+                        "give the source `name:` and `kind:` lines, indented under its key",
+                    ));
                     continue;
                 }
             };
@@ -255,7 +277,10 @@ impl Registry {
             {
                 let mut d = Diagnostic::error(
                     Some(s.location.clone()),
-                    format!("the affiliation of {:?} is {a:?}, which is not a source key", s.key),
+                    format!(
+                        "the affiliation of {:?} is {a:?}, which is not a source key",
+                        s.key
+                    ),
                 );
                 d.help = suggestion(a, self.sources.iter().map(|s| s.key.as_str()));
                 out.push(d);
@@ -339,10 +364,12 @@ impl Registry {
                 format!("unknown source {:?}: it is not in {SOURCES_FILE}", r.key),
             );
             d.help = Some(
-                suggestion(r.key, self.sources.iter().map(|s| s.key.as_str()))
-                    .unwrap_or_else(|| {
-                        "add it to content/sources.yaml, or set `auto_sources: true` in site.yaml".to_string()
-                    }),
+                suggestion(r.key, self.sources.iter().map(|s| s.key.as_str())).unwrap_or_else(
+                    || {
+                        "add it to content/sources.yaml, or set `auto_sources: true` in site.yaml"
+                            .to_string()
+                    },
+                ),
             );
             out.push(d);
         }
@@ -359,7 +386,10 @@ impl Registry {
             if !used {
                 out.push(Diagnostic::warning(
                     Some(s.location.clone()),
-                    format!("source {:?} is not referred to by any article or note", s.key),
+                    format!(
+                        "source {:?} is not referred to by any article or note",
+                        s.key
+                    ),
                 ));
             }
         }
@@ -409,17 +439,31 @@ mod tests {
         assert_eq!(r.get("nyt").unwrap().kind, SourceKind::Publication);
         assert_eq!(r.get("fdd").unwrap().kind, SourceKind::Organisation);
         assert_eq!(r.get("dubowitz").unwrap().aliases, vec!["Dubowitz"]);
-        assert_eq!(r.get("dubowitz").unwrap().location, Location::at(SOURCES_FILE, 9, 1));
+        assert_eq!(
+            r.get("dubowitz").unwrap().location,
+            Location::at(SOURCES_FILE, 9, 1)
+        );
     }
 
     #[test]
     fn bad_kind_affiliation_and_key_are_reported_where_they_are() {
-        let (_, d) = parse("a:\n  name: A\n  kind: publicaton\n  affilation: b\nb:\n  name: B\n  affiliation: nope\n");
+        let (_, d) = parse(
+            "a:\n  name: A\n  kind: publicaton\n  affilation: b\nb:\n  name: B\n  affiliation: nope\n",
+        );
         let msgs: Vec<String> = d.iter().map(|x| x.to_string()).collect();
         assert_eq!(d.len(), 3, "{msgs:#?}");
-        assert!(msgs.iter().any(|m| m.contains(":3:3") && m.contains("did you mean `publication`")));
-        assert!(msgs.iter().any(|m| m.contains(":4:3") && m.contains("did you mean `affiliation`")));
-        assert!(msgs.iter().any(|m| m.contains(":5:1") && m.contains("\"nope\"")));
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(":3:3") && m.contains("did you mean `publication`"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(":4:3") && m.contains("did you mean `affiliation`"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains(":5:1") && m.contains("\"nope\""))
+        );
     }
 
     #[test]
@@ -432,7 +476,16 @@ mod tests {
         assert!(d[0].message.contains("\"nyt\" and \"nytimes\""));
         let loc = Location::file("x.md");
         let d = r.check_references(
-            [Reference { key: "nyt", location: &loc }, Reference { key: "nytimes", location: &loc }],
+            [
+                Reference {
+                    key: "nyt",
+                    location: &loc,
+                },
+                Reference {
+                    key: "nytimes",
+                    location: &loc,
+                },
+            ],
             false,
         );
         assert_eq!(d.len(), 1);
@@ -443,11 +496,29 @@ mod tests {
     fn unknown_keys_are_errors_unless_auto_sources() {
         let (mut r, _) = parse("nyt:\n  name: NYT\n");
         let loc = Location::at("x.md", 4, 1);
-        let d = r.check_references([Reference { key: "nyy", location: &loc }], false);
+        let d = r.check_references(
+            [Reference {
+                key: "nyy",
+                location: &loc,
+            }],
+            false,
+        );
         assert_eq!(d.len(), 2); // the unknown key, and nyt unused
         assert!(d[0].is_error());
         assert_eq!(d[0].help.as_deref(), Some("did you mean `nyt`?"));
-        let d = r.check_references([Reference { key: "nyt", location: &loc }, Reference { key: "blog-x", location: &loc }], true);
+        let d = r.check_references(
+            [
+                Reference {
+                    key: "nyt",
+                    location: &loc,
+                },
+                Reference {
+                    key: "blog-x",
+                    location: &loc,
+                },
+            ],
+            true,
+        );
         assert!(d.is_empty(), "{d:?}");
         assert!(r.get("blog-x").unwrap().auto);
     }

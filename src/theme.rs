@@ -4,25 +4,70 @@
 
 /// (name under `templates/`, text)
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../themes/default/templates/base.html")),
-    ("index.html", include_str!("../themes/default/templates/index.html")),
-    ("section.html", include_str!("../themes/default/templates/section.html")),
-    ("article.html", include_str!("../themes/default/templates/article.html")),
-    ("page.html", include_str!("../themes/default/templates/page.html")),
-    ("sources.html", include_str!("../themes/default/templates/sources.html")),
-    ("source.html", include_str!("../themes/default/templates/source.html")),
-    ("tags.html", include_str!("../themes/default/templates/tags.html")),
-    ("tag.html", include_str!("../themes/default/templates/tag.html")),
-    ("404.html", include_str!("../themes/default/templates/404.html")),
-    ("partials/article-list.html", include_str!("../themes/default/templates/partials/article-list.html")),
-    ("partials/pagination.html", include_str!("../themes/default/templates/partials/pagination.html")),
-    ("partials/note-card.html", include_str!("../themes/default/templates/partials/note-card.html")),
+    (
+        "base.html",
+        include_str!("../themes/default/templates/base.html"),
+    ),
+    (
+        "index.html",
+        include_str!("../themes/default/templates/index.html"),
+    ),
+    (
+        "section.html",
+        include_str!("../themes/default/templates/section.html"),
+    ),
+    (
+        "article.html",
+        include_str!("../themes/default/templates/article.html"),
+    ),
+    (
+        "page.html",
+        include_str!("../themes/default/templates/page.html"),
+    ),
+    (
+        "sources.html",
+        include_str!("../themes/default/templates/sources.html"),
+    ),
+    (
+        "source.html",
+        include_str!("../themes/default/templates/source.html"),
+    ),
+    (
+        "tags.html",
+        include_str!("../themes/default/templates/tags.html"),
+    ),
+    (
+        "tag.html",
+        include_str!("../themes/default/templates/tag.html"),
+    ),
+    (
+        "404.html",
+        include_str!("../themes/default/templates/404.html"),
+    ),
+    (
+        "partials/article-list.html",
+        include_str!("../themes/default/templates/partials/article-list.html"),
+    ),
+    (
+        "partials/pagination.html",
+        include_str!("../themes/default/templates/partials/pagination.html"),
+    ),
+    (
+        "partials/note-card.html",
+        include_str!("../themes/default/templates/partials/note-card.html"),
+    ),
 ];
 
 /// (path under `static/`, bytes)
 pub const STATIC: &[(&str, &[u8])] = &[
-    ("style.css", include_bytes!("../themes/default/static/style.css")),
-    ("marginalia.js", include_bytes!("../themes/default/static/marginalia.js")),
+    (
+        "style.css",
+        include_bytes!("../themes/default/static/style.css"),
+    ),
+    (
+        "marginalia.js",
+        include_bytes!("../themes/default/static/marginalia.js"),
+    ),
 ];
 
 /// theme.yaml of the default theme.
@@ -38,7 +83,13 @@ mod tests {
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
-            .map(|e| e.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"))
+            .map(|e| {
+                e.path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/")
+            })
             .collect();
         out.sort();
         out
@@ -49,9 +100,17 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
         let mut names: Vec<String> = TEMPLATES.iter().map(|(n, _)| n.to_string()).collect();
         names.sort();
-        assert_eq!(names, files_under(&root.join("templates")), "update src/theme.rs TEMPLATES");
+        assert_eq!(
+            names,
+            files_under(&root.join("templates")),
+            "update src/theme.rs TEMPLATES"
+        );
         let mut names: Vec<String> = STATIC.iter().map(|(n, _)| n.to_string()).collect();
         names.sort();
-        assert_eq!(names, files_under(&root.join("static")), "update src/theme.rs STATIC");
+        assert_eq!(
+            names,
+            files_under(&root.join("static")),
+            "update src/theme.rs STATIC"
+        );
     }
 }

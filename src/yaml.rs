@@ -157,7 +157,10 @@ impl<'a> Fields<'a> {
                 let loc = source.location(lines.as_ref().map_or(1, |r| r.start), 0);
                 return Err(Diagnostic::error(
                     Some(loc),
-                    format!("{what} should be a mapping of `key: value` lines, found {}", describe(&other)),
+                    format!(
+                        "{what} should be a mapping of `key: value` lines, found {}",
+                        describe(&other)
+                    ),
                 ));
             }
         };
@@ -231,7 +234,10 @@ impl<'a> Fields<'a> {
                             let loc = self.location_of(key);
                             self.diagnostics.push(Diagnostic::error(
                                 Some(loc),
-                                format!("every item of `{key}` should be text, found {}", describe(&item)),
+                                format!(
+                                    "every item of `{key}` should be text, found {}",
+                                    describe(&item)
+                                ),
                             ));
                         }
                     }
@@ -244,7 +250,10 @@ impl<'a> Fields<'a> {
                     let loc = self.location_of(key);
                     self.diagnostics.push(Diagnostic::error(
                         Some(loc),
-                        format!("`{key}` should be text or a list of texts, found {}", describe(&other)),
+                        format!(
+                            "`{key}` should be text or a list of texts, found {}",
+                            describe(&other)
+                        ),
                     ));
                     Vec::new()
                 }
@@ -284,7 +293,10 @@ impl<'a> Fields<'a> {
             match scalar_string(&k) {
                 Some(k) => rest.push((k, v)),
                 None => diagnostics.push(Diagnostic::error(
-                    Some(self.source.location(self.lines.as_ref().map_or(1, |r| r.start), 0)),
+                    Some(
+                        self.source
+                            .location(self.lines.as_ref().map_or(1, |r| r.start), 0),
+                    ),
                     format!("a key should be text, found {}", describe(&k)),
                 )),
             }
@@ -388,8 +400,14 @@ mod tests {
         let text = "- quote: \"a\"\n  note: b\n- \"quote\": c\n  sources: [x]\n";
         let src = Source::new(file, text, 0);
         assert_eq!(src.key_location("note", None), Location::at(file, 2, 3));
-        assert_eq!(src.key_location("quote", Some(3..5)), Location::at(file, 3, 3));
-        assert_eq!(src.key_location("sources", Some(3..5)), Location::at(file, 4, 3));
+        assert_eq!(
+            src.key_location("quote", Some(3..5)),
+            Location::at(file, 3, 3)
+        );
+        assert_eq!(
+            src.key_location("sources", Some(3..5)),
+            Location::at(file, 4, 3)
+        );
         assert_eq!(sequence_item_lines(text), vec![1, 3]);
     }
 
@@ -420,7 +438,9 @@ mod tests {
 
     #[test]
     fn billion_laughs_is_refused() {
-        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         let mut prev = 'a';
         for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
             text.push_str(&format!(

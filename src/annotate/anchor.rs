@@ -47,13 +47,19 @@ impl TextIndex {
         if e.is_empty() {
             return Vec::new();
         }
-        self.text.match_indices(e).map(|(i, m)| i..i + m.len()).collect()
+        self.text
+            .match_indices(e)
+            .map(|(i, m)| i..i + m.len())
+            .collect()
     }
     pub fn resolve(&self, sel: &Selector) -> Result<Range<usize>, AnchorError> {
         let all = self.find_all(sel.exact);
         match (all.len(), sel.occurrence) {
             (0, _) => Err(AnchorError::NotFound { closest: None }),
-            (n, Some(k)) if k > n => Err(AnchorError::OccurrenceOutOfRange { occurrence: k, count: n }),
+            (n, Some(k)) if k > n => Err(AnchorError::OccurrenceOutOfRange {
+                occurrence: k,
+                count: n,
+            }),
             (_, Some(k)) => Ok(all[k - 1].clone()),
             (1, None) => Ok(all[0].clone()),
             _ => Err(AnchorError::Ambiguous { places: all }),

@@ -63,7 +63,10 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::error(
                     Some(Location::at(file, 1, 1)),
-                    format!("a sidecar should be a list of notes, found {}", yaml::describe(&other)),
+                    format!(
+                        "a sidecar should be a list of notes, found {}",
+                        yaml::describe(&other)
+                    ),
                 )
                 .with_help("start each note with `- quote: \"…\"` and give it a `note:`"),
             );
@@ -88,7 +91,8 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
         let mut f = match Fields::new(item, source, Some(line..next_line), "a note") {
             Ok(f) => f,
             Err(d) => {
-                diagnostics.push(d.with_help("each note is a mapping with at least `quote:` and `note:`"));
+                diagnostics
+                    .push(d.with_help("each note is a mapping with at least `quote:` and `note:`"));
                 continue;
             }
         };
@@ -99,7 +103,10 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
         let occurrence = f.take_count("occurrence", 1);
         let sources = f.take_string_list("sources");
         let sources_location = (!sources.is_empty()).then(|| f.location_of("sources"));
-        let kind = f.take_string("kind").map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
+        let kind = f
+            .take_string("kind")
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty());
         let explicit_id = f.take_string("id");
         let id_location = f.location_of("id");
         let author = f.take_string("author");
@@ -107,8 +114,11 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             Some(d) => Some(d),
             None => {
                 diagnostics.push(
-                    Diagnostic::error(Some(source.key_location("date", Some(line..next_line))), format!("`date` {s:?} is not a date"))
-                        .with_help("write YYYY-MM-DD or RFC 3339"),
+                    Diagnostic::error(
+                        Some(source.key_location("date", Some(line..next_line))),
+                        format!("`date` {s:?} is not a date"),
+                    )
+                    .with_help("write YYYY-MM-DD or RFC 3339"),
                 );
                 None
             }
@@ -121,13 +131,17 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
         let quote = match quote {
             Some(q) if !q.trim().is_empty() => q,
             Some(_) => {
-                diagnostics.push(Diagnostic::error(Some(here), "this note's `quote` is empty"));
+                diagnostics.push(Diagnostic::error(
+                    Some(here),
+                    "this note's `quote` is empty",
+                ));
                 continue;
             }
             None => {
                 diagnostics.push(
-                    Diagnostic::error(Some(here), "this note has no `quote`")
-                        .with_help("add `quote:` with the passage of the article the note is about"),
+                    Diagnostic::error(Some(here), "this note has no `quote`").with_help(
+                        "add `quote:` with the passage of the article the note is about",
+                    ),
                 );
                 continue;
             }
@@ -143,8 +157,11 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             Some(id) if is_valid_id(&id) => id,
             Some(id) => {
                 diagnostics.push(
-                    Diagnostic::error(Some(id_location), format!("note id {id:?} cannot be used in a link"))
-                        .with_help("start with a letter and use only letters, digits, `-` and `_`"),
+                    Diagnostic::error(
+                        Some(id_location),
+                        format!("note id {id:?} cannot be used in a link"),
+                    )
+                    .with_help("start with a letter and use only letters, digits, `-` and `_`"),
                 );
                 format!("n{}", i + 1)
             }
@@ -198,7 +215,7 @@ mod tests {
         let (notes, d) = parse_str(
             "- quote: \"according to several\"\n  note: |\n    Anonymous.\n  sources: [anon, nyt]\n  kind: sourcing\n\
              - quote: Logan Act\n  occurrence: 1\n  prefix: the\n  suffix: .\n  note: A 1799 law.\n  id: logan-act\n\
-               author: Ann\n  date: 2026-11-26\n  tags: law\n  sources: nyt\n",
+             \x20 author: Ann\n  date: 2026-11-26\n  tags: law\n  sources: nyt\n",
         );
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(notes.len(), 2);
@@ -206,7 +223,10 @@ mod tests {
         assert_eq!(notes[0].line, 1);
         assert_eq!(notes[0].note, "Anonymous.\n");
         assert_eq!(notes[0].sources, vec!["anon", "nyt"]);
-        assert_eq!(notes[0].sources_location, Some(Location::at("content/a.annotations.yaml", 4, 3)));
+        assert_eq!(
+            notes[0].sources_location,
+            Some(Location::at("content/a.annotations.yaml", 4, 3))
+        );
         assert_eq!(notes[1].id, "logan-act");
         assert_eq!(notes[1].line, 6);
         assert_eq!(notes[1].occurrence, Some(1));
@@ -223,9 +243,22 @@ mod tests {
         assert_eq!(notes.len(), 2);
         let msgs: Vec<String> = d.iter().map(|x| x.to_string()).collect();
         assert_eq!(d.len(), 3, "{msgs:#?}");
-        assert!(msgs[0].contains("a.annotations.yaml:3:3") && msgs[0].contains("did you mean `sources`"), "{}", msgs[0]);
-        assert!(msgs[1].contains(":4") && msgs[1].contains("no `quote`"), "{}", msgs[1]);
-        assert!(msgs[2].contains(":5") && msgs[2].contains("two notes have the id \"n1\""), "{}", msgs[2]);
+        assert!(
+            msgs[0].contains("a.annotations.yaml:3:3")
+                && msgs[0].contains("did you mean `sources`"),
+            "{}",
+            msgs[0]
+        );
+        assert!(
+            msgs[1].contains(":4") && msgs[1].contains("no `quote`"),
+            "{}",
+            msgs[1]
+        );
+        assert!(
+            msgs[2].contains(":5") && msgs[2].contains("two notes have the id \"n1\""),
+            "{}",
+            msgs[2]
+        );
     }
 
     #[test]

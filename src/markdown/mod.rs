@@ -22,7 +22,9 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use serde::Serialize;
 
 use crate::annotate::anchor::TextIndex;
@@ -182,13 +184,25 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     }
 
     let scan = scan(&events);
-    out.word_count = scan.joined.split([' ', '\n', BLOCK_SEPARATOR]).filter(|w| !w.is_empty()).count();
+    out.word_count = scan
+        .joined
+        .split([' ', '\n', BLOCK_SEPARATOR])
+        .filter(|w| !w.is_empty())
+        .count();
 
     // Anchor the sidecar notes against the text index, built once.
     let index = TextIndex::new(scan.joined.clone());
     let mut lines: Option<LineIndex> = None;
     let footnote_labels: Vec<String> = footnotes.iter().map(|(l, _)| l.clone()).collect();
-    let mut plan = notes::plan(input, &index, &scan, &events, &footnote_labels, &mut lines, &mut out);
+    let mut plan = notes::plan(
+        input,
+        &index,
+        &scan,
+        &events,
+        &footnote_labels,
+        &mut lines,
+        &mut out,
+    );
 
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
@@ -200,7 +214,11 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         };
         let base = explicit.unwrap_or_else(|| {
             let s = slug::slugify(text);
-            if s.is_empty() { "section".to_string() } else { s }
+            if s.is_empty() {
+                "section".to_string()
+            } else {
+                s
+            }
         });
         let mut id = base.clone();
         let mut n = 1;
@@ -264,7 +282,11 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     // The summary: the same events without marks, note numbers and notes.
     if let Some(range) = &scan.summary {
         let a = starts[range.start.min(starts.len() - 1)];
-        let b = starts.get(range.end).copied().unwrap_or(body_events.len()).max(a);
+        let b = starts
+            .get(range.end)
+            .copied()
+            .unwrap_or(body_events.len())
+            .max(a);
         let summary_events = body_events[a..b]
             .iter()
             .zip(&is_annotation[a..b])
@@ -349,10 +371,21 @@ fn push_merged<'a>(events: &mut Events<'a>, ev: Event<'a>, range: Range<usize>) 
 /// Removes a leading `# Title` and returns its text (for documents whose
 /// front matter has no title).
 fn take_leading_h1(events: &mut Events) -> Option<String> {
-    if !matches!(events.first(), Some((Event::Start(Tag::Heading { level: HeadingLevel::H1, .. }), _))) {
+    if !matches!(
+        events.first(),
+        Some((
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }),
+            _
+        ))
+    ) {
         return None;
     }
-    let end = events.iter().position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))?;
+    let end = events
+        .iter()
+        .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))?;
     let mut title = String::new();
     for (e, _) in &events[1..end] {
         if let Event::Text(t) | Event::Code(t) = e {
@@ -364,11 +397,17 @@ fn take_leading_h1(events: &mut Events) -> Option<String> {
 }
 
 fn is_leaf_block(tag: &Tag) -> bool {
-    matches!(tag, Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::Item)
+    matches!(
+        tag,
+        Tag::Paragraph | Tag::Heading { .. } | Tag::TableCell | Tag::Item
+    )
 }
 
 fn is_leaf_end(tag: &TagEnd) -> bool {
-    matches!(tag, TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::TableCell | TagEnd::Item)
+    matches!(
+        tag,
+        TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::TableCell | TagEnd::Item
+    )
 }
 
 fn push_separator(joined: &mut String) {
@@ -399,7 +438,11 @@ fn scan(events: &Events) -> Scan {
     for (i, (ev, _)) in events.iter().enumerate() {
         match ev {
             Event::Start(tag) => {
-                if depth == 0 && matches!(tag, Tag::Paragraph) && first_paragraph.is_none() && s.summary.is_none() {
+                if depth == 0
+                    && matches!(tag, Tag::Paragraph)
+                    && first_paragraph.is_none()
+                    && s.summary.is_none()
+                {
                     first_paragraph = Some(i);
                 }
                 depth += 1;
@@ -422,7 +465,9 @@ fn scan(events: &Events) -> Scan {
             Event::End(tag) => {
                 depth = depth.saturating_sub(1);
                 match tag {
-                    TagEnd::CodeBlock | TagEnd::Image | TagEnd::HtmlBlock => skip_depth = skip_depth.saturating_sub(1),
+                    TagEnd::CodeBlock | TagEnd::Image | TagEnd::HtmlBlock => {
+                        skip_depth = skip_depth.saturating_sub(1)
+                    }
                     TagEnd::Table => {
                         in_table = false;
                         for b in table_blocks.drain(..) {
@@ -442,7 +487,11 @@ fn scan(events: &Events) -> Scan {
                     s.blocks[b].end = s.joined.len();
                     // After a paragraph or heading; inside a list item
                     // (before `</li>`: an aside cannot be a child of a list).
-                    s.blocks[b].insert_at = if matches!(tag, TagEnd::Item) { i } else { i + 1 };
+                    s.blocks[b].insert_at = if matches!(tag, TagEnd::Item) {
+                        i
+                    } else {
+                        i + 1
+                    };
                     if in_table {
                         table_blocks.push(b);
                     }
@@ -468,7 +517,11 @@ fn scan(events: &Events) -> Scan {
                 }
             }
             Event::SoftBreak | Event::HardBreak if skip_depth == 0 && !open.is_empty() => {
-                s.joined.push(if matches!(ev, Event::HardBreak) { '\n' } else { ' ' });
+                s.joined.push(if matches!(ev, Event::HardBreak) {
+                    '\n'
+                } else {
+                    ' '
+                });
                 if let Some((_, _, text)) = &mut heading {
                     text.push(' ');
                 }
@@ -530,8 +583,11 @@ impl<'e, 'a> Emitter<'e, 'a> {
         if let Some(loc) = &self.fixed_location {
             return loc.clone();
         }
-        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.input.file_text));
-        let (line, col) = lines.line_col(self.input.file_text, self.input.body_offset + body_offset);
+        let lines = self
+            .lines
+            .get_or_insert_with(|| LineIndex::new(self.input.file_text));
+        let (line, col) =
+            lines.line_col(self.input.file_text, self.input.body_offset + body_offset);
         Location::at(self.input.file, line, col)
     }
 
@@ -590,7 +646,9 @@ impl<'e, 'a> Emitter<'e, 'a> {
                     Event::Text(t) => text.push_str(&t),
                     Event::End(TagEnd::CodeBlock) => {
                         let (lang, text) = code.take().unwrap_or_default();
-                        out.push(Event::Html(highlight::code_block(lang.as_deref(), &text).into()));
+                        out.push(Event::Html(
+                            highlight::code_block(lang.as_deref(), &text).into(),
+                        ));
                         ann.push(false);
                     }
                     _ => {}
@@ -600,12 +658,19 @@ impl<'e, 'a> Emitter<'e, 'a> {
             match ev {
                 Event::Start(Tag::CodeBlock(kind)) => {
                     let lang = match kind {
-                        CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().map(str::to_string),
+                        CodeBlockKind::Fenced(info) => {
+                            info.split([' ', ',', '{']).next().map(str::to_string)
+                        }
                         CodeBlockKind::Indented => None,
                     };
                     code = Some((lang, String::new()));
                 }
-                Event::Start(Tag::Heading { level, classes, attrs, .. }) => {
+                Event::Start(Tag::Heading {
+                    level,
+                    classes,
+                    attrs,
+                    ..
+                }) => {
                     let id = self.heading_ids.get(&i).cloned();
                     current_heading = id.clone();
                     out.push(Event::Start(Tag::Heading {
@@ -678,7 +743,9 @@ impl<'e, 'a> Emitter<'e, 'a> {
                 ev @ (Event::Text(_) | Event::Code(_)) if notes.is_some() => {
                     let Some((plan, scan)) = notes else { continue };
                     // This event's place in the text index (segments are in event order).
-                    while segment_cursor < scan.segments.len() && scan.segments[segment_cursor].event < i {
+                    while segment_cursor < scan.segments.len()
+                        && scan.segments[segment_cursor].event < i
+                    {
                         segment_cursor += 1;
                     }
                     let seg = scan.segments.get(segment_cursor).filter(|s| s.event == i);
@@ -706,7 +773,11 @@ impl<'e, 'a> Emitter<'e, 'a> {
                             }
                         }
                         _ => {
-                            out.push(if is_code { Event::Code(text) } else { Event::Text(text) });
+                            out.push(if is_code {
+                                Event::Code(text)
+                            } else {
+                                Event::Text(text)
+                            });
                             ann.push(false);
                         }
                     }
@@ -747,7 +818,13 @@ impl<'e, 'a> Emitter<'e, 'a> {
     /// Rewrites a link or image URL: content files by path → page URLs,
     /// relative files → URLs under `asset_base`, root-relative paths → under
     /// base_url. Unsafe URLs are dropped (with a warning) → `None`.
-    fn rewrite_url(&mut self, url: &str, link_type: LinkType, offset: usize, is_link: bool) -> Option<String> {
+    fn rewrite_url(
+        &mut self,
+        url: &str,
+        link_type: LinkType,
+        offset: usize,
+        is_link: bool,
+    ) -> Option<String> {
         if matches!(link_type, LinkType::Email) {
             return Some(url.to_string());
         }
@@ -756,7 +833,10 @@ impl<'e, 'a> Emitter<'e, 'a> {
             let what = if is_link { "link" } else { "image" };
             self.diagnostics.push(Diagnostic::warning(
                 Some(loc),
-                format!("{what} to an unsafe address removed: {:?}", truncate(url, 60)),
+                format!(
+                    "{what} to an unsafe address removed: {:?}",
+                    truncate(url, 60)
+                ),
             ));
             return None;
         }
@@ -794,8 +874,10 @@ impl<'e, 'a> Emitter<'e, 'a> {
                 None => {
                     let loc = self.location(offset);
                     let shown = target.map_or_else(|| decoded.clone(), |t| t.display().to_string());
-                    let mut d =
-                        Diagnostic::error(Some(loc), format!("link to {url:?}: there is no content file {shown}"));
+                    let mut d = Diagnostic::error(
+                        Some(loc),
+                        format!("link to {url:?}: there is no content file {shown}"),
+                    );
                     d.help = crate::error::suggestion(
                         &shown,
                         self.env.links.keys().filter_map(|k| k.to_str()),
@@ -832,7 +914,9 @@ fn has_scheme(url: &str) -> bool {
         Some(i) => {
             let scheme = &url[..i];
             !scheme.is_empty()
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         None => false,
     }

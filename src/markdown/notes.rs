@@ -149,7 +149,8 @@ pub(super) fn plan(
                 });
                 anchored.push(Anchored {
                     source: i,
-                    block_insert: block_for(scan, range.start).map_or(usize::MAX, |b| scan.blocks[b].insert_at),
+                    block_insert: block_for(scan, range.start)
+                        .map_or(usize::MAX, |b| scan.blocks[b].insert_at),
                     range,
                     number: 0,
                     first_done: Cell::new(false),
@@ -262,7 +263,11 @@ fn block_for_ref(scan: &Scan, pos: usize) -> Option<usize> {
 /// Footnote labels can hold anything; ids cannot.
 fn footnote_key(label: &str) -> String {
     let s = slug::slugify(label);
-    if s.is_empty() { format!("x{}", label.len()) } else { s }
+    if s.is_empty() {
+        format!("x{}", label.len())
+    } else {
+        s
+    }
 }
 
 /// Joined text as people read it: block separators become spaces.
@@ -290,7 +295,13 @@ impl Plan {
         self.notes
             .iter()
             .enumerate()
-            .map(|(i, a)| (i, input.notes[a.source].note.as_str(), input.notes[a.source].line))
+            .map(|(i, a)| {
+                (
+                    i,
+                    input.notes[a.source].note.as_str(),
+                    input.notes[a.source].line,
+                )
+            })
             .collect()
     }
 
@@ -340,13 +351,21 @@ impl Plan {
                     h.push_str("</span>");
                 }
                 if let Some(d) = &n.date {
-                    h.push_str(&format!(" <time datetime=\"{}\">{}</time>", d.iso(), d.display()));
+                    h.push_str(&format!(
+                        " <time datetime=\"{}\">{}</time>",
+                        d.iso(),
+                        d.display()
+                    ));
                 }
                 h.push_str("</p>\n");
             }
             if !n.sources.is_empty() {
                 h.push_str("<p class=\"note-sources\">");
-                h.push_str(if n.sources.len() == 1 { "Source: " } else { "Sources: " });
+                h.push_str(if n.sources.len() == 1 {
+                    "Source: "
+                } else {
+                    "Sources: "
+                });
                 for (i, key) in n.sources.iter().enumerate() {
                     if i > 0 {
                         h.push_str(", ");
@@ -408,7 +427,11 @@ impl Plan {
     /// The `<sup>` for a footnote reference: the number linking to its note.
     pub(super) fn footnote_ref_html(&self, label: &str, first: bool) -> Option<String> {
         let f = &self.footnotes[*self.footnote_index.get(label)?];
-        let id = if first { format!(" id=\"fnref-{}\"", f.key) } else { String::new() };
+        let id = if first {
+            format!(" id=\"fnref-{}\"", f.key)
+        } else {
+            String::new()
+        };
         Some(format!(
             "<sup class=\"note-ref footnote-ref\"{id}><a href=\"#note-fn-{}\" aria-label=\"Note {}\">{}</a></sup>",
             f.key, f.number, f.number
@@ -417,7 +440,9 @@ impl Plan {
 
     /// Whether any passage covers part of `range` of the joined text.
     pub(super) fn covers(&self, range: Range<usize>) -> bool {
-        self.notes.iter().any(|a| a.range.start < range.end && a.range.end > range.start)
+        self.notes
+            .iter()
+            .any(|a| a.range.start < range.end && a.range.end > range.start)
     }
 
     /// Writes one text event starting at `start` of the joined text,
@@ -425,7 +450,13 @@ impl Plan {
     /// Marks never straddle the event's boundaries (the next event may be
     /// an inline tag), so a passage crossing inline markup becomes several
     /// marks with one `data-note`; only the first carries the `id`.
-    pub(super) fn weave<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, text: CowStr<'a>, start: usize) {
+    pub(super) fn weave<'a>(
+        &self,
+        out: &mut Vec<Event<'a>>,
+        ann: &mut Vec<bool>,
+        text: CowStr<'a>,
+        start: usize,
+    ) {
         let end = start + text.len();
         let covering: Vec<&Anchored> = self
             .notes
@@ -471,9 +502,18 @@ impl Plan {
 
     /// Closes open marks down to `keep`, writing the note number of each
     /// passage that ends at `pos`.
-    fn close<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, open: &mut Vec<&Anchored>, keep: usize, pos: usize) {
+    fn close<'a>(
+        &self,
+        out: &mut Vec<Event<'a>>,
+        ann: &mut Vec<bool>,
+        open: &mut Vec<&Anchored>,
+        keep: usize,
+        pos: usize,
+    ) {
         while open.len() > keep {
-            let n = open.pop().unwrap_or_else(|| unreachable!("len > keep >= 0"));
+            let n = open
+                .pop()
+                .unwrap_or_else(|| unreachable!("len > keep >= 0"));
             out.push(Event::InlineHtml("</mark>".into()));
             ann.push(true);
             if n.range.end <= pos && !n.ref_done.get() {
@@ -565,7 +605,9 @@ impl Reporter<'_, '_> {
         let src = &self.events[seg.event].1;
         let within = (pos - seg.start).min(src.len());
         let offset = self.input.body_offset + src.start + within;
-        let lines = self.lines.get_or_insert_with(|| LineIndex::new(self.input.file_text));
+        let lines = self
+            .lines
+            .get_or_insert_with(|| LineIndex::new(self.input.file_text));
         lines.line(offset.min(self.input.file_text.len()))
     }
 
@@ -581,12 +623,18 @@ impl Reporter<'_, '_> {
         )
     }
 
-    fn report(&mut self, here: Location, quote: &str, e: &AnchorError) -> (Diagnostic, Option<(String, f64)>) {
+    fn report(
+        &mut self,
+        here: Location,
+        quote: &str,
+        e: &AnchorError,
+    ) -> (Diagnostic, Option<(String, f64)>) {
         let file = self.input.file.display().to_string();
         let q = shorten(quote.trim(), 80);
         match e {
             AnchorError::NotFound { closest } => {
-                let mut d = Diagnostic::error(Some(here), format!("quote not found in {file}: \"{q}\""));
+                let mut d =
+                    Diagnostic::error(Some(here), format!("quote not found in {file}: \"{q}\""));
                 let mut fix = None;
                 if let Some(c) = closest {
                     let shown = self.show(c.range.clone());
@@ -609,7 +657,10 @@ impl Reporter<'_, '_> {
             AnchorError::Ambiguous { places } => {
                 let mut d = Diagnostic::error(
                     Some(here),
-                    format!("quote \"{q}\" occurs {} times in {file}; which one is meant?", places.len()),
+                    format!(
+                        "quote \"{q}\" occurs {} times in {file}; which one is meant?",
+                        places.len()
+                    ),
                 );
                 for p in places.iter().take(20) {
                     let s = self.show(p.clone());
@@ -632,12 +683,17 @@ impl Reporter<'_, '_> {
                     let s = self.show(p.clone());
                     d = d.with_note(s);
                 }
-                (d.with_help("check `prefix:` and `suffix:` against the places above"), None)
+                (
+                    d.with_help("check `prefix:` and `suffix:` against the places above"),
+                    None,
+                )
             }
             AnchorError::OccurrenceOutOfRange { occurrence, count } => (
                 Diagnostic::error(
                     Some(here),
-                    format!("`occurrence: {occurrence}`, but the quote \"{q}\" occurs {count} time(s) in {file}"),
+                    format!(
+                        "`occurrence: {occurrence}`, but the quote \"{q}\" occurs {count} time(s) in {file}"
+                    ),
                 ),
                 None,
             ),

@@ -248,8 +248,17 @@ pub struct Catalogue {
 impl Catalogue {
     pub fn new(site: &Site) -> Catalogue {
         let config = &site.config;
-        let source_links: Vec<SourceLink> = site.registry.all().iter().map(|s| source_link(s, config)).collect();
-        let section_links: Vec<SectionLink> = site.sections.iter().map(|s| section_link(s, config)).collect();
+        let source_links: Vec<SourceLink> = site
+            .registry
+            .all()
+            .iter()
+            .map(|s| source_link(s, config))
+            .collect();
+        let section_links: Vec<SectionLink> = site
+            .sections
+            .iter()
+            .map(|s| section_link(s, config))
+            .collect();
         let mut cat = Catalogue {
             source_links,
             section_links,
@@ -260,7 +269,12 @@ impl Catalogue {
             use rayon::prelude::*;
             site.documents
                 .par_iter()
-                .map(|d| (Value::from_serializable(&cat.item(site, d)), cat.notes_of(site, d)))
+                .map(|d| {
+                    (
+                        Value::from_serializable(&cat.item(site, d)),
+                        cat.notes_of(site, d),
+                    )
+                })
                 .unzip()
         };
         cat.items = items;
@@ -269,7 +283,8 @@ impl Catalogue {
     }
 
     pub fn source_of(&self, site: &Site, key: Option<&str>) -> Option<SourceLink> {
-        key.and_then(|k| site.registry.index_of(k)).map(|i| self.source_links[i].clone())
+        key.and_then(|k| site.registry.index_of(k))
+            .map(|i| self.source_links[i].clone())
     }
 
     pub fn tags_of(&self, site: &Site, doc: &Document) -> Vec<TagLink> {
@@ -317,7 +332,11 @@ impl Catalogue {
                 sources: n
                     .sources
                     .iter()
-                    .filter_map(|k| site.registry.index_of(k).map(|i| self.source_links[i].clone()))
+                    .filter_map(|k| {
+                        site.registry
+                            .index_of(k)
+                            .map(|i| self.source_links[i].clone())
+                    })
                     .collect(),
                 author: n.author.clone(),
                 date: n.date.as_ref().map(|x| x.iso()),

@@ -20,7 +20,11 @@ fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
 fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usize]) -> String {
     let site: &Site = r.site;
     let config = &site.config;
-    let entries: Vec<&Document> = docs.iter().take(config.feed_limit).map(|&i| &site.documents[i]).collect();
+    let entries: Vec<&Document> = docs
+        .iter()
+        .take(config.feed_limit)
+        .map(|&i| &site.documents[i])
+        .collect();
     let updated = newest(entries.iter().copied());
     let mut x = String::with_capacity(1024 + entries.len() * 1024);
     x.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -37,7 +41,10 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
         escape(&self_url)
     ));
-    x.push_str(&format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(alternate)));
+    x.push_str(&format!(
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+        escape(alternate)
+    ));
     x.push_str(&format!("  <id>{}</id>\n", escape(&self_url)));
     x.push_str(&format!("  <updated>{updated}</updated>\n"));
     x.push_str(&format!(
@@ -50,14 +57,25 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
     ));
     for d in entries {
         let url = config.url(&d.path);
-        let date = d.date.as_ref().map_or_else(|| updated.clone(), |x| x.rfc3339());
+        let date = d
+            .date
+            .as_ref()
+            .map_or_else(|| updated.clone(), |x| x.rfc3339());
         x.push_str("  <entry>\n");
         x.push_str(&format!("    <title>{}</title>\n", escape(&d.title)));
-        x.push_str(&format!("    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&url)));
+        x.push_str(&format!(
+            "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+            escape(&url)
+        ));
         x.push_str(&format!("    <id>{}</id>\n", escape(&url)));
-        x.push_str(&format!("    <published>{date}</published>\n    <updated>{date}</updated>\n"));
+        x.push_str(&format!(
+            "    <published>{date}</published>\n    <updated>{date}</updated>\n"
+        ));
         for a in &d.authors {
-            x.push_str(&format!("    <author><name>{}</name></author>\n", escape(a)));
+            x.push_str(&format!(
+                "    <author><name>{}</name></author>\n",
+                escape(a)
+            ));
         }
         for t in &d.tags {
             x.push_str(&format!("    <category term=\"{}\"/>\n", escape(t)));
@@ -77,7 +95,10 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
         } else {
             d.summary_html.clone()
         };
-        x.push_str(&format!("    <summary type=\"html\">{}</summary>\n", escape(&summary)));
+        x.push_str(&format!(
+            "    <summary type=\"html\">{}</summary>\n",
+            escape(&summary)
+        ));
         x.push_str("  </entry>\n");
     }
     x.push_str("</feed>\n");
@@ -86,7 +107,13 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
 
 pub fn site_feed(r: &Renderer) -> String {
     let site = r.site;
-    feed(r, &site.config.title, "atom.xml", &site.config.url(""), &site.home.articles)
+    feed(
+        r,
+        &site.config.title,
+        "atom.xml",
+        &site.config.url(""),
+        &site.home.articles,
+    )
 }
 
 /// A source's feed: articles from it and articles whose notes cite it.
@@ -124,7 +151,12 @@ pub fn sitemap(r: &Renderer) -> String {
     };
     url("", None);
     for d in &site.documents {
-        url(&d.path, d.date.as_ref().map(|x| x.datetime.format("%Y-%m-%d").to_string()));
+        url(
+            &d.path,
+            d.date
+                .as_ref()
+                .map(|x| x.datetime.format("%Y-%m-%d").to_string()),
+        );
     }
     for s in &site.sections {
         url(&s.path, None);
@@ -250,10 +282,19 @@ pub fn search_index(r: &Renderer) -> String {
             title: &d.title,
             url: site.config.url(&d.path),
             date: d.date.as_ref().map(|x| x.iso()),
-            source: d.source.as_deref().and_then(|k| site.registry.get(k)).map(|s| s.name.as_str()),
+            source: d
+                .source
+                .as_deref()
+                .and_then(|k| site.registry.get(k))
+                .map(|s| s.name.as_str()),
             tags: &d.tags,
             summary: d.description_or_summary(),
-            notes: d.notes.iter().map(|n| n.body_text.as_str()).collect::<Vec<_>>().join(" "),
+            notes: d
+                .notes
+                .iter()
+                .map(|n| n.body_text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         })
         .collect();
     serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())

@@ -28,7 +28,10 @@ pub enum Job {
     /// An article or page (index into `site.documents`).
     Document(usize),
     /// Page `page` (1-based) of a listing.
-    Listing { list: List, page: usize },
+    Listing {
+        list: List,
+        page: usize,
+    },
     /// `<list>/page/1/` → `<list>/`.
     FirstPageRedirect(List),
     Tags,
@@ -73,7 +76,11 @@ pub struct Renderer<'a> {
 }
 
 fn page_path(base: &str, page: usize) -> String {
-    if page <= 1 { base.to_string() } else { format!("{base}page/{page}/") }
+    if page <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{page}/")
+    }
 }
 
 fn page_count(items: usize, per_page: usize) -> usize {
@@ -127,20 +134,41 @@ impl<'a> Renderer<'a> {
         for (i, d) in site.documents.iter().enumerate() {
             jobs.push((format!("{}index.html", d.path), Job::Document(i)));
         }
-        let mut lists = vec![(List::Home, site.home.path.clone(), site.home.articles.len(), site.home.paginate_by)];
+        let mut lists = vec![(
+            List::Home,
+            site.home.path.clone(),
+            site.home.articles.len(),
+            site.home.paginate_by,
+        )];
         for (i, s) in site.sections.iter().enumerate() {
-            lists.push((List::Section(i), s.path.clone(), s.articles.len(), s.paginate_by));
+            lists.push((
+                List::Section(i),
+                s.path.clone(),
+                s.articles.len(),
+                s.paginate_by,
+            ));
         }
         for (i, t) in site.tags.iter().enumerate() {
-            lists.push((List::Tag(i), format!("tags/{}/", t.slug), t.articles.len(), site.config.paginate_by));
+            lists.push((
+                List::Tag(i),
+                format!("tags/{}/", t.slug),
+                t.articles.len(),
+                site.config.paginate_by,
+            ));
         }
         for (list, base, n, per) in lists {
             let pages = page_count(n, per);
             for p in 1..=pages {
-                jobs.push((format!("{}index.html", page_path(&base, p)), Job::Listing { list, page: p }));
+                jobs.push((
+                    format!("{}index.html", page_path(&base, p)),
+                    Job::Listing { list, page: p },
+                ));
             }
             if pages > 1 {
-                jobs.push((format!("{base}page/1/index.html"), Job::FirstPageRedirect(list)));
+                jobs.push((
+                    format!("{base}page/1/index.html"),
+                    Job::FirstPageRedirect(list),
+                ));
             }
         }
         jobs.push(("tags/index.html".into(), Job::Tags));
@@ -170,12 +198,22 @@ impl<'a> Renderer<'a> {
         match job {
             Job::Document(i) => self.site.documents[*i].file.display().to_string(),
             Job::Asset(i) => self.site.assets[*i].file.display().to_string(),
-            Job::ThemeStatic(i) => format!("the theme's static/{}", self.templates.static_files[*i].0),
-            Job::Listing { list: List::Section(i), .. } => match &self.site.sections[*i].file {
+            Job::ThemeStatic(i) => {
+                format!("the theme's static/{}", self.templates.static_files[*i].0)
+            }
+            Job::Listing {
+                list: List::Section(i),
+                ..
+            } => match &self.site.sections[*i].file {
                 Some(f) => f.display().to_string(),
-                None => format!("the section folder content/{}", self.site.sections[*i].folder),
+                None => format!(
+                    "the section folder content/{}",
+                    self.site.sections[*i].folder
+                ),
             },
-            Job::Listing { list: List::Tag(i), .. } => format!("the page of tag {:?}", self.site.tags[*i].name),
+            Job::Listing {
+                list: List::Tag(i), ..
+            } => format!("the page of tag {:?}", self.site.tags[*i].name),
             Job::Source(i) | Job::SourceFeed(i) => {
                 format!("the page of source {:?}", self.site.registry.all()[*i].key)
             }
@@ -206,8 +244,11 @@ impl<'a> Renderer<'a> {
                     _ => None,
                 };
                 diags.push(
-                    Diagnostic::error(location, format!("two things would be written to /{url}: {a} and {b}"))
-                        .with_help("give one of them another `slug:` (or rename the file)"),
+                    Diagnostic::error(
+                        location,
+                        format!("two things would be written to /{url}: {a} and {b}"),
+                    )
+                    .with_help("give one of them another `slug:` (or rename the file)"),
                 );
                 drop.push(i);
             } else {
@@ -223,7 +264,11 @@ impl<'a> Renderer<'a> {
 
     /// Renders and writes every job, in parallel. Returns the problems
     /// (template errors, write failures), each reported once.
-    pub fn render_all(&self, jobs: &[(String, Job)], out: &dyn Output) -> (RenderStats, Vec<Diagnostic>) {
+    pub fn render_all(
+        &self,
+        jobs: &[(String, Job)],
+        out: &dyn Output,
+    ) -> (RenderStats, Vec<Diagnostic>) {
         let results: Vec<Result<bool, Diagnostic>> = jobs
             .par_iter()
             .map(|(path, job)| {
@@ -368,7 +413,9 @@ impl<'a> Renderer<'a> {
                 };
                 (
                     pos.and_then(|p| list.get(p + 1)).map(|&j| link(j)),
-                    pos.and_then(|p| p.checked_sub(1)).and_then(|p| list.get(p)).map(|&j| link(j)),
+                    pos.and_then(|p| p.checked_sub(1))
+                        .and_then(|p| list.get(p))
+                        .map(|&j| link(j)),
                 )
             }
             None => (None, None),
@@ -396,7 +443,9 @@ impl<'a> Renderer<'a> {
             note_kinds,
             word_count: d.word_count,
             reading_minutes: d.reading_minutes(),
-            section: d.section.and_then(|s| self.catalogue.section_links.get(s).cloned()),
+            section: d
+                .section
+                .and_then(|s| self.catalogue.section_links.get(s).cloned()),
             earlier,
             later,
             extra: &d.extra,
@@ -404,7 +453,11 @@ impl<'a> Renderer<'a> {
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
-        let template = if d.is_article() { "article.html" } else { "page.html" };
+        let template = if d.is_article() {
+            "article.html"
+        } else {
+            "page.html"
+        };
         self.templates.render(template, &ctx)
     }
 
@@ -412,7 +465,11 @@ impl<'a> Renderer<'a> {
         let site = self.site;
         let (articles, per_page, template) = match list {
             List::Home => (&site.home.articles, site.home.paginate_by, "index.html"),
-            List::Section(i) => (&site.sections[i].articles, site.sections[i].paginate_by, "section.html"),
+            List::Section(i) => (
+                &site.sections[i].articles,
+                site.sections[i].paginate_by,
+                "section.html",
+            ),
             List::Tag(i) => (&site.tags[i].articles, site.config.paginate_by, "tag.html"),
         };
         let base = self.list_base(list);
@@ -528,7 +585,11 @@ impl<'a> Renderer<'a> {
         let source = SourceCtx {
             summary: self.source_summary(i),
             members,
-            articles: uses.articles.iter().map(|&d| self.catalogue.items[d].clone()).collect(),
+            articles: uses
+                .articles
+                .iter()
+                .map(|&d| self.catalogue.items[d].clone())
+                .collect(),
             notes_by_article: by_doc
                 .into_iter()
                 .map(|(d, notes)| ArticleNotes {

@@ -60,7 +60,10 @@ impl Templates {
 
         for (name, text) in theme::TEMPLATES {
             texts.push((name.to_string(), text.to_string()));
-            origins.insert(name.to_string(), format!("themes/default/templates/{name} (built in)"));
+            origins.insert(
+                name.to_string(),
+                format!("themes/default/templates/{name} (built in)"),
+            );
         }
         for (name, bytes) in theme::STATIC {
             static_files.push((name.to_string(), StaticSource::Embedded(bytes)));
@@ -129,7 +132,10 @@ impl Templates {
             static_files,
             origins,
         };
-        if let Err(e) = t.tera.add_raw_templates(texts.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
+        if let Err(e) = t
+            .tera
+            .add_raw_templates(texts.iter().map(|(n, s)| (n.as_str(), s.as_str())))
+        {
             return Err(vec![t.diagnostic(&e)]);
         }
         Ok(t)
@@ -151,7 +157,9 @@ impl Templates {
     pub fn static_bytes(&self, i: usize, root: &Path) -> Result<Vec<u8>, Diagnostic> {
         match &self.static_files[i].1 {
             StaticSource::Embedded(b) => Ok(b.to_vec()),
-            StaticSource::Disk(rel) => std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e)),
+            StaticSource::Disk(rel) => {
+                std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e))
+            }
         }
     }
 
@@ -161,7 +169,11 @@ impl Templates {
         let (location, mut message) = match e.kind() {
             tera::ErrorKind::SyntaxError(r) | tera::ErrorKind::RenderingError(r) => {
                 let name = r.filename();
-                let file = self.origins.get(name).cloned().unwrap_or_else(|| name.to_string());
+                let file = self
+                    .origins
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| name.to_string());
                 let span = r.span();
                 (
                     Some(Location::at(file, span.start_line, span.start_col + 1)),
