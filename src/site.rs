@@ -316,18 +316,6 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         }
     }
 
-    for doc in &documents {
-        if doc.is_article() && doc.date.is_none() {
-            diags.push(
-                Diagnostic::warning(
-                    Some(Location::file(&doc.file)),
-                    "this article has no `date`; it is listed after dated ones",
-                )
-                .with_help("add `date: YYYY-MM-DD` to its front matter"),
-            );
-        }
-    }
-
     let assets = assets(&tree, &links);
 
     if config.strict {
@@ -451,6 +439,17 @@ fn parse_doc(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Diagnostic>
     let (fm, body_offset, body_len) = match frontmatter::split(&file.rel, &text) {
         Ok(split) => {
             let (fm, d) = frontmatter::parse(&file.rel, &split, DocKind::Document);
+            // A missing date is worth a warning only when the front matter
+            // could be read (a broken one is already an error).
+            if file.section.is_some() && fm.date.is_none() && !d.iter().any(Diagnostic::is_error) {
+                diags.push(
+                    Diagnostic::warning(
+                        Some(Location::file(&file.rel)),
+                        "this article has no `date`; it is listed after dated ones",
+                    )
+                    .with_help("add `date: YYYY-MM-DD` to its front matter"),
+                );
+            }
             diags.extend(d);
             (fm, split.body_offset, split.body.len())
         }
