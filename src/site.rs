@@ -29,8 +29,10 @@ pub struct BuildOptions {
     pub drafts: bool,
 }
 
-/// A Markdown file read and split, with its front matter and sidecar parsed.
-struct ParsedDoc {
+/// A Markdown file read and split, with its front matter and sidecar
+/// parsed ([`parse_document`]), before its Markdown is rendered
+/// ([`render_document`]).
+pub struct ParsedDoc {
     file: DocFile,
     text: String,
     body_offset: usize,
@@ -102,7 +104,7 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     let parsed: Vec<(Option<ParsedDoc>, Vec<Diagnostic>)> = tree
         .documents
         .par_iter()
-        .map(|f| parse_doc(root, f))
+        .map(|f| parse_document(root, f))
         .collect();
     let mut docs = Vec::with_capacity(parsed.len());
     for (doc, d) in parsed {
@@ -121,24 +123,8 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     let mut paths: Vec<String> = Vec::with_capacity(docs.len());
     let mut links: HashMap<PathBuf, String> = HashMap::with_capacity(docs.len() + sections.len());
     for doc in &docs {
-        let base = doc.fm.slug.as_deref().unwrap_or(&doc.file.stem);
-        let mut slug = slug::slugify(base);
-        if slug.is_empty() {
-            let loc = doc
-                .fm
-                .slug_location
-                .clone()
-                .unwrap_or_else(|| Location::file(&doc.file.rel));
-            diags.push(Diagnostic::error(
-                Some(loc),
-                format!("the slug {base:?} has no letters or digits to make a page address from"),
-            ));
-            slug = "untitled".into();
-        }
-        let path = match &doc.file.section {
-            Some(folder) => format!("{}{slug}/", section_path(folder)),
-            None => format!("{slug}/"),
-        };
+        let (path, d) = document_path(doc);
+        diags.extend(d);
         links.insert(doc.file.rel.clone(), path.clone());
         paths.push(path);
     }
@@ -150,26 +136,11 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
 
     // Every source key used anywhere must be in the registry.
     {
-        let mut refs = Vec::new();
-        for doc in &docs {
-            if let (Some(key), Some(loc)) = (&doc.fm.source, &doc.fm.source_location) {
-                refs.push(Reference { key, location: loc });
-            }
-        }
-        let note_locs: Vec<(String, Location)> = docs
+        let uses: Vec<(String, Location)> =
+            docs.iter().flat_map(ParsedDoc::source_references).collect();
+        let refs = uses
             .iter()
-            .flat_map(|doc| {
-                doc.notes.iter().flat_map(|n| {
-                    let loc = n.sources_location.clone().unwrap_or_else(|| {
-                        Location::at(doc.file.sidecar.clone().unwrap_or_default(), n.line, 0)
-                    });
-                    n.sources.iter().map(move |k| (k.clone(), loc.clone()))
-                })
-            })
-            .collect();
-        for (key, loc) in &note_locs {
-            refs.push(Reference { key, location: loc });
-        }
+            .map(|(key, location)| Reference { key, location });
         diags.extend(registry.check_references(refs, config.auto_sources));
     }
 
@@ -183,7 +154,7 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     let rendered: Vec<(Document, Vec<Diagnostic>)> = docs
         .into_par_iter()
         .zip(paths.into_par_iter())
-        .map(|(doc, path)| render_doc(doc, path, &env))
+        .map(|(doc, path)| render_document(doc, path, &env))
         .collect();
     let mut documents = Vec::with_capacity(rendered.len());
     for (doc, d) in rendered {
@@ -221,20 +192,9 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     }
 
     // Order: articles newest first (undated last), then pages by title.
-    documents.sort_by(|a, b| {
-        b.is_article()
-            .cmp(&a.is_article())
-            .then_with(|| match (&a.date, &b.date) {
-                (Some(x), Some(y)) => y.datetime.cmp(&x.datetime),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            })
-            .then_with(|| a.title.cmp(&b.title))
-            .then_with(|| a.file.cmp(&b.file))
-    });
+    documents.sort_by(document_order);
 
-    // Wire sections: home is "", the rest sorted by folder.
+    // Sections: home is "", the rest sorted by folder, with their subsections.
     let mut home = sections
         .remove("")
         .unwrap_or_else(|| default_section("", &config));
@@ -244,15 +204,6 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         .enumerate()
         .map(|(i, s)| (s.folder.clone(), i))
         .collect();
-    let folders: Vec<Option<String>> = documents.iter().map(|d| d.section_folder.clone()).collect();
-    for (i, folder) in folders.iter().enumerate() {
-        if let Some(folder) = folder
-            && let Some(&s) = index_of.get(folder)
-        {
-            documents[i].section = Some(s);
-            section_list[s].articles.push(i);
-        }
-    }
     for i in 0..section_list.len() {
         let folder = section_list[i].folder.clone();
         match folder.rsplit_once('/') {
@@ -264,57 +215,6 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
             None => home.subsections.push(i),
         }
     }
-    home.articles = documents
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.is_article())
-        .map(|(i, _)| i)
-        .collect();
-
-    // Tags.
-    let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
-    for (i, doc) in documents.iter_mut().enumerate() {
-        if !doc.is_article() {
-            continue;
-        }
-        let mut names = Vec::with_capacity(doc.tags.len());
-        for name in &doc.tags {
-            let slug = slug::slugify(name);
-            if slug.is_empty() {
-                continue;
-            }
-            let tag = tags.entry(slug.clone()).or_insert_with(|| Tag {
-                name: name.clone(),
-                slug,
-                articles: Vec::new(),
-            });
-            if tag.articles.last() != Some(&i) {
-                tag.articles.push(i);
-                names.push(tag.name.clone());
-            }
-        }
-        doc.tags = names;
-    }
-
-    // Source back-references.
-    let mut source_uses = vec![SourceUses::default(); registry.len()];
-    for (i, doc) in documents.iter().enumerate() {
-        if let Some(s) = doc.source.as_deref().and_then(|k| registry.index_of(k))
-            && doc.is_article()
-        {
-            source_uses[s].articles.push(i);
-        }
-        for (j, note) in doc.notes.iter().enumerate() {
-            for key in &note.sources {
-                if let Some(s) = registry.index_of(key) {
-                    let r = NoteRef { doc: i, note: j };
-                    if source_uses[s].notes.last() != Some(&r) {
-                        source_uses[s].notes.push(r);
-                    }
-                }
-            }
-        }
-    }
 
     let assets = assets(&tree, &links);
 
@@ -322,16 +222,17 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         diags.apply_strict();
     }
     diags.sort();
-    let site = Site {
+    let mut site = Site {
         config,
         registry,
         documents,
         home,
         sections: section_list,
-        tags: tags.into_values().collect(),
-        source_uses,
+        tags: Vec::new(),
+        source_uses: Vec::new(),
         assets,
     };
+    wire(&mut site);
     (Some(site), diags)
 }
 
@@ -344,6 +245,143 @@ pub fn section_path(folder: &str) -> String {
         s.push('/');
     }
     s
+}
+
+/// The order of [`Site::documents`]: articles newest first (undated
+/// last), then standalone pages; ties by title, then file.
+pub fn document_order(a: &Document, b: &Document) -> std::cmp::Ordering {
+    b.is_article()
+        .cmp(&a.is_article())
+        .then_with(|| match (&a.date, &b.date) {
+            (Some(x), Some(y)) => y.datetime.cmp(&x.datetime),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.title.cmp(&b.title))
+        .then_with(|| a.file.cmp(&b.file))
+}
+
+/// The site path of a parsed document (`articles/<slug>/`), from its
+/// `slug:` or its file name; an error when the slug has nothing to make
+/// an address from (the page is then called `untitled`).
+pub fn document_path(doc: &ParsedDoc) -> (String, Option<Diagnostic>) {
+    let base = doc.fm.slug.as_deref().unwrap_or(&doc.file.stem);
+    let mut slug = slug::slugify(base);
+    let mut diag = None;
+    if slug.is_empty() {
+        let loc = doc
+            .fm
+            .slug_location
+            .clone()
+            .unwrap_or_else(|| Location::file(&doc.file.rel));
+        diag = Some(Diagnostic::error(
+            Some(loc),
+            format!("the slug {base:?} has no letters or digits to make a page address from"),
+        ));
+        slug = "untitled".into();
+    }
+    let path = match &doc.file.section {
+        Some(folder) => format!("{}{slug}/", section_path(folder)),
+        None => format!("{slug}/"),
+    };
+    (path, diag)
+}
+
+/// Derives what depends on the order and content of [`Site::documents`]
+/// (which must be sorted by [`document_order`]): each document's section
+/// index, the article lists of the sections and the home page, the tags
+/// (and each article's tag spellings: the first spelling of a tag wins)
+/// and the source back-references. Used by [`load`] and again by the dev
+/// server after it changes documents in place. Returns the documents
+/// whose tag spellings changed.
+pub fn wire(site: &mut Site) -> Vec<usize> {
+    let index_of: HashMap<String, usize> = site
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.folder.clone(), i))
+        .collect();
+    for s in &mut site.sections {
+        s.articles.clear();
+    }
+    for (i, doc) in site.documents.iter_mut().enumerate() {
+        if let Some(folder) = &doc.section_folder
+            && let Some(&s) = index_of.get(folder.as_str())
+        {
+            doc.section = Some(s);
+            site.sections[s].articles.push(i);
+        }
+    }
+    site.home.articles = site
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_article())
+        .map(|(i, _)| i)
+        .collect();
+
+    // Tags. Slugs are made once per spelling, not once per use.
+    let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
+    let mut slugs: HashMap<String, String> = HashMap::new();
+    let mut respelt = Vec::new();
+    for (i, doc) in site.documents.iter_mut().enumerate() {
+        if !doc.is_article() {
+            continue;
+        }
+        let mut names = Vec::with_capacity(doc.tags.len());
+        for name in &doc.tags {
+            let slug = slugs
+                .entry(name.clone())
+                .or_insert_with(|| slug::slugify(name));
+            if slug.is_empty() {
+                continue;
+            }
+            if !tags.contains_key(slug.as_str()) {
+                tags.insert(
+                    slug.clone(),
+                    Tag {
+                        name: name.clone(),
+                        slug: slug.clone(),
+                        articles: Vec::new(),
+                    },
+                );
+            }
+            if let Some(tag) = tags.get_mut(slug.as_str())
+                && tag.articles.last() != Some(&i)
+            {
+                tag.articles.push(i);
+                names.push(tag.name.clone());
+            }
+        }
+        if doc.tags != names {
+            doc.tags = names;
+            respelt.push(i);
+        }
+    }
+    site.tags = tags.into_values().collect();
+
+    // Source back-references.
+    let mut source_uses = vec![SourceUses::default(); site.registry.len()];
+    for (i, doc) in site.documents.iter().enumerate() {
+        if let Some(s) = doc.source.as_deref().and_then(|k| site.registry.index_of(k))
+            && doc.is_article()
+        {
+            source_uses[s].articles.push(i);
+        }
+        for (j, note) in doc.notes.iter().enumerate() {
+            for key in &note.sources {
+                if let Some(s) = site.registry.index_of(key) {
+                    let r = NoteRef { doc: i, note: j };
+                    if source_uses[s].notes.last() != Some(&r) {
+                        source_uses[s].notes.push(r);
+                    }
+                }
+            }
+        }
+    }
+    site.source_uses = source_uses;
+    respelt
 }
 
 fn default_section(folder: &str, config: &Config) -> Section {
@@ -430,7 +468,36 @@ fn build_sections(
     sections
 }
 
-fn parse_doc(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
+impl ParsedDoc {
+    pub fn file(&self) -> &DocFile {
+        &self.file
+    }
+
+    /// `draft: true` in its front matter.
+    pub fn is_draft(&self) -> bool {
+        self.fm.draft
+    }
+
+    /// Every source key it uses (front matter `source`, notes' `sources`),
+    /// where it is written.
+    pub fn source_references(&self) -> Vec<(String, Location)> {
+        let mut out = Vec::new();
+        if let (Some(key), Some(loc)) = (&self.fm.source, &self.fm.source_location) {
+            out.push((key.clone(), loc.clone()));
+        }
+        for n in &self.notes {
+            let loc = n.sources_location.clone().unwrap_or_else(|| {
+                Location::at(self.file.sidecar.clone().unwrap_or_default(), n.line, 0)
+            });
+            out.extend(n.sources.iter().map(|k| (k.clone(), loc.clone())));
+        }
+        out
+    }
+}
+
+/// Reads one document and its sidecar and parses both. `None` when the
+/// file cannot be read or split (the diagnostics say why).
+pub fn parse_document(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = match read_text(root, &file.rel) {
         Ok(t) => t,
@@ -479,7 +546,9 @@ fn parse_doc(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Diagnostic>
     )
 }
 
-fn render_doc(doc: ParsedDoc, path: String, env: &Env) -> (Document, Vec<Diagnostic>) {
+/// Renders a parsed document's Markdown and notes into a [`Document`] at
+/// site path `path`. Its `section` is a placeholder until [`wire`] runs.
+pub fn render_document(doc: ParsedDoc, path: String, env: &Env) -> (Document, Vec<Diagnostic>) {
     let asset_base = match (&doc.file.bundle_dir, &doc.file.section) {
         (Some(_), _) => path.clone(),
         (None, Some(folder)) => section_path(folder),

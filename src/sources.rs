@@ -325,6 +325,21 @@ impl Registry {
         out
     }
 
+    /// The error for a key that is not in the registry, with a did-you-mean.
+    pub fn unknown(&self, key: &str, location: &Location) -> Diagnostic {
+        let mut d = Diagnostic::error(
+            Some(location.clone()),
+            format!("unknown source {key:?}: it is not in {SOURCES_FILE}"),
+        );
+        d.help = Some(
+            suggestion(key, self.sources.iter().map(|s| s.key.as_str())).unwrap_or_else(|| {
+                "add it to content/sources.yaml, or set `auto_sources: true` in site.yaml"
+                    .to_string()
+            }),
+        );
+        d
+    }
+
     /// Checks every use of a source key. Unknown keys are errors with a
     /// did-you-mean, or, with `auto_sources`, become bare sources named after
     /// the key. Sources nobody refers to are warnings.
@@ -359,19 +374,7 @@ impl Registry {
                 });
                 continue;
             }
-            let mut d = Diagnostic::error(
-                Some(r.location.clone()),
-                format!("unknown source {:?}: it is not in {SOURCES_FILE}", r.key),
-            );
-            d.help = Some(
-                suggestion(r.key, self.sources.iter().map(|s| s.key.as_str())).unwrap_or_else(
-                    || {
-                        "add it to content/sources.yaml, or set `auto_sources: true` in site.yaml"
-                            .to_string()
-                    },
-                ),
-            );
-            out.push(d);
+            out.push(self.unknown(r.key, &r.location));
         }
         // Affiliations count as uses: an organisation may be cited only
         // through the people who belong to it.
