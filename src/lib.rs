@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod frontmatter;
 pub mod html;
+pub mod incremental;
 pub mod load;
 pub mod markdown;
 pub mod model;

@@ -321,45 +321,56 @@ pub fn wire(site: &mut Site) -> Vec<usize> {
         .map(|(i, _)| i)
         .collect();
 
-    // Tags. Slugs are made once per spelling, not once per use.
-    let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
-    let mut slugs: HashMap<String, String> = HashMap::new();
+    // Tags. Slugs are made once per spelling, not once per use, and an
+    // article's tag list is only rebuilt when a spelling changed.
+    let mut tags: Vec<Tag> = Vec::new();
+    let mut by_slug: HashMap<String, usize> = HashMap::new();
+    let mut uses: Vec<Vec<usize>> = Vec::with_capacity(site.documents.len());
+    {
+        let mut by_name: HashMap<&str, Option<usize>> = HashMap::new();
+        for (i, doc) in site.documents.iter().enumerate() {
+            let mut mine = Vec::new();
+            if doc.is_article() {
+                for name in &doc.tags {
+                    let t = *by_name.entry(name.as_str()).or_insert_with(|| {
+                        let slug = slug::slugify(name);
+                        if slug.is_empty() {
+                            return None;
+                        }
+                        Some(*by_slug.entry(slug.clone()).or_insert_with(|| {
+                            tags.push(Tag {
+                                name: name.clone(),
+                                slug,
+                                articles: Vec::new(),
+                            });
+                            tags.len() - 1
+                        }))
+                    });
+                    if let Some(t) = t
+                        && tags[t].articles.last() != Some(&i)
+                    {
+                        tags[t].articles.push(i);
+                        mine.push(t);
+                    }
+                }
+            }
+            uses.push(mine);
+        }
+    }
     let mut respelt = Vec::new();
-    for (i, doc) in site.documents.iter_mut().enumerate() {
+    for (i, (doc, mine)) in site.documents.iter_mut().zip(&uses).enumerate() {
         if !doc.is_article() {
             continue;
         }
-        let mut names = Vec::with_capacity(doc.tags.len());
-        for name in &doc.tags {
-            let slug = slugs
-                .entry(name.clone())
-                .or_insert_with(|| slug::slugify(name));
-            if slug.is_empty() {
-                continue;
-            }
-            if !tags.contains_key(slug.as_str()) {
-                tags.insert(
-                    slug.clone(),
-                    Tag {
-                        name: name.clone(),
-                        slug: slug.clone(),
-                        articles: Vec::new(),
-                    },
-                );
-            }
-            if let Some(tag) = tags.get_mut(slug.as_str())
-                && tag.articles.last() != Some(&i)
-            {
-                tag.articles.push(i);
-                names.push(tag.name.clone());
-            }
-        }
-        if doc.tags != names {
-            doc.tags = names;
+        let same = doc.tags.len() == mine.len()
+            && doc.tags.iter().zip(mine).all(|(n, &t)| *n == tags[t].name);
+        if !same {
+            doc.tags = mine.iter().map(|&t| tags[t].name.clone()).collect();
             respelt.push(i);
         }
     }
-    site.tags = tags.into_values().collect();
+    tags.sort_by(|a, b| a.slug.cmp(&b.slug));
+    site.tags = tags;
 
     // Source back-references.
     let mut source_uses = vec![SourceUses::default(); site.registry.len()];
@@ -609,8 +620,9 @@ pub fn render_document(doc: ParsedDoc, path: String, env: &Env) -> (Document, Ve
     (document, r.diagnostics)
 }
 
-/// Output destinations of every copied file.
-fn assets(tree: &ContentTree, links: &HashMap<PathBuf, String>) -> Vec<Asset> {
+/// Output destinations of every copied file of `tree`; `links` maps each
+/// content file to its page's site path (bundle files go beside their page).
+pub fn assets(tree: &ContentTree, links: &HashMap<PathBuf, String>) -> Vec<Asset> {
     tree.assets
         .iter()
         .filter_map(|a| {

@@ -236,7 +236,9 @@ pub struct TagCtx {
     pub count: usize,
 }
 
-/// Links and listing items computed once per site.
+/// Links and listing items computed once per site (and, in the dev
+/// server, updated per document).
+#[derive(Clone)]
 pub struct Catalogue {
     pub source_links: Vec<SourceLink>,
     pub section_links: Vec<SectionLink>,
@@ -280,6 +282,54 @@ impl Catalogue {
         cat.items = items;
         cat.note_ctx = notes;
         cat
+    }
+
+    /// Recomputes the listing item and note contexts of document `i`
+    /// after it changed (or moved). Other documents' entries do not depend
+    /// on it, as long as the section links are current.
+    pub fn update_document(&mut self, site: &Site, i: usize) {
+        let d = &site.documents[i];
+        let item = Value::from_serializable(&self.item(site, d));
+        let notes = self.notes_of(site, d);
+        self.items[i] = item;
+        self.note_ctx[i] = notes;
+    }
+
+    /// Recomputes the section links (titles, URLs and article counts).
+    /// Returns the sections whose link changed: every listing item of an article
+    /// in one of them is then stale too.
+    pub fn refresh_section_links(&mut self, site: &Site) -> Vec<usize> {
+        let links: Vec<SectionLink> = site
+            .sections
+            .iter()
+            .map(|s| section_link(s, &site.config))
+            .collect();
+        let changed = (0..links.len())
+            .filter(|&i| {
+                self.section_links.get(i).is_none_or(|old| {
+                    old.title != links[i].title
+                        || old.url != links[i].url
+                        || old.article_count != links[i].article_count
+                })
+            })
+            .collect();
+        self.section_links = links;
+        changed
+    }
+
+    /// Puts the per-document entries in a new order: entry `order[k]`
+    /// becomes entry `k` (after documents were re-sorted the same way).
+    pub fn reorder(&mut self, order: &[usize]) {
+        let mut items = std::mem::take(&mut self.items);
+        let mut notes = std::mem::take(&mut self.note_ctx);
+        self.items = order
+            .iter()
+            .map(|&i| std::mem::replace(&mut items[i], Value::none()))
+            .collect();
+        self.note_ctx = order
+            .iter()
+            .map(|&i| std::mem::take(&mut notes[i]))
+            .collect();
     }
 
     pub fn source_of(&self, site: &Site, key: Option<&str>) -> Option<SourceLink> {

@@ -71,7 +71,9 @@ pub struct RenderStats {
 pub struct Renderer<'a> {
     pub site: &'a Site,
     pub templates: &'a Templates,
-    catalogue: Catalogue,
+    /// Owned for a one-off build; borrowed when the dev server keeps the
+    /// catalogue between renders and updates it per document.
+    catalogue: std::borrow::Cow<'a, Catalogue>,
     site_value: Value,
 }
 
@@ -90,6 +92,25 @@ fn page_count(items: usize, per_page: usize) -> usize {
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, templates: &'a Templates) -> Renderer<'a> {
         let catalogue = Catalogue::new(site);
+        Renderer::build(site, templates, std::borrow::Cow::Owned(catalogue))
+    }
+
+    /// A renderer over a catalogue kept by the caller (it must describe
+    /// `site` as it is now: see [`Catalogue::update_document`]). Cheap: only
+    /// the `site` context is made.
+    pub fn with_catalogue(
+        site: &'a Site,
+        templates: &'a Templates,
+        catalogue: &'a Catalogue,
+    ) -> Renderer<'a> {
+        Renderer::build(site, templates, std::borrow::Cow::Borrowed(catalogue))
+    }
+
+    fn build(
+        site: &'a Site,
+        templates: &'a Templates,
+        catalogue: std::borrow::Cow<'a, Catalogue>,
+    ) -> Renderer<'a> {
         let config = &site.config;
         let top_sections: Vec<SectionLink> = site
             .home
@@ -125,6 +146,12 @@ impl<'a> Renderer<'a> {
             catalogue,
             site_value,
         }
+    }
+
+    /// The `site` value every template gets. When it changes, every page
+    /// rendered from a template may change.
+    pub fn site_value(&self) -> &Value {
+        &self.site_value
     }
 
     /// Every output of the site with its path, in a stable order.
@@ -602,6 +629,38 @@ impl<'a> Renderer<'a> {
         let mut ctx = self.base_context(path);
         ctx.insert("source", &source);
         self.templates.render("source.html", &ctx)
+    }
+}
+
+impl Job {
+    /// The template a job renders with (`None` for data files, copies and
+    /// redirects). A change to that template, or to one it extends or
+    /// includes, changes the job's output.
+    pub fn template(&self, site: &Site) -> Option<&'static str> {
+        Some(match self {
+            Job::Document(i) => {
+                if site.documents.get(*i).is_some_and(|d| d.is_article()) {
+                    "article.html"
+                } else {
+                    "page.html"
+                }
+            }
+            Job::Listing {
+                list: List::Home, ..
+            } => "index.html",
+            Job::Listing {
+                list: List::Section(_),
+                ..
+            } => "section.html",
+            Job::Listing {
+                list: List::Tag(_), ..
+            } => "tag.html",
+            Job::Tags => "tags.html",
+            Job::Sources => "sources.html",
+            Job::Source(_) => "source.html",
+            Job::NotFound => "404.html",
+            _ => return None,
+        })
     }
 }
 

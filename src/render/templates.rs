@@ -26,6 +26,8 @@ pub struct Templates {
     pub static_files: Vec<(String, StaticSource)>,
     /// Template name → the file it came from, for messages.
     origins: HashMap<String, String>,
+    /// Template name → its text, to tell what a reload changed.
+    texts: HashMap<String, String>,
 }
 
 /// Every file under `dir`, as (path relative to `dir` with `/`, full path).
@@ -131,6 +133,7 @@ impl Templates {
             tera,
             static_files,
             origins,
+            texts: HashMap::new(),
         };
         if let Err(e) = t
             .tera
@@ -138,7 +141,54 @@ impl Templates {
         {
             return Err(vec![t.diagnostic(&e)]);
         }
+        t.texts = texts.into_iter().collect();
         Ok(t)
+    }
+
+    /// The templates whose text differs between `self` and `older`
+    /// (including ones added or removed).
+    pub fn changed_since(&self, older: &Templates) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .texts
+            .iter()
+            .filter(|(n, t)| older.texts.get(*n) != Some(*t))
+            .map(|(n, _)| n.clone())
+            .chain(
+                older
+                    .texts
+                    .keys()
+                    .filter(|n| !self.texts.contains_key(*n))
+                    .cloned(),
+            )
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Every template whose output may change when the templates `changed`
+    /// change: those, and the ones that name them (`extends`, `include`,
+    /// `import`), transitively. A template "names" another when the other's
+    /// name appears in it as a quoted string, which over-approximates (a
+    /// page re-rendered for nothing), never under-approximates.
+    pub fn dependents(&self, changed: &[String]) -> std::collections::HashSet<String> {
+        let mut out: std::collections::HashSet<String> = changed.iter().cloned().collect();
+        loop {
+            let before = out.len();
+            for (name, text) in &self.texts {
+                if out.contains(name) {
+                    continue;
+                }
+                let names_one = out.iter().any(|dep| {
+                    text.contains(&format!("\"{dep}\"")) || text.contains(&format!("'{dep}'"))
+                });
+                if names_one {
+                    out.insert(name.clone());
+                }
+            }
+            if out.len() == before {
+                return out;
+            }
+        }
     }
 
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
