@@ -75,6 +75,12 @@ impl Output for Collect {
     }
 }
 
+/// Rendered outputs, by output path.
+pub type Files = Vec<(String, Produced)>;
+
+/// Called by [`LiveSite::apply`] with the changed pages, before the rest.
+pub type Early<'a> = &'a mut dyn FnMut(&[(String, Produced)]);
+
 /// What [`LiveSite::apply`] changed.
 #[derive(Debug, Default)]
 pub struct Update {
@@ -197,7 +203,7 @@ fn relative(root: &Path, p: &Path) -> Option<PathBuf> {
     p.strip_prefix(root).ok().map(Path::to_path_buf)
 }
 
-fn strict(diags: &mut Vec<Diagnostic>, strict: bool) {
+fn strict(diags: &mut [Diagnostic], strict: bool) {
     if strict {
         for d in diags.iter_mut() {
             d.severity = crate::error::Severity::Error;
@@ -294,15 +300,12 @@ impl LiveSite {
         let &i = self.by_path.get(path)?;
         let (p, job) = &self.jobs[i];
         let sink = Collect::default();
-        Some(
-            self.renderer()
-                .render_job(p, job, &sink)
-                .and_then(|()| {
-                    sink.into_files().pop().map(|(_, f)| f).ok_or_else(|| {
-                        Diagnostic::error(None, format!("nothing was rendered for {path}"))
-                    })
-                }),
-        )
+        Some(self.renderer().render_job(p, job, &sink).and_then(|()| {
+            sink.into_files()
+                .pop()
+                .map(|(_, f)| f)
+                .ok_or_else(|| Diagnostic::error(None, format!("nothing was rendered for {path}")))
+        }))
     }
 
     /// Renders the given outputs in parallel (unknown paths are skipped).
@@ -336,7 +339,12 @@ impl LiveSite {
         for d in &self.site.documents {
             links.insert(d.file.clone(), d.path.clone());
         }
-        for s in self.site.sections.iter().chain(std::iter::once(&self.site.home)) {
+        for s in self
+            .site
+            .sections
+            .iter()
+            .chain(std::iter::once(&self.site.home))
+        {
             if let Some(f) = &s.file {
                 links.insert(f.clone(), s.path.clone());
             }
@@ -454,17 +462,10 @@ impl LiveSite {
     /// rendered, before the pages listing them are: a server can send
     /// those at once. If the rest then fails, the change is undone and
     /// those pages must be rendered again ([`LiveSite::render_paths`]).
-    pub fn apply(
-        &mut self,
-        changed: &[PathBuf],
-        early: &mut dyn FnMut(&[(String, Produced)]),
-    ) -> Result<Update, Diagnostics> {
+    pub fn apply(&mut self, changed: &[PathBuf], early: Early<'_>) -> Result<Update, Diagnostics> {
         let started = Instant::now();
         let root = self.options.root.clone();
-        let rels: Vec<PathBuf> = changed
-            .iter()
-            .filter_map(|p| relative(&root, p))
-            .collect();
+        let rels: Vec<PathBuf> = changed.iter().filter_map(|p| relative(&root, p)).collect();
         let kinds: Vec<(PathBuf, Kind)> = rels
             .into_iter()
             .map(|r| {
@@ -595,11 +596,7 @@ impl LiveSite {
     }
 
     /// Applies changed documents, sidecars and copied files.
-    fn apply_content(
-        &mut self,
-        changed: &[(PathBuf, Kind)],
-        early: &mut dyn FnMut(&[(String, Produced)]),
-    ) -> Outcome {
+    fn apply_content(&mut self, changed: &[(PathBuf, Kind)], early: Early<'_>) -> Outcome {
         let root = self.options.root.clone();
         // Files that exist and are known need no new walk; anything created
         // or removed does.
@@ -684,7 +681,7 @@ impl LiveSite {
         removed: Vec<PathBuf>,
         tree: Option<ContentTree>,
         asset_paths: Vec<String>,
-        early: &mut dyn FnMut(&[(String, Produced)]),
+        early: Early<'_>,
     ) -> Outcome {
         let root = self.options.root.clone();
         let config_strict = self.site.config.strict;
@@ -853,7 +850,9 @@ impl LiveSite {
             clock.lap("plan");
         }
         let touched = match (&replaced.lists, &old_paths) {
-            (Some(lists), _) => self.dirty(lists, &replaced.changed, &site_value, old_paths.as_ref()),
+            (Some(lists), _) => {
+                self.dirty(lists, &replaced.changed, &site_value, old_paths.as_ref())
+            }
             (None, Some(paths)) => {
                 let empty = self.snapshot(&self.ids);
                 let mut t = self.dirty(&empty, &replaced.changed, &site_value, Some(paths));
@@ -955,12 +954,8 @@ impl LiveSite {
             let ids = std::mem::take(&mut self.ids);
             let items = std::mem::take(&mut self.catalogue.items);
             let notes = std::mem::take(&mut self.catalogue.note_ctx);
-            for (i, (((d, id), item), note)) in docs
-                .into_iter()
-                .zip(ids)
-                .zip(items)
-                .zip(notes)
-                .enumerate()
+            for (i, (((d, id), item), note)) in
+                docs.into_iter().zip(ids).zip(items).zip(notes).enumerate()
             {
                 if drop.contains(&i) {
                     taken.push((id, d));
@@ -1065,7 +1060,11 @@ impl LiveSite {
                 .map(|(i, &id)| (id, i))
                 .collect()
         } else {
-            self.ids.iter().enumerate().map(|(i, &id)| (id, i)).collect()
+            self.ids
+                .iter()
+                .enumerate()
+                .map(|(i, &id)| (id, i))
+                .collect()
         };
         for (&id, &i) in &index_of_id {
             if changed.contains(&id) {
@@ -1106,7 +1105,14 @@ impl LiveSite {
                 }
             }
             tags_changed |= old.len() != new.len();
-            touch_list(&mut then, changed, &base, old, &new, site.config.paginate_by);
+            touch_list(
+                &mut then,
+                changed,
+                &base,
+                old,
+                &new,
+                site.config.paginate_by,
+            );
         }
         if tags_changed {
             then.insert("tags/index.html".into());
@@ -1148,13 +1154,7 @@ impl LiveSite {
                     v.iter()
                         .enumerate()
                         .map(|(k, &id)| {
-                            (
-                                id,
-                                (
-                                    k.checked_sub(1).map(|j| v[j]),
-                                    v.get(k + 1).copied(),
-                                ),
-                            )
+                            (id, (k.checked_sub(1).map(|j| v[j]), v.get(k + 1).copied()))
                         })
                         .collect()
                 };
@@ -1281,7 +1281,12 @@ impl LiveSite {
         for &i in &docs {
             let d = &site.documents[i];
             now.push(format!("{}index.html", d.path));
-            if let Some(pos) = page_of(&site.home.articles, i, &site.home.path, site.home.paginate_by) {
+            if let Some(pos) = page_of(
+                &site.home.articles,
+                i,
+                &site.home.path,
+                site.home.paginate_by,
+            ) {
                 feed |= pos < site.config.feed_limit;
             }
             if let Some(s) = d.section.and_then(|s| site.sections.get(s))
@@ -1338,7 +1343,10 @@ fn same_wiring(a: &Document, b: &Document) -> bool {
         && a.tags == b.tags
         && a.source == b.source
         && a.notes.len() == b.notes.len()
-        && a.notes.iter().zip(&b.notes).all(|(x, y)| x.sources == y.sources)
+        && a.notes
+            .iter()
+            .zip(&b.notes)
+            .all(|(x, y)| x.sources == y.sources)
 }
 
 /// The pages of a listing a change touched: a page whose slice of
@@ -1356,7 +1364,10 @@ fn touch_list(
     for p in 1..=page_count(new.len(), per) {
         let a = old.iter().skip((p - 1) * per).take(per);
         let b = new.iter().skip((p - 1) * per).take(per);
-        if old.len() != new.len() || !a.eq(b.clone()) || b.into_iter().any(|id| changed.contains(id)) {
+        if old.len() != new.len()
+            || !a.eq(b.clone())
+            || b.into_iter().any(|id| changed.contains(id))
+        {
             out.insert(list_page_path(base, p));
         }
     }

@@ -375,7 +375,10 @@ pub fn wire(site: &mut Site) -> Vec<usize> {
     // Source back-references.
     let mut source_uses = vec![SourceUses::default(); site.registry.len()];
     for (i, doc) in site.documents.iter().enumerate() {
-        if let Some(s) = doc.source.as_deref().and_then(|k| site.registry.index_of(k))
+        if let Some(s) = doc
+            .source
+            .as_deref()
+            .and_then(|k| site.registry.index_of(k))
             && doc.is_article()
         {
             source_uses[s].articles.push(i);

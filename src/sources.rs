@@ -374,7 +374,7 @@ impl Registry {
                 });
                 continue;
             }
-            out.push(self.unknown(r.key, &r.location));
+            out.push(self.unknown(r.key, r.location));
         }
         // Affiliations count as uses: an organisation may be cited only
         // through the people who belong to it.
