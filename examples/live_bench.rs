@@ -12,7 +12,10 @@ use marginalia::incremental::LiveSite;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let root = PathBuf::from(args.next().expect("usage: live_bench SITE_ROOT [ARTICLE.md] [ROUNDS]"));
+    let root = PathBuf::from(
+        args.next()
+            .expect("usage: live_bench SITE_ROOT [ARTICLE.md] [ROUNDS]"),
+    );
     let root = root.canonicalize().expect("site root");
     let article = args.next().filter(|a| !a.is_empty());
     let rounds: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -32,7 +35,12 @@ fn main() {
     eprintln!("load: {:.2?}", t.elapsed());
     let t = Instant::now();
     let (files, d) = live.render_everything();
-    eprintln!("render everything: {} files in {:.2?} ({} problems)", files.len(), t.elapsed(), d.len());
+    eprintln!(
+        "render everything: {} files in {:.2?} ({} problems)",
+        files.len(),
+        t.elapsed(),
+        d.len()
+    );
     drop(files);
     let file = match article {
         Some(a) => root.join(a),
