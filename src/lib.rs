@@ -25,11 +25,13 @@ pub mod error;
 pub mod frontmatter;
 pub mod html;
 pub mod incremental;
+pub mod linkcheck;
 pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod scaffold;
 pub mod serve;
 pub mod site;
 pub mod sources;
@@ -86,10 +88,51 @@ pub fn render_into(
     (stats, diags)
 }
 
+/// Told how a build goes, so the CLI can draw a progress bar. Library
+/// code never prints; this is how it reports progress instead.
+pub trait Progress: Sync {
+    /// A stage begins: "loading" (no count known), then "writing" with
+    /// the number of files.
+    fn stage(&self, _name: &str, _total: Option<usize>) {}
+    /// `n` more files were written.
+    fn advance(&self, _n: usize) {}
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// An [`Output`] that counts what goes through it.
+struct Counting<'a> {
+    inner: &'a dyn Output,
+    progress: &'a dyn Progress,
+}
+
+impl Output for Counting<'_> {
+    fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
+        let r = self.inner.write(path, bytes);
+        self.progress.advance(1);
+        r
+    }
+
+    fn copy_file(&self, path: &str, from: &std::path::Path) -> Result<(), Diagnostic> {
+        let r = self.inner.copy_file(path, from);
+        self.progress.advance(1);
+        r
+    }
+}
+
 /// `marginalia build`: the whole pipeline, into the output folder. The old
 /// output is replaced only when the new site is complete and error-free.
 pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
+    build_with(options, &NoProgress)
+}
+
+/// [`build`], reporting its progress.
+pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildReport, Diagnostics) {
     let started = Instant::now();
+    progress.stage("loading", None);
     let (prepared, mut diags) = prepare(options);
     let mut report = BuildReport::default();
     let Some((site, templates)) = prepared else {
@@ -120,8 +163,17 @@ pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
             return (report, diags);
         }
     };
-    let (stats, d) = render_into(&site, &templates, &out);
+    let renderer = Renderer::new(&site, &templates);
+    let mut jobs = renderer.plan();
+    diags.extend(renderer.check_collisions(&mut jobs));
+    progress.stage("writing", Some(jobs.len()));
+    let counting = Counting {
+        inner: &out,
+        progress,
+    };
+    let (stats, d) = renderer.render_all(&jobs, &counting);
     diags.extend(d);
+    drop(renderer);
     if diags.has_errors() {
         out.abort();
         return (report, diags);
@@ -139,14 +191,20 @@ pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
 }
 
 /// `marginalia check`: everything a build validates, rendering every page
-/// in memory (so template errors show) but writing nothing.
+/// in memory (so template errors show), plus every internal link and
+/// `#anchor` of the rendered site ([`linkcheck`]); writes nothing.
 pub fn check(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     let (prepared, mut diags) = prepare(options);
     let Some((site, templates)) = prepared else {
         return (None, diags);
     };
     let sink = output::MemoryOutput::new();
-    let (_, d) = render_into(&site, &templates, &sink);
+    let renderer = Renderer::new(&site, &templates);
+    let mut jobs = renderer.plan();
+    diags.extend(renderer.check_collisions(&mut jobs));
+    let (_, d) = renderer.render_all(&jobs, &sink);
     diags.extend(d);
+    drop(renderer);
+    diags.extend(linkcheck::check(&site, &templates, &jobs, &sink.into_map()));
     (Some(site), diags)
 }

@@ -195,6 +195,12 @@ impl Templates {
         self.tera.render(name, ctx).map_err(|e| self.diagnostic(&e))
     }
 
+    /// The file a template came from, for messages
+    /// (`themes/default/templates/x.html (built in)`).
+    pub fn origin(&self, name: &str) -> Option<&str> {
+        self.origins.get(name).map(String::as_str)
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.tera.contains_template(name)
     }
