@@ -64,7 +64,29 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
-    /// Validate everything a build does (content, notes, templates) and write nothing.
+    /// Start a new article: front matter filled in (title, today's date, the
+    /// optional keys commented out) and an empty sidecar for its notes.
+    ///
+    /// PATH is the article's file (`.md` is added when missing), e.g.
+    /// content/articles/my-article.md; a PATH ending in `/` makes a page
+    /// bundle (PATH/index.md). Existing files are never overwritten.
+    New {
+        /// Where to create the article.
+        path: PathBuf,
+        /// The title (default: made from the file name).
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Create a new site in DIR (which must not exist or be empty): site.yaml,
+    /// content/ with sources.yaml and a sample annotated article. It builds at once.
+    Init {
+        /// The folder of the new site.
+        dir: PathBuf,
+    },
+    /// Validate everything a build does (content, notes, templates) plus every
+    /// internal link and #anchor of the rendered site; write nothing.
+    ///
+    /// Exits with 1 and lists every problem, with the file and line it is in.
     Check {
         /// The site root.
         #[arg(long, default_value = ".")]
@@ -73,6 +95,53 @@ enum Command {
         #[arg(long)]
         drafts: bool,
     },
+}
+
+/// The build's progress bar, drawn on stderr only when it is a terminal
+/// (indicatif hides it otherwise; the summary line is printed either way).
+struct BuildBar {
+    bar: indicatif::ProgressBar,
+}
+
+impl BuildBar {
+    fn new() -> BuildBar {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        BuildBar { bar }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl marginalia::Progress for BuildBar {
+    fn stage(&self, name: &str, total: Option<usize>) {
+        match total {
+            None => {
+                self.bar.set_message(format!("{name}…"));
+                self.bar
+                    .enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+            Some(n) => {
+                self.bar.set_length(n as u64);
+                self.bar.set_position(0);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{msg:8} [{bar:40}] {pos}/{len} files ({eta} left)",
+                ) {
+                    self.bar.set_style(style.progress_chars("=> "));
+                }
+                self.bar.set_message(name.to_string());
+            }
+        }
+    }
+
+    fn advance(&self, n: usize) {
+        self.bar.inc(n as u64);
+    }
 }
 
 fn print_diagnostics(diags: &Diagnostics) {
@@ -173,7 +242,9 @@ fn main() -> ExitCode {
                 base_url,
                 drafts,
             };
-            let (report, diags) = marginalia::build(&options);
+            let bar = BuildBar::new();
+            let (report, diags) = marginalia::build_with(&options, &bar);
+            bar.finish();
             print_diagnostics(&diags);
             if diags.has_errors() {
                 eprintln!("build failed; the previous output (if any) is untouched");
@@ -212,6 +283,38 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::New { path, title } => {
+            match marginalia::scaffold::new_article(&path, title.as_deref()) {
+                Ok(made) => {
+                    if let Some(w) = made.warning {
+                        eprintln!("warning: {w}");
+                    }
+                    println!("created {}", made.article.display());
+                    println!("created {}", made.sidecar.display());
+                    ExitCode::SUCCESS
+                }
+                Err(d) => {
+                    eprintln!("{d}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Init { dir } => match marginalia::scaffold::init_site(&dir) {
+            Ok(made) => {
+                for f in &made {
+                    println!("created {}", f.display());
+                }
+                println!(
+                    "a new site is in {0}: `marginalia serve --root {0}` to preview it, `marginalia build --root {0}` to build it",
+                    dir.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(d) => {
+                eprintln!("{d}");
+                ExitCode::from(1)
+            }
+        },
         Command::Check { root, drafts } => {
             let options = BuildOptions {
                 root,
