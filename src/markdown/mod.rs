@@ -320,6 +320,18 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     out
 }
 
+/// The text index notes are anchored against, without rendering (for
+/// `import`, which checks quotes before writing them). `strip_title` must
+/// match how the document renders: a leading `# Title` is left out when the
+/// front matter has no title.
+pub fn text_index(body: &str, strip_title: bool) -> TextIndex {
+    let (mut events, _) = parse(body);
+    if strip_title {
+        take_leading_h1(&mut events);
+    }
+    TextIndex::new(scan(&events).joined)
+}
+
 /// Parses to an event list (merging split text events) and lifts out the
 /// footnote definitions.
 fn parse(body: &str) -> (Events<'_>, Vec<(String, Events<'_>)>) {
