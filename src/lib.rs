@@ -183,7 +183,7 @@ pub fn fix_quotes(site: &Site) -> (Vec<AppliedFix>, Vec<Diagnostic>) {
             }
         };
         // Bottom to top, so earlier notes keep their line numbers.
-        fixes.sort_by(|a, b| b.line.cmp(&a.line));
+        fixes.sort_by_key(|f| std::cmp::Reverse(f.line));
         let mut done = Vec::new();
         for f in fixes {
             match annotate::edit::replace_quote(&text, f.line, &f.new) {
