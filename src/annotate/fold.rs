@@ -192,10 +192,18 @@ pub fn fold_str(s: &str) -> String {
 
 /// Whether a normalization chunk may start at `c`: NFC never lets `c` combine
 /// with, or reorder around, anything before it.
-pub(crate) fn starts_chunk(c: char) -> bool {
+fn starts_chunk(c: char) -> bool {
     c.is_ascii()
         || (canonical_combining_class(c) == 0
             && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes)
+}
+
+/// Whether folding treats the text before `c` independently of `c` and what
+/// follows: cutting a text just before such a char does not change how
+/// either side folds (white-space and dash runs aside). Removed chars are no
+/// such place, since they vanish before composition.
+pub(crate) fn is_chunk_boundary_before(c: char) -> bool {
+    starts_chunk(c) && !is_removed(c)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,7 +378,7 @@ impl Folder {
         }
     }
 
-    fn push(&mut self, s: &str, span: Range<usize>, identity: bool) {
+    fn push(&mut self, s: &str, mut span: Range<usize>, identity: bool) {
         let folded = self.out.len();
         self.out.push_str(s);
         if !matches!(s, "-" | "\u{1e}") {
@@ -385,10 +393,14 @@ impl Folder {
         if let Some(last) = self.pieces.last_mut() {
             if !identity && span.start < last.orig_end {
                 // Several output chars of one changed NFC chunk share its
-                // original text, so they form one piece.
-                last.identity = false;
-                last.orig_end = last.orig_end.max(span.end);
-                return;
+                // original text, so they form one piece. A white-space run
+                // that began inside an earlier chunk only claims the text
+                // after it, so that the pieces stay as fine as they can.
+                if last.orig_end >= span.end {
+                    last.identity = false;
+                    return;
+                }
+                span.start = last.orig_end;
             }
             let extends = if identity {
                 // Verbatim copies that are adjacent in both texts form one
@@ -431,7 +443,7 @@ pub(crate) fn chunk_end(s: &str, start: usize) -> usize {
         return start + first.len_utf8();
     }
     for (j, c) in chars {
-        if starts_chunk(c) && !is_removed(c) {
+        if is_chunk_boundary_before(c) {
             return start + j;
         }
     }
@@ -543,6 +555,19 @@ pub(crate) mod tests {
         assert_eq!(r("two three"), "two \n\t three");
         assert_eq!(r("."), "\u{2026}");
         assert_eq!(r("\"q\""), "\u{201c}q\u{201d}");
+    }
+
+    #[test]
+    fn pieces_stay_fine_across_changed_chunks() {
+        // U+2000 and U+0F73 both change under NFC, and each chunk's white
+        // space is part of one run: the run must not drag the quote mark
+        // into the Tibetan vowel's piece.
+        let text = "\u{2018}\u{2000} \u{f73}aa";
+        let folded = Folded::new(text);
+        assert_eq!(folded.as_str(), "' \u{f71}\u{f72}aa");
+        let vowel = folded.as_str().find('\u{f71}').unwrap();
+        let r = folded.original_range(vowel..folded.as_str().len());
+        assert_eq!(&text[r], " \u{f73}aa");
     }
 
     #[test]
