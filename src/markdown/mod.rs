@@ -37,7 +37,7 @@ pub use notes::{Note, QuoteFix};
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.
-pub const BLOCK_SEPARATOR: char = '\u{1e}';
+pub use crate::annotate::fold::BLOCK_SEPARATOR;
 
 /// The Markdown dialect of DESIGN §1.
 pub fn options() -> Options {
