@@ -256,7 +256,7 @@ pub fn annotations(r: &Renderer) -> String {
             "items": items,
         },
     });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut s = json_text(&serde_json::to_string_pretty(&doc).unwrap_or_default());
     s.push('\n');
     s
 }
@@ -297,5 +297,21 @@ pub fn search_index(r: &Renderer) -> String {
                 .join(" "),
         })
         .collect();
-    serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())
+    json_text(&serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()))
+}
+
+/// JSON with `<`, `>` and `&` written as `\u` escapes: the same data, but
+/// archived text can never become markup if a page embeds the file (and a
+/// reader skimming it sees no raw tags).
+fn json_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
 }
