@@ -226,7 +226,13 @@ pub fn annotations(r: &Renderer) -> String {
             a.insert("type".into(), json!("Annotation"));
             a.insert("motivation".into(), json!("commenting"));
             if let Some(date) = n.date.as_ref().or(d.date.as_ref()) {
-                a.insert("created".into(), json!(date.rfc3339()));
+                // The model wants xsd:dateTime in UTC, written with "Z"
+                // (Web Annotation Data Model §3.3.1), not the author's offset.
+                let utc = date.datetime.with_timezone(&chrono::Utc);
+                a.insert(
+                    "created".into(),
+                    json!(utc.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                );
             }
             if let Some(author) = n.author.as_deref().or(config.author.as_deref()) {
                 a.insert("creator".into(), json!({"type": "Person", "name": author}));
