@@ -202,13 +202,19 @@ pub fn annotations(r: &Renderer) -> String {
             for t in &n.tags {
                 body.push(json!({"type": "TextualBody", "value": t, "purpose": "tagging"}));
             }
+            // A web page cannot carry a purpose itself (test suite MUST
+            // 3.3.5-bodyEWRNoPurpose; model 4.1): the purpose goes on a
+            // SpecificResource whose source is the source's page.
             for key in &n.sources {
                 if let Some(s) = site.registry.get(key) {
                     body.push(json!({
-                        "id": config.url(&format!("sources/{}/", s.slug)),
-                        "type": "Text",
-                        "format": "text/html",
+                        "type": "SpecificResource",
                         "purpose": "linking",
+                        "source": {
+                            "id": config.url(&format!("sources/{}/", s.slug)),
+                            "type": "Text",
+                            "format": "text/html",
+                        },
                     }));
                 }
             }
