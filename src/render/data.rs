@@ -255,19 +255,23 @@ pub fn annotations(r: &Renderer) -> String {
             items.push(serde_json::Value::Object(a));
         }
     }
-    let doc = json!({
+    let mut doc = json!({
         "@context": "http://www.w3.org/ns/anno.jsonld",
         "id": collection_id,
         "type": "AnnotationCollection",
         "label": format!("Notes of {}", config.title),
         "total": items.len(),
-        "first": {
+    });
+    // A page holds one or more annotations (model 5.2), so a site without
+    // notes has a collection with no page.
+    if !items.is_empty() {
+        doc["first"] = json!({
             "id": format!("{collection_id}#page-1"),
             "type": "AnnotationPage",
             "startIndex": 0,
             "items": items,
-        },
-    });
+        });
+    }
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
