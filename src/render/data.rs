@@ -202,13 +202,19 @@ pub fn annotations(r: &Renderer) -> String {
             for t in &n.tags {
                 body.push(json!({"type": "TextualBody", "value": t, "purpose": "tagging"}));
             }
+            // A web page cannot carry a purpose itself (test suite MUST
+            // 3.3.5-bodyEWRNoPurpose; model 4.1): the purpose goes on a
+            // SpecificResource whose source is the source's page.
             for key in &n.sources {
                 if let Some(s) = site.registry.get(key) {
                     body.push(json!({
-                        "id": config.url(&format!("sources/{}/", s.slug)),
-                        "type": "Text",
-                        "format": "text/html",
+                        "type": "SpecificResource",
                         "purpose": "linking",
+                        "source": {
+                            "id": config.url(&format!("sources/{}/", s.slug)),
+                            "type": "Text",
+                            "format": "text/html",
+                        },
                     }));
                 }
             }
@@ -226,7 +232,13 @@ pub fn annotations(r: &Renderer) -> String {
             a.insert("type".into(), json!("Annotation"));
             a.insert("motivation".into(), json!("commenting"));
             if let Some(date) = n.date.as_ref().or(d.date.as_ref()) {
-                a.insert("created".into(), json!(date.rfc3339()));
+                // The model wants xsd:dateTime in UTC, written with "Z"
+                // (Web Annotation Data Model §3.3.1), not the author's offset.
+                let utc = date.datetime.with_timezone(&chrono::Utc);
+                a.insert(
+                    "created".into(),
+                    json!(utc.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                );
             }
             if let Some(author) = n.author.as_deref().or(config.author.as_deref()) {
                 a.insert("creator".into(), json!({"type": "Person", "name": author}));
@@ -243,19 +255,23 @@ pub fn annotations(r: &Renderer) -> String {
             items.push(serde_json::Value::Object(a));
         }
     }
-    let doc = json!({
+    let mut doc = json!({
         "@context": "http://www.w3.org/ns/anno.jsonld",
         "id": collection_id,
         "type": "AnnotationCollection",
         "label": format!("Notes of {}", config.title),
         "total": items.len(),
-        "first": {
+    });
+    // A page holds one or more annotations (model 5.2), so a site without
+    // notes has a collection with no page.
+    if !items.is_empty() {
+        doc["first"] = json!({
             "id": format!("{collection_id}#page-1"),
             "type": "AnnotationPage",
             "startIndex": 0,
             "items": items,
-        },
-    });
+        });
+    }
     let mut s = json_text(&serde_json::to_string_pretty(&doc).unwrap_or_default());
     s.push('\n');
     s
