@@ -654,13 +654,20 @@ impl Reporter<'_, '_> {
                 }
                 (d, fix)
             }
-            AnchorError::Ambiguous { places, filtered_by_context } => {
+            AnchorError::Ambiguous {
+                places,
+                filtered_by_context,
+            } => {
                 let mut d = Diagnostic::error(
                     Some(here),
                     format!(
                         "quote \"{q}\" occurs {} times in {file}{}; which one is meant?",
                         places.len(),
-                        if *filtered_by_context { " with the given prefix/suffix" } else { "" }
+                        if *filtered_by_context {
+                            " with the given prefix/suffix"
+                        } else {
+                            ""
+                        }
                     ),
                 );
                 for p in places.iter().take(20) {
@@ -674,7 +681,11 @@ impl Reporter<'_, '_> {
                 };
                 (d.with_help(help), None)
             }
-            AnchorError::NoneWithContext { places, prefix, suffix } => {
+            AnchorError::NoneWithContext {
+                places,
+                prefix,
+                suffix,
+            } => {
                 let what = match (prefix, suffix) {
                     (true, true) => "prefix and suffix",
                     (true, false) => "prefix",
@@ -691,7 +702,10 @@ impl Reporter<'_, '_> {
                     let s = self.show(p.clone());
                     d = d.with_note(s);
                 }
-                (d.with_help(format!("check `{what}` against the places above")), None)
+                (
+                    d.with_help(format!("check `{what}` against the places above")),
+                    None,
+                )
             }
             AnchorError::OccurrenceOutOfRange { occurrence, count } => (
                 Diagnostic::error(
