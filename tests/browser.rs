@@ -23,7 +23,11 @@ fn default_theme_in_headless_chromium() {
         root.display()
     );
     let status = Command::new("node")
-        .args(["--test", "--test-reporter=spec", "tests/browser/theme.test.mjs"])
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "tests/browser/theme.test.mjs",
+        ])
         .current_dir(root)
         .env("MARGINALIA_BIN", env!("CARGO_BIN_EXE_marginalia"))
         .status()
