@@ -217,16 +217,25 @@ test("passage and note highlight each other; numbers link both ways; a deep link
       marks: Array.from(document.querySelectorAll("mark.anchor.is-active")).map((m) => m.dataset.note),
     }));
 
+  const expectActive = async (want) => {
+    for (let i = 0; i < 50; i++) {
+      const got = await active();
+      if (JSON.stringify(got) === JSON.stringify(want)) return;
+      await page.waitForTimeout(100);
+    }
+    assert.deepEqual(await active(), want);
+  };
+
   // Hovering a nested passage highlights it and its note, not the outer one.
   await page.hover("mark.anchor[data-note='note-n10']");
-  assert.deepEqual(await active(), { notes: ["note-n10"], marks: ["note-n10"] });
+  await expectActive({ notes: ["note-n10"], marks: ["note-n10"] });
   // Hovering a note highlights every piece of its split passage.
   await page.hover("#note-n12 .note-body");
-  assert.deepEqual(await active(), { notes: ["note-n12"], marks: ["note-n12", "note-n12"] });
+  await expectActive({ notes: ["note-n12"], marks: ["note-n12", "note-n12"] });
   // Focusing a passage's number from the keyboard does the same.
   await page.mouse.move(0, 0);
   await page.focus("sup.note-ref a[href='#note-n3']");
-  assert.deepEqual(await active(), { notes: ["note-n3"], marks: ["note-n3"] });
+  await expectActive({ notes: ["note-n3"], marks: ["note-n3"] });
   const ring = await page.evaluate(() => getComputedStyle(document.activeElement).outlineWidth);
   assert.ok(parseFloat(ring) >= 2, "focus is not visible");
   await page.screenshot({ path: join(SHOTS, "article-1440-focus.png") });
@@ -239,6 +248,17 @@ test("passage and note highlight each other; numbers link both ways; a deep link
   assert.equal(await page.evaluate(() => location.hash), "#note-n9");
 
   // A deep link lights up every piece of its passage.
+  // Narrowing the window folds the notes under their paragraphs; widening
+  // it again places them in the margin as before.
+  await page.setViewportSize({ width: 900, height: 900 });
+  await page.waitForFunction(() => !document.querySelector(".article-body").classList.contains("notes-placed"));
+  await settle(page);
+  for (const n of await page.evaluate(notesGeometry)) assert.ok(n.note.top >= n.block.bottom - TOLERANCE && n.note.right <= 900, `note ${n.number} at 900px`);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.waitForFunction(() => document.querySelector(".article-body").classList.contains("notes-placed"));
+  await settle(page);
+  checkMargin(await page.evaluate(notesGeometry), 1440, { aligned: true, where: "after resizing" });
+
   await page.goto(env.base + ARTICLE + "#n12");
   await settle(page);
   const lit = await page.evaluate(() => {
