@@ -78,12 +78,13 @@
       while (i < items.length && items[i].block === block) group.push(items[i++]);
       var tops = measure(group, origin());
       var push = pushNeeded(group, tops, bottom, limit);
-      if (push > 0 && block && block.previousElementSibling) {
+      var before = block && inFlowBefore(block);
+      if (push > 0 && before) {
         var spacer = document.createElement("div");
         spacer.className = "note-spacer";
         spacer.setAttribute("aria-hidden", "true");
         var cs = getComputedStyle(block);
-        var prev = getComputedStyle(block.previousElementSibling);
+        var prev = getComputedStyle(before);
         // The spacer stops the two margins collapsing; take that back.
         var collapsed = Math.min(parseFloat(cs.marginTop) || 0, parseFloat(prev.marginBottom) || 0);
         spacer.style.height = Math.max(0, push - collapsed) + "px";
@@ -100,6 +101,13 @@
     if (room > 0) body.style.paddingBottom = Math.ceil(room) + "px";
     placing = false;
     root.classList.add("notes-ready");
+  }
+
+  // The block before `el` in the text's flow (placed notes are out of it).
+  function inFlowBefore(el) {
+    var p = el.previousElementSibling;
+    while (p && (p.matches("aside.margin-note") || getComputedStyle(p).position === "absolute")) p = p.previousElementSibling;
+    return p;
   }
 
   function measure(group, origin) {
