@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod frontmatter;
 pub mod html;
+pub mod import;
 pub mod incremental;
 pub mod linkcheck;
 pub mod load;
@@ -207,4 +208,67 @@ pub fn check(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     drop(renderer);
     diags.extend(linkcheck::check(&site, &templates, &jobs, &sink.into_map()));
     (Some(site), diags)
+}
+
+/// A quote `check --fix` rewrote.
+#[derive(Debug, Clone)]
+pub struct AppliedFix {
+    pub sidecar: std::path::PathBuf,
+    pub line: usize,
+    pub old: String,
+    pub new: String,
+    pub similarity: f64,
+}
+
+/// `marginalia check --fix`: rewrites every drifted quote that has one
+/// close, unambiguous match in its article to that passage, editing the
+/// sidecar's text in place (comments and layout stay).
+pub fn fix_quotes(site: &Site) -> (Vec<AppliedFix>, Vec<Diagnostic>) {
+    use std::collections::BTreeMap;
+    let mut by_file: BTreeMap<&std::path::Path, Vec<&markdown::QuoteFix>> = BTreeMap::new();
+    for d in &site.documents {
+        for f in &d.fixes {
+            by_file.entry(f.sidecar.as_path()).or_default().push(f);
+        }
+    }
+    let mut applied = Vec::new();
+    let mut diags = Vec::new();
+    for (file, mut fixes) in by_file {
+        let path = site.config.root.join(file);
+        let mut text = match site::read_text(&site.config.root, file) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(d);
+                continue;
+            }
+        };
+        // Bottom to top, so earlier notes keep their line numbers.
+        fixes.sort_by_key(|f| std::cmp::Reverse(f.line));
+        let mut done = Vec::new();
+        for f in fixes {
+            match annotate::edit::replace_quote(&text, f.line, &f.new) {
+                Some(t) => {
+                    text = t;
+                    done.push(AppliedFix {
+                        sidecar: f.sidecar.clone(),
+                        line: f.line,
+                        old: f.old.clone(),
+                        new: f.new.clone(),
+                        similarity: f.similarity,
+                    });
+                }
+                None => diags.push(Diagnostic::error(
+                    Some(error::Location::at(file, f.line, 0)),
+                    "could not find this note's `quote:` line to rewrite it",
+                )),
+            }
+        }
+        if let Err(e) = std::fs::write(&path, &text) {
+            diags.push(Diagnostic::io(file, "write this sidecar", &e));
+            continue;
+        }
+        done.reverse();
+        applied.extend(done);
+    }
+    (applied, diags)
 }

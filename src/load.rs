@@ -244,9 +244,9 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
         .filter(|f| f.rel.extension().is_some_and(|e| e == "md"))
         .map(|f| f.rel.clone())
         .collect();
+    let all_files: std::collections::HashSet<&Path> =
+        found.iter().map(|f| f.rel.as_path()).collect();
     let mut sidecars = Vec::new();
-    // Looked up once per Markdown file: a set, not a scan of every file.
-    let all: std::collections::HashSet<&Path> = found.iter().map(|f| f.rel.as_path()).collect();
 
     for f in &found {
         let rel_root = content.join(&f.rel);
@@ -315,7 +315,7 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
                 Some(_) => f.rel.with_file_name(format!("index{SIDECAR_SUFFIX}")),
                 None => f.rel.with_file_name(format!("{stem}{SIDECAR_SUFFIX}")),
             };
-            let has_sidecar = all.contains(sidecar_rel.as_path());
+            let has_sidecar = all_files.contains(sidecar_rel.as_path());
             if !section.is_empty() {
                 // Every ancestor folder is a section too (so /a/ lists /a/b/ articles' section).
                 tree.sections.insert(section.clone());

@@ -84,7 +84,8 @@ enum Command {
         dir: PathBuf,
     },
     /// Validate everything a build does (content, notes, templates) plus every
-    /// internal link and #anchor of the rendered site; write nothing.
+    /// internal link and #anchor of the rendered site; write nothing (but the
+    /// sidecars --fix rewrites).
     ///
     /// Exits with 1 and lists every problem, with the file and line it is in.
     Check {
@@ -94,6 +95,28 @@ enum Command {
         /// Include drafts in the check.
         #[arg(long)]
         drafts: bool,
+        /// Rewrite drifted quotes in sidecars to the passage they now match
+        /// (only when the match is close and unambiguous), and report each.
+        #[arg(long)]
+        fix: bool,
+    },
+    /// Import annotations made elsewhere into sidecar files.
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportFrom {
+    /// A Hypothesis JSON export: each annotation becomes a note in the
+    /// sidecar of the article whose original_url (or archive_url) it was made on.
+    Hypothesis {
+        /// The exported JSON file.
+        file: PathBuf,
+        /// The site root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
     },
 }
 
@@ -315,19 +338,94 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Check { root, drafts } => {
+        Command::Check { root, drafts, fix } => {
             let options = BuildOptions {
                 root,
                 drafts,
                 ..Default::default()
             };
-            let (_, diags) = marginalia::check(&options);
+            let (site, diags) = marginalia::check(&options);
+            if fix && let Some(site) = &site {
+                let (applied, problems) = marginalia::fix_quotes(site);
+                for a in &applied {
+                    println!(
+                        "fixed {}:{}: quote \"{}\" → \"{}\" ({:.0}% similar)",
+                        a.sidecar.display(),
+                        a.line,
+                        a.old.trim(),
+                        a.new,
+                        (a.similarity * 100.0).floor()
+                    );
+                }
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                if !applied.is_empty() || !problems.is_empty() {
+                    // Check again so what is left is what is reported.
+                    let (_, after) = marginalia::check(&options);
+                    print_diagnostics(&after);
+                    return if after.has_errors() || !problems.is_empty() {
+                        ExitCode::from(1)
+                    } else {
+                        println!("no problems left");
+                        ExitCode::SUCCESS
+                    };
+                }
+            }
             print_diagnostics(&diags);
             if diags.has_errors() {
                 return ExitCode::from(1);
             }
             println!("no problems found");
             ExitCode::SUCCESS
+        }
+        Command::Import {
+            from: ImportFrom::Hypothesis { file, root },
+        } => {
+            let json = match std::fs::read_to_string(&file) {
+                Ok(j) => j,
+                Err(e) => {
+                    eprintln!("error: {}: could not read: {e}", file.display());
+                    return ExitCode::from(1);
+                }
+            };
+            match marginalia::import::import_hypothesis(&root, &file, &json) {
+                Ok(report) => {
+                    for (sidecar, n) in &report.added {
+                        println!(
+                            "added {n} note{} to {}",
+                            if *n == 1 { "" } else { "s" },
+                            sidecar.display()
+                        );
+                    }
+                    if report.already_there > 0 {
+                        println!(
+                            "{} annotation(s) were already imported",
+                            report.already_there
+                        );
+                    }
+                    for (uri, id) in &report.unmatched {
+                        println!("no article has original_url {uri} (annotation {id})");
+                    }
+                    for (uri, id) in &report.page_notes {
+                        println!("skipped page note {id} on {uri}: it quotes no passage");
+                    }
+                    for d in &report.not_anchored {
+                        eprintln!("{d}");
+                    }
+                    if report.not_anchored.is_empty() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(diags) => {
+                    for d in &diags {
+                        eprintln!("{d}");
+                    }
+                    ExitCode::from(1)
+                }
+            }
         }
     }
 }

@@ -68,6 +68,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
         "marginalia.js",
         include_bytes!("../themes/default/static/marginalia.js"),
     ),
+    (
+        "favicon.svg",
+        include_bytes!("../themes/default/static/favicon.svg"),
+    ),
 ];
 
 /// theme.yaml of the default theme.

@@ -4,5 +4,6 @@
 //! in the article's text index (built by the Markdown stage).
 
 pub mod anchor;
+pub mod edit;
 pub mod fold;
 pub mod sidecar;

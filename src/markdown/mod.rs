@@ -37,7 +37,7 @@ pub use notes::{Note, QuoteFix};
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.
-pub const BLOCK_SEPARATOR: char = '\u{1e}';
+pub use crate::annotate::fold::BLOCK_SEPARATOR;
 
 /// The Markdown dialect of DESIGN §1.
 pub fn options() -> Options {
@@ -318,6 +318,18 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     }
     out.notes = plan.into_notes();
     out
+}
+
+/// The text index notes are anchored against, without rendering (for
+/// `import`, which checks quotes before writing them). `strip_title` must
+/// match how the document renders: a leading `# Title` is left out when the
+/// front matter has no title.
+pub fn text_index(body: &str, strip_title: bool) -> TextIndex {
+    let (mut events, _) = parse(body);
+    if strip_title {
+        take_leading_h1(&mut events);
+    }
+    TextIndex::new(scan(&events).joined)
 }
 
 /// Parses to an event list (merging split text events) and lifts out the

@@ -654,28 +654,47 @@ impl Reporter<'_, '_> {
                 }
                 (d, fix)
             }
-            AnchorError::Ambiguous { places } => {
+            AnchorError::Ambiguous {
+                places,
+                filtered_by_context,
+            } => {
                 let mut d = Diagnostic::error(
                     Some(here),
                     format!(
-                        "quote \"{q}\" occurs {} times in {file}; which one is meant?",
-                        places.len()
+                        "quote \"{q}\" occurs {} times in {file}{}; which one is meant?",
+                        places.len(),
+                        if *filtered_by_context {
+                            " with the given prefix/suffix"
+                        } else {
+                            ""
+                        }
                     ),
                 );
                 for p in places.iter().take(20) {
                     let s = self.show(p.clone());
                     d = d.with_note(s);
                 }
-                (
-                    d.with_help("add `prefix:` or `suffix:` (the words just before or after it), or `occurrence: N`"),
-                    None,
-                )
+                let help = if *filtered_by_context {
+                    "add `occurrence: N` to pick one of these"
+                } else {
+                    "add `prefix:` or `suffix:` (the words just before or after it), or `occurrence: N`"
+                };
+                (d.with_help(help), None)
             }
-            AnchorError::NoneWithContext { places } => {
+            AnchorError::NoneWithContext {
+                places,
+                prefix,
+                suffix,
+            } => {
+                let what = match (prefix, suffix) {
+                    (true, true) => "prefix and suffix",
+                    (true, false) => "prefix",
+                    _ => "suffix",
+                };
                 let mut d = Diagnostic::error(
                     Some(here),
                     format!(
-                        "quote \"{q}\" occurs {} time(s) in {file}, but none has the given prefix/suffix",
+                        "quote \"{q}\" occurs {} time(s) in {file}, but none has the given {what}",
                         places.len()
                     ),
                 );
@@ -684,7 +703,7 @@ impl Reporter<'_, '_> {
                     d = d.with_note(s);
                 }
                 (
-                    d.with_help("check `prefix:` and `suffix:` against the places above"),
+                    d.with_help(format!("check `{what}` against the places above")),
                     None,
                 )
             }

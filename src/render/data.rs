@@ -3,7 +3,6 @@
 //! Written in code, not templates, so escaping is never left to chance.
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::Renderer;
 use crate::html::escape;
@@ -182,81 +181,192 @@ pub fn robots(r: &Renderer) -> String {
     s
 }
 
+// The Web Annotation JSON-LD, as typed structs that borrow from the site:
+// the file holds every note, so no intermediate JSON tree is built.
+
+#[derive(Serialize)]
+struct Collection<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    label: String,
+    total: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first: Option<AnnotationPage<'a>>,
+}
+
+#[derive(Serialize)]
+struct AnnotationPage<'a> {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "startIndex")]
+    start_index: usize,
+    items: Vec<Annotation<'a>>,
+}
+
+#[derive(Serialize)]
+struct Annotation<'a> {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    motivation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creator: Option<Agent<'a>>,
+    body: Vec<Body<'a>>,
+    target: Target<'a>,
+}
+
+#[derive(Serialize)]
+struct Agent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Body<'a> {
+    Text {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        value: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        format: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<&'a str>,
+        purpose: &'static str,
+    },
+    /// A web page cannot carry a purpose itself (test suite MUST
+    /// 3.3.5-bodyEWRNoPurpose; model 4.1): the purpose goes on a
+    /// SpecificResource whose source is the source's page.
+    Link {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        purpose: &'static str,
+        source: WebPage,
+    },
+}
+
+#[derive(Serialize)]
+struct WebPage {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    format: &'static str,
+}
+
+#[derive(Serialize)]
+struct Target<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    source: &'a str,
+    selector: QuoteSelector<'a>,
+}
+
+#[derive(Serialize)]
+struct QuoteSelector<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    exact: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    prefix: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    suffix: &'a str,
+}
+
 /// Every sidecar note as a W3C Web Annotation, in one AnnotationCollection
 /// with a single embedded page (https://www.w3.org/TR/annotation-model/).
 pub fn annotations(r: &Renderer) -> String {
     let site = r.site;
     let config = &site.config;
     let collection_id = config.url("annotations.jsonld");
+    let page_urls: Vec<String> = site.documents.iter().map(|d| config.url(&d.path)).collect();
     let mut items = Vec::with_capacity(site.note_count());
-    for d in &site.documents {
-        let page_url = config.url(&d.path);
+    for (d, page_url) in site.documents.iter().zip(&page_urls) {
         for n in &d.notes {
-            let mut body = vec![json!({
-                "type": "TextualBody",
-                "value": n.body_html,
-                "format": "text/html",
-                "language": config.language,
-                "purpose": "commenting",
-            })];
+            let mut body = vec![Body::Text {
+                kind: "TextualBody",
+                value: &n.body_html,
+                format: Some("text/html"),
+                language: Some(&config.language),
+                purpose: "commenting",
+            }];
             for t in &n.tags {
-                body.push(json!({"type": "TextualBody", "value": t, "purpose": "tagging"}));
+                body.push(Body::Text {
+                    kind: "TextualBody",
+                    value: t,
+                    format: None,
+                    language: None,
+                    purpose: "tagging",
+                });
             }
-            for key in &n.sources {
-                if let Some(s) = site.registry.get(key) {
-                    body.push(json!({
-                        "id": config.url(&format!("sources/{}/", s.slug)),
-                        "type": "Text",
-                        "format": "text/html",
-                        "purpose": "linking",
-                    }));
-                }
+            for s in n.sources.iter().filter_map(|k| site.registry.get(k)) {
+                body.push(Body::Link {
+                    kind: "SpecificResource",
+                    purpose: "linking",
+                    source: WebPage {
+                        id: config.url(&format!("sources/{}/", s.slug)),
+                        kind: "Text",
+                        format: "text/html",
+                    },
+                });
             }
-            let mut selector = serde_json::Map::new();
-            selector.insert("type".into(), json!("TextQuoteSelector"));
-            selector.insert("exact".into(), json!(n.quote));
-            if !n.prefix.is_empty() {
-                selector.insert("prefix".into(), json!(n.prefix));
-            }
-            if !n.suffix.is_empty() {
-                selector.insert("suffix".into(), json!(n.suffix));
-            }
-            let mut a = serde_json::Map::new();
-            a.insert("id".into(), json!(format!("{page_url}#note-{}", n.id)));
-            a.insert("type".into(), json!("Annotation"));
-            a.insert("motivation".into(), json!("commenting"));
-            if let Some(date) = n.date.as_ref().or(d.date.as_ref()) {
-                a.insert("created".into(), json!(date.rfc3339()));
-            }
-            if let Some(author) = n.author.as_deref().or(config.author.as_deref()) {
-                a.insert("creator".into(), json!({"type": "Person", "name": author}));
-            }
-            a.insert("body".into(), json!(body));
-            a.insert(
-                "target".into(),
-                json!({
-                    "type": "SpecificResource",
-                    "source": page_url,
-                    "selector": selector,
-                }),
-            );
-            items.push(serde_json::Value::Object(a));
+            // The model wants xsd:dateTime in UTC, written with "Z"
+            // (Web Annotation Data Model §3.3.1), not the author's offset.
+            let created = n.date.as_ref().or(d.date.as_ref()).map(|date| {
+                date.datetime
+                    .with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            });
+            items.push(Annotation {
+                id: format!("{page_url}#note-{}", n.id),
+                kind: "Annotation",
+                motivation: "commenting",
+                created,
+                creator: n
+                    .author
+                    .as_deref()
+                    .or(config.author.as_deref())
+                    .map(|name| Agent {
+                        kind: "Person",
+                        name,
+                    }),
+                body,
+                target: Target {
+                    kind: "SpecificResource",
+                    source: page_url,
+                    selector: QuoteSelector {
+                        kind: "TextQuoteSelector",
+                        exact: &n.quote,
+                        prefix: &n.prefix,
+                        suffix: &n.suffix,
+                    },
+                },
+            });
         }
     }
-    let doc = json!({
-        "@context": "http://www.w3.org/ns/anno.jsonld",
-        "id": collection_id,
-        "type": "AnnotationCollection",
-        "label": format!("Notes of {}", config.title),
-        "total": items.len(),
-        "first": {
-            "id": format!("{collection_id}#page-1"),
-            "type": "AnnotationPage",
-            "startIndex": 0,
-            "items": items,
-        },
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let total = items.len();
+    let doc = Collection {
+        context: "http://www.w3.org/ns/anno.jsonld",
+        id: &collection_id,
+        kind: "AnnotationCollection",
+        label: format!("Notes of {}", config.title),
+        total,
+        // A page holds one or more annotations (model 5.2), so a site
+        // without notes has a collection with no page.
+        first: (total > 0).then(|| AnnotationPage {
+            id: format!("{collection_id}#page-1"),
+            kind: "AnnotationPage",
+            start_index: 0,
+            items,
+        }),
+    };
+    let mut s = json_text(&serde_json::to_string(&doc).unwrap_or_default());
     s.push('\n');
     s
 }
@@ -297,5 +407,21 @@ pub fn search_index(r: &Renderer) -> String {
                 .join(" "),
         })
         .collect();
-    serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())
+    json_text(&serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()))
+}
+
+/// JSON with `<`, `>` and `&` written as `\u` escapes: the same data, but
+/// archived text can never become markup if a page embeds the file (and a
+/// reader skimming it sees no raw tags).
+fn json_text(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + json.len() / 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
 }

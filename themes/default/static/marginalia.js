@@ -1,128 +1,374 @@
-// marginalia default theme: places margin notes beside their passages,
-// folds them on narrow screens, links passage and note on hover/focus,
-// and runs the search box. Pages read fine without it.
+// marginalia default theme. Pages read fine without this script; it
+// - places each margin note at its passage's height on wide screens, moving
+//   a note down just enough not to overlap the one above, and opening space
+//   in the text where a paragraph's notes would otherwise drift far away;
+// - folds notes under their paragraph on narrow screens, behind a button;
+// - highlights a passage and its note together on hover and focus, and the
+//   passage a deep link (#id) points to;
+// - runs the search box over search-index.json.
+// It loads nothing but search-index.json, from this site.
 (function () {
   "use strict";
+
   var WIDE = window.matchMedia("(min-width: 1100px)");
+  var GAP = 12; // px between two notes in the margin
+  var root = document.documentElement;
 
-  function notes() { return Array.prototype.slice.call(document.querySelectorAll("aside.margin-note")); }
+  function all(sel, el) { return Array.prototype.slice.call((el || document).querySelectorAll(sel)); }
+  function byId(id) { return id ? document.getElementById(id) : null; }
 
+  function notes() { return all("aside.margin-note"); }
+  function marksOf(noteId) { return all('mark.anchor[data-note="' + cssEscape(noteId) + '"]'); }
+  function cssEscape(s) { return window.CSS && CSS.escape ? CSS.escape(s) : s.replace(/["\\]/g, "\\$&"); }
+
+  // The element a note belongs to: its passage's first mark, or for a
+  // footnote the reference in the text (the target of its number link).
   function anchorOf(note) {
-    var id = note.id;
-    if (note.dataset.kind === "footnote") {
-      return document.querySelector('sup.footnote-ref a[href="#' + id + '"]');
-    }
-    return document.querySelector('mark.anchor[data-note="' + id + '"]');
+    var num = note.querySelector(".note-number");
+    var href = num && num.getAttribute("href");
+    var el = href && href.charAt(0) === "#" ? byId(decodeURIComponent(href.slice(1))) : null;
+    return el || marksOf(note.id)[0] || null;
   }
 
-  // Wide screens: each note's top at its passage's top, or just below the
-  // note above when they would overlap.
+  // ---------------------------------------------------------------------
+  // Wide screens: placement.
+
+  var placing = false;
+
+  function unplace(body) {
+    body.classList.remove("notes-placed");
+    all(":scope > .note-spacer", body).forEach(function (s) { s.remove(); });
+    notes().forEach(function (n) { n.style.top = ""; });
+    body.style.paddingBottom = "";
+  }
+
+  // The top-level block of the article body that holds `el`.
+  function blockOf(el, body) {
+    while (el && el.parentElement !== body) el = el.parentElement;
+    return el;
+  }
+
+  // How far a paragraph's first note may drift below its passage before
+  // the text is pushed down to make room: a quarter of the window.
+  function slack() { return Math.max(96, Math.min(260, window.innerHeight * 0.25)); }
+
   function place() {
     var body = document.querySelector(".article-body");
-    if (!body) return;
-    var list = notes();
-    if (!WIDE.matches) {
-      body.classList.remove("js-placed");
-      list.forEach(function (n) { n.style.top = ""; });
-      body.style.paddingBottom = "";
-      return;
-    }
-    body.classList.add("js-placed");
-    var origin = body.getBoundingClientRect().top;
-    var bottom = -Infinity;
-    list.forEach(function (n) {
+    if (!body) { root.classList.add("notes-ready"); return; }
+    placing = true;
+    unplace(body);
+    if (!WIDE.matches) { placing = false; root.classList.add("notes-ready"); return; }
+    body.classList.add("notes-placed");
+
+    var list = notes().filter(function (n) { return body.contains(n); });
+    var origin = function () { return body.getBoundingClientRect().top; };
+    var items = list.map(function (n) {
       var a = anchorOf(n);
-      var want = a ? a.getBoundingClientRect().top - origin : bottom;
-      var top = Math.max(want, bottom + 12);
-      n.style.top = top + "px";
-      bottom = top + n.getBoundingClientRect().height;
+      return { note: n, anchor: a, block: blockOf(a || n, body), height: n.getBoundingClientRect().height };
     });
-    body.style.paddingBottom = "";
-    var needed = bottom - body.getBoundingClientRect().height;
-    if (needed > 0) body.style.paddingBottom = needed + "px";
+
+    var bottom = -Infinity;
+
+    // Greedy placement in reading order, one top-level block at a time.
+    var i = 0;
+    var limit = slack();
+    while (i < items.length) {
+      var block = items[i].block;
+      var group = [];
+      while (i < items.length && items[i].block === block) group.push(items[i++]);
+      var tops = measure(group, origin());
+      var push = pushNeeded(group, tops, bottom, limit);
+      var before = block && inFlowBefore(block);
+      if (push > 0 && before) {
+        var spacer = document.createElement("div");
+        spacer.className = "note-spacer";
+        spacer.setAttribute("aria-hidden", "true");
+        var cs = getComputedStyle(block);
+        var prev = getComputedStyle(before);
+        // The spacer stops the two margins collapsing; take that back.
+        var collapsed = Math.min(parseFloat(cs.marginTop) || 0, parseFloat(prev.marginBottom) || 0);
+        spacer.style.height = Math.max(0, push - collapsed) + "px";
+        body.insertBefore(spacer, block);
+        tops = measure(group, origin());
+      }
+      group.forEach(function (it, k) {
+        var top = Math.max(tops[k], bottom + GAP);
+        it.note.style.top = Math.round(top) + "px";
+        bottom = top + it.height;
+      });
+    }
+    var room = bottom - body.getBoundingClientRect().height;
+    if (room > 0) body.style.paddingBottom = Math.ceil(room) + "px";
+    placing = false;
+    root.classList.add("notes-ready");
   }
 
-  // Narrow screens: fold each note behind a button under its paragraph.
-  function fold() {
+  // The block before `el` in the text's flow (placed notes are out of it).
+  function inFlowBefore(el) {
+    var p = el.previousElementSibling;
+    while (p && (p.matches("aside.margin-note") || getComputedStyle(p).position === "absolute")) p = p.previousElementSibling;
+    return p;
+  }
+
+  function measure(group, origin) {
+    var last = -Infinity;
+    return group.map(function (it) {
+      var t = it.anchor ? it.anchor.getBoundingClientRect().top - origin : last;
+      last = Math.max(last, t);
+      return t;
+    });
+  }
+
+  // How far to push a block down so that no note of it sits more than
+  // `limit` below its passage, and no further than aligning its first note.
+  function pushNeeded(group, tops, bottom, limit) {
+    function worst(p) {
+      var b = bottom, w = 0;
+      for (var k = 0; k < group.length; k++) {
+        var t = Math.max(tops[k] + p, b + GAP);
+        w = Math.max(w, t - (tops[k] + p));
+        b = t + group[k].height;
+      }
+      return w;
+    }
+    var full = Math.max(0, bottom + GAP - tops[0]);
+    if (full === 0 || worst(0) <= limit) return 0;
+    if (worst(full) > limit) {
+      // The block's own notes are taller than its text: push only as far as
+      // aligning the first note, which helps every later one as much.
+      return full;
+    }
+    var lo = 0, hi = full;
+    for (var k = 0; k < 24 && hi - lo > 1; k++) {
+      var mid = (lo + hi) / 2;
+      if (worst(mid) <= limit) hi = mid; else lo = mid;
+    }
+    return Math.ceil(hi);
+  }
+
+  var queued = false;
+  function schedule() {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(function () { queued = false; place(); });
+  }
+
+  // ---------------------------------------------------------------------
+  // Narrow screens: each note folds behind a button under its paragraph.
+
+  function foldable() {
     notes().forEach(function (n) {
-      if (n.querySelector(".note-toggle")) return;
-      var num = n.querySelector(".note-number");
-      var label = "Note " + (num ? num.textContent : "");
+      if (n.querySelector(":scope > .note-toggle")) return;
+      var content = document.createElement("div");
+      content.className = "note-content";
+      content.id = n.id + "-content";
+      while (n.firstChild) content.appendChild(n.firstChild);
+
+      var num = content.querySelector(".note-number");
+      var kind = content.querySelector(".note-kind");
+      var body = content.querySelector(".note-body");
       var b = document.createElement("button");
       b.type = "button";
       b.className = "note-toggle";
       b.setAttribute("aria-expanded", "false");
-      var body = n.querySelector(".note-body");
-      if (body) { body.id = n.id + "-body"; b.setAttribute("aria-controls", body.id); }
-      b.textContent = label + " ▸";
-      b.addEventListener("click", function () {
-        var open = n.classList.toggle("is-folded") === false;
-        b.setAttribute("aria-expanded", open ? "true" : "false");
-        b.textContent = label + (open ? " ▾" : " ▸");
-      });
-      n.insertBefore(b, n.firstChild);
-      n.classList.add("is-folded");
+      b.setAttribute("aria-controls", content.id);
+      var label = "Note " + (num ? num.textContent.trim() : "");
+      if (kind) label += ", " + kind.textContent.trim();
+      b.innerHTML = '<span class="toggle-icon" aria-hidden="true">▸</span>' +
+        '<span class="toggle-number"></span><span class="toggle-preview" aria-hidden="true"></span>';
+      b.querySelector(".toggle-number").textContent = label;
+      b.querySelector(".toggle-preview").textContent = body ? body.textContent.trim().replace(/\s+/g, " ") : "";
+      b.addEventListener("click", function () { setOpen(n, n.classList.contains("is-folded")); });
+
+      n.appendChild(b);
+      n.appendChild(content);
+      n.classList.add("is-foldable", "is-folded");
     });
   }
 
-  // Hovering or focusing a passage or its note highlights both.
-  function link() {
-    notes().forEach(function (n) {
-      var marks = Array.prototype.slice.call(document.querySelectorAll('mark.anchor[data-note="' + n.id + '"]'));
-      function on() { n.classList.add("is-active"); marks.forEach(function (m) { m.classList.add("is-active"); }); }
-      function off() { n.classList.remove("is-active"); marks.forEach(function (m) { m.classList.remove("is-active"); }); }
-      [n].concat(marks).forEach(function (el) {
-        el.addEventListener("mouseenter", on);
-        el.addEventListener("mouseleave", off);
-        el.addEventListener("focusin", on);
-        el.addEventListener("focusout", off);
-      });
+  function setOpen(note, open) {
+    var b = note.querySelector(":scope > .note-toggle");
+    if (!b) return;
+    note.classList.toggle("is-folded", !open);
+    b.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  // ---------------------------------------------------------------------
+  // Passage and note highlight each other.
+
+  var active = null;
+  function noteIdFrom(el) {
+    if (!el || !el.closest) return null;
+    var m = el.closest("mark.anchor");
+    if (m) return m.getAttribute("data-note");
+    var ref = el.closest(".note-ref a");
+    if (ref) return (ref.getAttribute("href") || "").replace(/^#/, "");
+    var n = el.closest("aside.margin-note");
+    return n ? n.id : null;
+  }
+  function activate(id) {
+    if (id === active) return;
+    if (active) {
+      var old = byId(active);
+      if (old) old.classList.remove("is-active");
+      marksOf(active).forEach(function (m) { m.classList.remove("is-active"); });
+    }
+    active = id;
+    if (!id) return;
+    var n = byId(id);
+    if (n) n.classList.add("is-active");
+    marksOf(id).forEach(function (m) { m.classList.add("is-active"); });
+  }
+  function linkHighlights() {
+    document.addEventListener("mouseover", function (e) { activate(noteIdFrom(e.target)); });
+    document.addEventListener("focusin", function (e) { activate(noteIdFrom(e.target)); });
+    document.addEventListener("focusout", function (e) {
+      if (!noteIdFrom(e.relatedTarget)) activate(null);
+    });
+    // On narrow screens a tap on a passage or its number opens the note.
+    document.addEventListener("click", function (e) {
+      if (WIDE.matches) return;
+      var id = noteIdFrom(e.target);
+      var n = id && byId(id);
+      if (!n || n.contains(e.target)) return;
+      if (e.target.closest("mark.anchor") && e.target.closest("a")) return;
+      if (n.classList.contains("is-foldable")) {
+        e.preventDefault();
+        setOpen(n, true);
+        var b = n.querySelector(":scope > .note-toggle");
+        n.scrollIntoView({ block: "nearest" });
+        if (b) b.focus({ preventScroll: true });
+      }
     });
   }
+
+  // A deep link to a passage (#n3) highlights every piece of it; one to a
+  // note (#note-n3) opens it if it is folded.
+  function followHash() {
+    all(".is-target").forEach(function (el) { el.classList.remove("is-target"); });
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = byId(id);
+    if (!el) return;
+    if (el.matches("mark.anchor")) {
+      marksOf(el.getAttribute("data-note")).forEach(function (m) { m.classList.add("is-target"); });
+    } else if (el.matches("aside.margin-note")) {
+      setOpen(el, true);
+    }
+  }
+
+  // ---------------------------------------------------------------------
+  // Search over search-index.json: every word must appear in the title,
+  // summary, source, tags or note text of an article.
 
   function search() {
-    var box = document.querySelector(".search");
+    var box = document.querySelector(".search[data-index]");
     if (!box || !window.fetch) return;
-    box.hidden = false;
     var input = box.querySelector("input");
     var out = box.querySelector(".search-results");
-    var index = null;
+    var status = box.querySelector(".search-status");
+    var index = null, loading = null;
+    box.hidden = false;
+
     function load() {
       if (index) return Promise.resolve(index);
-      return fetch(box.dataset.index).then(function (r) { return r.json(); }).then(function (d) { index = d; return d; });
+      if (!loading) {
+        loading = fetch(box.getAttribute("data-index"))
+          .then(function (r) { if (!r.ok) throw new Error("search index: " + r.status); return r.json(); })
+          .then(function (d) {
+            index = d.map(function (e) {
+              var tags = (e.tags || []).join(" ");
+              return { e: e, hay: fold([e.title, e.summary, e.source, tags, e.notes].join(" \u0001 ")) };
+            });
+            return index;
+          });
+      }
+      return loading;
     }
-    input.addEventListener("input", function () {
-      var q = input.value.trim().toLowerCase();
-      if (q.length < 2) { out.textContent = ""; return; }
+    function fold(s) {
+      s = (s || "").toLowerCase();
+      return s.normalize ? s.normalize("NFD").replace(/[\u0300-\u036f]/g, "") : s;
+    }
+    function snippet(text, word) {
+      var plain = text || "";
+      var at = fold(plain).indexOf(word);
+      if (at < 0) return null;
+      var from = Math.max(0, at - 50), to = Math.min(plain.length, at + word.length + 70);
+      return { before: (from > 0 ? "…" : "") + plain.slice(from, at), hit: plain.slice(at, at + word.length), after: plain.slice(at + word.length, to) + (to < plain.length ? "…" : "") };
+    }
+    function render(q) {
+      var words = fold(q).split(/\s+/).filter(Boolean);
+      out.textContent = "";
+      if (!words.length || q.trim().length < 2) { status.textContent = ""; return; }
       load().then(function (entries) {
-        var words = q.split(/\s+/);
-        var hits = entries.filter(function (e) {
-          var hay = (e.title + " " + e.summary + " " + e.notes + " " + (e.source || "") + " " + e.tags.join(" ")).toLowerCase();
-          return words.every(function (w) { return hay.indexOf(w) >= 0; });
-        }).slice(0, 10);
+        if (input.value !== q) return;
+        var hits = entries.filter(function (x) {
+          return words.every(function (w) { return x.hay.indexOf(w) >= 0; });
+        }).slice(0, 12);
         out.textContent = "";
-        hits.forEach(function (e) {
+        hits.forEach(function (x) {
+          var e = x.e;
           var li = document.createElement("li");
           var a = document.createElement("a");
           a.href = e.url;
           a.textContent = e.title;
           li.appendChild(a);
+          var meta = document.createElement("span");
+          meta.className = "search-meta";
+          meta.textContent = [e.date, e.source].filter(Boolean).join(" · ");
+          li.appendChild(meta);
+          var inTitle = fold(e.title).indexOf(words[0]) >= 0;
+          var s = !inTitle && (snippet(e.summary, words[0]) || snippet(e.notes, words[0]));
+          if (s) {
+            var sn = document.createElement("span");
+            sn.className = "search-snippet";
+            var m = document.createElement("mark");
+            m.textContent = s.hit;
+            sn.appendChild(document.createTextNode((snippet(e.summary, words[0]) ? "" : "In a note: ") + s.before));
+            sn.appendChild(m);
+            sn.appendChild(document.createTextNode(s.after));
+            li.appendChild(sn);
+          }
           out.appendChild(li);
         });
-        if (!hits.length) { var li = document.createElement("li"); li.textContent = "No matches"; out.appendChild(li); }
+        status.textContent = hits.length ? hits.length + " result" + (hits.length === 1 ? "" : "s") : "No results";
+        if (!hits.length) {
+          var li = document.createElement("li");
+          li.textContent = "No articles or notes match.";
+          out.appendChild(li);
+        }
+      }).catch(function () {
+        status.textContent = "Search is unavailable.";
       });
+    }
+    input.addEventListener("input", function () { render(input.value); });
+    input.addEventListener("focus", function () { load().catch(function () {}); });
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { input.value = ""; render(""); input.focus(); }
     });
   }
 
+  // ---------------------------------------------------------------------
+
   function init() {
-    fold();
-    link();
-    place();
+    foldable();
+    linkHighlights();
+    followHash();
     search();
-    window.addEventListener("resize", place);
-    if (WIDE.addEventListener) WIDE.addEventListener("change", place);
-    if (document.fonts && document.fonts.ready) document.fonts.ready.then(place);
-    window.addEventListener("load", place);
+    place();
+    window.addEventListener("hashchange", followHash);
+    window.addEventListener("resize", schedule);
+    if (WIDE.addEventListener) WIDE.addEventListener("change", schedule);
+    if (document.fonts && document.fonts.ready) document.fonts.ready.then(schedule);
+    window.addEventListener("load", schedule);
+    all(".article-body img").forEach(function (img) { if (!img.complete) img.addEventListener("load", schedule); });
+    // Print with the notes floating in the margin, not where the screen put them.
+    window.addEventListener("beforeprint", function () { var b = document.querySelector(".article-body"); if (b) unplace(b); });
+    window.addEventListener("afterprint", schedule);
+    // A folded note opened on a wide screen changes no layout; one opened in
+    // the margin may change a note's height (e.g. after a resize): re-place.
+    document.addEventListener("click", function (e) {
+      if (!placing && WIDE.matches && e.target.closest && e.target.closest(".margin-note")) schedule();
+    });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

@@ -1,0 +1,250 @@
+//! Editing sidecar files as text, so people's comments, ordering and layout
+//! survive: `check --fix` replaces one quote in place, `import` appends
+//! notes at the end. Nothing here re-serialises a whole file.
+
+/// A YAML scalar for `s`: plain when that reads back as the same text,
+/// else double-quoted (a JSON string is a valid YAML double-quoted scalar).
+pub fn scalar(s: &str) -> String {
+    let plain_ok = !s.is_empty()
+        && s.trim() == s
+        && !s.contains(['\n', '\r', '\t', '#', ':', '"', '\'', '\\'])
+        && !s.starts_with([
+            '-', '?', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '%', '@', '`', '~',
+        ])
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off" | "null"
+        )
+        && s.parse::<f64>().is_err()
+        && s.chars().all(|c| !c.is_control());
+    if plain_ok {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+    }
+}
+
+/// A note body: a literal block (`|`) when it has several lines that a
+/// block can hold exactly, else a scalar.
+fn body(s: &str, indent: &str) -> String {
+    let block_ok = s.contains('\n')
+        && !s.starts_with([' ', '\t', '\n'])
+        && !s.lines().any(|l| l.ends_with([' ', '\t']))
+        && !s.contains('\r')
+        && !s.ends_with("\n\n")
+        && s.chars().all(|c| c == '\n' || !c.is_control());
+    if !block_ok {
+        return scalar(s);
+    }
+    let chomp = if s.ends_with('\n') { "|" } else { "|-" };
+    let mut out = String::from(chomp);
+    for line in s.trim_end_matches('\n').split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(indent);
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// A new note to write.
+#[derive(Debug, Clone, Default)]
+pub struct NewNote {
+    pub id: String,
+    pub quote: String,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+    pub note: String,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// The YAML of one note, as a list item.
+pub fn note_yaml(n: &NewNote) -> String {
+    let mut y = format!("- id: {}\n  quote: {}\n", scalar(&n.id), scalar(&n.quote));
+    if let Some(p) = n.prefix.as_deref().filter(|p| !p.is_empty()) {
+        y.push_str(&format!("  prefix: {}\n", scalar(p)));
+    }
+    if let Some(s) = n.suffix.as_deref().filter(|s| !s.is_empty()) {
+        y.push_str(&format!("  suffix: {}\n", scalar(s)));
+    }
+    y.push_str(&format!("  note: {}\n", body(&n.note, "    ")));
+    if let Some(a) = &n.author {
+        y.push_str(&format!("  author: {}\n", scalar(a)));
+    }
+    if let Some(d) = &n.date {
+        y.push_str(&format!("  date: {}\n", scalar(d)));
+    }
+    if !n.tags.is_empty() {
+        let tags: Vec<String> = n
+            .tags
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap_or_default())
+            .collect();
+        y.push_str(&format!("  tags: [{}]\n", tags.join(", ")));
+    }
+    y
+}
+
+/// Appends notes to a sidecar's text (which may be empty or `[]`).
+pub fn append_notes(text: &str, notes: &[NewNote]) -> String {
+    let trimmed = text.trim();
+    let mut out = if trimmed.is_empty() || trimmed == "[]" {
+        String::new()
+    } else {
+        let mut t = text.to_string();
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t
+    };
+    for n in notes {
+        out.push_str(&note_yaml(n));
+    }
+    out
+}
+
+/// Replaces the `quote:` value of the note whose `- ` item starts on
+/// `note_line` (1-based), keeping every other line as it is. `None` when
+/// the note's `quote:` line cannot be found.
+pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let start = note_line.checked_sub(1)?;
+    if start >= lines.len() {
+        return None;
+    }
+    // The note runs to the next top-level item.
+    let end = (start + 1..lines.len())
+        .find(|&i| lines[i].starts_with("- ") || lines[i].trim_end() == "-")
+        .unwrap_or(lines.len());
+    let (qi, col) = (start..end).find_map(|i| {
+        let l = lines[i];
+        let body = if i == start {
+            l.strip_prefix("- ").map(|r| (r, 2))
+        } else {
+            Some((l, 0))
+        };
+        let (rest, extra) = body?;
+        let indent = rest.len() - rest.trim_start().len();
+        rest.trim_start()
+            .strip_prefix("quote:")
+            .map(|_| (i, extra + indent))
+    })?;
+    let key_indent = col;
+    // A multi-line value (block scalar or folded plain text) continues on
+    // lines indented deeper than the key.
+    let mut last = qi;
+    while last + 1 < end {
+        let next = lines[last + 1];
+        let ind = next.len() - next.trim_start().len();
+        if next.trim().is_empty() || ind > key_indent {
+            last += 1;
+        } else {
+            break;
+        }
+    }
+    // Keep blank lines that ended the old value.
+    while last > qi && lines[last].trim().is_empty() {
+        last -= 1;
+    }
+    let prefix = &lines[qi][..lines[qi].find("quote:")? + "quote:".len()];
+    let newline = if lines[last].ends_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut out = String::with_capacity(text.len() + new_quote.len());
+    for l in &lines[..qi] {
+        out.push_str(l);
+    }
+    out.push_str(prefix);
+    out.push(' ');
+    out.push_str(&scalar(new_quote));
+    if lines[last].ends_with('\n') {
+        out.push_str(newline);
+    }
+    for l in &lines[last + 1..] {
+        out.push_str(l);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::annotate::sidecar;
+    use std::path::Path;
+
+    fn reparse(text: &str) -> Vec<sidecar::SidecarNote> {
+        let (notes, d) = sidecar::parse(Path::new("x.annotations.yaml"), text);
+        assert!(d.is_empty(), "{d:?}\n{text}");
+        notes
+    }
+
+    #[test]
+    fn scalars_read_back_as_the_same_text() {
+        for s in [
+            "plain words",
+            "with: colon",
+            "\"quoted\"",
+            "it's",
+            "- dash",
+            "true",
+            "12",
+            "trailing ",
+            "a # hash",
+            "tab\there",
+            "né – “curly”",
+        ] {
+            let y = format!("- quote: {}\n  note: {}\n", scalar(s), scalar(s));
+            assert_eq!(reparse(&y)[0].quote, s, "{y}");
+        }
+    }
+
+    #[test]
+    fn appended_notes_parse_and_keep_the_file() {
+        let original = "# my notes\n- quote: first\n  note: one  # a comment\n";
+        let n = NewNote {
+            id: "h-abc_1".into(),
+            quote: "the \"Times\" said".into(),
+            prefix: Some("As ".into()),
+            suffix: None,
+            note: "Two\n\nparagraphs.\n".into(),
+            author: Some("alice".into()),
+            date: Some("2021-05-05T10:00:00+00:00".into()),
+            tags: vec!["a b".into(), "c".into()],
+        };
+        let out = append_notes(original, std::slice::from_ref(&n));
+        assert!(out.starts_with(original));
+        let notes = reparse(&out);
+        assert_eq!(notes.len(), 2);
+        assert_eq!(notes[1].id, "h-abc_1");
+        assert_eq!(notes[1].quote, n.quote);
+        assert_eq!(notes[1].prefix.as_deref(), Some("As "));
+        assert_eq!(notes[1].note, n.note);
+        assert_eq!(notes[1].tags, n.tags);
+        assert_eq!(reparse(&append_notes("[]\n", &[n])).len(), 1);
+    }
+
+    #[test]
+    fn replace_quote_changes_only_that_value() {
+        let text = "# header comment\n- quote: old words\n  note: keep me # comment\n- quote: |\n    second\n    old\n  note: two\n\n- quote: \"third\"\n  note: three\n";
+        let out = replace_quote(text, 2, "new: words").unwrap();
+        assert_eq!(
+            out,
+            text.replace("quote: old words", "quote: \"new: words\"")
+        );
+        let out = replace_quote(text, 4, "second new").unwrap();
+        assert!(
+            out.contains("- quote: second new\n  note: two\n\n- quote: \"third\""),
+            "{out}"
+        );
+        assert!(out.starts_with("# header comment\n- quote: old words\n"));
+        let notes = reparse(&out);
+        assert_eq!(notes[1].quote, "second new");
+        assert_eq!(notes[1].note, "two");
+        assert!(replace_quote(text, 99, "x").is_none());
+    }
+}

@@ -1,0 +1,58 @@
+//! The repository's own sample archive builds cleanly, and shows what the
+//! project promises about it.
+
+mod common;
+
+use common::{bin, count};
+use std::path::Path;
+
+#[test]
+fn the_sample_archive_builds_without_errors_or_warnings() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("site");
+    let o = bin()
+        .args(["build", "--root"])
+        .arg(root)
+        .arg("--output")
+        .arg(&target)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let seed =
+        std::fs::read_to_string(target.join("articles/iran-backchannel/index.html")).unwrap();
+    // At least 10 notes citing at least 5 sources.
+    assert!(count(&seed, "<aside class=\"margin-note\"") >= 10);
+    let cited: std::collections::BTreeSet<&str> = seed
+        .split("class=\"source\"")
+        .skip(1)
+        .filter_map(|s| s.split("/sources/").nth(1)?.split('/').next())
+        .collect();
+    assert!(cited.len() >= 5, "{cited:?}");
+    // The scraped page furniture is gone.
+    assert!(!seed.contains("Post a Comment"));
+    // Every article of the sample is annotated.
+    for entry in walk(&target.join("articles"))
+        .into_iter()
+        .chain(walk(&target.join("papers")))
+    {
+        if entry.ends_with("index.html")
+            && !entry.to_string_lossy().contains("/page/")
+            && entry.parent() != Some(&target.join("articles"))
+            && entry.parent() != Some(&target.join("papers"))
+        {
+            let html = std::fs::read_to_string(&entry).unwrap();
+            assert!(
+                html.contains("<mark class=\"anchor\""),
+                "{} has no notes",
+                entry.display()
+            );
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    common::walk(dir)
+}
