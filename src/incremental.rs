@@ -1692,6 +1692,41 @@ mod tests {
                 vec!["content/news/n2.md"],
             ),
             (
+                "a file added beside articles and in static/",
+                Box::new(|r| {
+                    write(r, "content/news/chart.txt", "data");
+                    write(r, "static/robots-extra.txt", "x");
+                }),
+                vec!["content/news/chart.txt", "static/robots-extra.txt"],
+            ),
+            (
+                "a static file removed",
+                Box::new(|r| std::fs::remove_file(r.join("static/robots-extra.txt")).unwrap()),
+                vec!["static/robots-extra.txt"],
+            ),
+            (
+                "an article in a new section",
+                Box::new(|r| {
+                    write(
+                        r,
+                        "content/essays/e1.md",
+                        &article("Essay", "2021-06-01", "b", "x", "An essay."),
+                    )
+                }),
+                vec!["content/essays/e1.md"],
+            ),
+            (
+                "a section's _index.md",
+                Box::new(|r| {
+                    write(
+                        r,
+                        "content/news/_index.md",
+                        "---\ntitle: The News\npaginate_by: 1\n---\nAll of it.\n",
+                    )
+                }),
+                vec!["content/news/_index.md"],
+            ),
+            (
                 "a template changed",
                 Box::new(|r| {
                     write(

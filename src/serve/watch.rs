@@ -16,7 +16,7 @@ use crate::load::is_ignored_name;
 pub const WATCHED_DIRS: &[&str] = &["content", "static", "themes", "templates"];
 
 /// How long a burst of events must be quiet before it is handled.
-pub const DEBOUNCE: Duration = Duration::from_millis(40);
+pub const DEBOUNCE: Duration = Duration::from_millis(25);
 
 /// A batch of changed paths (absolute), with when the first was seen.
 #[derive(Debug)]

@@ -17,6 +17,10 @@ use crate::error::{Diagnostic, Diagnostics};
 use crate::incremental::{Files, LiveSite, Produced};
 use crate::site::BuildOptions;
 
+/// How many out-of-date outputs are rendered (in parallel) between two
+/// looks for new changes.
+const STALE_CHUNK: usize = 2;
+
 pub enum Msg {
     Changes(Batch),
     Stop,
@@ -130,9 +134,14 @@ struct Worker {
 impl Worker {
     fn run(&mut self, rx: Receiver<Msg>) {
         loop {
+            // Out-of-date outputs are rendered a few at a time, looking for
+            // new changes in between, so an edit never waits for them long.
             let stale = self.shared.store.read().is_ok_and(|s| s.has_stale());
             let msg = if stale {
-                rx.recv_timeout(Duration::from_millis(10))
+                rx.try_recv().map_err(|e| match e {
+                    mpsc::TryRecvError::Empty => RecvTimeoutError::Timeout,
+                    mpsc::TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                })
             } else {
                 rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
             };
@@ -331,7 +340,7 @@ impl Worker {
         let paths = shared
             .store
             .read()
-            .map(|s| s.some_stale(16))
+            .map(|s| s.some_stale(STALE_CHUNK))
             .unwrap_or_default();
         if paths.is_empty() {
             return;
