@@ -377,6 +377,19 @@ impl LiveSite {
         diags
     }
 
+    /// Where each copied output comes from: a site file, or the theme
+    /// (`None`).
+    fn copied_sources(&self) -> HashMap<String, Option<PathBuf>> {
+        self.jobs
+            .iter()
+            .filter_map(|(p, job)| match job {
+                Job::Asset(i) => Some((p.clone(), Some(self.site.assets[*i].file.clone()))),
+                Job::ThemeStatic(_) => Some((p.clone(), None)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The derived lists as they are now, by document identity, with
     /// `ids` the identities of the documents they index.
     fn snapshot(&self, ids: &[u32]) -> Snapshot {
@@ -482,7 +495,9 @@ impl LiveSite {
             let templates = kinds.iter().any(|(_, k)| *k == Kind::Template)
                 || kinds.iter().any(|(r, k)| {
                     // A theme static file added or removed changes the plan.
-                    *k == Kind::ThemeStatic && !self.by_path.contains_key(&theme_static_out(r))
+                    *k == Kind::ThemeStatic
+                        && (!self.by_path.contains_key(&theme_static_out(r))
+                            || !root.join(r).is_file())
                 });
             let mut update = if templates {
                 self.apply_templates()?
@@ -827,6 +842,8 @@ impl LiveSite {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
         }
+        // What copied outputs come from, before the files change.
+        let copied = tree.as_ref().map(|_| self.copied_sources());
         if let Some(tree) = tree {
             undo.doc_files = Some((self.doc_files.clone(), self.sidecar_of.clone()));
             let assets = site::assets(&tree, &self.links);
@@ -844,9 +861,20 @@ impl LiveSite {
         // The plan only changes with the lists, paths or files.
         let mut old_paths = None;
         let mut collisions = Vec::new();
+        let mut recopy = Vec::new();
         if structural {
             old_paths = Some(std::mem::take(&mut self.by_path));
             collisions = self.replan();
+            // A path now copied from another file (a static/ file that
+            // overrode the theme's was removed, or the reverse).
+            if let Some(copied) = copied {
+                recopy = self
+                    .copied_sources()
+                    .into_iter()
+                    .filter(|(p, src)| copied.get(p).is_some_and(|old| old != src))
+                    .map(|(p, _)| p)
+                    .collect();
+            }
             clock.lap("plan");
         }
         let touched = match (&replaced.lists, &old_paths) {
@@ -880,6 +908,7 @@ impl LiveSite {
         early(&files);
         let mut rest: Vec<String> = touched.then;
         rest.extend(asset_paths);
+        rest.extend(recopy);
         let (more, d) = self.render_paths(&rest);
         if d.iter().any(Diagnostic::is_error) {
             return fail(self, undo, d);
@@ -1703,6 +1732,21 @@ mod tests {
                 "a static file removed",
                 Box::new(|r| std::fs::remove_file(r.join("static/robots-extra.txt")).unwrap()),
                 vec!["static/robots-extra.txt"],
+            ),
+            (
+                "the theme's stylesheet overridden",
+                Box::new(|r| write(r, "static/style.css", "body { color: red }")),
+                vec!["static/style.css"],
+            ),
+            (
+                "the override edited",
+                Box::new(|r| write(r, "static/style.css", "body { color: blue }")),
+                vec!["static/style.css"],
+            ),
+            (
+                "the override removed",
+                Box::new(|r| std::fs::remove_file(r.join("static/style.css")).unwrap()),
+                vec!["static/style.css"],
             ),
             (
                 "an article in a new section",
