@@ -190,6 +190,9 @@ impl marginalia::serve::Reporter for Terminal {
         use marginalia::serve::Notice;
         use std::io::Write;
         match notice {
+            Notice::Building { url } => {
+                eprintln!("building the site in memory for {url} …");
+            }
             Notice::Listening { url, warning } => {
                 if let Some(w) = warning {
                     eprintln!("warning: {w}");

@@ -46,6 +46,10 @@ pub struct ServeOptions {
 /// What the server tells the person running it. The CLI prints these.
 #[derive(Debug)]
 pub enum Notice {
+    /// The first build begins (it can take a while on a big archive).
+    Building {
+        url: String,
+    },
     /// The site is served at `url`.
     Listening {
         url: String,
@@ -213,6 +217,7 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
 
     // The first build, before anything is served.
     let started = Instant::now();
+    reporter.notice(Notice::Building { url: url.clone() });
     worker::first_build(&shared, &build, reporter.as_ref(), started);
 
     let warning = (!addr.ip().is_loopback()).then(|| {
