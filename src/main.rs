@@ -219,6 +219,8 @@ impl marginalia::serve::Reporter for Terminal {
             } => {
                 let what = if full {
                     "reloaded the whole site".to_string()
+                } else if documents == 0 {
+                    "updated".to_string()
                 } else {
                     format!(
                         "re-rendered {documents} document{}",
