@@ -220,6 +220,10 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
     reporter.notice(Notice::Building { url: url.clone() });
     worker::first_build(&shared, &build, reporter.as_ref(), started);
 
+    // Watch before saying where the site is: a change made as soon as the
+    // address is known must be seen.
+    let worker = worker::start(shared.clone(), build, reporter.clone())?;
+
     let warning = (!addr.ip().is_loopback()).then(|| {
         format!(
             "serving on {}, which other machines may reach: anyone who can connect sees the site, drafts included if --drafts",
@@ -235,8 +239,6 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
     {
         reporter.notice(Notice::Trouble(format!("could not open a browser: {e}")));
     }
-
-    let worker = worker::start(shared.clone(), build, reporter.clone())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
