@@ -10,6 +10,15 @@ use clap::{Parser, Subcommand};
 use marginalia::BuildOptions;
 use marginalia::error::Diagnostics;
 
+/// `eprintln!` that does not panic when stderr is gone (a closed terminal
+/// must not take the dev server's rebuild thread down with it).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "marginalia",
@@ -169,11 +178,11 @@ impl marginalia::Progress for BuildBar {
 
 fn print_diagnostics(diags: &Diagnostics) {
     for d in diags.iter() {
-        eprintln!("{d}");
+        say!("{d}");
     }
     let (e, w) = (diags.error_count(), diags.warning_count());
     if e > 0 || w > 0 {
-        eprintln!(
+        say!(
             "{e} error{}, {w} warning{}",
             if e == 1 { "" } else { "s" },
             if w == 1 { "" } else { "s" }
@@ -191,22 +200,24 @@ impl marginalia::serve::Reporter for Terminal {
         use std::io::Write;
         match notice {
             Notice::Building { url } => {
-                eprintln!("building the site in memory for {url} …");
+                say!("building the site in memory for {url} …");
             }
             Notice::Listening { url, warning } => {
                 if let Some(w) = warning {
-                    eprintln!("warning: {w}");
+                    say!("warning: {w}");
                 }
-                println!("serving {url}");
-                let _ = std::io::stdout().flush();
-                eprintln!("watching for changes; press Ctrl-C to stop");
+                // Scripts and tests read this line.
+                let mut out = std::io::stdout();
+                let _ = writeln!(out, "serving {url}");
+                let _ = out.flush();
+                say!("watching for changes; press Ctrl-C to stop");
             }
             Notice::Built {
                 pages,
                 articles,
                 notes,
                 elapsed,
-            } => eprintln!(
+            } => say!(
                 "built {pages} pages in memory: {articles} articles, {notes} notes anchored, in {elapsed:.2?}"
             ),
             Notice::Rebuilt {
@@ -227,23 +238,23 @@ impl marginalia::serve::Reporter for Terminal {
                         if documents == 1 { "" } else { "s" }
                     )
                 };
-                eprintln!(
+                say!(
                     "{what}: {outputs} output{} changed, in {elapsed:.1?}; reload sent {since_batch:.1?} after the change was taken up ({since_event:.1?} after the first file event)",
                     if outputs == 1 { "" } else { "s" }
                 );
             }
             Notice::Problems(diags) => {
                 print_diagnostics(&diags);
-                eprintln!("still serving the last good version; fix the errors and save");
+                say!("still serving the last good version; fix the errors and save");
             }
             Notice::Warnings(ds) => {
                 for d in ds {
-                    eprintln!("{d}");
+                    say!("{d}");
                 }
             }
-            Notice::Recovered => eprintln!("the errors are fixed"),
-            Notice::Trouble(msg) => eprintln!("warning: {msg}"),
-            Notice::Stopping => eprintln!("stopping"),
+            Notice::Recovered => say!("the errors are fixed"),
+            Notice::Trouble(msg) => say!("warning: {msg}"),
+            Notice::Stopping => say!("stopping"),
         }
     }
 }
