@@ -345,7 +345,11 @@ impl Worker {
         if paths.is_empty() {
             return;
         }
-        let (files, _) = live.render_paths(&paths);
+        let (files, problems) = live.render_paths(&paths);
+        if !problems.is_empty() {
+            // The last good version of those outputs stays; say why.
+            self.reporter.notice(Notice::Warnings(problems));
+        }
         let Ok(mut store) = shared.store.write() else {
             return;
         };
