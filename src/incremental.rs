@@ -15,7 +15,7 @@
 //!   succeeds and returns every output it changed, or fails with the
 //!   diagnostics and leaves the site as it was (the last good site).
 //! - `site.documents` is sorted by [`site::document_order`]; `ids`,
-//!   `catalogue.items` and `catalogue.note_ctx` are parallel to it.
+//!   `catalogue.items` is parallel to it.
 //! - Nothing here writes to disk; outputs are returned as [`Produced`]
 //!   values for the caller (the server's in-memory store) to keep.
 
@@ -982,17 +982,13 @@ impl LiveSite {
             let docs = std::mem::take(&mut self.site.documents);
             let ids = std::mem::take(&mut self.ids);
             let items = std::mem::take(&mut self.catalogue.items);
-            let notes = std::mem::take(&mut self.catalogue.note_ctx);
-            for (i, (((d, id), item), note)) in
-                docs.into_iter().zip(ids).zip(items).zip(notes).enumerate()
-            {
+            for (i, ((d, id), item)) in docs.into_iter().zip(ids).zip(items).enumerate() {
                 if drop.contains(&i) {
                     taken.push((id, d));
                 } else {
                     self.site.documents.push(d);
                     self.ids.push(id);
                     self.catalogue.items.push(item);
-                    self.catalogue.note_ctx.push(note);
                 }
             }
         }
@@ -1003,7 +999,6 @@ impl LiveSite {
             self.site.documents.push(d);
             self.ids.push(id);
             self.catalogue.items.push(tera::Value::none());
-            self.catalogue.note_ctx.push(Vec::new());
         }
         if !order_changed {
             // A changed document may have moved (a new date or title).

@@ -243,45 +243,42 @@ pub struct Catalogue {
     pub source_links: Vec<SourceLink>,
     pub section_links: Vec<SectionLink>,
     /// Parallel to `site.documents` (pages get an item too, unused).
+    /// Note contexts are not kept: they are made when a page needs them,
+    /// since holding every note twice costs more memory than making them.
     pub items: Vec<Value>,
-    pub note_ctx: Vec<Vec<NoteCtx>>,
 }
 
 impl Catalogue {
     pub fn new(site: &Site) -> Catalogue {
-        let config = &site.config;
-        let source_links: Vec<SourceLink> = site
-            .registry
-            .all()
-            .iter()
-            .map(|s| source_link(s, config))
-            .collect();
-        let section_links: Vec<SectionLink> = site
-            .sections
-            .iter()
-            .map(|s| section_link(s, config))
-            .collect();
-        let mut cat = Catalogue {
-            source_links,
-            section_links,
-            items: Vec::new(),
-            note_ctx: Vec::new(),
-        };
-        let (items, notes): (Vec<Value>, Vec<Vec<NoteCtx>>) = {
+        let mut cat = Catalogue::links_only(site);
+        cat.items = {
             use rayon::prelude::*;
             site.documents
                 .par_iter()
-                .map(|d| {
-                    (
-                        Value::from_serializable(&cat.item(site, d)),
-                        cat.notes_of(site, d),
-                    )
-                })
-                .unzip()
+                .map(|d| Value::from_serializable(&cat.item(site, d)))
+                .collect()
         };
-        cat.items = items;
-        cat.note_ctx = notes;
         cat
+    }
+
+    /// The source and section links alone, without listing items (enough
+    /// to render documents' own pages).
+    pub fn links_only(site: &Site) -> Catalogue {
+        let config = &site.config;
+        Catalogue {
+            source_links: site
+                .registry
+                .all()
+                .iter()
+                .map(|s| source_link(s, config))
+                .collect(),
+            section_links: site
+                .sections
+                .iter()
+                .map(|s| section_link(s, config))
+                .collect(),
+            items: Vec::new(),
+        }
     }
 
     /// Recomputes the listing item and note contexts of document `i`
@@ -289,10 +286,7 @@ impl Catalogue {
     /// on it, as long as the section links are current.
     pub fn update_document(&mut self, site: &Site, i: usize) {
         let d = &site.documents[i];
-        let item = Value::from_serializable(&self.item(site, d));
-        let notes = self.notes_of(site, d);
-        self.items[i] = item;
-        self.note_ctx[i] = notes;
+        self.items[i] = Value::from_serializable(&self.item(site, d));
     }
 
     /// Recomputes the section links (titles, URLs and article counts).
@@ -321,14 +315,9 @@ impl Catalogue {
     /// becomes entry `k` (after documents were re-sorted the same way).
     pub fn reorder(&mut self, order: &[usize]) {
         let mut items = std::mem::take(&mut self.items);
-        let mut notes = std::mem::take(&mut self.note_ctx);
         self.items = order
             .iter()
             .map(|&i| std::mem::replace(&mut items[i], Value::none()))
-            .collect();
-        self.note_ctx = order
-            .iter()
-            .map(|&i| std::mem::take(&mut notes[i]))
             .collect();
     }
 
@@ -367,34 +356,40 @@ impl Catalogue {
         }
     }
 
-    fn notes_of(&self, site: &Site, d: &Document) -> Vec<NoteCtx> {
+    /// The template view of every note of a document, in reading order.
+    pub fn notes_of(&self, site: &Site, d: &Document) -> Vec<NoteCtx> {
         let page_url = site.config.url(&d.path);
         d.notes
             .iter()
-            .map(|n| NoteCtx {
-                id: n.id.clone(),
-                number: n.number,
-                kind: n.kind.clone(),
-                quote: n.quote.clone(),
-                prefix: n.prefix.clone(),
-                suffix: n.suffix.clone(),
-                body: n.body_html.clone(),
-                sources: n
-                    .sources
-                    .iter()
-                    .filter_map(|k| {
-                        site.registry
-                            .index_of(k)
-                            .map(|i| self.source_links[i].clone())
-                    })
-                    .collect(),
-                author: n.author.clone(),
-                date: n.date.as_ref().map(|x| x.iso()),
-                date_display: n.date.as_ref().map(|x| x.display()),
-                tags: n.tags.clone(),
-                url: format!("{page_url}#{}", n.id),
-            })
+            .map(|n| self.note(site, &page_url, n))
             .collect()
+    }
+
+    /// The template view of one note of the page at `page_url`.
+    pub fn note(&self, site: &Site, page_url: &str, n: &crate::markdown::Note) -> NoteCtx {
+        NoteCtx {
+            id: n.id.clone(),
+            number: n.number,
+            kind: n.kind.clone(),
+            quote: n.quote.clone(),
+            prefix: n.prefix.clone(),
+            suffix: n.suffix.clone(),
+            body: n.body_html.clone(),
+            sources: n
+                .sources
+                .iter()
+                .filter_map(|k| {
+                    site.registry
+                        .index_of(k)
+                        .map(|i| self.source_links[i].clone())
+                })
+                .collect(),
+            author: n.author.clone(),
+            date: n.date.as_ref().map(|x| x.iso()),
+            date_display: n.date.as_ref().map(|x| x.display()),
+            tags: n.tags.clone(),
+            url: format!("{page_url}#{}", n.id),
+        }
     }
 }
 

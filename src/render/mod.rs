@@ -466,7 +466,7 @@ impl<'a> Renderer<'a> {
             summary: &d.summary_html,
             content: &d.content_html,
             toc: &d.toc,
-            notes: self.catalogue.note_ctx[i].clone(),
+            notes: self.catalogue.notes_of(site, d),
             note_kinds,
             word_count: d.word_count,
             reading_minutes: d.reading_minutes(),
@@ -604,10 +604,12 @@ impl<'a> Renderer<'a> {
             .collect();
         let mut by_doc: BTreeMap<usize, Vec<NoteCtx>> = BTreeMap::new();
         for r in &uses.notes {
+            let d = &site.documents[r.doc];
+            let page_url = site.config.url(&d.path);
             by_doc
                 .entry(r.doc)
                 .or_default()
-                .push(self.catalogue.note_ctx[r.doc][r.note].clone());
+                .push(self.catalogue.note(site, &page_url, &d.notes[r.note]));
         }
         let source = SourceCtx {
             summary: self.source_summary(i),
