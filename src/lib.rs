@@ -131,43 +131,95 @@ pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
 }
 
 /// [`build`], reporting its progress.
+///
+/// The build streams: it reads every file's front matter and sidecar
+/// first (phase one), then renders each document's Markdown and writes its
+/// page at once (phase two), keeping only what listings, source pages and
+/// feeds need, and finally renders those (phase three). So the rendered
+/// HTML of the whole archive is never held in memory.
 pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildReport, Diagnostics) {
     let started = Instant::now();
     progress.stage("loading", None);
-    let (prepared, mut diags) = prepare(options);
     let mut report = BuildReport::default();
-    let Some((site, templates)) = prepared else {
-        return (report, diags);
+    let loaded = site::load_parsed(options);
+    let mut extra = Diagnostics::new();
+    let templates = match Templates::load(&loaded.site.config.root, &loaded.site.config.theme) {
+        Ok(t) => Some(t),
+        Err(ds) => {
+            extra.extend(ds);
+            None
+        }
     };
-    if !site.config.base_url_is_set {
-        diags.push(
+    let config = &loaded.site.config;
+    if !config.base_url_is_set {
+        extra.push(
             Diagnostic::warning(
                 Some(error::Location::file(config::CONFIG_FILE)),
                 "no `base_url` is set: links are root-relative and the feeds and sitemap carry no host",
             )
             .with_help("set base_url to the address the site will be served from"),
         );
-        if site.config.strict {
-            diags.apply_strict();
+    }
+    if let Err(d) = output::check_output_dir(&config.root, &config.output_dir) {
+        extra.push(d);
+    }
+    if config.strict {
+        extra.apply_strict();
+    }
+
+    // Write only when nothing is wrong so far; otherwise render anyway, to
+    // report every problem of the documents too.
+    let mut out = None;
+    let renderer = templates
+        .as_ref()
+        .map(|t| Renderer::for_document_pages(&loaded.site, t, loaded.note_total));
+    let mut total_jobs = 0;
+    if let Some(r) = &renderer {
+        let mut jobs = r.plan();
+        extra.extend(r.check_collisions(&mut jobs));
+        total_jobs = jobs.len();
+    }
+    if !loaded.diagnostics.has_errors() && !extra.has_errors() {
+        match DiskOutput::begin(&config.root, &config.output_dir) {
+            Ok(o) => out = Some(o),
+            Err(d) => extra.push(d),
         }
     }
-    if let Err(d) = output::check_output_dir(&site.config.root, &site.config.output_dir) {
-        diags.push(d);
-    }
+    progress.stage("writing", Some(total_jobs));
+    let rendered = {
+        let counting = out.as_ref().map(|o| Counting { inner: o, progress });
+        loaded.render_documents(false, |i, doc| {
+            let (Some(r), Some(sink)) = (&renderer, &counting) else {
+                return Vec::new();
+            };
+            let path = format!("{}index.html", doc.path);
+            match r
+                .render_document_page(i, doc, &path)
+                .and_then(|html| sink.write(&path, html.into_bytes()))
+            {
+                Ok(()) => Vec::new(),
+                Err(d) => vec![d],
+            }
+        })
+    };
+    drop(renderer);
+    let documents_written = rendered.len();
+    let (site, mut diags) = loaded.finish(rendered);
+    diags.extend(extra);
+    diags.sort();
+    let (Some(out), Some(templates)) = (out, templates) else {
+        return (report, diags);
+    };
     if diags.has_errors() {
+        out.abort();
         return (report, diags);
     }
-    let out = match DiskOutput::begin(&site.config.root, &site.config.output_dir) {
-        Ok(o) => o,
-        Err(d) => {
-            diags.push(d);
-            return (report, diags);
-        }
-    };
+
+    // Phase three: everything but the documents' own pages.
     let renderer = Renderer::new(&site, &templates);
     let mut jobs = renderer.plan();
-    diags.extend(renderer.check_collisions(&mut jobs));
-    progress.stage("writing", Some(jobs.len()));
+    let _ = renderer.check_collisions(&mut jobs);
+    jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_)));
     let counting = Counting {
         inner: &out,
         progress,
@@ -183,8 +235,8 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         diags.push(d);
         return (report, diags);
     }
-    report.pages = stats.pages;
-    report.files = stats.files;
+    report.pages = stats.pages + documents_written;
+    report.files = stats.files + documents_written;
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
     report.elapsed = started.elapsed();

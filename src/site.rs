@@ -62,6 +62,34 @@ pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
 /// Loads, checks and renders the site's content. Returns the site when it
 /// could be built (possibly with warnings) and every diagnostic.
 pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
+    let loaded = load_parsed(options);
+    let rendered = loaded.render_documents(true, |_, _| Vec::new());
+    let (site, diags) = loaded.finish(rendered);
+    (Some(site), diags)
+}
+
+/// A site whose files are read and checked but whose documents' Markdown is
+/// not rendered yet: [`Site::documents`] hold each document's front matter
+/// (sorted, wired into sections and tags) and empty rendered fields.
+///
+/// `build` renders the documents with [`Loaded::render_documents`] and
+/// writes each one's page as soon as it is rendered, so the rendered HTML
+/// of the whole archive is never in memory at once; [`load`] keeps it.
+pub struct Loaded {
+    pub site: Site,
+    /// Parallel to `site.documents`; their text is not kept (it is read
+    /// again when the document is rendered).
+    parsed: Vec<ParsedDoc>,
+    links: HashMap<PathBuf, String>,
+    pub diagnostics: Diagnostics,
+    /// The notes of every sidecar: the number of notes the site will have
+    /// once they are anchored (a note that does not anchor fails the build).
+    pub note_total: usize,
+}
+
+/// Reads and checks everything but the documents' Markdown (phase one of
+/// a load).
+pub fn load_parsed(options: &BuildOptions) -> Loaded {
     let root = &options.root;
     let mut diags = Diagnostics::new();
 
@@ -100,19 +128,37 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         );
     }
 
-    // Read and parse every document, in parallel.
-    let parsed: Vec<(Option<ParsedDoc>, Vec<Diagnostic>)> = tree
+    // Read and parse every document, in parallel; keep what lists need
+    // and let the text go.
+    // (the document with the text of its leading heading, problems)
+    type Parsed = (Option<(ParsedDoc, Option<String>)>, Vec<Diagnostic>);
+    let parsed: Vec<Parsed> = tree
         .documents
         .par_iter()
-        .map(|f| parse_document(root, f))
+        .map(|f| {
+            let (doc, d) = parse_document(root, f);
+            let doc = doc
+                .filter(|doc| options.drafts || !doc.fm.draft)
+                .map(|mut doc| {
+                    let heading = doc
+                        .fm
+                        .title
+                        .is_none()
+                        .then(|| markdown::leading_title(doc.body()))
+                        .flatten();
+                    doc.release_text();
+                    (doc, heading)
+                });
+            (doc, d)
+        })
         .collect();
     let mut docs = Vec::with_capacity(parsed.len());
+    let mut headings = Vec::with_capacity(parsed.len());
     for (doc, d) in parsed {
         diags.extend(d);
-        if let Some(doc) = doc
-            && (options.drafts || !doc.fm.draft)
-        {
+        if let Some((doc, heading)) = doc {
             docs.push(doc);
+            headings.push(heading);
         }
     }
 
@@ -120,13 +166,13 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     let mut sections = build_sections(root, &tree, &config, &mut diags);
 
     // Slugs, paths and the link map.
-    let mut paths: Vec<String> = Vec::with_capacity(docs.len());
+    let mut stubs: Vec<Document> = Vec::with_capacity(docs.len());
     let mut links: HashMap<PathBuf, String> = HashMap::with_capacity(docs.len() + sections.len());
-    for doc in &docs {
+    for (doc, heading) in docs.iter().zip(headings) {
         let (path, d) = document_path(doc);
         diags.extend(d);
         links.insert(doc.file.rel.clone(), path.clone());
-        paths.push(path);
+        stubs.push(document_stub(doc, path, heading));
     }
     for s in sections.values() {
         if let Some(f) = &s.file {
@@ -144,55 +190,51 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         diags.extend(registry.check_references(refs, config.auto_sources));
     }
 
-    // Render every document's Markdown, in parallel.
-    let env = Env {
-        base_url: &config.base_url,
-        unsafe_html: config.unsafe_html,
-        links: &links,
-        sources: &registry,
-    };
-    let rendered: Vec<(Document, Vec<Diagnostic>)> = docs
-        .into_par_iter()
-        .zip(paths.into_par_iter())
-        .map(|(doc, path)| render_document(doc, path, &env))
-        .collect();
-    let mut documents = Vec::with_capacity(rendered.len());
-    for (doc, d) in rendered {
-        diags.extend(d);
-        documents.push(doc);
-    }
-
     // Section bodies (their _index.md text).
-    let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
-        .par_iter()
-        .filter_map(|(folder, s)| {
-            let file = s.file.as_ref()?;
-            let text = read_text(root, file).ok()?;
-            let split = frontmatter::split(file, &text).ok()?;
-            let asset_base = s.path.clone();
-            let input = Input {
-                file,
-                file_text: &text,
-                body: split.body,
-                body_offset: split.body_offset,
-                asset_base: &asset_base,
-                sidecar: None,
-                notes: &[],
-                title_from_heading: false,
-            };
-            let r = markdown::render(&input, &env);
-            Some((folder.clone(), r.html, r.diagnostics))
-        })
-        .collect();
-    for (folder, html, d) in section_bodies {
-        diags.extend(d);
-        if let Some(s) = sections.get_mut(&folder) {
-            s.content_html = html;
+    {
+        let env = Env {
+            base_url: &config.base_url,
+            unsafe_html: config.unsafe_html,
+            links: &links,
+            sources: &registry,
+        };
+        let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
+            .par_iter()
+            .filter_map(|(folder, s)| {
+                let file = s.file.as_ref()?;
+                let text = read_text(root, file).ok()?;
+                let split = frontmatter::split(file, &text).ok()?;
+                let asset_base = s.path.clone();
+                let input = Input {
+                    file,
+                    file_text: &text,
+                    body: split.body,
+                    body_offset: split.body_offset,
+                    asset_base: &asset_base,
+                    sidecar: None,
+                    notes: &[],
+                    title_from_heading: false,
+                };
+                let r = markdown::render(&input, &env);
+                Some((folder.clone(), r.html, r.diagnostics))
+            })
+            .collect();
+        for (folder, html, d) in section_bodies {
+            diags.extend(d);
+            if let Some(s) = sections.get_mut(&folder) {
+                s.content_html = html;
+            }
         }
     }
 
     // Order: articles newest first (undated last), then pages by title.
-    documents.sort_by(document_order);
+    let mut order: Vec<usize> = (0..stubs.len()).collect();
+    order.sort_by(|&a, &b| document_order(&stubs[a], &stubs[b]));
+    let mut stubs: Vec<Option<Document>> = stubs.into_iter().map(Some).collect();
+    let mut docs: Vec<Option<ParsedDoc>> = docs.into_iter().map(Some).collect();
+    let documents: Vec<Document> = order.iter().filter_map(|&i| stubs[i].take()).collect();
+    let parsed: Vec<ParsedDoc> = order.iter().filter_map(|&i| docs[i].take()).collect();
+    let note_total = parsed.iter().map(|p| p.notes.len()).sum();
 
     // Sections: home is "", the rest sorted by folder, with their subsections.
     let mut home = sections
@@ -217,11 +259,6 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     }
 
     let assets = assets(&tree, &links);
-
-    if config.strict {
-        diags.apply_strict();
-    }
-    diags.sort();
     let mut site = Site {
         config,
         registry,
@@ -233,7 +270,83 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         assets,
     };
     wire(&mut site);
-    (Some(site), diags)
+    Loaded {
+        site,
+        parsed,
+        links,
+        diagnostics: diags,
+        note_total,
+    }
+}
+
+impl Loaded {
+    /// Renders every document's Markdown and notes (phase two), in
+    /// parallel, calling `each` with its index and the rendered document as
+    /// soon as it is ready (`build` writes its page there). Without
+    /// `keep_content` the page HTML is dropped after `each`.
+    pub fn render_documents<F>(
+        &self,
+        keep_content: bool,
+        each: F,
+    ) -> Vec<(Document, Vec<Diagnostic>)>
+    where
+        F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
+    {
+        let site = &self.site;
+        let env = Env {
+            base_url: &site.config.base_url,
+            unsafe_html: site.config.unsafe_html,
+            links: &self.links,
+            sources: &site.registry,
+        };
+        self.parsed
+            .par_iter()
+            .zip(site.documents.par_iter())
+            .enumerate()
+            .map(|(i, (parsed, stub))| {
+                let text = match read_text(&site.config.root, &parsed.file.rel) {
+                    Ok(t) => t,
+                    Err(d) => return (stub.clone(), vec![d]),
+                };
+                let (mut doc, mut diags) = match frontmatter::split(&parsed.file.rel, &text) {
+                    Ok(split) => render_stub(
+                        parsed,
+                        stub,
+                        &text,
+                        split.body_offset,
+                        split.body.len(),
+                        &env,
+                    ),
+                    Err(d) => (stub.clone(), vec![d]),
+                };
+                diags.extend(each(i, &doc));
+                if !keep_content {
+                    doc.content_html = String::new();
+                }
+                (doc, diags)
+            })
+            .collect()
+    }
+
+    /// Puts the rendered documents in place and derives what depends on
+    /// their notes (source back-references).
+    pub fn finish(self, rendered: Vec<(Document, Vec<Diagnostic>)>) -> (Site, Diagnostics) {
+        let mut site = self.site;
+        let mut diags = self.diagnostics;
+        let mut documents = Vec::with_capacity(rendered.len());
+        for (doc, d) in rendered {
+            diags.extend(d);
+            documents.push(doc);
+        }
+        documents.sort_by(document_order);
+        site.documents = documents;
+        wire(&mut site);
+        if site.config.strict {
+            diags.apply_strict();
+        }
+        diags.sort();
+        (site, diags)
+    }
 }
 
 /// The site path of a section folder: each part slugified, `/`-terminated.
@@ -487,6 +600,18 @@ impl ParsedDoc {
         &self.file
     }
 
+    /// The Markdown body (empty once the text is released).
+    fn body(&self) -> &str {
+        self.text
+            .get(self.body_offset..self.body_offset + self.body_len)
+            .unwrap_or_default()
+    }
+
+    /// Lets the file's text go; it is read again to render.
+    fn release_text(&mut self) {
+        self.text = String::new();
+    }
+
     /// `draft: true` in its front matter.
     pub fn is_draft(&self) -> bool {
         self.fm.draft
@@ -563,27 +688,19 @@ pub fn parse_document(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Di
 /// Renders a parsed document's Markdown and notes into a [`Document`] at
 /// site path `path`. Its `section` is a placeholder until [`wire`] runs.
 pub fn render_document(doc: ParsedDoc, path: String, env: &Env) -> (Document, Vec<Diagnostic>) {
-    let asset_base = match (&doc.file.bundle_dir, &doc.file.section) {
-        (Some(_), _) => path.clone(),
-        (None, Some(folder)) => section_path(folder),
-        (None, None) => String::new(),
-    };
-    let body = &doc.text[doc.body_offset..doc.body_offset + doc.body_len];
-    let input = Input {
-        file: &doc.file.rel,
-        file_text: &doc.text,
-        body,
-        body_offset: doc.body_offset,
-        asset_base: &asset_base,
-        sidecar: doc.file.sidecar.as_deref(),
-        notes: &doc.notes,
-        title_from_heading: doc.fm.title.is_none(),
-    };
-    let r = markdown::render(&input, env);
-    let fm = doc.fm;
+    let stub = document_stub(&doc, path, None);
+    render_stub(&doc, &stub, &doc.text, doc.body_offset, doc.body_len, env)
+}
+
+/// A document with what its front matter says and nothing rendered yet.
+/// `heading` is the text of its leading `# Title` when the front matter
+/// has no title (see [`markdown::leading_title`]).
+fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Document {
+    let fm = &doc.fm;
     let title = fm
         .title
-        .or(r.title)
+        .clone()
+        .or(heading)
         .unwrap_or_else(|| doc.file.stem.replace(['-', '_'], " "));
     let slug = path
         .trim_end_matches('/')
@@ -591,36 +708,79 @@ pub fn render_document(doc: ParsedDoc, path: String, env: &Env) -> (Document, Ve
         .next()
         .unwrap_or_default()
         .to_string();
-    let document = Document {
-        file: doc.file.rel,
-        sidecar: doc.file.sidecar,
+    Document {
+        file: doc.file.rel.clone(),
+        sidecar: doc.file.sidecar.clone(),
         // Resolved to an index when sections are wired; Some marks an article.
         section: doc.file.section.as_ref().map(|_| usize::MAX),
         section_folder: doc.file.section.clone(),
         slug,
         path,
         title,
-        date: fm.date,
-        source: fm.source,
-        original_url: fm.original_url,
-        archive_url: fm.archive_url,
-        archived: fm.archived,
-        authors: fm.authors,
-        tags: fm.tags,
-        description: fm.description,
+        date: fm.date.clone(),
+        source: fm.source.clone(),
+        original_url: fm.original_url.clone(),
+        archive_url: fm.archive_url.clone(),
+        archived: fm.archived.clone(),
+        authors: fm.authors.clone(),
+        tags: fm.tags.clone(),
+        description: fm.description.clone(),
         draft: fm.draft,
-        extra: fm.extra,
-        content_html: r.html,
-        summary_html: r.summary_html,
-        summary_text: r.summary_text,
-        toc: r.toc,
-        notes: r.notes,
-        word_count: r.word_count,
-        ids: r.ids,
-        internal_links: r.internal_links,
-        fixes: r.fixes,
+        extra: fm.extra.clone(),
+        content_html: String::new(),
+        summary_html: String::new(),
+        summary_text: String::new(),
+        toc: Vec::new(),
+        notes: Vec::new(),
+        word_count: 0,
+        ids: Vec::new(),
+        internal_links: Vec::new(),
+        fixes: Vec::new(),
+    }
+}
+
+/// Renders the Markdown body of `text` (the document's file) onto a copy
+/// of its stub.
+fn render_stub(
+    doc: &ParsedDoc,
+    stub: &Document,
+    text: &str,
+    body_offset: usize,
+    body_len: usize,
+    env: &Env,
+) -> (Document, Vec<Diagnostic>) {
+    let asset_base = match (&doc.file.bundle_dir, &doc.file.section) {
+        (Some(_), _) => stub.path.clone(),
+        (None, Some(folder)) => section_path(folder),
+        (None, None) => String::new(),
     };
-    (document, r.diagnostics)
+    let input = Input {
+        file: &doc.file.rel,
+        file_text: text,
+        body: &text[body_offset..body_offset + body_len],
+        body_offset,
+        asset_base: &asset_base,
+        sidecar: doc.file.sidecar.as_deref(),
+        notes: &doc.notes,
+        title_from_heading: doc.fm.title.is_none(),
+    };
+    let r = markdown::render(&input, env);
+    let mut d = stub.clone();
+    if doc.fm.title.is_none()
+        && let Some(t) = r.title
+    {
+        d.title = t;
+    }
+    d.content_html = r.html;
+    d.summary_html = r.summary_html;
+    d.summary_text = r.summary_text;
+    d.toc = r.toc;
+    d.notes = r.notes;
+    d.word_count = r.word_count;
+    d.ids = r.ids;
+    d.internal_links = r.internal_links;
+    d.fixes = r.fixes;
+    (d, r.diagnostics)
 }
 
 /// Output destinations of every copied file of `tree`; `links` maps each

@@ -56,3 +56,49 @@ fn the_sample_archive_builds_without_errors_or_warnings() {
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     common::walk(dir)
 }
+
+/// `build` streams (each document's page is written as soon as its
+/// Markdown is rendered); `check` and `serve` render from a site held in
+/// memory. Both must give the same site, byte for byte.
+#[test]
+fn the_streaming_build_writes_what_the_in_memory_render_makes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("site");
+    let o = bin()
+        .args(["build", "--root"])
+        .arg(root)
+        .arg("--output")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let options = marginalia::BuildOptions {
+        root: root.to_path_buf(),
+        ..Default::default()
+    };
+    let (prepared, diags) = marginalia::prepare(&options);
+    assert!(!diags.has_errors());
+    let (site, templates) = prepared.unwrap();
+    let memory = marginalia::output::MemoryOutput::new();
+    let (_, d) = marginalia::render_into(&site, &templates, &memory);
+    assert!(d.is_empty(), "{d:?}");
+
+    let mut on_disk: Vec<String> = walk(&target)
+        .into_iter()
+        .map(|p| {
+            p.strip_prefix(&target)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|p| p != ".marginalia")
+        .collect();
+    on_disk.sort();
+    assert_eq!(on_disk, memory.paths());
+    for path in &on_disk {
+        let disk = std::fs::read(target.join(path)).unwrap();
+        assert!(disk == *memory.get(path).unwrap(), "{path} differs");
+    }
+}

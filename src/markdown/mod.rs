@@ -380,6 +380,30 @@ fn push_merged<'a>(events: &mut Events<'a>, ev: Event<'a>, range: Range<usize>) 
     events.push((ev, range));
 }
 
+/// The text of a leading `# Title`, as [`render`] takes it for a document
+/// whose front matter has no title, without rendering the document.
+pub fn leading_title(body: &str) -> Option<String> {
+    let mut events: Events = Vec::new();
+    for (ev, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let heading_end = matches!(ev, Event::End(TagEnd::Heading(_)));
+        push_merged(&mut events, ev, range);
+        let starts_with_h1 = matches!(
+            events.first(),
+            Some((
+                Event::Start(Tag::Heading {
+                    level: HeadingLevel::H1,
+                    ..
+                }),
+                _
+            ))
+        );
+        if heading_end || !starts_with_h1 {
+            break;
+        }
+    }
+    take_leading_h1(&mut events)
+}
+
 /// Removes a leading `# Title` and returns its text (for documents whose
 /// front matter has no title).
 fn take_leading_h1(events: &mut Events) -> Option<String> {

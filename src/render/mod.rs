@@ -92,7 +92,30 @@ fn page_count(items: usize, per_page: usize) -> usize {
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, templates: &'a Templates) -> Renderer<'a> {
         let catalogue = Catalogue::new(site);
-        Renderer::build(site, templates, std::borrow::Cow::Owned(catalogue))
+        Renderer::build(
+            site,
+            templates,
+            std::borrow::Cow::Owned(catalogue),
+            site.note_count(),
+        )
+    }
+
+    /// A renderer for documents' own pages only, over a site whose
+    /// documents are not rendered yet ([`crate::site::Loaded`]): no listing
+    /// items are made, and the site's note count is given (`note_total`)
+    /// since the documents do not hold their notes yet.
+    pub fn for_document_pages(
+        site: &'a Site,
+        templates: &'a Templates,
+        note_total: usize,
+    ) -> Renderer<'a> {
+        let catalogue = Catalogue::links_only(site);
+        Renderer::build(
+            site,
+            templates,
+            std::borrow::Cow::Owned(catalogue),
+            note_total,
+        )
     }
 
     /// A renderer over a catalogue kept by the caller (it must describe
@@ -103,13 +126,19 @@ impl<'a> Renderer<'a> {
         templates: &'a Templates,
         catalogue: &'a Catalogue,
     ) -> Renderer<'a> {
-        Renderer::build(site, templates, std::borrow::Cow::Borrowed(catalogue))
+        Renderer::build(
+            site,
+            templates,
+            std::borrow::Cow::Borrowed(catalogue),
+            site.note_count(),
+        )
     }
 
     fn build(
         site: &'a Site,
         templates: &'a Templates,
         catalogue: std::borrow::Cow<'a, Catalogue>,
+        note_count: usize,
     ) -> Renderer<'a> {
         let config = &site.config;
         let top_sections: Vec<SectionLink> = site
@@ -134,7 +163,7 @@ impl<'a> Renderer<'a> {
             highlight_css_url: config.url("highlight.css"),
             sections: top_sections,
             article_count: site.home.articles.len(),
-            note_count: site.note_count(),
+            note_count,
             source_count: site.registry.len(),
             tag_count: site.tags.len(),
             generator: concat!("marginalia ", env!("CARGO_PKG_VERSION")),
@@ -418,8 +447,19 @@ impl<'a> Renderer<'a> {
     }
 
     fn render_document(&self, i: usize, path: &str) -> Result<String, Diagnostic> {
+        self.render_document_page(i, &self.site.documents[i], path)
+    }
+
+    /// The page of document `i`, rendered from `d` (which may be newer
+    /// than `site.documents[i]`: during a build the site holds only the
+    /// documents' front matter while their pages are written).
+    pub fn render_document_page(
+        &self,
+        i: usize,
+        d: &crate::model::Document,
+        path: &str,
+    ) -> Result<String, Diagnostic> {
         let site = self.site;
-        let d = &site.documents[i];
         let config = &site.config;
         let mut note_kinds: Vec<String> = Vec::new();
         for n in &d.notes {
@@ -606,10 +646,11 @@ impl<'a> Renderer<'a> {
         for r in &uses.notes {
             let d = &site.documents[r.doc];
             let page_url = site.config.url(&d.path);
-            by_doc
-                .entry(r.doc)
-                .or_default()
-                .push(self.catalogue.note(site, &page_url, &d.notes[r.note]));
+            by_doc.entry(r.doc).or_default().push(self.catalogue.note(
+                site,
+                &page_url,
+                &d.notes[r.note],
+            ));
         }
         let source = SourceCtx {
             summary: self.source_summary(i),
