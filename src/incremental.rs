@@ -1219,7 +1219,7 @@ impl LiveSite {
                 || notes.iter().any(|(id, _)| changed.contains(id))
             {
                 let slug = &site.registry.all()[s].slug;
-                then.insert(format!("sources/{slug}/index.html"));
+                then.extend(crate::render::source_page_paths(site, s));
                 then.insert(format!("sources/{slug}/atom.xml"));
             }
         }
@@ -1342,7 +1342,7 @@ impl LiveSite {
         }
         for s in sources {
             let slug = &site.registry.all()[s].slug;
-            then.insert(format!("sources/{slug}/index.html"));
+            then.extend(crate::render::source_page_paths(site, s));
             then.insert(format!("sources/{slug}/atom.xml"));
         }
         if feed {

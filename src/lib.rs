@@ -122,6 +122,16 @@ impl Output for Counting<'_> {
         self.progress.advance(1);
         r
     }
+
+    fn write_with(
+        &self,
+        path: &str,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), Diagnostic> {
+        let r = self.inner.write_with(path, fill);
+        self.progress.advance(1);
+        r
+    }
 }
 
 /// `marginalia build`: the whole pipeline, into the output folder. The old

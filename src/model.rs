@@ -108,6 +108,18 @@ pub struct SourceUses {
     pub notes: Vec<NoteRef>,
 }
 
+impl SourceUses {
+    /// The documents a source's page lists: those from it and those with
+    /// notes citing it, in site order (newest first).
+    pub fn entries(&self) -> Vec<usize> {
+        let mut docs: Vec<usize> = self.articles.clone();
+        docs.extend(self.notes.iter().map(|n| n.doc));
+        docs.sort_unstable();
+        docs.dedup();
+        docs
+    }
+}
+
 /// A file copied into the output as it is.
 #[derive(Debug, Clone)]
 pub struct Asset {

@@ -24,6 +24,20 @@ pub trait Output: Sync {
     fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic>;
     /// Copies a file of the site (an asset) to `path`.
     fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic>;
+
+    /// Writes a file that `fill` produces piece by piece (a large data file
+    /// such as the JSON-LD of every note). Outputs that can stream do so;
+    /// the default gathers the bytes first.
+    fn write_with(
+        &self,
+        path: &str,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), Diagnostic> {
+        let mut bytes = Vec::new();
+        fill(&mut bytes)
+            .map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))?;
+        self.write(path, bytes)
+    }
 }
 
 /// Refuses output paths that could leave the output folder.
@@ -342,6 +356,25 @@ impl Output for DiskOutput {
         }
         std::fs::write(&full, bytes)
             .map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))
+    }
+
+    fn write_with(
+        &self,
+        path: &str,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), Diagnostic> {
+        let full = self.full_path(path)?;
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
+        }
+        let mut write = || -> std::io::Result<()> {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&full)?);
+            fill(&mut w)?;
+            use std::io::Write;
+            w.flush()
+        };
+        write().map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))
     }
 
     fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic> {

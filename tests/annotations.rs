@@ -496,3 +496,37 @@ fn check_writes_nothing() {
     s.run(&["check"]).assert_ok();
     assert!(!s.root().join("output").exists());
 }
+
+#[test]
+fn source_pages_are_paginated_like_listings() {
+    let s = site();
+    s.file("site.yaml", &format!("{SITE}paginate_by: 1\n"))
+        .file(
+            "content/papers/other.md",
+            "---\ntitle: Another\ndate: 2022-01-01\nsource: fdd\n---\nA second article citing officials.\n",
+        )
+        .file("content/papers/other.annotations.yaml", "- quote: citing officials\n  note: Again.\n  sources: [anon]\n");
+    s.build().assert_ok();
+    // Two documents cite `anon`: one a page, newest first.
+    let p1 = s.read("sources/anon/index.html");
+    let p2 = s.read("sources/anon/page/2/index.html");
+    assert!(
+        p1.contains("papers/other/#n1") && !p1.contains("articles/zarif/#n1"),
+        "{p1}"
+    );
+    assert!(
+        p2.contains("articles/zarif/#n1") && !p2.contains("papers/other/#n1"),
+        "{p2}"
+    );
+    assert!(
+        p1.contains("rel=\"next\" href=\"https://example.org/sub/sources/anon/page/2/\""),
+        "{p1}"
+    );
+    assert!(
+        s.read("sources/anon/page/1/index.html")
+            .contains("url=https://example.org/sub/sources/anon/")
+    );
+    assert!(!s.exists("sources/anon/page/3/index.html"));
+    // The counts stay those of the whole source.
+    assert!(p2.contains("2 notes citing it · page 2 of 2"), "{p2}");
+}

@@ -2,6 +2,8 @@
 //! robots.txt, the W3C Web Annotation collection and the search index.
 //! Written in code, not templates, so escaping is never left to chance.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use super::Renderer;
@@ -204,7 +206,24 @@ struct AnnotationPage<'a> {
     kind: &'static str,
     #[serde(rename = "startIndex")]
     start_index: usize,
-    items: Vec<Annotation<'a>>,
+    items: Items<'a>,
+}
+
+/// Every note of the site as an annotation, made one at a time while the
+/// file is written.
+struct Items<'a>(&'a Site);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let site = self.0;
+        s.collect_seq(site.documents.iter().flat_map(|d| {
+            let page_url = site.config.url(&d.path);
+            d.notes
+                .iter()
+                .map(move |n| annotation(site, d, &page_url, n))
+                .collect::<Vec<_>>()
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -264,7 +283,7 @@ struct WebPage {
 struct Target<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
-    source: &'a str,
+    source: String,
     selector: QuoteSelector<'a>,
 }
 
@@ -279,78 +298,83 @@ struct QuoteSelector<'a> {
     suffix: &'a str,
 }
 
+/// One note as a W3C Web Annotation.
+fn annotation<'a>(
+    site: &'a Site,
+    d: &'a Document,
+    page_url: &str,
+    n: &'a crate::markdown::Note,
+) -> Annotation<'a> {
+    let config = &site.config;
+    let mut body = vec![Body::Text {
+        kind: "TextualBody",
+        value: &n.body_html,
+        format: Some("text/html"),
+        language: Some(&config.language),
+        purpose: "commenting",
+    }];
+    for t in &n.tags {
+        body.push(Body::Text {
+            kind: "TextualBody",
+            value: t,
+            format: None,
+            language: None,
+            purpose: "tagging",
+        });
+    }
+    for s in n.sources.iter().filter_map(|k| site.registry.get(k)) {
+        body.push(Body::Link {
+            kind: "SpecificResource",
+            purpose: "linking",
+            source: WebPage {
+                id: config.url(&format!("sources/{}/", s.slug)),
+                kind: "Text",
+                format: "text/html",
+            },
+        });
+    }
+    // The model wants xsd:dateTime in UTC, written with "Z"
+    // (Web Annotation Data Model §3.3.1), not the author's offset.
+    let created = n.date.as_ref().or(d.date.as_ref()).map(|date| {
+        date.datetime
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    });
+    Annotation {
+        id: format!("{page_url}#note-{}", n.id),
+        kind: "Annotation",
+        motivation: "commenting",
+        created,
+        creator: n
+            .author
+            .as_deref()
+            .or(config.author.as_deref())
+            .map(|name| Agent {
+                kind: "Person",
+                name,
+            }),
+        body,
+        target: Target {
+            kind: "SpecificResource",
+            source: page_url.to_string(),
+            selector: QuoteSelector {
+                kind: "TextQuoteSelector",
+                exact: &n.quote,
+                prefix: &n.prefix,
+                suffix: &n.suffix,
+            },
+        },
+    }
+}
+
 /// Every sidecar note as a W3C Web Annotation, in one AnnotationCollection
-/// with a single embedded page (https://www.w3.org/TR/annotation-model/).
-pub fn annotations(r: &Renderer) -> String {
+/// with a single embedded page (https://www.w3.org/TR/annotation-model/),
+/// written to `w` as it is made (the file holds every note of the archive).
+pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()> {
     let site = r.site;
     let config = &site.config;
     let collection_id = config.url("annotations.jsonld");
-    let page_urls: Vec<String> = site.documents.iter().map(|d| config.url(&d.path)).collect();
-    let mut items = Vec::with_capacity(site.note_count());
-    for (d, page_url) in site.documents.iter().zip(&page_urls) {
-        for n in &d.notes {
-            let mut body = vec![Body::Text {
-                kind: "TextualBody",
-                value: &n.body_html,
-                format: Some("text/html"),
-                language: Some(&config.language),
-                purpose: "commenting",
-            }];
-            for t in &n.tags {
-                body.push(Body::Text {
-                    kind: "TextualBody",
-                    value: t,
-                    format: None,
-                    language: None,
-                    purpose: "tagging",
-                });
-            }
-            for s in n.sources.iter().filter_map(|k| site.registry.get(k)) {
-                body.push(Body::Link {
-                    kind: "SpecificResource",
-                    purpose: "linking",
-                    source: WebPage {
-                        id: config.url(&format!("sources/{}/", s.slug)),
-                        kind: "Text",
-                        format: "text/html",
-                    },
-                });
-            }
-            // The model wants xsd:dateTime in UTC, written with "Z"
-            // (Web Annotation Data Model §3.3.1), not the author's offset.
-            let created = n.date.as_ref().or(d.date.as_ref()).map(|date| {
-                date.datetime
-                    .with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-            });
-            items.push(Annotation {
-                id: format!("{page_url}#note-{}", n.id),
-                kind: "Annotation",
-                motivation: "commenting",
-                created,
-                creator: n
-                    .author
-                    .as_deref()
-                    .or(config.author.as_deref())
-                    .map(|name| Agent {
-                        kind: "Person",
-                        name,
-                    }),
-                body,
-                target: Target {
-                    kind: "SpecificResource",
-                    source: page_url,
-                    selector: QuoteSelector {
-                        kind: "TextQuoteSelector",
-                        exact: &n.quote,
-                        prefix: &n.prefix,
-                        suffix: &n.suffix,
-                    },
-                },
-            });
-        }
-    }
-    let total = items.len();
+    let total = site.note_count();
     let doc = Collection {
         context: "http://www.w3.org/ns/anno.jsonld",
         id: &collection_id,
@@ -363,12 +387,18 @@ pub fn annotations(r: &Renderer) -> String {
             id: format!("{collection_id}#page-1"),
             kind: "AnnotationPage",
             start_index: 0,
-            items,
+            items: Items(site),
         }),
     };
-    let mut s = json_text(&serde_json::to_string(&doc).unwrap_or_default());
-    s.push('\n');
-    s
+    write_json(w, &doc)?;
+    w.write_all(b"\n")
+}
+
+/// [`write_annotations`] into a string.
+pub fn annotations(r: &Renderer) -> String {
+    let mut out = Vec::new();
+    let _ = write_annotations(r, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -383,45 +413,71 @@ struct SearchEntry<'a> {
 }
 
 /// The data the theme's search box reads: one entry per article and page.
-pub fn search_index(r: &Renderer) -> String {
-    let site = r.site;
-    let entries: Vec<SearchEntry> = site
-        .documents
-        .iter()
-        .map(|d| SearchEntry {
-            title: &d.title,
-            url: site.config.url(&d.path),
-            date: d.date.as_ref().map(|x| x.iso()),
-            source: d
-                .source
-                .as_deref()
-                .and_then(|k| site.registry.get(k))
-                .map(|s| s.name.as_str()),
-            tags: &d.tags,
-            summary: d.description_or_summary(),
-            notes: d
-                .notes
-                .iter()
-                .map(|n| n.body_text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        })
-        .collect();
-    json_text(&serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()))
-}
-
-/// JSON with `<`, `>` and `&` written as `\u` escapes: the same data, but
-/// archived text can never become markup if a page embeds the file (and a
-/// reader skimming it sees no raw tags).
-fn json_text(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() + json.len() / 16);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c => out.push(c),
+pub fn write_search_index(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()> {
+    struct Entries<'a>(&'a Site);
+    impl Serialize for Entries<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let site = self.0;
+            s.collect_seq(site.documents.iter().map(|d| {
+                SearchEntry {
+                    title: &d.title,
+                    url: site.config.url(&d.path),
+                    date: d.date.as_ref().map(|x| x.iso()),
+                    source: d
+                        .source
+                        .as_deref()
+                        .and_then(|k| site.registry.get(k))
+                        .map(|s| s.name.as_str()),
+                    tags: &d.tags,
+                    summary: d.description_or_summary(),
+                    notes: d
+                        .notes
+                        .iter()
+                        .map(|n| n.body_text.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                }
+            }))
         }
     }
-    out
+    write_json(w, &Entries(r.site))
+}
+
+/// [`write_search_index`] into a string.
+pub fn search_index(r: &Renderer) -> String {
+    let mut out = Vec::new();
+    let _ = write_search_index(r, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes compact JSON with `<`, `>` and `&` inside strings as `\\u`
+/// escapes: the same data, but archived text can never become markup if a
+/// page embeds the file (and a reader skimming it sees no raw tags).
+fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, SafeFormatter);
+    value.serialize(&mut ser).map_err(std::io::Error::other)
+}
+
+struct SafeFormatter;
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, b) in fragment.bytes().enumerate() {
+            let esc: &[u8] = match b {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                b'&' => b"\\u0026",
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(esc)?;
+            start = i + 1;
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
 }

@@ -36,8 +36,6 @@ pub enum Job {
     FirstPageRedirect(List),
     Tags,
     Sources,
-    /// A source's page (index into the registry).
-    Source(usize),
     NotFound,
     SiteFeed,
     SourceFeed(usize),
@@ -58,6 +56,9 @@ pub enum List {
     Home,
     Section(usize),
     Tag(usize),
+    /// A source's page (index into the registry): the documents from it
+    /// and those whose notes cite it.
+    Source(usize),
 }
 
 /// Numbers from a render, for the summary line.
@@ -212,6 +213,14 @@ impl<'a> Renderer<'a> {
                 site.config.paginate_by,
             ));
         }
+        for (i, s) in site.registry.all().iter().enumerate() {
+            lists.push((
+                List::Source(i),
+                format!("sources/{}/", s.slug),
+                site.source_uses.get(i).map_or(0, |u| u.entries().len()),
+                site.config.paginate_by,
+            ));
+        }
         for (list, base, n, per) in lists {
             let pages = page_count(n, per);
             for p in 1..=pages {
@@ -230,7 +239,6 @@ impl<'a> Renderer<'a> {
         jobs.push(("tags/index.html".into(), Job::Tags));
         jobs.push(("sources/index.html".into(), Job::Sources));
         for (i, s) in site.registry.all().iter().enumerate() {
-            jobs.push((format!("sources/{}/index.html", s.slug), Job::Source(i)));
             jobs.push((format!("sources/{}/atom.xml", s.slug), Job::SourceFeed(i)));
         }
         jobs.push(("404.html".into(), Job::NotFound));
@@ -270,7 +278,11 @@ impl<'a> Renderer<'a> {
             Job::Listing {
                 list: List::Tag(i), ..
             } => format!("the page of tag {:?}", self.site.tags[*i].name),
-            Job::Source(i) | Job::SourceFeed(i) => {
+            Job::Listing {
+                list: List::Source(i),
+                ..
+            }
+            | Job::SourceFeed(i) => {
                 format!("the page of source {:?}", self.site.registry.all()[*i].key)
             }
             other => format!("the generated {other:?}").to_lowercase(),
@@ -357,6 +369,8 @@ impl<'a> Renderer<'a> {
                 let a = &self.site.assets[*i];
                 out.copy_file(path, &self.site.config.root.join(&a.file))
             }
+            Job::Annotations => out.write_with(path, &mut |w| data::write_annotations(self, w)),
+            Job::SearchIndex => out.write_with(path, &mut |w| data::write_search_index(self, w)),
             Job::ThemeStatic(i) => {
                 let bytes = self.templates.static_bytes(*i, &self.site.config.root)?;
                 out.write(path, bytes)
@@ -409,7 +423,6 @@ impl<'a> Renderer<'a> {
                 ctx.insert("sources", &groups);
                 self.templates.render("sources.html", &ctx)?
             }
-            Job::Source(i) => self.render_source(*i, path)?,
             Job::NotFound => {
                 let ctx = self.base_context(path);
                 self.templates.render("404.html", &ctx)?
@@ -443,6 +456,7 @@ impl<'a> Renderer<'a> {
             List::Home => self.site.home.path.clone(),
             List::Section(i) => self.site.sections[i].path.clone(),
             List::Tag(i) => format!("tags/{}/", self.site.tags[i].slug),
+            List::Source(i) => format!("sources/{}/", self.site.registry.all()[i].slug),
         }
     }
 
@@ -538,6 +552,7 @@ impl<'a> Renderer<'a> {
                 "section.html",
             ),
             List::Tag(i) => (&site.tags[i].articles, site.config.paginate_by, "tag.html"),
+            List::Source(i) => return self.render_source(i, page, path),
         };
         let base = self.list_base(list);
         let paginator = self.paginator(articles, per_page, page, &base);
@@ -568,6 +583,7 @@ impl<'a> Renderer<'a> {
             List::Tag(i) => {
                 ctx.insert("tag", &self.tag_ctx(&site.tags[i]));
             }
+            List::Source(_) => {}
         }
         self.templates.render(template, &ctx)
     }
@@ -630,7 +646,10 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    fn render_source(&self, i: usize, path: &str) -> Result<String, Diagnostic> {
+    /// Page `page` of a source's page: the documents from it and those
+    /// whose notes cite it, `paginate_by` documents a page, each with its
+    /// notes citing the source.
+    fn render_source(&self, i: usize, page: usize, path: &str) -> Result<String, Diagnostic> {
         let site = self.site;
         let s = &site.registry.all()[i];
         let uses = &site.source_uses[i];
@@ -642,8 +661,17 @@ impl<'a> Renderer<'a> {
             .filter(|(_, m)| m.affiliation.as_deref() == Some(s.key.as_str()))
             .map(|(j, _)| self.catalogue.source_links[j].clone())
             .collect();
+        let entries = uses.entries();
+        let per_page = site.config.paginate_by;
+        let base = self.list_base(List::Source(i));
+        let paginator = self.paginator(&entries, per_page, page, &base);
+        let on_page: &[usize] = {
+            let start = ((page - 1) * per_page).min(entries.len());
+            &entries[start..(start + per_page).min(entries.len())]
+        };
+        let shown = |d: &usize| on_page.binary_search(d).is_ok();
         let mut by_doc: BTreeMap<usize, Vec<NoteCtx>> = BTreeMap::new();
-        for r in &uses.notes {
+        for r in uses.notes.iter().filter(|r| shown(&r.doc)) {
             let d = &site.documents[r.doc];
             let page_url = site.config.url(&d.path);
             by_doc.entry(r.doc).or_default().push(self.catalogue.note(
@@ -658,6 +686,7 @@ impl<'a> Renderer<'a> {
             articles: uses
                 .articles
                 .iter()
+                .filter(|d| shown(d))
                 .map(|&d| self.catalogue.items[d].clone())
                 .collect(),
             notes_by_article: by_doc
@@ -671,6 +700,7 @@ impl<'a> Renderer<'a> {
         };
         let mut ctx = self.base_context(path);
         ctx.insert("source", &source);
+        ctx.insert("paginator", &paginator);
         self.templates.render("source.html", &ctx)
     }
 }
@@ -700,11 +730,25 @@ impl Job {
             } => "tag.html",
             Job::Tags => "tags.html",
             Job::Sources => "sources.html",
-            Job::Source(_) => "source.html",
+            Job::Listing {
+                list: List::Source(_),
+                ..
+            } => "source.html",
             Job::NotFound => "404.html",
             _ => return None,
         })
     }
+}
+
+/// The paths of every page of source `i`'s page (`sources/<key>/`,
+/// then `page/2/` …), for the dev server to know what a change touches.
+pub fn source_page_paths(site: &Site, i: usize) -> Vec<String> {
+    let slug = &site.registry.all()[i].slug;
+    let base = format!("sources/{slug}/");
+    let n = site.source_uses.get(i).map_or(0, |u| u.entries().len());
+    (1..=page_count(n, site.config.paginate_by))
+        .map(|p| format!("{}index.html", page_path(&base, p)))
+        .collect()
 }
 
 /// A tiny page that sends the browser on (for `page/1/`).
