@@ -399,7 +399,7 @@ impl Registry {
 
 /// The 1-based line of every top-level key, with the key.
 fn top_level_key_lines(text: &str) -> Vec<(usize, String)> {
-    text.lines()
+    crate::error::lines(text)
         .enumerate()
         .filter(|(_, l)| !l.starts_with([' ', '\t', '#', '-']) && l.contains(':'))
         .filter_map(|(i, l)| {

@@ -78,7 +78,7 @@ impl<'a> Source<'a> {
     /// when it cannot (flow style), the first line of the range is used.
     pub fn key_location(&self, key: &str, lines: Option<Range<usize>>) -> Location {
         let range = lines.unwrap_or(1..usize::MAX);
-        for (i, line) in self.text.lines().enumerate() {
+        for (i, line) in crate::error::lines(self.text).enumerate() {
             let n = i + 1;
             if n < range.start {
                 continue;
@@ -123,7 +123,7 @@ fn key_column(line: &str, key: &str) -> Option<usize> {
 /// The 1-based line of every top-level item (`- `) of a block sequence, in
 /// order. Used to give each sidecar note its line.
 pub fn sequence_item_lines(text: &str) -> Vec<usize> {
-    text.lines()
+    crate::error::lines(text)
         .enumerate()
         .filter(|(_, l)| *l == "-" || l.starts_with("- ") || l.starts_with("-\t"))
         .map(|(i, _)| i + 1)
