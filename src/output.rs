@@ -122,13 +122,14 @@ fn normalise(p: &Path) -> PathBuf {
     out
 }
 
-/// The real path of `p` when it exists, else its normalised form (with the
-/// longest existing ancestor resolved, so symlinked parents are seen).
+/// The real path of `p` when it exists, else its normalised absolute form
+/// (with the longest existing ancestor resolved, so symlinked parents are
+/// seen). Always absolute, so the guard compares like with like.
 fn resolve(p: &Path) -> PathBuf {
     if let Ok(c) = p.canonicalize() {
         return c;
     }
-    let n = normalise(p);
+    let n = normalise(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
     let mut existing = n.as_path();
     let mut rest = Vec::new();
     while let Some(parent) = existing.parent() {
