@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 pub use serde_yaml::{Mapping, Value};
 
-use crate::error::{Diagnostic, Location, suggestion};
+use crate::error::{Diagnostic, LineIndex, Location, suggestion};
 
 /// A YAML document's text and where it sits in its file.
 #[derive(Clone, Copy)]
@@ -55,8 +55,14 @@ impl<'a> Source<'a> {
 
     /// Turns a serde_yaml error into a diagnostic at the right place in the file.
     fn error_from(&self, e: &serde_yaml::Error) -> Diagnostic {
+        // From the byte offset, not libyaml's line count: YAML also ends
+        // lines at U+0085, U+2028 and U+2029, which no editor (and no other
+        // line number marginalia reports) counts.
         let location = match e.location() {
-            Some(l) => self.location(l.line(), l.column()),
+            Some(l) => {
+                let (line, column) = LineIndex::new(self.text).line_col(self.text, l.index());
+                self.location(line, column)
+            }
             None => Location::file(self.file),
         };
         let mut msg = e.to_string();
@@ -392,6 +398,15 @@ mod tests {
         assert!(loc.line >= 3, "{loc}");
         assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
         assert!(!err.message.contains(" at line "), "{}", err.message);
+    }
+
+    #[test]
+    fn error_lines_are_the_files_lines() {
+        // libyaml counts U+0085 (NEL) as a line break; editors do not.
+        let file = Path::new("x.yaml");
+        let src = Source::new(file, "a: \u{85}b\nc: [\n", 1);
+        let loc = src.parse().unwrap_err().location.unwrap();
+        assert_eq!(loc.line, 3, "{loc}");
     }
 
     #[test]
