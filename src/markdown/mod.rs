@@ -208,11 +208,21 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     let mut used: HashSet<String> = plan.reserved_ids();
     let mut heading_ids: HashMap<usize, String> = HashMap::new();
     for (start, _, level, text) in &scan.headings {
+        // An explicit id (`{#…}`) is kept when it is safe to put in a
+        // URL fragment and an attribute as it is; otherwise it is slugified.
         let explicit = match &events[*start].0 {
             Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
             _ => None,
         };
-        let base = explicit.unwrap_or_else(|| {
+        let explicit = explicit.map(|id| {
+            let plain = id.chars().all(|c| {
+                !c.is_whitespace()
+                    && !c.is_control()
+                    && !matches!(c, '"' | '\'' | '<' | '>' | '&' | '#' | '%')
+            });
+            if plain { id } else { slug::slugify(&id) }
+        });
+        let base = explicit.filter(|id| !id.is_empty()).unwrap_or_else(|| {
             let s = slug::slugify(text);
             if s.is_empty() {
                 "section".to_string()
@@ -707,8 +717,10 @@ impl<'e, 'a> Emitter<'e, 'a> {
                 }
                 Event::End(TagEnd::Heading(level)) => {
                     if let Some(id) = current_heading.take() {
+                        // An explicit id (`{#…}`) is the author's text: escape it.
                         let a = format!(
-                            "<a class=\"heading-anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a>"
+                            "<a class=\"heading-anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a>",
+                            html::escape(&id)
                         );
                         out.push(Event::InlineHtml(a.into()));
                         ann.push(true);
