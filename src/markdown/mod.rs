@@ -207,6 +207,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
     let mut heading_ids: HashMap<usize, String> = HashMap::new();
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     for (start, _, level, text) in &scan.headings {
         // An explicit id (`{#…}`) is kept when it is safe to put in a
         // URL fragment and an attribute as it is; otherwise it is slugified.
@@ -230,11 +231,19 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
                 s
             }
         });
+        // `base`, else `base-1`, `base-2`, … counting on from the last one
+        // taken for this base (starting from 1 each time made n equal
+        // headings cost n² tries).
         let mut id = base.clone();
-        let mut n = 1;
-        while !used.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
+        if !used.insert(id.clone()) {
+            let n = next_suffix.entry(base.clone()).or_insert(1);
+            loop {
+                id = format!("{base}-{n}");
+                *n += 1;
+                if used.insert(id.clone()) {
+                    break;
+                }
+            }
         }
         out.toc.push(Heading {
             level: *level as u8,
