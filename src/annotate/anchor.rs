@@ -24,7 +24,8 @@
 //!   of the article. Exact search is linear (overlapping matches of periodic
 //!   quotes included); checking a prefix or suffix costs its length per
 //!   candidate. The approximate search is linear in the article and bounded
-//!   in the quote (see [`TextIndex::closest`]).
+//!   in the quote (see [`TextIndex::closest`]); all of them on one text
+//!   together are bounded by [`APPROX_TOTAL_BUDGET`].
 //!
 //! # Resolution
 //!
@@ -47,6 +48,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memchr::memmem;
 
@@ -205,12 +207,26 @@ impl std::error::Error for AnchorError {}
 
 /// Built once per article; every note of the article is resolved against it
 /// (the article is never rescanned or refolded per note).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TextIndex {
     text: String,
     folded: Folded,
     /// Chars in the folded text, for sizing the approximate search.
     folded_chars: usize,
+    /// Word operations the approximate searches on this text have taken,
+    /// against [`APPROX_TOTAL_BUDGET`].
+    approx_spent: AtomicUsize,
+}
+
+impl Clone for TextIndex {
+    fn clone(&self) -> TextIndex {
+        TextIndex {
+            text: self.text.clone(),
+            folded: self.folded.clone(),
+            folded_chars: self.folded_chars,
+            approx_spent: AtomicUsize::new(self.approx_spent.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl TextIndex {
@@ -222,6 +238,7 @@ impl TextIndex {
             text,
             folded,
             folded_chars,
+            approx_spent: AtomicUsize::new(0),
         }
     }
 
@@ -365,6 +382,14 @@ impl TextIndex {
             .saturating_mul(64)
             .clamp(64, MAX_APPROX_QUOTE_CHARS);
         pat.truncate(cap);
+        // Each search is bounded, but one per missing quote is not: a
+        // sidecar of thousands of quotes from another edition of a long
+        // article would take minutes. Past the budget, none is searched.
+        let cost = 2 * self.folded_chars.max(1) * pat.len().div_ceil(64);
+        let spent = self.approx_spent.fetch_add(cost, Ordering::Relaxed);
+        if spent.saturating_add(cost) > APPROX_TOTAL_BUDGET {
+            return None;
+        }
         approx::closest(self.folded.as_str(), &pat).map(|c| Candidate {
             range: self.folded.original_range(c.range),
             similarity: c.similarity,
@@ -417,6 +442,12 @@ impl TextIndex {
         (&text[from..start], &text[end..to])
     }
 }
+
+/// Word operations all approximate searches on one text may take together
+/// (a few seconds: 4 searches of the largest size, 5,000 on a 50 KB
+/// article). Past it a quote that is not found is reported without its
+/// closest passage.
+pub const APPROX_TOTAL_BUDGET: usize = 1 << 29;
 
 /// Longest quote, in folded chars, that the approximate search considers.
 pub const MAX_APPROX_QUOTE_CHARS: usize = 8192;
