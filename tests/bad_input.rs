@@ -36,6 +36,7 @@ const GOOD_NOTES: &str = "- quote: keeps this article\n  note: A note.\n  source
 /// What a run of the binary did.
 struct Run {
     code: i32,
+    #[allow(dead_code)]
     stdout: String,
     stderr: String,
     elapsed: Duration,
