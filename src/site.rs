@@ -191,7 +191,13 @@ pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
         documents.push(doc);
     }
 
-    // Section bodies (their _index.md text).
+    // Section bodies (their _index.md text). They are shown on listing
+    // pages, not as an article, so `unsafe_html` (article bodies only)
+    // does not apply: their raw HTML is always sanitised.
+    let env = Env {
+        unsafe_html: false,
+        ..env
+    };
     let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
         .par_iter()
         .filter_map(|(folder, s)| {
