@@ -44,6 +44,10 @@ struct Run {
 /// Runs `marginalia <args>` in `dir`, killing it (and failing) at the
 /// deadline. Output is drained in threads so a chatty run cannot block.
 fn run_in(dir: &Path, args: &[&str]) -> Run {
+    run_with_deadline(dir, args, TIMEOUT)
+}
+
+fn run_with_deadline(dir: &Path, args: &[&str], deadline: Duration) -> Run {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"))
         .args(args)
@@ -66,10 +70,10 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        if started.elapsed() > TIMEOUT {
+        if started.elapsed() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("marginalia {args:?} hung: killed after {TIMEOUT:?}");
+            panic!("marginalia {args:?} hung: killed after {deadline:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -504,6 +508,65 @@ fn a_fifty_megabyte_article_builds() {
     eprintln!("50 MB article built in {:?}", run.elapsed);
     let page = std::fs::metadata(c.out("articles/huge/index.html")).unwrap();
     assert!(page.len() > 50 << 20);
+}
+
+/// Inputs that once took minutes because some step was quadratic in
+/// them (each fixed in its own commit); together they must build (or fail)
+/// in well under a minute, even in a debug build.
+#[test]
+fn once_quadratic_inputs_stay_fast() {
+    let c = Case::new();
+    let fm = "---\ntitle: T\ndate: 2021-01-01\n---\n";
+    // 20,000 headings with one text (heading ids).
+    c.write(
+        "content/articles/headings.md",
+        format!("{fm}{}", "# a\n\n".repeat(20_000)),
+    );
+    // A paragraph of 100,000 smart quotes and entities (text merging).
+    c.write(
+        "content/articles/quotes.md",
+        format!("{fm}{}\n", "\"a\" 'b' -- &amp; ".repeat(100_000)),
+    );
+    // 10,000 notes in 10,000 paragraphs (note lookup, key locations), and
+    // 10,000 broken notes (key locations on every error).
+    let words: String = (0..10_000).map(|i| format!("w{i}x para\n\n")).collect();
+    let notes: String = (0..10_000)
+        .map(|i| format!("- quote: w{i}x para\n  note: n\n  sources: [nyt]\n"))
+        .collect();
+    c.write("content/articles/many.md", format!("{fm}{words}"))
+        .write("content/articles/many.annotations.yaml", notes);
+    let broken: String = (0..10_000)
+        .map(|_| "- quote: x\n  note: n\n  id: '1bad'\n  date: nope\n  occurrence: 0\n".to_string())
+        .collect();
+    c.write("content/articles/broken.md", format!("{fm}x\n"))
+        .write("content/articles/broken.annotations.yaml", broken);
+    // A short quote occurring 200,000 times with a 50,000-char prefix.
+    c.write(
+        "content/articles/prefix.md",
+        format!("{fm}{}\n", "a".repeat(200_000)),
+    )
+    .write(
+        "content/articles/prefix.annotations.yaml",
+        format!("- quote: a\n  prefix: {}\n  note: n\n", "a".repeat(50_000)),
+    );
+    // 50,000 nested list items next to raw HTML (the sanitiser's tree).
+    c.write(
+        "content/articles/deep.md",
+        format!("{fm}<b>raw</b>\n\n{}x\n", "- ".repeat(50_000)),
+    );
+    let before = snapshot(c.dir.path());
+    let run = run_with_deadline(&c.root(), &["build"], Duration::from_secs(120));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("content/articles/broken.annotations.yaml:")
+    );
+    assert!(
+        run.stderr
+            .contains("content/articles/prefix.annotations.yaml:1")
+    );
+    assert_eq!(before, snapshot(c.dir.path()));
+    eprintln!("once-quadratic inputs: {:?}", run.elapsed);
 }
 
 // --- Symlinks -------------------------------------------------------------
