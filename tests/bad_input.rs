@@ -510,9 +510,9 @@ fn a_fifty_megabyte_article_builds() {
     assert!(page.len() > 50 << 20);
 }
 
-/// Inputs that once took minutes because some step was quadratic in
-/// them (each fixed in its own commit); together they must build (or fail)
-/// in well under a minute, even in a debug build.
+/// Inputs that once took minutes (or filled the disk) because some step
+/// was quadratic in them (each fixed in its own commit); together they
+/// must build (or fail) in well under a minute, even in a debug build.
 #[test]
 fn once_quadratic_inputs_stay_fast() {
     let c = Case::new();
@@ -554,9 +554,25 @@ fn once_quadratic_inputs_stay_fast() {
         "content/articles/deep.md",
         format!("{fm}<b>raw</b>\n\n{}x\n", "- ".repeat(50_000)),
     );
+    // 20,000 tags on one article: each tag page would list all of them
+    // (about 20 GB of output); lists are capped, with an error.
+    let tags: Vec<String> = (0..20_000).map(|i| format!("t{i}")).collect();
+    c.write(
+        "content/articles/tags.md",
+        format!(
+            "---\ntitle: T\ndate: 2021-01-01\ntags: [{}]\n---\nx\n",
+            tags.join(",")
+        ),
+    );
     let before = snapshot(c.dir.path());
     let run = run_with_deadline(&c.root(), &["build"], Duration::from_secs(120));
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("content/articles/tags.md:4:1: `tags` lists 20000 items; at most 100"),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.stderr
             .contains("content/articles/broken.annotations.yaml:")
