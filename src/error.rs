@@ -222,8 +222,40 @@ pub fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>)
     did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// The lines of `text` with their line breaks. A line ends at `\n`, `\r\n`
+/// or a lone `\r`, as YAML and CommonMark count lines, so that every line
+/// number marginalia reports (from serde_yaml, from Markdown offsets, from
+/// its own scans) means the same line, whatever the file's line endings.
+pub fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
+            Some(i) if rest[i..].starts_with("\r\n") => i + 2,
+            Some(i) => i + 1,
+            None => rest.len(),
+        };
+        let (line, tail) = rest.split_at(end);
+        rest = tail;
+        Some(line)
+    })
+}
+
+/// The lines of `text` without their line breaks (see [`lines_inclusive`];
+/// unlike [`str::lines`], a lone `\r` ends a line too).
+pub fn lines(text: &str) -> impl Iterator<Item = &str> {
+    lines_inclusive(text).map(|l| {
+        l.strip_suffix("\r\n")
+            .or_else(|| l.strip_suffix(['\n', '\r']))
+            .unwrap_or(l)
+    })
+}
+
 /// Maps byte offsets of a text to 1-based line and column numbers.
-/// Built once per file; the column counts characters, not bytes.
+/// Built once per file; the column counts characters, not bytes; lines end
+/// as [`lines_inclusive`] says.
 #[derive(Debug, Clone)]
 pub struct LineIndex {
     line_starts: Vec<usize>,
@@ -231,8 +263,13 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
+        let b = text.as_bytes();
         let mut line_starts = vec![0];
-        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        line_starts.extend(
+            memchr::memchr2_iter(b'\n', b'\r', b)
+                .filter(|&i| !(b[i] == b'\r' && b.get(i + 1) == Some(&b'\n')))
+                .map(|i| i + 1),
+        );
         LineIndex { line_starts }
     }
 
@@ -290,6 +327,21 @@ mod tests {
         assert_eq!(idx.line_col(text, 7), (2, 4));
         assert_eq!(idx.line(4), 2);
         assert_eq!(idx.line_start(2), 3);
+    }
+
+    #[test]
+    fn every_line_ending_ends_a_line() {
+        let text = "a\r\nb\rc\nd";
+        assert_eq!(lines(text).collect::<Vec<_>>(), ["a", "b", "c", "d"]);
+        assert_eq!(
+            lines_inclusive(text).collect::<Vec<_>>(),
+            ["a\r\n", "b\r", "c\n", "d"]
+        );
+        assert_eq!(lines("x\n\n").collect::<Vec<_>>(), ["x", ""]);
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 3), (2, 1));
+        assert_eq!(idx.line_col(text, 5), (3, 1));
+        assert_eq!(idx.line_col(text, 7), (4, 1));
     }
 
     #[test]

@@ -31,8 +31,11 @@ pub struct Split<'a> {
 pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let t = &text[bom..];
-    let first_line_end = t.find('\n').map_or(t.len(), |i| i + 1);
-    if t[..first_line_end].trim_end() != "---" {
+    // Lines end as everywhere else (`\n`, `\r\n` or a lone `\r`), so the
+    // YAML's line numbers, shifted by one, are the file's.
+    let mut lines = crate::error::lines_inclusive(t);
+    let first = lines.next().unwrap_or_default();
+    if first.trim_end() != "---" {
         return Ok(Split {
             yaml: "",
             yaml_line_offset: 0,
@@ -40,12 +43,12 @@ pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
             body_offset: bom,
         });
     }
-    let yaml_start = first_line_end;
+    let yaml_start = first.len();
     let mut pos = yaml_start;
-    while pos < t.len() {
-        let end = t[pos..].find('\n').map_or(t.len(), |i| pos + i + 1);
-        let line = t[pos..end].trim_end();
-        if line == "---" || line == "..." {
+    for line in lines {
+        let end = pos + line.len();
+        let l = line.trim_end();
+        if l == "---" || l == "..." {
             return Ok(Split {
                 yaml: &t[yaml_start..pos],
                 yaml_line_offset: 1,
@@ -299,6 +302,9 @@ mod tests {
         assert!(split(f, "---\ntitle: x\nno end").is_err());
         let s = split(f, "---\n---\n").unwrap();
         assert_eq!((s.yaml, s.body), ("", ""));
+        // Old Mac line endings (a lone CR) end lines too, as in YAML.
+        let s = split(f, "---\rtitle: x\r---\rbody").unwrap();
+        assert_eq!((s.yaml, s.body), ("title: x\r", "body"));
     }
 
     #[test]

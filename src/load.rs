@@ -154,11 +154,13 @@ fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>
                     continue;
                 }
                 Ok(_) => {}
-                Err(_) => {
-                    diags.push(Diagnostic::error(
-                        Some(Location::file(&rel_root)),
-                        "this symlink leads nowhere (its target does not exist)",
-                    ));
+                Err(e) => {
+                    let msg = if is_symlink_loop(&e) {
+                        "this symlink loops: following it leads back to a link already followed"
+                    } else {
+                        "this symlink leads nowhere (its target does not exist)"
+                    };
+                    diags.push(Diagnostic::error(Some(Location::file(&rel_root)), msg));
                     continue;
                 }
             }
@@ -173,6 +175,19 @@ fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>
         });
     }
     out
+}
+
+/// Whether resolving a path failed because its symlinks form a loop.
+fn is_symlink_loop(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 fn rel_to(root: &Path, p: &Path) -> PathBuf {

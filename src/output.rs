@@ -136,13 +136,14 @@ fn normalise(p: &Path) -> PathBuf {
     out
 }
 
-/// The real path of `p` when it exists, else its normalised form (with the
-/// longest existing ancestor resolved, so symlinked parents are seen).
+/// The real path of `p` when it exists, else its normalised absolute form
+/// (with the longest existing ancestor resolved, so symlinked parents are
+/// seen). Always absolute, so the guard compares like with like.
 fn resolve(p: &Path) -> PathBuf {
     if let Ok(c) = p.canonicalize() {
         return c;
     }
-    let n = normalise(p);
+    let n = normalise(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
     let mut existing = n.as_path();
     let mut rest = Vec::new();
     while let Some(parent) = existing.parent() {
@@ -309,13 +310,33 @@ impl DiskOutput {
 }
 
 /// Removes a folder only if marginalia owns it (marker) or it is empty.
+///
+/// The marker goes last: a build killed while removing a site must leave a
+/// folder the next build still recognises as its own (remove_dir_all in
+/// one go could delete the marker first and leave the rest behind, which
+/// every later build then refused to touch).
 fn remove_owned(dir: &Path) -> Result<(), Diagnostic> {
-    if dir.join(MARKER).is_file() || is_empty_dir(dir) {
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| Diagnostic::io(dir, "remove the previous site", &e))
-    } else {
-        Err(refuse(dir, "it holds files that marginalia did not write"))
+    let io = |e: std::io::Error| Diagnostic::io(dir, "remove the previous site", &e);
+    if is_empty_dir(dir) {
+        return std::fs::remove_dir(dir).map_err(io);
     }
+    if !dir.join(MARKER).is_file() {
+        return Err(refuse(dir, "it holds files that marginalia did not write"));
+    }
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if entry.file_name() == MARKER {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type().map_err(io)?.is_dir() {
+            std::fs::remove_dir_all(&path).map_err(io)?;
+        } else {
+            std::fs::remove_file(&path).map_err(io)?;
+        }
+    }
+    std::fs::remove_file(dir.join(MARKER)).map_err(io)?;
+    std::fs::remove_dir(dir).map_err(io)
 }
 
 #[cfg(target_os = "linux")]
@@ -456,5 +477,29 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("output")]);
+    }
+
+    #[test]
+    fn a_half_removed_old_site_is_still_ours() {
+        // What a build killed while removing the previous site leaves:
+        // the staging folder, part of the old site, and its marker.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let out = root.join("output");
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.commit().unwrap();
+        let staging = root.join(".output.marginalia-new");
+        std::fs::create_dir_all(staging.join("a/b")).unwrap();
+        std::fs::write(staging.join("a/b/index.html"), "old").unwrap();
+        std::fs::write(staging.join(MARKER), MARKER_TEXT).unwrap();
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.commit().unwrap();
+        assert!(!staging.exists());
+        // remove_owned keeps the marker until the rest is gone.
+        std::fs::create_dir_all(staging.join("x")).unwrap();
+        std::fs::write(staging.join("x/y"), "z").unwrap();
+        std::fs::write(staging.join(MARKER), MARKER_TEXT).unwrap();
+        remove_owned(&staging).unwrap();
+        assert!(!staging.exists());
     }
 }

@@ -190,11 +190,13 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
         diags.extend(registry.check_references(refs, config.auto_sources));
     }
 
-    // Section bodies (their _index.md text).
+    // Section bodies (their _index.md text). They are shown on listing
+    // pages, not as an article, so `unsafe_html` (article bodies only)
+    // does not apply: their raw HTML is always sanitised.
     {
         let env = Env {
             base_url: &config.base_url,
-            unsafe_html: config.unsafe_html,
+            unsafe_html: false,
             links: &links,
             sources: &registry,
         };

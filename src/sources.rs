@@ -159,7 +159,8 @@ impl Registry {
 
     pub fn parse(file: &Path, text: &str) -> (Registry, Vec<Diagnostic>) {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let source = yaml::Source::new(file, text, 0);
+        let line_index = crate::error::LineIndex::new(text);
+        let source = yaml::Source::new(file, text, 0).with_index(&line_index);
         let mut diagnostics = Vec::new();
         let mut reg = Registry::default();
         let map = match source.parse() {
@@ -182,6 +183,11 @@ impl Registry {
         };
         // Each entry's lines: from its key line to the next top-level key.
         let key_lines = top_level_key_lines(text);
+        // First line of each key (a position scan per key was quadratic).
+        let mut key_line_of: HashMap<&str, usize> = HashMap::with_capacity(key_lines.len());
+        for (i, (_, name)) in key_lines.iter().enumerate() {
+            key_line_of.entry(name.as_str()).or_insert(i);
+        }
         let mut slugs: HashMap<String, String> = HashMap::new();
         for (k, v) in map {
             let Some(key) = yaml::scalar_string(&k) else {
@@ -191,10 +197,10 @@ impl Registry {
                 ));
                 continue;
             };
-            let start = key_lines.iter().position(|(_, name)| name == &key);
+            let start = key_line_of.get(key.as_str()).copied();
             let lines =
                 start.map(|i| key_lines[i].0..key_lines.get(i + 1).map_or(usize::MAX, |n| n.0));
-            let location = source.key_location(&key, None);
+            let location = source.key_location(&key, lines.clone());
             let slug = slug::slugify(&key);
             if slug.is_empty() {
                 diagnostics.push(Diagnostic::error(
@@ -402,7 +408,7 @@ impl Registry {
 
 /// The 1-based line of every top-level key, with the key.
 fn top_level_key_lines(text: &str) -> Vec<(usize, String)> {
-    text.lines()
+    crate::error::lines(text)
         .enumerate()
         .filter(|(_, l)| !l.starts_with([' ', '\t', '#', '-']) && l.contains(':'))
         .filter_map(|(i, l)| {

@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 pub use serde_yaml::{Mapping, Value};
 
-use crate::error::{Diagnostic, Location, suggestion};
+use crate::error::{Diagnostic, LineIndex, Location, suggestion};
 
 /// A YAML document's text and where it sits in its file.
 #[derive(Clone, Copy)]
@@ -29,6 +29,11 @@ pub struct Source<'a> {
     /// How many lines of the file come before `text` (2 lines for front
     /// matter after one `---` line... the caller knows).
     pub line_offset: usize,
+    /// Where the lines of `text` start, when the caller has them: a key
+    /// search within a range of lines then starts at the range instead of
+    /// reading every line before it (a sidecar's notes each search their
+    /// own lines, so without it many notes cost the square of the file).
+    pub index: Option<&'a LineIndex>,
 }
 
 impl<'a> Source<'a> {
@@ -37,7 +42,30 @@ impl<'a> Source<'a> {
             file,
             text,
             line_offset,
+            index: None,
         }
+    }
+
+    /// The same source, with the line starts of its text (see [`Source::index`]).
+    pub fn with_index(self, index: &'a LineIndex) -> Source<'a> {
+        Source {
+            index: Some(index),
+            ..self
+        }
+    }
+
+    /// The lines of the text from 1-based line `from` on, numbered.
+    fn lines_from(&self, from: usize) -> impl Iterator<Item = (usize, &'a str)> {
+        let text = self.text;
+        let (first, rest) = match self.index {
+            Some(ix) if from > 1 && from <= ix.line(text.len()) => {
+                (from, &text[ix.line_start(from)..])
+            }
+            _ => (1, text),
+        };
+        crate::error::lines(rest)
+            .enumerate()
+            .map(move |(i, l)| (i + first, l))
     }
 
     /// The location of a 1-based line and column of the YAML text, in the file.
@@ -55,8 +83,14 @@ impl<'a> Source<'a> {
 
     /// Turns a serde_yaml error into a diagnostic at the right place in the file.
     fn error_from(&self, e: &serde_yaml::Error) -> Diagnostic {
+        // From the byte offset, not libyaml's line count: YAML also ends
+        // lines at U+0085, U+2028 and U+2029, which no editor (and no other
+        // line number marginalia reports) counts.
         let location = match e.location() {
-            Some(l) => self.location(l.line(), l.column()),
+            Some(l) => {
+                let (line, column) = LineIndex::new(self.text).line_col(self.text, l.index());
+                self.location(line, column)
+            }
             None => Location::file(self.file),
         };
         let mut msg = e.to_string();
@@ -78,8 +112,7 @@ impl<'a> Source<'a> {
     /// when it cannot (flow style), the first line of the range is used.
     pub fn key_location(&self, key: &str, lines: Option<Range<usize>>) -> Location {
         let range = lines.unwrap_or(1..usize::MAX);
-        for (i, line) in self.text.lines().enumerate() {
-            let n = i + 1;
+        for (n, line) in self.lines_from(range.start) {
             if n < range.start {
                 continue;
             }
@@ -92,6 +125,67 @@ impl<'a> Source<'a> {
         }
         self.location(range.start.max(1), 0)
     }
+
+    /// [`Source::key_location`] of several keys in one pass over the lines
+    /// (a mapping with thousands of unknown keys would otherwise be read
+    /// once per key). Finds keys written one per line (`key: v`,
+    /// `"key": v`, `- key: v`); the others get the range's first line.
+    pub fn key_locations(&self, keys: &[&str], lines: Option<Range<usize>>) -> Vec<Location> {
+        let range = lines.unwrap_or(1..usize::MAX);
+        let fallback = self.location(range.start.max(1), 0);
+        let mut found: Vec<Option<Location>> = vec![None; keys.len()];
+        let wanted: std::collections::HashMap<&str, usize> =
+            keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let mut left = keys.len();
+        for (n, line) in self.lines_from(range.start) {
+            if left == 0 || n >= range.end {
+                break;
+            }
+            if n < range.start {
+                continue;
+            }
+            if let Some((key, col)) = line_key(line)
+                && let Some(&i) = wanted.get(key)
+                && found[i].is_none()
+            {
+                found[i] = Some(self.location(n, col));
+                left -= 1;
+            }
+        }
+        found
+            .into_iter()
+            .map(|l| l.unwrap_or_else(|| fallback.clone()))
+            .collect()
+    }
+}
+
+/// The key a line like `key: v`, `  key: v`, `- key: v` or `"key": v`
+/// starts with, and its 1-based character column.
+fn line_key(line: &str) -> Option<(&str, usize)> {
+    let trimmed = line.trim_start();
+    let mut indent = line.len() - trimmed.len();
+    let mut rest = trimmed;
+    if let Some(r) = rest.strip_prefix("- ") {
+        let r2 = r.trim_start();
+        indent += 2 + (r.len() - r2.len());
+        rest = r2;
+    }
+    let column = line[..indent].chars().count() + 1;
+    for q in ['"', '\''] {
+        if let Some(r) = rest.strip_prefix(q) {
+            let end = r.find(q)?;
+            return r[end + 1..]
+                .trim_start()
+                .starts_with(':')
+                .then_some((&r[..end], column));
+        }
+    }
+    // A plain key ends at the first `:` followed by white space or the end.
+    let b = rest.as_bytes();
+    let colon = memchr::memchr_iter(b':', b)
+        .find(|&i| b.get(i + 1).is_none_or(|c| c.is_ascii_whitespace()))?;
+    let key = rest[..colon].trim_end();
+    (!key.is_empty()).then_some((key, column))
 }
 
 /// Where `key:` starts on a line like `key: v`, `  key: v`, `- key: v` or
@@ -123,12 +217,19 @@ fn key_column(line: &str, key: &str) -> Option<usize> {
 /// The 1-based line of every top-level item (`- `) of a block sequence, in
 /// order. Used to give each sidecar note its line.
 pub fn sequence_item_lines(text: &str) -> Vec<usize> {
-    text.lines()
+    crate::error::lines(text)
         .enumerate()
         .filter(|(_, l)| *l == "-" || l.starts_with("- ") || l.starts_with("-\t"))
         .map(|(i, _)| i + 1)
         .collect()
 }
+
+/// The longest list a text-list field may hold. An article's tags and
+/// authors, and a note's sources, are repeated on every page that lists
+/// it (each tag page, each source page), so the site grows with the
+/// square of the list: one article with 20,000 tags made a build write
+/// about 20 GB. No real list comes near this.
+pub const MAX_LIST_ITEMS: usize = 100;
 
 /// Reads the fields of one YAML mapping, taking each known key out and
 /// reporting every problem as a diagnostic. What is left at the end are the
@@ -218,28 +319,46 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Takes a field that may be one text or a list of texts (`author`, `tags`).
+    /// Takes a field that may be one text or a list of texts (`author`,
+    /// `tags`, a note's `sources`), of at most [`MAX_LIST_ITEMS`].
     pub fn take_string_list(&mut self, key: &str) -> Vec<String> {
         let Some(value) = self.remove(key) else {
             return Vec::new();
         };
         match value {
             Value::Null => Vec::new(),
-            Value::Sequence(items) => {
+            Value::Sequence(mut items) => {
+                if items.len() > MAX_LIST_ITEMS {
+                    let loc = self.location_of(key);
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Some(loc),
+                            format!(
+                                "`{key}` lists {} items; at most {MAX_LIST_ITEMS} are allowed",
+                                items.len()
+                            ),
+                        )
+                        .with_help(
+                            "every item is shown with every listing of this page, so a long list makes the site grow with its square",
+                        ),
+                    );
+                    items.truncate(MAX_LIST_ITEMS);
+                }
                 let mut out = Vec::new();
+                let mut bad = Vec::new();
                 for item in items {
                     match scalar_string(&item) {
                         Some(s) => out.push(s),
-                        None => {
-                            let loc = self.location_of(key);
-                            self.diagnostics.push(Diagnostic::error(
-                                Some(loc),
-                                format!(
-                                    "every item of `{key}` should be text, found {}",
-                                    describe(&item)
-                                ),
-                            ));
-                        }
+                        None => bad.push(describe(&item)),
+                    }
+                }
+                if !bad.is_empty() {
+                    let loc = self.location_of(key);
+                    for what in bad {
+                        self.diagnostics.push(Diagnostic::error(
+                            Some(loc.clone()),
+                            format!("every item of `{key}` should be text, found {what}"),
+                        ));
                     }
                 }
                 out
@@ -309,13 +428,12 @@ impl<'a> Fields<'a> {
         let source = self.source;
         let lines = self.lines.clone();
         let (rest, mut diagnostics) = self.into_rest();
-        for (key, _) in rest {
-            let mut d = Diagnostic::error(
-                Some(source.key_location(&key, lines.clone())),
-                format!("unknown key `{key}` in {what}"),
-            );
+        let keys: Vec<&str> = rest.iter().map(|(k, _)| k.as_str()).collect();
+        let locations = source.key_locations(&keys, lines);
+        for ((key, _), location) in rest.iter().zip(locations) {
+            let mut d = Diagnostic::error(Some(location), format!("unknown key `{key}` in {what}"));
             d.help = Some(
-                suggestion(&key, known.iter().copied())
+                suggestion(key, known.iter().copied())
                     .unwrap_or_else(|| format!("known keys: {}", known.join(", "))),
             );
             diagnostics.push(d);
@@ -395,6 +513,15 @@ mod tests {
     }
 
     #[test]
+    fn error_lines_are_the_files_lines() {
+        // libyaml counts U+0085 (NEL) as a line break; editors do not.
+        let file = Path::new("x.yaml");
+        let src = Source::new(file, "a: \u{85}b\nc: [\n", 1);
+        let loc = src.parse().unwrap_err().location.unwrap();
+        assert_eq!(loc.line, 3, "{loc}");
+    }
+
+    #[test]
     fn key_location_finds_keys_in_common_styles() {
         let file = Path::new("x.yaml");
         let text = "- quote: \"a\"\n  note: b\n- \"quote\": c\n  sources: [x]\n";
@@ -409,6 +536,21 @@ mod tests {
             Location::at(file, 4, 3)
         );
         assert_eq!(sequence_item_lines(text), vec![1, 3]);
+        // The same with the line starts known, and several keys at once.
+        let ix = LineIndex::new(text);
+        let src = src.with_index(&ix);
+        assert_eq!(
+            src.key_location("sources", Some(3..5)),
+            Location::at(file, 4, 3)
+        );
+        assert_eq!(
+            src.key_locations(&["sources", "quote", "nope"], Some(3..5)),
+            [
+                Location::at(file, 4, 3),
+                Location::at(file, 3, 3),
+                Location::at(file, 3, 0)
+            ]
+        );
     }
 
     #[test]

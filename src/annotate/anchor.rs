@@ -24,7 +24,8 @@
 //!   of the article. Exact search is linear (overlapping matches of periodic
 //!   quotes included); checking a prefix or suffix costs its length per
 //!   candidate. The approximate search is linear in the article and bounded
-//!   in the quote (see [`TextIndex::closest`]).
+//!   in the quote (see [`TextIndex::closest`]); all of them on one text
+//!   together are bounded by [`APPROX_TOTAL_BUDGET`].
 //!
 //! # Resolution
 //!
@@ -36,7 +37,8 @@
 //!    space here, and white space where the prefix or suffix meets the quote
 //!    is optional on both sides. At the far end, where tools cut a W3C
 //!    context at a fixed length, a cut inside a combining sequence is
-//!    tolerated. If none is left, that is
+//!    tolerated. Only the [`MAX_CONTEXT_CHARS`] characters of a prefix or
+//!    suffix nearest the quote are compared. If none is left, that is
 //!    [`AnchorError::NoneWithContext`] (even when the quote occurs once: the
 //!    context says the note was about some other place); if exactly one is
 //!    left, it is the match, whatever `occurrence` says.
@@ -46,6 +48,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memchr::memmem;
 
@@ -204,12 +207,26 @@ impl std::error::Error for AnchorError {}
 
 /// Built once per article; every note of the article is resolved against it
 /// (the article is never rescanned or refolded per note).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TextIndex {
     text: String,
     folded: Folded,
     /// Chars in the folded text, for sizing the approximate search.
     folded_chars: usize,
+    /// Word operations the approximate searches on this text have taken,
+    /// against [`APPROX_TOTAL_BUDGET`].
+    approx_spent: AtomicUsize,
+}
+
+impl Clone for TextIndex {
+    fn clone(&self) -> TextIndex {
+        TextIndex {
+            text: self.text.clone(),
+            folded: self.folded.clone(),
+            folded_chars: self.folded_chars,
+            approx_spent: AtomicUsize::new(self.approx_spent.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl TextIndex {
@@ -221,6 +238,7 @@ impl TextIndex {
             text,
             folded,
             folded_chars,
+            approx_spent: AtomicUsize::new(0),
         }
     }
 
@@ -250,8 +268,14 @@ impl TextIndex {
         let range = |s: usize| self.folded.original_range(s..s + quote.len());
         let ranges = |v: &[usize]| v.iter().map(|&s| range(s)).collect::<Vec<_>>();
 
-        let prefix = sel.prefix.map(fold_str).filter(|p| !p.is_empty());
-        let suffix = sel.suffix.map(fold_str).filter(|s| !s.is_empty());
+        let prefix = sel
+            .prefix
+            .map(|p| last_chars(&fold_str(p), MAX_CONTEXT_CHARS).to_string())
+            .filter(|p| !p.is_empty());
+        let suffix = sel
+            .suffix
+            .map(|s| first_chars(&fold_str(s), MAX_CONTEXT_CHARS).to_string())
+            .filter(|s| !s.is_empty());
         let with_context = prefix.is_some() || suffix.is_some();
         let candidates = if with_context {
             let text = self.folded.as_str();
@@ -358,6 +382,14 @@ impl TextIndex {
             .saturating_mul(64)
             .clamp(64, MAX_APPROX_QUOTE_CHARS);
         pat.truncate(cap);
+        // Each search is bounded, but one per missing quote is not: a
+        // sidecar of thousands of quotes from another edition of a long
+        // article would take minutes. Past the budget, none is searched.
+        let cost = 2 * self.folded_chars.max(1) * pat.len().div_ceil(64);
+        let spent = self.approx_spent.fetch_add(cost, Ordering::Relaxed);
+        if spent.saturating_add(cost) > APPROX_TOTAL_BUDGET {
+            return None;
+        }
         approx::closest(self.folded.as_str(), &pat).map(|c| Candidate {
             range: self.folded.original_range(c.range),
             similarity: c.similarity,
@@ -411,6 +443,12 @@ impl TextIndex {
     }
 }
 
+/// Word operations all approximate searches on one text may take together
+/// (a few seconds: 4 searches of the largest size, 5,000 on a 50 KB
+/// article). Past it a quote that is not found is reported without its
+/// closest passage.
+pub const APPROX_TOTAL_BUDGET: usize = 1 << 29;
+
 /// Longest quote, in folded chars, that the approximate search considers.
 pub const MAX_APPROX_QUOTE_CHARS: usize = 8192;
 
@@ -423,6 +461,33 @@ const APPROX_BUDGET: usize = 1 << 27;
 /// A plain restart one byte after each match can be O(n·m) on periodic text
 /// (`aaaa…`); instead a match is extended along the needle's period, which
 /// costs O(period) per further match.
+/// How much of a prefix or suffix is compared: the characters nearest the
+/// quote. Checking a context costs its length for every occurrence of the
+/// quote, so an unbounded one made a short quote with a long context
+/// quadratic (a 50,000-character prefix on a quote occurring 200,000
+/// times took half a minute). Real contexts are short (W3C tools cut them
+/// at 32 characters); 256 is far more than any needs to pick one place.
+pub const MAX_CONTEXT_CHARS: usize = 256;
+
+/// The last `n` chars of `s`.
+fn last_chars(s: &str, n: usize) -> &str {
+    if n == 0 {
+        return "";
+    }
+    match s.char_indices().rev().nth(n - 1) {
+        Some((i, _)) => &s[i..],
+        None => s,
+    }
+}
+
+/// The first `n` chars of `s`.
+fn first_chars(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 fn find_overlapping(hay: &[u8], needle: &[u8]) -> Vec<usize> {
     let m = needle.len();
     let mut out = Vec::new();
@@ -1462,6 +1527,42 @@ mod tests {
         assert_eq!(idx.context(1000..2000, 3), ("ast", ""));
         let (hi, lo) = (5, 2);
         assert_eq!(idx.context(hi..lo, 2), ("st", ""));
+    }
+
+    #[test]
+    fn long_contexts_are_cut_to_the_part_nearest_the_quote() {
+        assert_eq!(last_chars("abcdé", 2), "dé");
+        assert_eq!(last_chars("ab", 5), "ab");
+        assert_eq!(last_chars("ab", 0), "");
+        assert_eq!(first_chars("éabc", 2), "éa");
+        assert_eq!(first_chars("ab", 5), "ab");
+        // A quote occurring 200,000 times with a 20,000-char prefix that
+        // every occurrence matches for thousands of chars: bounded.
+        let index = TextIndex::new("a".repeat(200_000));
+        let prefix = "a".repeat(20_000);
+        let sel = Selector {
+            exact: "a",
+            prefix: Some(&prefix),
+            ..Selector::default()
+        };
+        let started = std::time::Instant::now();
+        match index.resolve(&sel) {
+            Err(AnchorError::Ambiguous { places, .. }) => {
+                assert_eq!(places.len(), 200_000 - MAX_CONTEXT_CHARS)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        // The part nearest the quote still picks the place.
+        let text = format!("{}b{}", "a".repeat(1_000), "a".repeat(1_000));
+        let index = TextIndex::new(text);
+        let prefix = format!("{}b{}", "a".repeat(900), "a".repeat(10));
+        let sel = Selector {
+            exact: "a",
+            prefix: Some(&prefix),
+            ..Selector::default()
+        };
+        assert_eq!(index.resolve(&sel), Ok(1_011..1_012));
     }
 
     #[test]

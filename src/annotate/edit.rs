@@ -110,7 +110,7 @@ pub fn append_notes(text: &str, notes: &[NewNote]) -> String {
 /// `note_line` (1-based), keeping every other line as it is. `None` when
 /// the note's `quote:` line cannot be found.
 pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<String> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let lines: Vec<&str> = crate::error::lines_inclusive(text).collect();
     let start = note_line.checked_sub(1)?;
     if start >= lines.len() {
         return None;
@@ -152,6 +152,8 @@ pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<St
     let prefix = &lines[qi][..lines[qi].find("quote:")? + "quote:".len()];
     let newline = if lines[last].ends_with("\r\n") {
         "\r\n"
+    } else if lines[last].ends_with('\r') {
+        "\r"
     } else {
         "\n"
     };
@@ -162,7 +164,7 @@ pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<St
     out.push_str(prefix);
     out.push(' ');
     out.push_str(&scalar(new_quote));
-    if lines[last].ends_with('\n') {
+    if lines[last].ends_with(['\n', '\r']) {
         out.push_str(newline);
     }
     for l in &lines[last + 1..] {

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::error::{Diagnostic, Location};
+use crate::error::{Diagnostic, LineIndex, Location};
 use crate::frontmatter::Date;
 use crate::yaml::{self, Fields, Value};
 
@@ -54,7 +54,8 @@ pub struct SidecarNote {
 /// problem (no quote, no note) are left out of the result.
 pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let source = yaml::Source::new(file, text, 0);
+    let line_index = LineIndex::new(text);
+    let source = yaml::Source::new(file, text, 0).with_index(&line_index);
     let mut diagnostics = Vec::new();
     let items = match source.parse() {
         Ok(Value::Null) => return (Vec::new(), diagnostics),

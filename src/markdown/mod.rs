@@ -207,12 +207,23 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
     let mut heading_ids: HashMap<usize, String> = HashMap::new();
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     for (start, _, level, text) in &scan.headings {
+        // An explicit id (`{#…}`) is kept when it is safe to put in a
+        // URL fragment and an attribute as it is; otherwise it is slugified.
         let explicit = match &events[*start].0 {
             Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
             _ => None,
         };
-        let base = explicit.unwrap_or_else(|| {
+        let explicit = explicit.map(|id| {
+            let plain = id.chars().all(|c| {
+                !c.is_whitespace()
+                    && !c.is_control()
+                    && !matches!(c, '"' | '\'' | '<' | '>' | '&' | '#' | '%')
+            });
+            if plain { id } else { slug::slugify(&id) }
+        });
+        let base = explicit.filter(|id| !id.is_empty()).unwrap_or_else(|| {
             let s = slug::slugify(text);
             if s.is_empty() {
                 "section".to_string()
@@ -220,11 +231,19 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
                 s
             }
         });
+        // `base`, else `base-1`, `base-2`, … counting on from the last one
+        // taken for this base (starting from 1 each time made n equal
+        // headings cost n² tries).
         let mut id = base.clone();
-        let mut n = 1;
-        while !used.insert(id.clone()) {
-            id = format!("{base}-{n}");
-            n += 1;
+        if !used.insert(id.clone()) {
+            let n = next_suffix.entry(base.clone()).or_insert(1);
+            loop {
+                id = format!("{base}-{n}");
+                *n += 1;
+                if used.insert(id.clone()) {
+                    break;
+                }
+            }
         }
         out.toc.push(Heading {
             level: *level as u8,
@@ -346,38 +365,50 @@ fn parse(body: &str) -> (Events<'_>, Vec<(String, Events<'_>)>) {
                     *depth -= 1;
                     if *depth == 0 {
                         let (label, evs, _) = in_footnote.take().unwrap_or_default();
-                        footnotes.push((label, evs));
+                        footnotes.push((label, merge_text(evs)));
                         continue;
                     }
                 }
                 _ => {}
             }
-            push_merged(evs, ev, range);
+            evs.push((ev, range));
             continue;
         }
         if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
             in_footnote = Some((label.to_string(), Vec::new(), 1));
             continue;
         }
-        push_merged(&mut events, ev, range);
+        events.push((ev, range));
     }
-    (events, footnotes)
+    (merge_text(events), footnotes)
 }
 
-/// Pushes an event, merging consecutive text (pulldown-cmark splits text at
-/// entities and smart punctuation; quotes must see it whole).
-fn push_merged<'a>(events: &mut Events<'a>, ev: Event<'a>, range: Range<usize>) {
-    if let Event::Text(t) = &ev
-        && let Some((Event::Text(prev), prange)) = events.last_mut()
-    {
-        let mut s = String::with_capacity(prev.len() + t.len());
-        s.push_str(prev);
-        s.push_str(t);
-        *prev = CowStr::from(s);
-        prange.end = range.end;
-        return;
+/// Merges each run of consecutive text events into one (pulldown-cmark
+/// splits text at entities and smart punctuation; quotes must see it
+/// whole). A run is joined into one growing buffer, so this is linear: a
+/// paragraph of 100,000 smart quotes once took minutes when each merge
+/// copied the text merged so far.
+fn merge_text(events: Events<'_>) -> Events<'_> {
+    let mut out: Events = Vec::with_capacity(events.len());
+    let mut iter = events.into_iter().peekable();
+    while let Some((ev, range)) = iter.next() {
+        let Event::Text(first) = ev else {
+            out.push((ev, range));
+            continue;
+        };
+        if !matches!(iter.peek(), Some((Event::Text(_), _))) {
+            out.push((Event::Text(first), range));
+            continue;
+        }
+        let mut text = first.into_string();
+        let mut end = range.end;
+        while let Some((Event::Text(t), r)) = iter.next_if(|(e, _)| matches!(e, Event::Text(_))) {
+            text.push_str(&t);
+            end = r.end;
+        }
+        out.push((Event::Text(text.into()), range.start..end));
     }
-    events.push((ev, range));
+    out
 }
 
 /// The text of a leading `# Title`, as [`render`] takes it for a document
@@ -386,7 +417,7 @@ pub fn leading_title(body: &str) -> Option<String> {
     let mut events: Events = Vec::new();
     for (ev, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let heading_end = matches!(ev, Event::End(TagEnd::Heading(_)));
-        push_merged(&mut events, ev, range);
+        events.push((ev, range));
         let starts_with_h1 = matches!(
             events.first(),
             Some((
@@ -401,7 +432,7 @@ pub fn leading_title(body: &str) -> Option<String> {
             break;
         }
     }
-    take_leading_h1(&mut events)
+    take_leading_h1(&mut merge_text(events))
 }
 
 /// Removes a leading `# Title` and returns its text (for documents whose
@@ -719,8 +750,10 @@ impl<'e, 'a> Emitter<'e, 'a> {
                 }
                 Event::End(TagEnd::Heading(level)) => {
                     if let Some(id) = current_heading.take() {
+                        // An explicit id (`{#…}`) is the author's text: escape it.
                         let a = format!(
-                            "<a class=\"heading-anchor\" href=\"#{id}\" aria-label=\"Link to this section\">#</a>"
+                            "<a class=\"heading-anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a>",
+                            html::escape(&id)
                         );
                         out.push(Event::InlineHtml(a.into()));
                         ann.push(true);

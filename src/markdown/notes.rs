@@ -92,6 +92,11 @@ pub(super) struct Plan {
     /// Footnote labels with a definition → index in `footnotes`.
     footnote_index: HashMap<String, usize>,
     input_notes: Vec<NoteInput>,
+    /// Indices into `notes` by passage start, and the running maximum of
+    /// their ends: finds the passages over a piece of text without looking
+    /// at every note (which made articles with many notes quadratic).
+    by_start: Vec<usize>,
+    max_end: Vec<usize>,
 }
 
 /// The parts of a sidecar note the plan keeps for building notes.
@@ -238,6 +243,15 @@ pub(super) fn plan(
     }
     anchored.sort_by_key(|a| a.number);
 
+    let mut by_start: Vec<usize> = (0..anchored.len()).collect();
+    by_start.sort_by_key(|&i| anchored[i].range.start);
+    let max_end = by_start
+        .iter()
+        .scan(0, |m, &i| {
+            *m = anchored[i].range.end.max(*m);
+            Some(*m)
+        })
+        .collect();
     Plan {
         notes: anchored,
         footnotes,
@@ -245,6 +259,8 @@ pub(super) fn plan(
         end_asides: Vec::new(),
         footnote_index,
         input_notes,
+        by_start,
+        max_end,
     }
 }
 
@@ -438,11 +454,23 @@ impl Plan {
         ))
     }
 
+    /// The passages covering part of `range` of the joined text (latest
+    /// start first). Stops at the first note, by start, below which no
+    /// passage reaches `range`.
+    fn overlapping(&self, range: Range<usize>) -> impl Iterator<Item = &Anchored> {
+        let k = self
+            .by_start
+            .partition_point(|&i| self.notes[i].range.start < range.end);
+        (0..k)
+            .rev()
+            .take_while(move |&j| self.max_end[j] > range.start)
+            .map(|j| &self.notes[self.by_start[j]])
+            .filter(move |a| a.range.end > range.start)
+    }
+
     /// Whether any passage covers part of `range` of the joined text.
     pub(super) fn covers(&self, range: Range<usize>) -> bool {
-        self.notes
-            .iter()
-            .any(|a| a.range.start < range.end && a.range.end > range.start)
+        self.overlapping(range).next().is_some()
     }
 
     /// Writes one text event starting at `start` of the joined text,
@@ -458,11 +486,9 @@ impl Plan {
         start: usize,
     ) {
         let end = start + text.len();
-        let covering: Vec<&Anchored> = self
-            .notes
-            .iter()
-            .filter(|a| a.range.start < end && a.range.end > start)
-            .collect();
+        let mut covering: Vec<&Anchored> = self.overlapping(start..end).collect();
+        // Outer passages first, so marks nest.
+        covering.sort_by_key(|n| (n.range.start, std::cmp::Reverse(n.range.end), n.number));
         let mut cuts: Vec<usize> = vec![start, end];
         for a in &covering {
             for p in [a.range.start, a.range.end] {
@@ -474,14 +500,20 @@ impl Plan {
         cuts.sort_unstable();
         cuts.dedup();
         let mut open: Vec<&Anchored> = Vec::new();
+        // The passages over each piece [a, b), swept along the cuts: a
+        // passage holds over a run of pieces, from its start to its end,
+        // and `want` stays in `covering`'s order.
+        let mut want: Vec<&Anchored> = Vec::new();
+        let mut next = 0;
         for w in cuts.windows(2) {
             let (a, b) = (w[0], w[1]);
-            let mut want: Vec<&Anchored> = covering
-                .iter()
-                .copied()
-                .filter(|n| n.range.start <= a && n.range.end >= b)
-                .collect();
-            want.sort_by_key(|n| (n.range.start, std::cmp::Reverse(n.range.end), n.number));
+            want.retain(|n| n.range.end >= b);
+            while next < covering.len() && covering[next].range.start <= a {
+                if covering[next].range.end >= b {
+                    want.push(covering[next]);
+                }
+                next += 1;
+            }
             let keep = open
                 .iter()
                 .zip(&want)

@@ -230,3 +230,111 @@ pub fn tags(html: &str) -> Vec<Tag> {
     }
     out
 }
+
+/// Decodes the character references that can hide a scheme or a tag from
+/// a naive check: `&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&colon;`,
+/// `&Tab;`, `&NewLine;` and numeric ones.
+pub fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|&e| e <= 12) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let name = &rest[1..end];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "colon" => Some(':'),
+            "Tab" => Some('\t'),
+            "NewLine" => Some('\n'),
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Elements that run script or load active content.
+pub const ACTIVE_ELEMENTS: &[&str] = &[
+    "script", "iframe", "frame", "frameset", "object", "embed", "style", "svg", "math", "base",
+    "link", "meta", "form", "applet", "template",
+];
+
+/// Attributes whose value a browser (or feed reader) follows as a URL.
+pub const URL_ATTRIBUTES: &[&str] = &[
+    "href",
+    "src",
+    "srcset",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "background",
+    "cite",
+    "longdesc",
+    "manifest",
+    "icon",
+    "ping",
+    "codebase",
+    "archive",
+];
+
+/// Panics when `html` holds markup that could run script or load active
+/// content: an active element, an `on*` attribute, a `javascript:`,
+/// `vbscript:` or `data:` URL (read as a browser reads it), or a style
+/// attribute with `url(`. `allowed` lists tags the theme itself writes
+/// (its stylesheet link, script, meta tags): checked by exact equality.
+#[track_caller]
+pub fn assert_inert(what: &str, html: &str, allowed: &dyn Fn(&Tag) -> bool) {
+    for tag in tags(html) {
+        if allowed(&tag) {
+            continue;
+        }
+        assert!(
+            !ACTIVE_ELEMENTS.contains(&tag.name.as_str()),
+            "{what}: <{}> {tag:?}",
+            tag.name
+        );
+        for (a, v) in &tag.attrs {
+            assert!(!a.starts_with("on"), "{what}: {a}= in {tag:?}");
+            let url: String = unescape(v)
+                .trim_matches(|c: char| c <= ' ')
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if URL_ATTRIBUTES.contains(&a.as_str()) {
+                for scheme in ["javascript:", "vbscript:", "data:"] {
+                    assert!(!url.starts_with(scheme), "{what}: {a}={v:?} in {tag:?}");
+                }
+            }
+            assert!(
+                a != "style" || !url.contains("url("),
+                "{what}: style in {tag:?}"
+            );
+        }
+    }
+}
