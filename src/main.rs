@@ -3,6 +3,14 @@
 //! errors, 2 usage errors).
 
 use std::io::IsTerminal;
+
+// The build allocates many short-lived strings on both cores at once;
+// mimalloc's per-thread heaps beat glibc's arenas there: 8–10 % less wall
+// time on the 1k and 10k benchmark corpora (median of 3–5 paired runs),
+// for about 13 % more peak memory.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
