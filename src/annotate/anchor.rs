@@ -132,6 +132,15 @@ pub enum AnchorError {
     },
 }
 
+/// "prefix", "suffix" or "prefix and suffix": which context a selector gave.
+pub fn context_label(prefix: bool, suffix: bool) -> &'static str {
+    match (prefix, suffix) {
+        (true, true) => "prefix and suffix",
+        (true, false) => "prefix",
+        _ => "suffix",
+    }
+}
+
 impl fmt::Display for AnchorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -175,11 +184,7 @@ impl fmt::Display for AnchorError {
                 prefix,
                 suffix,
             } => {
-                let what = match (prefix, suffix) {
-                    (true, true) => "prefix and suffix",
-                    (true, false) => "prefix",
-                    _ => "suffix",
-                };
+                let what = context_label(*prefix, *suffix);
                 match places.len() {
                     1 => write!(f, "the quote occurs once, but not with the given {what}"),
                     n => write!(

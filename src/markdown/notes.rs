@@ -718,11 +718,7 @@ impl Reporter<'_, '_> {
                 prefix,
                 suffix,
             } => {
-                let what = match (prefix, suffix) {
-                    (true, true) => "prefix and suffix",
-                    (true, false) => "prefix",
-                    _ => "suffix",
-                };
+                let what = crate::annotate::anchor::context_label(*prefix, *suffix);
                 let mut d = Diagnostic::error(
                     Some(here),
                     format!(
