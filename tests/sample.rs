@@ -4,10 +4,11 @@
 mod common;
 
 use common::{bin, count};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-#[test]
-fn the_sample_archive_builds_without_errors_or_warnings() {
+/// Builds the repository's sample archive into a temp folder through the
+/// binary: (the temp folder, the site in it, what the build printed on stderr).
+fn build_sample() -> (tempfile::TempDir, PathBuf, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("site");
@@ -18,8 +19,14 @@ fn the_sample_archive_builds_without_errors_or_warnings() {
         .arg(&target)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{stderr}");
+    (out, target, stderr)
+}
+
+#[test]
+fn the_sample_archive_builds_without_errors_or_warnings() {
+    let (_out, target, stderr) = build_sample();
     assert!(!stderr.contains("warning"), "{stderr}");
     let seed =
         std::fs::read_to_string(target.join("articles/iran-backchannel/index.html")).unwrap();
@@ -53,7 +60,7 @@ fn the_sample_archive_builds_without_errors_or_warnings() {
     }
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+fn walk(dir: &Path) -> Vec<PathBuf> {
     common::walk(dir)
 }
 
@@ -62,17 +69,8 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// memory. Both must give the same site, byte for byte.
 #[test]
 fn the_streaming_build_writes_what_the_in_memory_render_makes() {
+    let (_out, target, _) = build_sample();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = tempfile::tempdir().unwrap();
-    let target = out.path().join("site");
-    let o = bin()
-        .args(["build", "--root"])
-        .arg(root)
-        .arg("--output")
-        .arg(&target)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let options = marginalia::BuildOptions {
         root: root.to_path_buf(),
