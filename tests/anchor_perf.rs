@@ -2,7 +2,7 @@
 //!
 //! The functional test runs with the suite. The measurement is ignored by
 //! default (timings mean little in a debug build or on a loaded CI box):
-//! `cargo test --release --test anchor_perf -- --ignored --nocapture`.
+//! `cargo test --release --test main -- --ignored --nocapture anchor_perf::`.
 
 use std::time::{Duration, Instant};
 

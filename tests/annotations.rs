@@ -1,7 +1,7 @@
 //! Sidecar notes through the real binary: the markup contract, source
 //! pages, error reports, sanitising, `import hypothesis` and `check --fix`.
 
-mod common;
+use crate::common;
 
 use common::{TestSite, count};
 

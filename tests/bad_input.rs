@@ -15,7 +15,7 @@
 //! test time, not committed. The whole suite takes about half a minute in
 //! a debug build on 2 cores (the 50 MB article most of it).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};

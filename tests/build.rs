@@ -1,7 +1,7 @@
 //! The core build through the real binary: small sites in temp folders,
 //! assertions on the HTML and on the error text.
 
-mod common;
+use crate::common;
 
 use common::{TestSite, attr_values, count};
 

@@ -1,7 +1,7 @@
 //! The everyday commands through the real binary: init → build → check on a
 //! new site, `new`, and check's link and anchor validation.
 
-mod common;
+use crate::common;
 
 use common::{TestSite, bin, count};
 

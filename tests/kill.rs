@@ -12,10 +12,10 @@
 //!
 //! Ignored under plain `cargo test` (50 builds take minutes in a debug
 //! build); `.ci/run` runs it in release:
-//! `cargo test --release --test kill -- --ignored`. Set `KILL_SEED` to
+//! `cargo test --release --test main -- --ignored kill::`. Set `KILL_SEED` to
 //! replay a sequence of delays.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};

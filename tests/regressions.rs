@@ -3,9 +3,7 @@
 //! own functions, so a fixed crash stays fixed under plain `cargo test`.
 //! The functions panic on a broken promise (see `fuzz/src/lib.rs`).
 
-#[allow(dead_code)]
-#[path = "../fuzz/src/lib.rs"]
-mod harness;
+use crate::harness;
 
 use std::path::Path;
 

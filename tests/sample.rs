@@ -1,7 +1,7 @@
 //! The repository's own sample archive builds cleanly, and shows what the
 //! project promises about it.
 
-mod common;
+use crate::common;
 
 use common::{bin, count};
 use std::path::{Path, PathBuf};

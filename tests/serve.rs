@@ -5,7 +5,7 @@
 //! deadline (a loaded 2-core machine is slow), and the measured latency is
 //! printed instead (`cargo test -- --nocapture` shows it).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

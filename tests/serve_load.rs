@@ -4,10 +4,10 @@
 //! flat. Prints the requests per second.
 //!
 //! Ignored by plain `cargo test` (it takes 30 s and wants a release
-//! build); `.ci/run` runs it with `cargo test --release --test serve_load
+//! build); `.ci/run` runs it with `cargo test --release --test main serve_load::
 //! -- --include-ignored`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

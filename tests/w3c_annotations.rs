@@ -36,7 +36,7 @@
 //! `@context` (they are embedded), so the collection's context is applied to
 //! them before checking, as JSON-LD does.
 
-mod common;
+use crate::common;
 
 use common::TestSite;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 // (1440x900) and a narrow (390x844) size, with and without JavaScript.
 // Screenshots and the measured figures go to target/browser/.
 //
-// Run through cargo: `cargo test --test browser -- --include-ignored`
+// Run through cargo: `cargo test --test main -- --include-ignored browser::`
 // (needs /usr/bin/chromium and `npm ci`; .ci/run provides both).
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
