@@ -23,6 +23,7 @@ pub mod annotate;
 pub mod config;
 pub mod error;
 pub mod frontmatter;
+pub mod fsutil;
 pub mod html;
 pub mod import;
 pub mod incremental;
