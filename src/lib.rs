@@ -38,6 +38,7 @@ pub mod serve;
 pub mod site;
 pub mod sources;
 pub mod theme;
+pub mod url;
 pub mod yaml;
 
 use std::time::{Duration, Instant};
