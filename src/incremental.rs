@@ -712,10 +712,11 @@ impl LiveSite {
         };
 
         // Parse the changed documents.
+        let ratings = self.site.config.ratings.clone();
         let parse = |files: Vec<DocFile>| -> Vec<(Option<site::ParsedDoc>, Vec<Diagnostic>)> {
             files
                 .par_iter()
-                .map(|f| site::parse_document(&root, f))
+                .map(|f| site::parse_document(&root, f, ratings.as_ref()))
                 .collect()
         };
         let mut parsed: Vec<site::ParsedDoc> = Vec::new();

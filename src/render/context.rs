@@ -129,6 +129,33 @@ pub struct PageCtx<'a> {
     pub file: String,
 }
 
+/// `head` in every template: what the page's `<head>` tells search
+/// engines, social previews and reference managers (DESIGN §11).
+#[derive(Serialize, Clone)]
+pub struct HeadCtx {
+    /// The page's own title (`og:title`), without the site's name.
+    pub title: String,
+    pub description: String,
+    /// `og:type`: `article` on articles, `website` elsewhere.
+    pub og_type: &'static str,
+    /// The canonical URL (absolute when `base_url` is).
+    pub url: String,
+    /// `article:published_time` (articles with a date).
+    pub published_time: Option<String>,
+    /// The feeds that cover this page (`<link rel="alternate">`).
+    pub feeds: Vec<FeedLink>,
+    /// Articles: schema.org JSON-LD blocks, each safe inside a `<script>`.
+    pub json_ld: Vec<String>,
+    /// Articles: `citation_*` meta tags as `[name, content]`.
+    pub citation_meta: Vec<(String, String)>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct FeedLink {
+    pub title: String,
+    pub url: String,
+}
+
 /// One page of a paginated listing.
 #[derive(Serialize)]
 pub struct Paginator {

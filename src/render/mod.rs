@@ -6,8 +6,10 @@
 //! are rendered in parallel and handed to an [`Output`] (the disk for
 //! `build`, memory for `serve`).
 
+pub mod cite;
 pub mod context;
 mod data;
+pub mod jsonld;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -395,6 +397,7 @@ impl<'a> Renderer<'a> {
             Job::Tags => {
                 let tags: Vec<TagCtx> = site.tags.iter().map(|t| self.tag_ctx(t)).collect();
                 let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Tags"), None));
                 ctx.insert("tags", &tags);
                 self.templates.render("tags.html", &ctx)?
             }
@@ -420,11 +423,13 @@ impl<'a> Renderer<'a> {
                     });
                 }
                 let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Sources"), None));
                 ctx.insert("sources", &groups);
                 self.templates.render("sources.html", &ctx)?
             }
             Job::NotFound => {
-                let ctx = self.base_context(path);
+                let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Page not found"), None));
                 self.templates.render("404.html", &ctx)?
             }
             Job::SiteFeed => data::site_feed(self),
@@ -448,7 +453,31 @@ impl<'a> Renderer<'a> {
         let current = path.strip_suffix("index.html").unwrap_or(path);
         ctx.insert("current_path", &format!("/{current}"));
         ctx.insert("current_url", &self.site.config.url(current));
+        ctx.insert("head", &self.head(path, None, None));
         ctx
+    }
+
+    /// The `head` context of the page at `path`: the site's title and
+    /// description unless the page has its own.
+    fn head(&self, path: &str, title: Option<&str>, description: Option<&str>) -> HeadCtx {
+        let config = &self.site.config;
+        let current = path.strip_suffix("index.html").unwrap_or(path);
+        HeadCtx {
+            title: title.unwrap_or(&config.title).to_string(),
+            description: description
+                .or(config.description.as_deref())
+                .unwrap_or_default()
+                .to_string(),
+            og_type: "website",
+            url: config.url(current),
+            published_time: None,
+            feeds: vec![FeedLink {
+                title: config.title.clone(),
+                url: config.url("atom.xml"),
+            }],
+            json_ld: Vec::new(),
+            citation_meta: Vec::new(),
+        }
     }
 
     fn list_base(&self, list: List) -> String {
@@ -534,6 +563,16 @@ impl<'a> Renderer<'a> {
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
+        let mut head = self.head(path, Some(&d.title), Some(d.description_or_summary()));
+        if d.is_article() {
+            head.og_type = "article";
+            head.published_time = d.date.as_ref().map(|x| x.rfc3339());
+            head.json_ld = jsonld::article_scripts(site, d);
+            let cite = cite::citation(site, d);
+            head.citation_meta = cite.meta.clone();
+            ctx.insert("cite", &cite);
+        }
+        ctx.insert("head", &head);
         let template = if d.is_article() {
             "article.html"
         } else {
@@ -578,9 +617,20 @@ impl<'a> Renderer<'a> {
                         .collect(),
                     extra: &s.extra,
                 };
+                if !matches!(list, List::Home) {
+                    ctx.insert(
+                        "head",
+                        &self.head(path, Some(&s.title), s.description.as_deref()),
+                    );
+                }
                 ctx.insert("section", &section);
             }
             List::Tag(i) => {
+                let name = &site.tags[i].name;
+                ctx.insert(
+                    "head",
+                    &self.head(path, Some(&format!("Tag: {name}")), None),
+                );
                 ctx.insert("tag", &self.tag_ctx(&site.tags[i]));
             }
             List::Source(_) => {}
@@ -699,6 +749,12 @@ impl<'a> Renderer<'a> {
             feed_url: site.config.url(&format!("sources/{}/atom.xml", s.slug)),
         };
         let mut ctx = self.base_context(path);
+        let mut head = self.head(path, Some(&s.name), s.description.as_deref());
+        head.feeds.push(FeedLink {
+            title: format!("{} — {}", s.name, site.config.title),
+            url: source.feed_url.clone(),
+        });
+        ctx.insert("head", &head);
         ctx.insert("source", &source);
         ctx.insert("paginator", &paginator);
         self.templates.render("source.html", &ctx)
