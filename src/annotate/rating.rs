@@ -107,6 +107,12 @@ pub fn from_yaml(
     if value.is_null() {
         return (None, Vec::new());
     }
+    // Keys are searched from the `rating:` line on, so that one that cannot
+    // be found (flow style) is reported there rather than at the note.
+    let lines = match at.line.checked_sub(source.line_offset) {
+        Some(l) if l >= lines.start && l < lines.end => l..lines.end,
+        _ => lines,
+    };
     let mut f = match Fields::new(value, source, Some(lines), "a rating") {
         Ok(f) => f,
         Err(d) => {
