@@ -1274,11 +1274,24 @@ impl LiveSite {
         if !any {
             return Vec::new();
         }
-        ["sitemap.xml", "search-index.json", "annotations.jsonld"]
-            .into_iter()
-            .filter(|p| self.by_path.contains_key(*p))
-            .map(str::to_string)
-            .collect()
+        let mut paths: Vec<String> = [
+            "sitemap.xml",
+            "search-index.json",
+            "annotations.jsonld",
+            "notes.csv",
+        ]
+        .into_iter()
+        .filter(|p| self.by_path.contains_key(*p))
+        .map(str::to_string)
+        .collect();
+        // Every rated claim of the site, newest first: any note can move them.
+        paths.extend(
+            self.by_path
+                .keys()
+                .filter(|p| p.starts_with("claims/"))
+                .cloned(),
+        );
+        paths
     }
 
     /// The outputs touched by documents changed in place: same file, same

@@ -461,3 +461,200 @@ fn toml_errors_and_hugo_keys_are_reported_at_file_line() {
         "front matter leaked into the page"
     );
 }
+
+/// Text a spreadsheet would run, and text that tests the CSV quoting.
+const HOSTILE_CELLS: &[&str] = &[
+    "=HYPERLINK(\"https://evil.example\",\"click\")",
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "'already quoted",
+];
+
+#[test]
+fn notes_csv_parses_back_with_formulas_neutralised() {
+    let s = TestSite::new();
+    let mut body = String::from("Intro \"with, comma\" and \"quote\".\n\n");
+    for (i, c) in HOSTILE_CELLS.iter().enumerate() {
+        body.push_str(&format!("Cell {i}: `{c}` end.\n\n"));
+    }
+    let mut sidecar = String::new();
+    for c in HOSTILE_CELLS {
+        // Single-quoted YAML: a `'` is written twice.
+        let q = c.replace('\'', "''");
+        sidecar.push_str(&format!(
+            "- quote: '{q}'\n  note: '{q}'\n  author: '{q}'\n  kind: '{q}'\n  sources: [paper]\n"
+        ));
+    }
+    sidecar.push_str(
+        "- quote: 'Intro \"with, comma\" and \"quote\".'\n  note: |\n    Two lines,\n\n    and \"quotes\", commas.\n  rating: \"Half true\"\n  id: intro\n",
+    );
+    s.file("site.yaml", &site_yaml(SCALE))
+        .file("content/sources.yaml", SOURCES)
+        .file(
+            "content/news/cells.md",
+            &format!("---\ntitle: 'Cells, \"quoted\" = fun'\ndate: 2021-05-04\n---\n{body}"),
+        )
+        .file("content/news/cells.annotations.yaml", &sidecar);
+    s.build().assert_ok();
+    let bytes = std::fs::read(s.out("notes.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "article_title",
+            "article_url",
+            "quote",
+            "prefix",
+            "suffix",
+            "note",
+            "kind",
+            "rating",
+            "rating_value",
+            "rating_best",
+            "rating_worst",
+            "sources",
+            "author",
+            "date",
+            "link"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), HOSTILE_CELLS.len() + 1);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // No cell starts as a formula would.
+    for row in &rows {
+        for cell in row.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} would run"
+            );
+        }
+    }
+    // Removing one leading `'` gives back exactly what was written.
+    let undo = |c: &str| c.strip_prefix('\'').unwrap_or(c).to_string();
+    let url = format!("{BASE}news/cells/");
+    for (row, written) in rows[1..].iter().zip(HOSTILE_CELLS) {
+        assert_eq!(undo(&row[col("quote")]), *written);
+        assert_eq!(undo(&row[col("note")]), *written);
+        assert_eq!(undo(&row[col("author")]), *written);
+        assert_eq!(undo(&row[col("kind")]), *written);
+        assert_eq!(&row[col("sources")], "The Paper");
+        assert_eq!(&row[col("article_url")], url);
+        assert_eq!(&row[col("date")], "2021-05-04", "the article's date");
+    }
+    let first = &rows[0];
+    assert_eq!(&first[col("article_title")], "Cells, \"quoted\" = fun");
+    assert_eq!(
+        &first[col("quote")],
+        "Intro \"with, comma\" and \"quote\".",
+        "straight quotes, as written"
+    );
+    assert_eq!(&first[col("rating")], "Half true");
+    assert_eq!(&first[col("rating_value")], "3");
+    assert_eq!(&first[col("rating_best")], "5");
+    assert_eq!(&first[col("rating_worst")], "1");
+    assert_eq!(&first[col("link")], format!("{url}#intro"));
+    assert!(
+        first[col("note")].contains("Two lines"),
+        "{}",
+        &first[col("note")]
+    );
+    assert_eq!(&rows[1][col("prefix")], "Cell 0: ");
+    assert_eq!(&rows[1][col("suffix")], " end.");
+}
+
+#[test]
+fn claims_pages_list_rated_claims_newest_first_with_a_feed() {
+    let s = TestSite::new();
+    s.file("site.yaml", &site_yaml(&format!("paginate_by: 2\n{SCALE}")))
+        .file("content/sources.yaml", SOURCES);
+    // Three articles, four rated notes and one unrated.
+    for (i, date) in ["2021-01-01", "2022-01-01", "2023-01-01"]
+        .iter()
+        .enumerate()
+    {
+        s.file(
+            &format!("content/news/a{i}.md"),
+            &format!("---\ntitle: Article {i} </title>\ndate: {date}\nsource: paper\n---\nClaim one {i}. Claim two {i}. Plain {i}.\n"),
+        );
+        let mut sidecar = format!(
+            "- quote: Claim one {i}.\n  note: First.\n  rating: \"False\"\n- quote: Plain {i}.\n  note: Unrated.\n"
+        );
+        if i == 0 {
+            sidecar.push_str("- quote: Claim two 0.\n  note: Dated later than everything.\n  rating: \"True\"\n  date: 2024-06-01\n  author: \"Sam <b>\"\n");
+        }
+        s.file(&format!("content/news/a{i}.annotations.yaml"), &sidecar);
+    }
+    s.build().assert_ok();
+    let p1 = s.read("claims/index.html");
+    let p2 = s.read("claims/page/2/index.html");
+    let quotes = |html: &str| -> Vec<String> {
+        html.match_indices("<blockquote class=\"claim-quote\"><p>")
+            .map(|(i, m)| {
+                let rest = &html[i + m.len()..];
+                rest[..rest.find("</p>").unwrap()].to_string()
+            })
+            .collect()
+    };
+    assert_eq!(quotes(&p1), ["Claim two 0.", "Claim one 2."]);
+    assert_eq!(quotes(&p2), ["Claim one 1.", "Claim one 0."]);
+    assert!(p1.contains("Rating: <strong>True</strong>"));
+    assert!(
+        p1.contains(&format!("href=\"{BASE}news/a0/#n3\"")),
+        "links to the note"
+    );
+    assert!(
+        p1.contains("Article 0 &lt;&#x2F;title&gt;") || p1.contains("Article 0 &lt;/title&gt;")
+    );
+    assert!(!s.exists("claims/page/3/index.html"));
+    let head = common::tags(&p1[..p1.find("</head>").unwrap()]);
+    assert!(link_href(&head, "alternate").contains(&format!("{BASE}claims/atom.xml").as_str()));
+
+    // The feed is valid XML, Atom, newest first.
+    let xml = s.read("claims/atom.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("claims feed is well-formed XML");
+    let atom = "http://www.w3.org/2005/Atom";
+    let feed = doc.root_element();
+    assert_eq!(feed.tag_name().namespace(), Some(atom));
+    assert_eq!(feed.tag_name().name(), "feed");
+    for required in ["id", "title", "updated"] {
+        assert!(
+            feed.children().any(|c| c.has_tag_name((atom, required))),
+            "{required}"
+        );
+    }
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|c| c.has_tag_name((atom, "entry")))
+        .collect();
+    assert_eq!(entries.len(), 4);
+    let text = |n: roxmltree::Node, name: &str| {
+        n.children()
+            .find(|c| c.has_tag_name((atom, name)))
+            .and_then(|c| c.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(text(entries[0], "title"), "True: “Claim two 0.”");
+    assert_eq!(text(entries[0], "id"), format!("{BASE}news/a0/#n3"));
+    assert_eq!(text(entries[0], "updated"), "2024-06-01T00:00:00+00:00");
+    assert_eq!(text(feed, "updated"), "2024-06-01T00:00:00+00:00");
+    let author = entries[0]
+        .children()
+        .find(|c| c.has_tag_name((atom, "author")))
+        .unwrap();
+    assert_eq!(text(author, "name"), "Sam <b>");
+    for e in &entries {
+        for required in ["id", "title", "updated"] {
+            assert!(!text(*e, required).is_empty(), "{required}");
+        }
+        chrono::DateTime::parse_from_rfc3339(&text(*e, "updated")).unwrap();
+    }
+}

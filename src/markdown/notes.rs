@@ -48,6 +48,9 @@ pub struct Note {
     /// The quote as the sidecar writes it, without the page's smart
     /// punctuation: structured data, citations and CSV keep text as written.
     pub written_quote: String,
+    /// The note's Markdown as the sidecar writes it (for exports).
+    #[serde(skip)]
+    pub written_note: String,
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
@@ -114,6 +117,7 @@ struct NoteInput {
     tags: Vec<String>,
     rating: Option<crate::annotate::rating::Rating>,
     written_quote: String,
+    written_note: String,
     line: usize,
     quote_in_text: String,
     prefix: String,
@@ -156,6 +160,7 @@ pub(super) fn plan(
                     tags: n.tags.clone(),
                     rating: n.rating.clone(),
                     written_quote: n.quote.split_whitespace().collect::<Vec<_>>().join(" "),
+                    written_note: n.note.clone(),
                     line: n.line,
                     quote_in_text: passage_text(&index.text()[range.clone()]),
                     prefix: passage_text(before),
@@ -201,6 +206,7 @@ pub(super) fn plan(
                     tags: Vec::new(),
                     rating: None,
                     written_quote: String::new(),
+                    written_note: String::new(),
                     line: n.line,
                     quote_in_text: String::new(),
                     prefix: String::new(),
@@ -638,6 +644,7 @@ impl Plan {
                     tags: n.tags,
                     rating: n.rating,
                     written_quote: n.written_quote,
+                    written_note: n.written_note,
                     line: n.line,
                 })
             })

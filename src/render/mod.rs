@@ -9,6 +9,7 @@
 pub mod cite;
 pub mod context;
 mod data;
+pub mod exports;
 pub mod jsonld;
 mod templates;
 
@@ -46,6 +47,11 @@ pub enum Job {
     Annotations,
     SearchIndex,
     HighlightCss,
+    /// `/notes.csv` (DESIGN §11).
+    NotesCsv,
+    /// Page `n` (1-based) of `/claims/`, every rated claim.
+    Claims(usize),
+    ClaimsFeed,
     /// A file copied as it is (index into `site.assets`).
     Asset(usize),
     /// A theme static file (index into `Templates::static_files`).
@@ -250,6 +256,15 @@ impl<'a> Renderer<'a> {
         jobs.push(("annotations.jsonld".into(), Job::Annotations));
         jobs.push(("search-index.json".into(), Job::SearchIndex));
         jobs.push(("highlight.css".into(), Job::HighlightCss));
+        jobs.push(("notes.csv".into(), Job::NotesCsv));
+        let claims = exports::claims(site).len();
+        for p in 1..=page_count(claims, site.config.paginate_by) {
+            jobs.push((
+                format!("{}index.html", page_path("claims/", p)),
+                Job::Claims(p),
+            ));
+        }
+        jobs.push(("claims/atom.xml".into(), Job::ClaimsFeed));
         for (i, (path, _)) in self.templates.static_files.iter().enumerate() {
             jobs.push((path.clone(), Job::ThemeStatic(i)));
         }
@@ -432,6 +447,9 @@ impl<'a> Renderer<'a> {
                 ctx.insert("head", &self.head(path, Some("Page not found"), None));
                 self.templates.render("404.html", &ctx)?
             }
+            Job::Claims(page) => self.render_claims(*page, path)?,
+            Job::ClaimsFeed => exports::claims_feed(site),
+            Job::NotesCsv => return Ok(exports::notes_csv(site)),
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
             Job::Sitemap => data::sitemap(self),
@@ -638,6 +656,54 @@ impl<'a> Renderer<'a> {
         self.templates.render(template, &ctx)
     }
 
+    /// Page `page` of `/claims/`: rated claims, newest first.
+    fn render_claims(&self, page: usize, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let claims = exports::claims(site);
+        let per_page = site.config.paginate_by;
+        let total_pages = page_count(claims.len(), per_page);
+        let url = |p: usize| site.config.url(&page_path("claims/", p));
+        let paginator = Paginator {
+            current: page,
+            total_pages,
+            total_items: claims.len(),
+            per_page,
+            items: claims
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .filter_map(|&c| exports::claim_ctx(site, c))
+                .map(|c| Value::from_serializable(&c))
+                .collect(),
+            first_url: url(1),
+            last_url: url(total_pages),
+            prev_url: (page > 1).then(|| url(page - 1)),
+            next_url: (page < total_pages).then(|| url(page + 1)),
+            pages: (1..=total_pages)
+                .map(|p| PageNumber {
+                    number: p,
+                    url: url(p),
+                    current: p == page,
+                })
+                .collect(),
+        };
+        let mut ctx = self.base_context(path);
+        let mut head = self.head(
+            path,
+            Some("Rated claims"),
+            Some("Every claim fact-checked in the margin, newest first."),
+        );
+        let feed_url = site.config.url("claims/atom.xml");
+        head.feeds.push(FeedLink {
+            title: format!("Rated claims — {}", site.config.title),
+            url: feed_url.clone(),
+        });
+        ctx.insert("head", &head);
+        ctx.insert("claims_feed_url", &feed_url);
+        ctx.insert("paginator", &paginator);
+        self.templates.render("claims.html", &ctx)
+    }
+
     fn paginator(&self, articles: &[usize], per_page: usize, page: usize, base: &str) -> Paginator {
         let config = &self.site.config;
         let total_pages = page_count(articles.len(), per_page);
@@ -791,6 +857,7 @@ impl Job {
                 ..
             } => "source.html",
             Job::NotFound => "404.html",
+            Job::Claims(_) => "claims.html",
             _ => return None,
         })
     }
