@@ -89,6 +89,8 @@ pub struct NoteCtx {
     pub tags: Vec<String>,
     /// A deep link to the passage: `<article url>#<id>`.
     pub url: String,
+    /// A fact-check verdict: `{label, value, best, worst}` (DESIGN §11).
+    pub rating: Option<crate::annotate::rating::Rating>,
 }
 
 /// `page`: an article or standalone page.
@@ -416,6 +418,7 @@ impl Catalogue {
             date_display: n.date.as_ref().map(|x| x.display()),
             tags: n.tags.clone(),
             url: format!("{page_url}#{}", n.id),
+            rating: n.rating.clone(),
         }
     }
 }
