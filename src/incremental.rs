@@ -838,7 +838,7 @@ impl LiveSite {
         let replaced = self.replace_documents(&remove, new_docs);
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.lists.is_some();
+        let mut structural = replaced.lists.is_some() || self.claims_pages_changed();
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
@@ -1267,6 +1267,18 @@ impl LiveSite {
             later,
             removed,
         }
+    }
+
+    /// Whether the number of `/claims/` pages planned differs from what the
+    /// site's rated notes now need (a rating added or removed).
+    fn claims_pages_changed(&self) -> bool {
+        let planned = self
+            .by_path
+            .keys()
+            .filter(|p| p.starts_with("claims/") && p.ends_with("index.html"))
+            .count();
+        let claims = crate::render::exports::claims(&self.site).len();
+        planned != claims.div_ceil(self.site.config.paginate_by.max(1)).max(1)
     }
 
     /// The site-wide data files, which change with any document.

@@ -658,3 +658,62 @@ fn claims_pages_list_rated_claims_newest_first_with_a_feed() {
         chrono::DateTime::parse_from_rfc3339(&text(*e, "updated")).unwrap();
     }
 }
+
+#[test]
+fn serve_updates_the_exports_when_a_note_is_rated() {
+    use marginalia::incremental::{LiveSite, Produced};
+    let s = TestSite::new();
+    s.file("site.yaml", &site_yaml(&format!("paginate_by: 1\n{SCALE}")))
+        .file(
+            "content/news/a.md",
+            "---\ntitle: A\ndate: 2021-05-04\n---\nOne claim. Two claim.\n",
+        )
+        .file(
+            "content/news/a.annotations.yaml",
+            "- quote: One claim.\n  note: x\n  rating: \"False\"\n- quote: Two claim.\n  note: y\n",
+        );
+    let options = marginalia::site::BuildOptions {
+        root: s.root().to_path_buf(),
+        ..Default::default()
+    };
+    let (live, diags) = LiveSite::load(&options);
+    let mut live = live.unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(live.has_path("claims/index.html") && !live.has_path("claims/page/2/index.html"));
+    let text = |p: Produced| match p {
+        Produced::Bytes(b) => String::from_utf8(b).unwrap(),
+        Produced::File(f) => std::fs::read_to_string(f).unwrap(),
+    };
+    s.file(
+        "content/news/a.annotations.yaml",
+        "- quote: One claim.\n  note: x\n  rating: \"False\"\n- quote: Two claim.\n  note: y\n  rating: \"True\"\n",
+    );
+    let update = live
+        .apply(
+            &[s.root().join("content/news/a.annotations.yaml")],
+            &mut |_| {},
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    // The new second page of claims is made now; the rest when asked for.
+    assert!(live.has_path("claims/page/2/index.html"));
+    let changed: Vec<&String> = update
+        .files
+        .iter()
+        .map(|(p, _)| p)
+        .chain(&update.later)
+        .collect();
+    for p in [
+        "notes.csv",
+        "claims/index.html",
+        "claims/page/2/index.html",
+        "claims/atom.xml",
+    ] {
+        assert!(
+            changed.iter().any(|c| *c == p),
+            "{p} not re-rendered: {changed:?}"
+        );
+    }
+    let csv = text(live.render_path("notes.csv").unwrap().unwrap());
+    assert!(csv.contains(",True,5,5,1,"), "{csv}");
+    let feed = text(live.render_path("claims/atom.xml").unwrap().unwrap());
+    assert_eq!(common::count(&feed, "<entry>"), 2);
+}
