@@ -614,6 +614,10 @@ fn claims_pages_list_rated_claims_newest_first_with_a_feed() {
         p1.contains("Article 0 &lt;&#x2F;title&gt;") || p1.contains("Article 0 &lt;/title&gt;")
     );
     assert!(!s.exists("claims/page/3/index.html"));
+    assert!(
+        s.read("claims/page/1/index.html")
+            .contains(&format!("url={BASE}claims/"))
+    );
     let head = common::tags(&p1[..p1.find("</head>").unwrap()]);
     assert!(link_href(&head, "alternate").contains(&format!("{BASE}claims/atom.xml").as_str()));
 

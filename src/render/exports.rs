@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::html::escape;
 use crate::markdown::Note;
 use crate::model::{Document, Site};
+use crate::routes::{ListRoute, Route};
 
 /// The columns of `/notes.csv`, in order.
 pub const CSV_COLUMNS: &[&str] = &[
@@ -215,7 +216,7 @@ pub fn claims_feed(site: &Site) -> String {
             note_date(d, &d.notes[c.note])
         })
         .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |x| x.rfc3339());
-    let self_url = config.url("claims/atom.xml");
+    let self_url = Route::ClaimsFeed.url(config);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     x.push_str(&format!(
         "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n",
@@ -231,7 +232,7 @@ pub fn claims_feed(site: &Site) -> String {
     ));
     x.push_str(&format!(
         "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
-        xml(&config.url("claims/"))
+        xml(&ListRoute::Claims.page_url(config, 1))
     ));
     x.push_str(&format!("  <id>{}</id>\n", xml(&self_url)));
     x.push_str(&format!("  <updated>{newest}</updated>\n"));
