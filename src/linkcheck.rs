@@ -80,28 +80,12 @@ fn base_path(base_url: &str) -> &str {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|c| (*c as char).to_digit(16)),
-                b.get(i + 2).and_then(|c| (*c as char).to_digit(16)),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A link's path or fragment decoded, or as written when it does not
+/// decode (then it names nothing, and the error shows it as typed).
+fn decode(s: &str) -> String {
+    crate::url::percent_decode(s)
+        .unwrap_or(std::borrow::Cow::Borrowed(s))
+        .into_owned()
 }
 
 /// Where an internal link leads: a site path (`articles/x/`, no leading
@@ -115,7 +99,7 @@ fn resolve(url: &str, page: &str, base_url: &str) -> Result<Option<Target>, Stri
         return Ok(None);
     }
     let (rest, fragment) = match url.split_once('#') {
-        Some((r, f)) => (r, Some(percent_decode(f))),
+        Some((r, f)) => (r, Some(decode(f))),
         None => (url, None),
     };
     let rest = rest.split_once('?').map_or(rest, |(p, _)| p);
@@ -151,7 +135,7 @@ fn resolve(url: &str, page: &str, base_url: &str) -> Result<Option<Target>, Stri
     } else {
         format!("{base}{page_dir}{rest}")
     };
-    let decoded = percent_decode(&absolute_path);
+    let decoded = decode(&absolute_path);
     let Some(inside) = decoded.strip_prefix(base) else {
         return Err(format!("it is outside the site's base path {base}"));
     };

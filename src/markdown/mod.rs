@@ -32,6 +32,7 @@ use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::html;
 use crate::sources::Registry;
+use crate::url::{UrlUse, is_safe_url_for, percent_decode};
 
 pub use notes::{Note, QuoteFix};
 
@@ -47,30 +48,6 @@ pub fn options() -> Options {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_SMART_PUNCTUATION
         | Options::ENABLE_HEADING_ATTRIBUTES
-}
-
-/// Whether a URL may be put in an `href`/`src`: relative URLs and a few
-/// schemes. `javascript:`, `data:`, `vbscript:` and the rest are refused;
-/// browsers ignore tabs, newlines and case in schemes, so we do too.
-pub fn is_safe_url(url: &str) -> bool {
-    let cleaned: String = url
-        .trim()
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .take(16)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    match cleaned.find(':') {
-        None => true,
-        Some(i) => {
-            let scheme = &cleaned[..i];
-            // A colon after a path, query or fragment character is not a scheme.
-            if scheme.contains(['/', '?', '#']) {
-                return true;
-            }
-            matches!(scheme, "http" | "https" | "mailto" | "tel" | "ftp")
-        }
-    }
 }
 
 /// What a document needs from the rest of the site to render.
@@ -897,7 +874,8 @@ impl<'e, 'a> Emitter<'e, 'a> {
         if matches!(link_type, LinkType::Email) {
             return Some(url.to_string());
         }
-        if !is_safe_url(url) {
+        let used = if is_link { UrlUse::Link } else { UrlUse::Image };
+        if !is_safe_url_for(url, used) {
             let loc = self.location(offset);
             let what = if is_link { "link" } else { "image" };
             self.diagnostics.push(Diagnostic::warning(
@@ -921,7 +899,7 @@ impl<'e, 'a> Emitter<'e, 'a> {
             Some((p, q)) => (p, Some(q)),
             None => (path, None),
         };
-        let decoded = percent_decode(path);
+        let decoded = percent_decode(path).map_or_else(|| path.to_string(), |d| d.into_owned());
         if let Some(root_rel) = decoded.strip_prefix('/') {
             return Some(self.finish_url(root_rel, query, fragment));
         }
@@ -989,32 +967,6 @@ fn has_scheme(url: &str) -> bool {
         }
         None => false,
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 /// `a/b/../c` → `a/c`; `None` when `..` climbs above the start.
