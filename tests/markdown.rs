@@ -53,3 +53,124 @@ fn commonmark_links_with_any_scheme_are_kept_and_dangerous_ones_dropped() {
         run.stderr
     );
 }
+
+#[test]
+fn a_quote_across_paragraphs_marks_each_block_and_notes_after_the_last() {
+    let body = "A spokesperson declined to comment.\n\n\
+                The ministry said *nothing* more.\n\n\
+                - a list item that goes on\n- and another\n\nLast words.\n";
+    // Copied from a browser, as annotators do: the paragraph break is a
+    // line break in the quote (and a block scalar keeps it).
+    let notes = "- quote: |-\n    declined to comment.\n\n    The ministry said nothing\n  note: Across two paragraphs.\n\
+                 - quote: goes on and another\n  note: Across list items.\n";
+    let site = site_with(body, Some(notes));
+    site.build().assert_ok();
+    let html = site.read("articles/a/index.html");
+    let body = html
+        .split("<div class=\"article-body\"")
+        .nth(1)
+        .unwrap_or(&html);
+    let expected_first = "<p>A spokesperson <mark class=\"anchor\" id=\"n1\" data-note=\"note-n1\" aria-details=\"note-n1\">declined to comment.</mark></p>\n\
+         <p><mark class=\"anchor\" data-note=\"note-n1\" aria-details=\"note-n1\">The ministry said </mark><em><mark class=\"anchor\" data-note=\"note-n1\" aria-details=\"note-n1\">nothing</mark><sup class=\"note-ref\"><a href=\"#note-n1\" aria-label=\"Note 1\">1</a></sup></em> more.</p>\n\
+         <aside class=\"margin-note\" id=\"note-n1\"";
+    assert!(body.contains(expected_first), "{body}");
+    // One aside per note, after its last block: inside the second item.
+    assert_eq!(common::count(body, "id=\"note-n1\""), 1);
+    let item = "<li><mark class=\"anchor\" data-note=\"note-n2\" aria-details=\"note-n2\">and another</mark><sup class=\"note-ref\"><a href=\"#note-n2\" aria-label=\"Note 2\">2</a></sup><aside class=\"margin-note\" id=\"note-n2\"";
+    assert!(body.contains(item), "{body}");
+    assert!(
+        body.contains("<li>a list item that <mark class=\"anchor\" id=\"n2\" data-note=\"note-n2\" aria-details=\"note-n2\">goes on</mark></li>"),
+        "{body}"
+    );
+}
+
+/// The note numbers (`<sup class="note-ref">`) in the order they appear.
+fn numbers_in_order(html: &str) -> Vec<String> {
+    html.split("<sup class=\"note-ref")
+        .skip(1)
+        .map(|s| {
+            let s = &s[s.find("\">").map_or(0, |i| i + 2)..];
+            let s = &s[s.find('>').map_or(0, |i| i + 1)..];
+            s[..s.find('<').unwrap_or(0)].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn note_numbers_read_in_order_in_nested_and_overlapping_passages() {
+    let body = "The regime wants a weapon, officials said.[^f] Then alpha beta gamma delta.\n\n\
+                [^f]: A footnote.\n";
+    let notes = "- quote: The regime wants a weapon\n  note: Outer.\n\
+                 - quote: regime\n  note: Inner.\n\
+                 - quote: officials said\n  note: Before the footnote.\n\
+                 - quote: beta gamma delta\n  note: Overlaps the next, ends last.\n\
+                 - quote: alpha beta gamma\n  note: Starts first, ends first.\n";
+    let site = site_with(body, Some(notes));
+    site.build().assert_ok();
+    let html = site.read("articles/a/index.html");
+    assert_eq!(numbers_in_order(&html), ["1", "2", "3", "4", "5", "6"]);
+    assert!(
+        html.contains("<mark class=\"anchor\" id=\"n2\" data-note=\"note-n2\" aria-details=\"note-n2\">regime</mark><sup class=\"note-ref\"><a href=\"#note-n2\" aria-label=\"Note 1\">1</a></sup>"),
+        "{html}"
+    );
+    assert!(html.contains("weapon</mark><sup class=\"note-ref\"><a href=\"#note-n1\" aria-label=\"Note 2\">2</a></sup>"), "{html}");
+    assert!(
+        html.contains("<a href=\"#note-fn-f\" aria-label=\"Note 4\">4</a>"),
+        "{html}"
+    );
+    // The asides follow the same order.
+    let asides: Vec<&str> = html
+        .split("<a class=\"note-number\" href=\"#")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert_eq!(asides, ["n2", "n1", "n3", "fnref-f", "n5", "n4"]);
+}
+
+#[test]
+fn a_highlight_is_a_mark_without_number_or_aside() {
+    let body = "It was considered a hallmark achievement by many.\n";
+    let notes = "- quote: a hallmark achievement\n  kind: highlight\n\
+                 - quote: by many\n  note: A real note.\n";
+    let site = site_with(body, Some(notes));
+    site.build().assert_ok();
+    let html = site.read("articles/a/index.html");
+    assert!(
+        html.contains("<p>It was considered <mark class=\"highlight\" id=\"n1\" data-kind=\"highlight\">a hallmark achievement</mark> <mark class=\"anchor\" id=\"n2\" data-note=\"note-n2\" aria-details=\"note-n2\">by many</mark><sup class=\"note-ref\"><a href=\"#note-n2\" aria-label=\"Note 1\">1</a></sup>.</p>"),
+        "{html}"
+    );
+    assert_eq!(common::count(&html, "<aside class=\"margin-note\""), 1);
+    assert!(!html.contains("note-n1"), "{html}");
+}
+
+#[test]
+fn only_a_highlight_may_go_without_a_note() {
+    let body = "Some text here.\n";
+    for (notes, message) in [
+        ("- quote: Some text\n", "this note has no `note`"),
+        (
+            "- quote: Some text\n  note: \"  \"\n",
+            "this note's `note` is empty",
+        ),
+        (
+            "- quote: Some text\n  kind: sourcing\n",
+            "this note has no `note`",
+        ),
+    ] {
+        let site = site_with(body, Some(notes));
+        let run = site.build();
+        run.assert_code(1);
+        assert!(run.stderr.contains(message), "{}", run.stderr);
+        assert!(run.stderr.contains("kind: highlight"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("a.annotations.yaml:1"),
+            "{}",
+            run.stderr
+        );
+    }
+    let site = site_with(
+        body,
+        Some("- quote: Some text\n  kind: highlight\n  note: \"\"\n"),
+    );
+    site.build().assert_ok();
+}

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
+use crate::annotate::sidecar::HIGHLIGHT;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::frontmatter::Date;
 use crate::html::{escape, escape_into};
@@ -28,6 +29,8 @@ pub const FIX_THRESHOLD: f64 = 0.8;
 #[derive(Debug, Clone, Serialize)]
 pub struct Note {
     pub id: String,
+    /// Its number in reading order; 0 for a highlight without a note
+    /// (which has no number and no aside).
     pub number: usize,
     pub kind: Option<String>,
     /// The passage as it reads in the article.
@@ -111,6 +114,8 @@ struct NoteInput {
     quote_in_text: String,
     prefix: String,
     suffix: String,
+    /// A highlight without a note: a mark, no number, no aside.
+    bare_highlight: bool,
 }
 
 /// Anchors every note of `input` against `index` and numbers the notes and
@@ -151,10 +156,15 @@ pub(super) fn plan(
                     quote_in_text: passage_text(&index.text()[range.clone()]),
                     prefix: passage_text(before),
                     suffix: passage_text(after),
+                    bare_highlight: n.kind.as_deref() == Some(HIGHLIGHT)
+                        && n.note.trim().is_empty(),
                 });
                 anchored.push(Anchored {
                     source: i,
-                    block_insert: block_for(scan, range.start)
+                    // After the block holding the passage's last
+                    // character: a passage across blocks has a mark in each,
+                    // and its note follows the last (DESIGN §1).
+                    block_insert: block_for(scan, range.end.saturating_sub(1).max(range.start))
                         .map_or(usize::MAX, |b| scan.blocks[b].insert_at),
                     range,
                     number: 0,
@@ -194,6 +204,7 @@ pub(super) fn plan(
                     quote_in_text: String::new(),
                     prefix: String::new(),
                     suffix: String::new(),
+                    bare_highlight: false,
                 });
             }
         }
@@ -226,22 +237,32 @@ pub(super) fn plan(
         }
     }
 
-    // Reading order: by position; a passage before a footnote at the same place.
-    let mut order: Vec<(usize, u8, usize)> = anchored
+    // Reading order is the order of the numbers in the text: a passage's
+    // number follows its end, so passages count by where they end (of two
+    // ending at one place the inner one closes, and is numbered, first),
+    // and a passage comes before a footnote reference at the same place.
+    // Counting by start made nested passages read "regime¹⁰ … weapon⁹".
+    let mut order: Vec<(usize, u8, std::cmp::Reverse<usize>, usize)> = anchored
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.range.start, 0u8, i))
-        .chain(footnote_pos.iter().map(|(pos, f)| (*pos, 1u8, *f)))
+        .filter(|(_, a)| !input_notes[a.source].bare_highlight)
+        .map(|(i, a)| (a.range.end, 0u8, std::cmp::Reverse(a.range.start), i))
+        .chain(
+            footnote_pos
+                .iter()
+                .map(|(pos, f)| (*pos, 1u8, std::cmp::Reverse(0), *f)),
+        )
         .collect();
     order.sort();
-    for (n, (_, kind, i)) in order.into_iter().enumerate() {
+    for (n, (_, kind, _, i)) in order.into_iter().enumerate() {
         if kind == 0 {
             anchored[i].number = n + 1;
         } else {
             footnotes[i].number = n + 1;
         }
     }
-    anchored.sort_by_key(|a| a.number);
+    // Highlights (number 0) keep their place by position, after the notes.
+    anchored.sort_by_key(|a| (a.number == 0, a.number, a.range.start));
 
     let mut by_start: Vec<usize> = (0..anchored.len()).collect();
     by_start.sort_by_key(|&i| anchored[i].range.start);
@@ -337,6 +358,9 @@ impl Plan {
         let mut by_number: Vec<(usize, usize, String)> = Vec::new();
         for a in &self.notes {
             let n = &self.input_notes[a.source];
+            if n.bare_highlight {
+                continue;
+            }
             let mut h = String::with_capacity(a.body_html.len() + 400);
             h.push_str("<aside class=\"margin-note\" id=\"note-");
             h.push_str(&n.id);
@@ -556,6 +580,9 @@ impl Plan {
 
     fn push_ref<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, n: &Anchored) {
         n.ref_done.set(true);
+        if self.input_notes[n.source].bare_highlight {
+            return;
+        }
         let id = &self.input_notes[n.source].id;
         out.push(Event::InlineHtml(
             format!(
@@ -570,8 +597,20 @@ impl Plan {
     fn mark_open(&self, n: &Anchored) -> String {
         let input = &self.input_notes[n.source];
         let mut h = String::with_capacity(120);
+        let first = !n.first_done.replace(true);
+        if input.bare_highlight {
+            // No note to point at: not an `anchor`, no `data-note`.
+            h.push_str("<mark class=\"highlight\"");
+            if first {
+                h.push_str(" id=\"");
+                h.push_str(&input.id);
+                h.push('"');
+            }
+            h.push_str(" data-kind=\"highlight\">");
+            return h;
+        }
         h.push_str("<mark class=\"anchor\"");
-        if !n.first_done.replace(true) {
+        if first {
             h.push_str(" id=\"");
             h.push_str(&input.id);
             h.push('"');
