@@ -174,3 +174,37 @@ fn only_a_highlight_may_go_without_a_note() {
     );
     site.build().assert_ok();
 }
+
+#[test]
+fn check_fix_never_drops_the_quotes_words_and_keeps_its_style() {
+    let body = "Declined to comment on the matter at great length today, officials said.\n\n\
+                The minister’s office confirmed the meeting.\n";
+    // The article lost "A spokesperson": the closest passage is 83 %
+    // similar, but rewriting the quote to it would drop two words.
+    let notes = "- quote: 'A spokesperson declined to comment on the matter at great length today, officials said.'\n  note: Dropped words.\n\
+                 - quote: >-\n    The ministers office\n    confirmed the meting.\n  note: Typos only.\n";
+    let site = site_with(body, Some(notes));
+    let run = site.run(&["check", "--fix"]);
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("that passage leaves out words of the quote: A spokesperson declined"),
+        "{}",
+        run.stderr
+    );
+    let sidecar = site.root().join("content/articles/a.annotations.yaml");
+    let text = std::fs::read_to_string(&sidecar).unwrap();
+    // The first note is untouched; the second, which only had typos, is
+    // rewritten in its own (folded block) style.
+    assert_eq!(
+        text,
+        "- quote: 'A spokesperson declined to comment on the matter at great length today, officials said.'\n  note: Dropped words.\n\
+         - quote: >-\n    The minister’s office confirmed the meeting.\n  note: Typos only.\n"
+    );
+    assert!(
+        run.stdout
+            .contains("fixed content/articles/a.annotations.yaml:3"),
+        "{}",
+        run.stdout
+    );
+}

@@ -713,8 +713,16 @@ impl Reporter<'_, '_> {
                         "closest passage ({:.0}% similar), {shown}",
                         (c.similarity * 100.0).floor()
                     ));
-                    if c.unambiguous && c.similarity >= FIX_THRESHOLD {
-                        let new = passage_text(&self.index.text()[c.range.clone()]);
+                    let new = passage_text(&self.index.text()[c.range.clone()]);
+                    let missing = missing_words(quote, &new);
+                    if !missing.is_empty() {
+                        // A rewrite would silently drop the annotator's words.
+                        d = d.with_note(format!(
+                            "that passage leaves out words of the quote: {}",
+                            shorten(&missing.join(" "), 80)
+                        ));
+                        d = d.with_help("copy the passage from the article as it reads now (`check --fix` does not rewrite a quote to a passage that drops words)");
+                    } else if c.unambiguous && c.similarity >= FIX_THRESHOLD {
                         fix = Some((new, c.similarity));
                         d = d.with_help("if the article changed, `marginalia check --fix` rewrites the quote to this passage");
                     } else {
@@ -786,6 +794,74 @@ impl Reporter<'_, '_> {
             other => (Diagnostic::error(Some(here), format!("{other}")), None),
         }
     }
+}
+
+/// Longest word lists compared by [`missing_words`]; past it every quote
+/// word counts as covered only if the passage has as many words.
+const MAX_ALIGNED_WORDS: usize = 2_000;
+
+/// The stretches of `quote` where `passage` leaves words out: the two are
+/// aligned word by word (longest common subsequence of folded words), and
+/// between two aligned words the quote may have changed words, but not
+/// more of them than the passage has there; the quote's words of each
+/// stretch with fewer are returned (which of them went is guesswork). A
+/// passage that only changes words (a corrected typo, a new spelling)
+/// leaves nothing out.
+pub fn missing_words(quote: &str, passage: &str) -> Vec<String> {
+    let words = |s: &str| -> Vec<String> {
+        crate::annotate::fold::fold_str(s)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (q, p) = (words(quote), words(passage));
+    if q.len() > MAX_ALIGNED_WORDS || p.len() > MAX_ALIGNED_WORDS {
+        return if p.len() >= q.len() {
+            Vec::new()
+        } else {
+            q[p.len()..].to_vec()
+        };
+    }
+    // lcs[i][j]: longest common subsequence of q[i..] and p[j..].
+    let mut lcs = vec![vec![0u16; p.len() + 1]; q.len() + 1];
+    for i in (0..q.len()).rev() {
+        for j in (0..p.len()).rev() {
+            lcs[i][j] = if q[i] == p[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut missing = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    // Words of each side since the last aligned pair.
+    let (mut gap_q, mut gap_p): (Vec<&String>, usize) = (Vec::new(), 0);
+    let mut settle = |gap_q: &mut Vec<&String>, gap_p: &mut usize| {
+        if gap_q.len() > *gap_p {
+            missing.extend(gap_q.iter().map(|w| w.to_string()));
+        }
+        gap_q.clear();
+        *gap_p = 0;
+    };
+    while i < q.len() && j < p.len() {
+        if q[i] == p[j] && lcs[i][j] == lcs[i + 1][j + 1] + 1 {
+            settle(&mut gap_q, &mut gap_p);
+            i += 1;
+            j += 1;
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            gap_q.push(&q[i]);
+            i += 1;
+        } else {
+            gap_p += 1;
+            j += 1;
+        }
+    }
+    gap_q.extend(&q[i..]);
+    gap_p += p.len() - j;
+    settle(&mut gap_q, &mut gap_p);
+    missing
 }
 
 fn shorten(s: &str, n: usize) -> String {
