@@ -737,6 +737,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         word_count: 0,
         ids: Vec::new(),
         internal_links: Vec::new(),
+        written_links: Vec::new(),
         fixes: Vec::new(),
     }
 }
@@ -781,6 +782,7 @@ fn render_stub(
     d.word_count = r.word_count;
     d.ids = r.ids;
     d.internal_links = r.internal_links;
+    d.written_links = r.written_links;
     d.fixes = r.fixes;
     (d, r.diagnostics)
 }

@@ -208,3 +208,41 @@ fn check_fix_never_drops_the_quotes_words_and_keeps_its_style() {
         run.stdout
     );
 }
+
+#[test]
+fn check_reports_each_broken_link_once_where_it_is_written() {
+    let site = TestSite::new();
+    site.file("site.yaml", SITE).file(
+        "content/articles/a.md",
+        "---\ntitle: A\ndate: 2021-01-01\noriginal_url: https://x.example/x\n---\n\
+         First paragraph, with [a broken link](missing/page.html) in the summary.\n\n\
+         Second: ![pic](gone.png \"t\")\n",
+    );
+    site.file(
+        "content/articles/a.annotations.yaml",
+        "- quote: First paragraph\n  note: ok\n- quote: Second\n  note: |\n    See <img src=x alt=\"\">.\n",
+    );
+    let run = site.run(&["check"]);
+    run.assert_code(1);
+    let e = &run.stderr;
+    // Each at its file, line and column; the summary's copy on the
+    // listings is the same problem, not three.
+    assert_eq!(
+        common::count(
+            e,
+            "link to \"https://example.org/articles/missing/page.html\""
+        ),
+        1,
+        "{e}"
+    );
+    assert!(e.contains("on /articles/a/, /articles/, /"), "{e}");
+    assert!(e.contains("content/articles/a.md:6:23: "), "{e}");
+    assert!(e.contains("content/articles/a.md:8:9: "), "{e}");
+    // Raw HTML in a note: at the note, not at an "x" elsewhere.
+    assert!(
+        e.contains("content/articles/a.annotations.yaml:3: link to \"x\""),
+        "{e}"
+    );
+    assert!(!e.contains("(built in)"), "{e}");
+    assert_eq!(common::count(e, "error: "), 3, "{e}");
+}

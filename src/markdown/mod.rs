@@ -34,7 +34,7 @@ use crate::html;
 use crate::sources::Registry;
 use crate::url::{UrlUse, is_safe_url_for, percent_decode};
 
-pub use notes::{Note, QuoteFix};
+pub use notes::{Note, QuoteFix, missing_words};
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.
@@ -97,6 +97,15 @@ pub struct InternalLink {
     pub location: Location,
 }
 
+/// A URL the document writes into its page (a link or image from its
+/// Markdown, a footnote, a note, or an `href`/`src` in raw HTML), as
+/// rendered, with where it is written: `check` reports a broken one there.
+#[derive(Debug, Clone)]
+pub struct WrittenLink {
+    pub url: String,
+    pub location: Location,
+}
+
 /// A rendered document.
 #[derive(Debug, Default)]
 pub struct Rendered {
@@ -114,6 +123,8 @@ pub struct Rendered {
     /// checking `#fragment` links.
     pub ids: Vec<String>,
     pub internal_links: Vec<InternalLink>,
+    /// Every URL written into the page, where it is written.
+    pub written_links: Vec<WrittenLink>,
     /// Quotes that drifted and have one close match (for `check --fix`).
     pub fixes: Vec<QuoteFix>,
     pub diagnostics: Vec<Diagnostic>,
@@ -238,6 +249,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         lines: &mut lines,
         fixed_location: None,
         out_links: Vec::new(),
+        written_links: Vec::new(),
         diagnostics: Vec::new(),
         has_raw_html: false,
     };
@@ -302,6 +314,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     }
 
     out.internal_links = std::mem::take(&mut emitter.out_links);
+    out.written_links = std::mem::take(&mut emitter.written_links);
     out.diagnostics.append(&mut emitter.diagnostics);
     out.html = html_out;
     if body_has_raw_html {
@@ -618,6 +631,7 @@ struct Emitter<'e, 'a> {
     /// Set while rendering a note: problems point at the note's line.
     fixed_location: Option<Location>,
     out_links: Vec<InternalLink>,
+    written_links: Vec<WrittenLink>,
     diagnostics: Vec<Diagnostic>,
     has_raw_html: bool,
 }
@@ -848,6 +862,12 @@ impl<'e, 'a> Emitter<'e, 'a> {
                 }
                 ev @ (Event::Html(_) | Event::InlineHtml(_)) => {
                     self.has_raw_html = true;
+                    if let Event::Html(h) | Event::InlineHtml(h) = &ev {
+                        for (url, at) in crate::linkcheck::urls_in_html(h) {
+                            let location = self.location(range.start + at.min(range.len()));
+                            self.written_links.push(WrittenLink { url, location });
+                        }
+                    }
                     out.push(ev);
                     ann.push(false);
                 }
@@ -861,10 +881,28 @@ impl<'e, 'a> Emitter<'e, 'a> {
         (out, ann, starts)
     }
 
+    /// Rewrites a link or image URL (see [`Emitter::rewrite`]) and
+    /// records where the result is written.
+    fn rewrite_url(
+        &mut self,
+        url: &str,
+        link_type: LinkType,
+        offset: usize,
+        is_link: bool,
+    ) -> Option<String> {
+        let rewritten = self.rewrite(url, link_type, offset, is_link)?;
+        let location = self.location(offset);
+        self.written_links.push(WrittenLink {
+            url: rewritten.clone(),
+            location,
+        });
+        Some(rewritten)
+    }
+
     /// Rewrites a link or image URL: content files by path → page URLs,
     /// relative files → URLs under `asset_base`, root-relative paths → under
     /// base_url. Unsafe URLs are dropped (with a warning) → `None`.
-    fn rewrite_url(
+    fn rewrite(
         &mut self,
         url: &str,
         link_type: LinkType,
