@@ -194,11 +194,13 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
     // pages, not as an article, so `unsafe_html` (article bodies only)
     // does not apply: their raw HTML is always sanitised.
     {
+        let note_template = markdown::NoteTemplate::for_site(&config.root, &config.theme);
         let env = Env {
             base_url: &config.base_url,
             unsafe_html: false,
             links: &links,
             sources: &registry,
+            note_template: note_template.as_ref(),
         };
         let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
             .par_iter()
@@ -295,11 +297,13 @@ impl Loaded {
         F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
     {
         let site = &self.site;
+        let note_template = markdown::NoteTemplate::for_site(&site.config.root, &site.config.theme);
         let env = Env {
             base_url: &site.config.base_url,
             unsafe_html: site.config.unsafe_html,
             links: &self.links,
             sources: &site.registry,
+            note_template: note_template.as_ref(),
         };
         self.parsed
             .par_iter()

@@ -246,3 +246,28 @@ fn check_reports_each_broken_link_once_where_it_is_written() {
     assert!(!e.contains("(built in)"), "{e}");
     assert_eq!(common::count(e, "error: "), 3, "{e}");
 }
+
+#[test]
+fn a_site_template_changes_the_margin_note_markup() {
+    let site = site_with(
+        "Some text here[^a].\n\n[^a]: Foot.\n",
+        Some("- quote: Some text\n  note: A *note*.\n  kind: framing\n"),
+    );
+    site.file(
+        "templates/partials/note.html",
+        "<aside class=\"my-note\" id=\"note-{{ note.id }}\">{{ note.number }}{% if note.footnote %}f{% endif %}: {{ note.body | safe }}</aside>\n",
+    );
+    site.build().assert_ok();
+    let html = site.read("articles/a/index.html");
+    assert!(
+        html.contains(
+            "<aside class=\"my-note\" id=\"note-n1\">1: <p>A <em>note</em>.</p>\n</aside>"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<aside class=\"my-note\" id=\"note-fn-a\">2f: <p>Foot.</p>\n</aside>"),
+        "{html}"
+    );
+    assert!(!html.contains("class=\"margin-note\""), "{html}");
+}

@@ -15,6 +15,7 @@
 //! 5. pulldown-cmark's HTML writer turns that into a string, which is
 //!    sanitised when the document holds raw HTML.
 
+mod aside;
 pub mod highlight;
 mod notes;
 
@@ -34,6 +35,7 @@ use crate::html;
 use crate::sources::Registry;
 use crate::url::{UrlUse, is_safe_url_for, percent_decode};
 
+pub use aside::{NOTE_PARTIAL, NoteTemplate};
 pub use notes::{Note, QuoteFix, missing_words};
 
 /// The separator between blocks in the text index. No quote can match
@@ -58,6 +60,8 @@ pub struct Env<'a> {
     /// (`articles/x/`), for links between content files.
     pub links: &'a HashMap<PathBuf, String>,
     pub sources: &'a Registry,
+    /// The theme's margin-note partial; `None` for the default theme's.
+    pub note_template: Option<&'a NoteTemplate>,
 }
 
 /// One document to render.
@@ -274,7 +278,14 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         pulldown_cmark::html::push_html(&mut h, fe.into_iter());
         plan.set_footnote_body(&label, h);
     }
-    plan.build_asides(env.base_url, env.sources);
+    let template = env.note_template.unwrap_or_else(|| NoteTemplate::builtin());
+    plan.build_asides(
+        env.base_url,
+        env.sources,
+        template,
+        sidecar,
+        &mut out.diagnostics,
+    );
 
     emitter.has_raw_html = false;
     let n_events = events.len();

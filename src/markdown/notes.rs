@@ -5,17 +5,18 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CowStr, Event};
 use serde::Serialize;
 
+use super::aside::{AsideCtx, DateCtx, NOTE_PARTIAL, NoteTemplate, SourceRef};
 use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
 use crate::annotate::sidecar::HIGHLIGHT;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::frontmatter::Date;
-use crate::html::{escape, escape_into};
+use crate::html::escape;
 
 /// How many characters of context a note keeps on each side of its passage
 /// (the W3C TextQuoteSelector's prefix and suffix).
@@ -353,93 +354,86 @@ impl Plan {
         }
     }
 
-    /// Builds every `<aside>` once the bodies are rendered.
-    pub(super) fn build_asides(&mut self, base_url: &str, sources: &crate::sources::Registry) {
+    /// Builds every `<aside>` once the bodies are rendered, through the
+    /// theme's partial. A note the partial fails on is reported at its line
+    /// (`sidecar`) and left without an aside.
+    pub(super) fn build_asides(
+        &mut self,
+        base_url: &str,
+        sources: &crate::sources::Registry,
+        template: &NoteTemplate,
+        sidecar: &Path,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         let mut by_number: Vec<(usize, usize, String)> = Vec::new();
+        let mut failed = |line: usize, e: String| {
+            diagnostics.push(
+                Diagnostic::error(
+                    Some(Location::at(sidecar, line, 0)),
+                    format!("the margin-note template {NOTE_PARTIAL} failed on this note: {e}"),
+                )
+                .with_help("fix the theme's partials/note.html (the default theme's shows what it is given)"),
+            )
+        };
         for a in &self.notes {
             let n = &self.input_notes[a.source];
             if n.bare_highlight {
                 continue;
             }
-            let mut h = String::with_capacity(a.body_html.len() + 400);
-            h.push_str("<aside class=\"margin-note\" id=\"note-");
-            h.push_str(&n.id);
-            h.push_str("\" role=\"note\"");
-            if let Some(k) = &n.kind {
-                h.push_str(" data-kind=\"");
-                escape_into(&mut h, k);
-                h.push('"');
+            let ctx = AsideCtx {
+                id: &n.id,
+                number: a.number,
+                back: &n.id,
+                kind: n.kind.as_deref(),
+                footnote: false,
+                body: &a.body_html,
+                author: n.author.as_deref(),
+                date: n.date.as_ref().map(|d| DateCtx {
+                    iso: d.iso(),
+                    display: d.display(),
+                }),
+                sources: n
+                    .sources
+                    .iter()
+                    .map(|key| match sources.get(key) {
+                        Some(s) => SourceRef {
+                            key,
+                            name: &s.name,
+                            kind: s.kind.as_str(),
+                            url: Some(format!("{base_url}sources/{}/", s.slug)),
+                        },
+                        None => SourceRef {
+                            key,
+                            name: key,
+                            kind: "",
+                            url: None,
+                        },
+                    })
+                    .collect(),
+            };
+            match template.render(&ctx) {
+                Ok(h) => by_number.push((a.block_insert, a.number, h)),
+                Err(e) => failed(n.line, e),
             }
-            h.push_str(&format!(
-                " aria-label=\"Note {num}\">\n<a class=\"note-number\" href=\"#{id}\" aria-label=\"Note {num}, back to its passage\">{num}</a>",
-                num = a.number,
-                id = n.id
-            ));
-            if let Some(k) = &n.kind {
-                h.push_str("<span class=\"note-kind\">");
-                escape_into(&mut h, k);
-                h.push_str("</span>");
-            }
-            h.push_str("\n<div class=\"note-body\">");
-            h.push_str(&a.body_html);
-            h.push_str("</div>\n");
-            if n.author.is_some() || n.date.is_some() {
-                h.push_str("<p class=\"note-meta\">");
-                if let Some(author) = &n.author {
-                    h.push_str("<span class=\"note-author\">");
-                    escape_into(&mut h, author);
-                    h.push_str("</span>");
-                }
-                if let Some(d) = &n.date {
-                    h.push_str(&format!(
-                        " <time datetime=\"{}\">{}</time>",
-                        d.iso(),
-                        d.display()
-                    ));
-                }
-                h.push_str("</p>\n");
-            }
-            if !n.sources.is_empty() {
-                h.push_str("<p class=\"note-sources\">");
-                h.push_str(if n.sources.len() == 1 {
-                    "Source: "
-                } else {
-                    "Sources: "
-                });
-                for (i, key) in n.sources.iter().enumerate() {
-                    if i > 0 {
-                        h.push_str(", ");
-                    }
-                    match sources.get(key) {
-                        Some(s) => {
-                            h.push_str(&format!(
-                                "<a class=\"source\" data-source-kind=\"{}\" href=\"{base_url}sources/{}/\">",
-                                s.kind.as_str(),
-                                s.slug
-                            ));
-                            escape_into(&mut h, &s.name);
-                            h.push_str("</a>");
-                        }
-                        None => escape_into(&mut h, key),
-                    }
-                }
-                h.push_str("</p>\n");
-            }
-            h.push_str("</aside>\n");
-            by_number.push((a.block_insert, a.number, h));
         }
         for f in &self.footnotes {
-            let mut h = String::with_capacity(f.body_html.len() + 200);
-            h.push_str(&format!(
-                "<aside class=\"margin-note\" id=\"note-fn-{key}\" role=\"note\" data-kind=\"footnote\" aria-label=\"Note {num}\">\n\
-                 <a class=\"note-number\" href=\"#fnref-{key}\" aria-label=\"Note {num}, back to its place\">{num}</a>\n\
-                 <div class=\"note-body\">",
-                key = f.key,
-                num = f.number
-            ));
-            h.push_str(&f.body_html);
-            h.push_str("</div>\n</aside>\n");
-            by_number.push((f.insert_at.unwrap_or(usize::MAX), f.number, h));
+            let id = format!("fn-{}", f.key);
+            let back = format!("fnref-{}", f.key);
+            let ctx = AsideCtx {
+                id: &id,
+                number: f.number,
+                back: &back,
+                kind: Some("footnote"),
+                footnote: true,
+                body: &f.body_html,
+                author: None,
+                date: None,
+                sources: Vec::new(),
+            };
+            match template.render(&ctx) {
+                Ok(h) => by_number.push((f.insert_at.unwrap_or(usize::MAX), f.number, h)),
+                Err(e) => failed(0, e),
+            }
         }
         by_number.sort_by_key(|(at, num, _)| (*at, *num));
         for (at, _, h) in by_number {
