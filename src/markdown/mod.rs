@@ -175,15 +175,20 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         out.title = take_leading_h1(&mut events);
     }
 
-    let scan = scan(&events);
+    let mut scan = scan(&events);
     out.word_count = scan
         .joined
         .split([' ', '\n', BLOCK_SEPARATOR])
         .filter(|w| !w.is_empty())
         .count();
+    if let Some(range) = &scan.summary {
+        out.summary_text = clean_text(&scan.joined[summary_text_range(&scan, range)]);
+    }
 
-    // Anchor the sidecar notes against the text index, built once.
-    let index = TextIndex::new(scan.joined.clone());
+    // Anchor the sidecar notes against the text index, built once. It takes
+    // the joined text rather than a copy, and goes once the notes are
+    // anchored: a 200 MB article held both, and their foldings, to the end.
+    let index = TextIndex::new(std::mem::take(&mut scan.joined));
     let mut lines: Option<LineIndex> = None;
     let footnote_labels: Vec<String> = footnotes.iter().map(|(l, _)| l.clone()).collect();
     let mut plan = notes::plan(
@@ -195,6 +200,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         &mut lines,
         &mut out,
     );
+    drop(index);
 
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
@@ -320,8 +326,6 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
                 other => other.clone(),
             });
         pulldown_cmark::html::push_html(&mut out.summary_html, summary_events);
-        let text_range = summary_text_range(&scan, range);
-        out.summary_text = clean_text(&scan.joined[text_range]);
     }
 
     out.internal_links = std::mem::take(&mut emitter.out_links);

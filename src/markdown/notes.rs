@@ -135,15 +135,20 @@ pub(super) fn plan(
     let sidecar = input.sidecar.map(|p| p.to_path_buf()).unwrap_or_default();
     let mut anchored = Vec::new();
     let mut input_notes = Vec::new();
-    for (i, n) in input.notes.iter().enumerate() {
-        let sel = Selector {
+    let selectors: Vec<Selector> = input
+        .notes
+        .iter()
+        .map(|n| Selector {
             exact: &n.quote,
             prefix: n.prefix.as_deref(),
             suffix: n.suffix.as_deref(),
             occurrence: n.occurrence,
-        };
+        })
+        .collect();
+    let resolved = index.resolve_all(&selectors);
+    for ((i, n), result) in input.notes.iter().enumerate().zip(resolved) {
         let here = Location::at(&sidecar, n.line, 0);
-        match index.resolve(&sel) {
+        match result {
             Ok(range) => {
                 let (before, after) = index.context(range.clone(), CONTEXT_CHARS);
                 input_notes.push(NoteInput {
