@@ -7,9 +7,17 @@
 //! where the page templates would take it: the site's `templates/`, then
 //! its theme's, then the built-in default theme. A syntax error in it is
 //! also reported by the template loader; this falls back to the default.
+//!
+//! A large archive has tens of thousands of notes. The default partial is
+//! known to print its values as they are, so it is rendered once per
+//! *shape* of note (which fields are present, how many sources) with
+//! placeholders, and each note then fills in its escaped values; a test
+//! checks this gives what rendering each note would. A theme's own partial
+//! may do anything with the values, so it is rendered for every note.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::Serialize;
 
@@ -52,7 +60,33 @@ pub struct SourceRef<'a> {
 /// The compiled partial.
 pub struct NoteTemplate {
     tera: tera::Tera,
+    /// Renderings by shape, for the default partial only (see the module
+    /// docs); `None` for a theme's.
+    shapes: Option<RwLock<HashMap<Shape, Arc<Vec<Piece>>>>>,
 }
+
+/// Which fields a note has: what the default partial's output depends on
+/// besides the values themselves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Shape {
+    kind: bool,
+    footnote: bool,
+    author: bool,
+    date: bool,
+    /// Whether each source has a URL.
+    sources: Vec<bool>,
+}
+
+/// A piece of a rendering by shape: text as rendered, or a value to fill in.
+#[derive(Debug)]
+enum Piece {
+    Text(String),
+    Value(usize),
+}
+
+/// Placeholders survive HTML escaping: private-use characters around an index.
+const OPEN: char = '\u{f8f0}';
+const CLOSE: char = '\u{f8f1}';
 
 impl NoteTemplate {
     /// Compiles a partial's text; the error says what is wrong.
@@ -61,7 +95,7 @@ impl NoteTemplate {
         tera.autoescape_on(vec![".html"]);
         tera.add_raw_template(NOTE_PARTIAL, text)
             .map_err(|e| error_chain(&e))?;
-        Ok(NoteTemplate { tera })
+        Ok(NoteTemplate { tera, shapes: None })
     }
 
     /// The default theme's partial.
@@ -74,9 +108,12 @@ impl NoteTemplate {
                 .map_or("", |(_, t)| t);
             // A unit test compiles the built-in partial; an empty template
             // is the fallback that cannot fail.
-            NoteTemplate::new(text).unwrap_or_else(|_| NoteTemplate {
+            let mut t = NoteTemplate::new(text).unwrap_or_else(|_| NoteTemplate {
                 tera: tera::Tera::default(),
-            })
+                shapes: None,
+            });
+            t.shapes = Some(RwLock::new(HashMap::new()));
+            t
         })
     }
 
@@ -101,6 +138,97 @@ impl NoteTemplate {
 
     /// One aside.
     pub fn render(&self, note: &AsideCtx) -> Result<String, String> {
+        let Some(shapes) = &self.shapes else {
+            return self.render_each(note);
+        };
+        let shape = Shape {
+            kind: note.kind.is_some(),
+            footnote: note.footnote,
+            author: note.author.is_some(),
+            date: note.date.is_some(),
+            sources: note.sources.iter().map(|s| s.url.is_some()).collect(),
+        };
+        let cached = shapes.read().ok().and_then(|m| m.get(&shape).cloned());
+        let pieces = match cached {
+            Some(p) => p,
+            None => {
+                let p = Arc::new(self.render_shape(note)?);
+                if let Ok(mut m) = shapes.write() {
+                    m.insert(shape, p.clone());
+                }
+                p
+            }
+        };
+        let values = values(note);
+        let mut out = String::with_capacity(note.body.len() + 400);
+        for piece in pieces.iter() {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                // The body is HTML, printed `| safe`; the rest escaped.
+                Piece::Value(0) => out.push_str(note.body),
+                Piece::Value(i) => {
+                    crate::html::escape_into(&mut out, values.get(*i).map_or("", String::as_str))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renders `note`'s shape with a placeholder for each value and splits
+    /// the result at them.
+    fn render_shape(&self, note: &AsideCtx) -> Result<Vec<Piece>, String> {
+        let n = values(note).len();
+        let ph: Vec<String> = (0..n).map(|i| format!("{OPEN}{i}{CLOSE}")).collect();
+        let at = |i: usize| ph[i].as_str();
+        let mut sources = Vec::new();
+        let mut k = FIXED_VALUES;
+        for s in &note.sources {
+            sources.push(SourceRef {
+                key: at(k),
+                name: at(k + 1),
+                kind: at(k + 2),
+                url: s.url.as_ref().map(|_| at(k + 3).to_string()),
+            });
+            k += 4;
+        }
+        let shaped = AsideCtx {
+            id: at(1),
+            number: 0,
+            back: at(3),
+            kind: note.kind.map(|_| at(4)),
+            footnote: note.footnote,
+            body: at(0),
+            author: note.author.map(|_| at(5)),
+            date: note.date.as_ref().map(|_| DateCtx {
+                iso: at(6).to_string(),
+                display: at(7).to_string(),
+            }),
+            sources,
+        };
+        // The number is a number in the context: rendered with a marker
+        // value, then swapped for its placeholder.
+        let text = self.render_each(&AsideCtx {
+            number: NUMBER_MARK,
+            ..shaped
+        })?;
+        let text = text.replace(&NUMBER_MARK.to_string(), at(2));
+        let mut pieces = Vec::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(OPEN) {
+            let after = &rest[i + OPEN.len_utf8()..];
+            let Some(j) = after.find(CLOSE) else { break };
+            let Ok(index) = after[..j].parse::<usize>() else {
+                break;
+            };
+            pieces.push(Piece::Text(rest[..i].to_string()));
+            pieces.push(Piece::Value(index));
+            rest = &after[j + CLOSE.len_utf8()..];
+        }
+        pieces.push(Piece::Text(rest.to_string()));
+        Ok(pieces)
+    }
+
+    fn render_each(&self, note: &AsideCtx) -> Result<String, String> {
         let mut ctx = tera::Context::new();
         ctx.insert("note", note);
         self.tera
@@ -108,6 +236,41 @@ impl NoteTemplate {
             .map_err(|e| error_chain(&e))
     }
 }
+
+/// The values of a note, by placeholder index: body, id, number, back,
+/// kind, author, date iso, date display, then key, name, kind and url of
+/// each source.
+fn values(note: &AsideCtx) -> Vec<String> {
+    let mut v = vec![
+        String::new(),
+        note.id.to_string(),
+        note.number.to_string(),
+        note.back.to_string(),
+        note.kind.unwrap_or_default().to_string(),
+        note.author.unwrap_or_default().to_string(),
+        note.date
+            .as_ref()
+            .map_or_else(String::new, |d| d.iso.clone()),
+        note.date
+            .as_ref()
+            .map_or_else(String::new, |d| d.display.clone()),
+    ];
+    for s in &note.sources {
+        v.extend([
+            s.key.to_string(),
+            s.name.to_string(),
+            s.kind.to_string(),
+            s.url.clone().unwrap_or_default(),
+        ]);
+    }
+    v
+}
+
+/// How many values come before the sources'.
+const FIXED_VALUES: usize = 8;
+
+/// A number no note has, to find where the number is printed.
+const NUMBER_MARK: usize = 9_876_543_210;
 
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut msg = e.to_string();
@@ -159,5 +322,85 @@ mod tests {
              </aside>\n"
         );
         assert!(NoteTemplate::new("{% if %}").is_err());
+    }
+
+    #[test]
+    fn rendering_by_shape_equals_rendering_each_note() {
+        let builtin = NoteTemplate::builtin();
+        let date = || DateCtx {
+            iso: "2021-05-04".into(),
+            display: "4 May 2021".into(),
+        };
+        let source = |url: bool| SourceRef {
+            key: "k&",
+            name: "A <b> & \"B\"",
+            kind: "person",
+            url: url.then(|| "https://e.example/sources/k/?a=1&b=2".into()),
+        };
+        let notes = [
+            AsideCtx {
+                id: "n1",
+                number: 1,
+                back: "n1",
+                kind: None,
+                footnote: false,
+                body: "<p>x</p>\n",
+                author: None,
+                date: None,
+                sources: vec![],
+            },
+            AsideCtx {
+                id: "n2",
+                number: 12,
+                back: "n2",
+                kind: Some("a\"<k"),
+                footnote: false,
+                body: "",
+                author: Some("Ann & Bo"),
+                date: Some(date()),
+                sources: vec![source(true), source(false)],
+            },
+            AsideCtx {
+                id: "n3",
+                number: 3,
+                back: "n3",
+                kind: Some("sourcing"),
+                footnote: false,
+                body: "b",
+                author: None,
+                date: Some(date()),
+                sources: vec![source(true)],
+            },
+            AsideCtx {
+                id: "fn-a",
+                number: 4,
+                back: "fnref-a",
+                kind: Some("footnote"),
+                footnote: true,
+                body: "<p>f</p>",
+                author: None,
+                date: None,
+                sources: vec![],
+            },
+            // The same shapes again, from the cache, with other values.
+            AsideCtx {
+                id: "n5",
+                number: 987,
+                back: "n5",
+                kind: Some("x"),
+                footnote: false,
+                body: "<em>e</em>",
+                author: Some("C"),
+                date: Some(date()),
+                sources: vec![source(true), source(false)],
+            },
+        ];
+        for n in &notes {
+            assert_eq!(
+                builtin.render(n).unwrap(),
+                builtin.render_each(n).unwrap(),
+                "{n:?}"
+            );
+        }
     }
 }
