@@ -17,6 +17,7 @@ mod commands;
 mod kill;
 mod markdown;
 mod regressions;
+mod routes;
 mod sample;
 mod serve;
 mod serve_load;
