@@ -398,7 +398,7 @@ fn take_date(f: &mut Fields, key: &str) -> Option<Date> {
 fn take_url(f: &mut Fields, key: &str) -> Option<String> {
     let s = f.take_string(key)?;
     let s = s.trim().to_string();
-    if crate::markdown::is_safe_url(&s) {
+    if crate::url::is_safe_url(&s) {
         Some(s)
     } else {
         let loc = f.location_of(key);

@@ -2,6 +2,8 @@
 
 use std::sync::OnceLock;
 
+use crate::url::{UrlUse, is_safe_url_for};
+
 /// Appends `s` to `out`, escaped for HTML text and attribute values.
 pub fn escape_into(out: &mut String, s: &str) {
     // Writing to a String cannot fail.
@@ -19,9 +21,19 @@ pub fn escape(s: &str) -> String {
 /// notes): a safe allow-list that keeps the markup marginalia itself emits
 /// (marks, margin notes, highlighted code, heading anchors) so it can run
 /// over a whole rendered body.
+///
+/// URLs follow [`crate::url::is_safe_url_for`], as Markdown links do:
+/// ammonia only knows an allow-list of schemes, so the schemes a document
+/// uses beyond its default list are added for that document
+/// ([`sanitise`]), and the attribute filter refuses the executing and
+/// embedding ones.
 fn sanitiser() -> &'static ammonia::Builder<'static> {
     static B: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
-    B.get_or_init(|| {
+    B.get_or_init(builder)
+}
+
+fn builder<'a>() -> ammonia::Builder<'a> {
+    {
         let mut b = ammonia::Builder::default();
         b.add_tags([
             "mark",
@@ -64,15 +76,73 @@ fn sanitiser() -> &'static ammonia::Builder<'static> {
             if element == "input" && attribute == "type" && value != "checkbox" {
                 return None;
             }
+            if URL_ATTRIBUTES.contains(&attribute) {
+                let used = if element == "img" && attribute == "src" {
+                    UrlUse::Image
+                } else {
+                    UrlUse::Link
+                };
+                if !is_safe_url_for(value, used) {
+                    return None;
+                }
+            }
             Some(value.into())
         });
         b
-    })
+    }
 }
+
+/// Attributes that hold a URL, which the filter checks like Markdown links.
+const URL_ATTRIBUTES: &[&str] = &[
+    "href",
+    "src",
+    "cite",
+    "action",
+    "formaction",
+    "poster",
+    "background",
+    "longdesc",
+];
 
 /// Cleans third-party HTML to the allow-list.
 pub fn sanitise(html: &str) -> String {
-    sanitiser().clean(&limit_depth(html, MAX_DEPTH)).to_string()
+    let html = limit_depth(html, MAX_DEPTH);
+    let default = sanitiser();
+    let known = default.clone_url_schemes();
+    let extra: Vec<String> = schemes_in(&html)
+        .into_iter()
+        .filter(|s| !known.contains(s.as_str()))
+        .collect();
+    if extra.is_empty() {
+        return default.clean(&html).to_string();
+    }
+    let mut b = builder();
+    b.add_url_schemes(extra.iter().map(String::as_str));
+    b.clean(&html).to_string()
+}
+
+/// Every word that could be a URL scheme (letters, then letters, digits,
+/// `+`, `-` or `.`, before a `:`), lower-cased. A superset of the schemes
+/// of the document's URLs: allowing a word that is no URL's scheme changes
+/// nothing, and the attribute filter still refuses the dangerous ones.
+fn schemes_in(html: &str) -> std::collections::BTreeSet<String> {
+    let b = html.as_bytes();
+    let is_scheme_char = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.');
+    let mut out = std::collections::BTreeSet::new();
+    for colon in memchr::memchr_iter(b':', b) {
+        let mut start = colon;
+        while start > 0 && is_scheme_char(b[start - 1]) {
+            start -= 1;
+        }
+        // The scheme starts at its first letter.
+        while start < colon && !b[start].is_ascii_alphabetic() {
+            start += 1;
+        }
+        if start < colon {
+            out.insert(html[start..colon].to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 /// How deep elements may nest in HTML handed to the sanitiser. Browsers'
@@ -210,7 +280,8 @@ mod tests {
     fn sanitise_strips_scripts_handlers_and_bad_urls_but_keeps_our_markup() {
         let dirty = r#"<p onclick="x()">a<script>alert(1)</script><a href="javascript:alert(1)">b</a>
             <iframe src="https://e.example/"></iframe><style>p{background:url(https://t.example/)}</style>
-            <img src="data:image/svg+xml,<svg onload=alert(1)>"><td style="background:url(x)">c</td>
+            <a href="data:text/html,<script>alert(1)</script>">d</a><a href=" JaVa&#9;Script:x()">e</a>
+            <a href="vbscript:x">f</a><img src="file:///etc/passwd"><td style="background:url(x)">c</td>
             <mark class="anchor" id="n1" data-note="note-n1" aria-details="note-n1">m</mark>
             <aside class="margin-note" id="note-n1" role="note" data-kind="sourcing">n</aside></p>"#;
         let clean = sanitise(dirty);
@@ -220,7 +291,10 @@ mod tests {
             "javascript:",
             "<iframe",
             "<style",
-            "data:image",
+            "data:text",
+            "vbscript",
+            "file:",
+            "Script:",
             "url(",
         ] {
             assert!(!clean.contains(bad), "{bad} survived: {clean}");
@@ -232,5 +306,28 @@ mod tests {
             "{clean}"
         );
         assert!(clean.contains(r#"role="note""#), "{clean}");
+    }
+
+    #[test]
+    fn sanitiser_keeps_the_urls_markdown_keeps() {
+        // The CommonMark spec's autolinks and a relative URL with a colon,
+        // as pulldown-cmark writes them, with raw HTML beside them.
+        let html = r#"<p><a href="irc://foo.bar:2233/baz">1</a> <a href="a+b+c:d">2</a>
+            <a href="made-up-scheme://foo,bar">3</a> <a href="localhost:5001/foo">4</a>
+            <a href="foo):">5</a> <img src="data:image/png;base64,iVBOR" alt="dot"><b>raw</b></p>"#;
+        let clean = sanitise(html);
+        for kept in [
+            r#"href="irc://foo.bar:2233/baz""#,
+            r#"href="a+b+c:d""#,
+            r#"href="made-up-scheme://foo,bar""#,
+            r#"href="localhost:5001/foo""#,
+            r#"href="foo):""#,
+            r#"src="data:image/png;base64,iVBOR""#,
+        ] {
+            assert!(clean.contains(kept), "{kept} dropped: {clean}");
+        }
+        // A data: image is an image only where it is embedded as one.
+        let clean = sanitise(r#"<a href="data:image/png;base64,iVBOR">x</a>"#);
+        assert!(!clean.contains("data:"), "{clean}");
     }
 }

@@ -824,11 +824,16 @@ impl LiveSite {
         }
         // Render them.
         let link_map = links.as_ref().unwrap_or(&self.links);
+        let note_template = crate::markdown::NoteTemplate::for_site(
+            &self.site.config.root,
+            &self.site.config.theme,
+        );
         let env = Env {
             base_url: &self.site.config.base_url,
             unsafe_html: self.site.config.unsafe_html,
             links: link_map,
             sources: &self.site.registry,
+            note_template: note_template.as_ref(),
         };
         let rendered: Vec<(Document, Vec<Diagnostic>)> = parsed
             .into_par_iter()

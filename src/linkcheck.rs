@@ -11,7 +11,6 @@
 //! rendered the page. A template link broken on many pages is one problem.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use html5gum::{DefaultEmitter, Token, Tokenizer};
@@ -39,6 +38,27 @@ fn url_attribute(tag: &[u8]) -> Option<&'static [u8]> {
         }
         _ => return None,
     })
+}
+
+/// The URLs of the `href`/`src` attributes in a piece of HTML (entities
+/// decoded), each with the byte offset of its tag: the renderer records
+/// those of raw HTML in Markdown, so `check` can report them there.
+pub(crate) fn urls_in_html(html: &str) -> Vec<(String, usize)> {
+    let mut emitter = DefaultEmitter::<usize>::new_with_span();
+    emitter.naively_switch_states(true);
+    let mut out = Vec::new();
+    for token in Tokenizer::new_with_emitter(html.as_bytes(), emitter).flatten() {
+        if let Token::StartTag(tag) = token
+            && let Some(attr) = url_attribute(&tag.name)
+            && let Some(v) = tag.attributes.get(attr)
+        {
+            out.push((
+                String::from_utf8_lossy(&v.value).into_owned(),
+                tag.span.start,
+            ));
+        }
+    }
+    out
 }
 
 fn facts(html: &[u8]) -> PageFacts {
@@ -80,28 +100,12 @@ fn base_path(base_url: &str) -> &str {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|c| (*c as char).to_digit(16)),
-                b.get(i + 2).and_then(|c| (*c as char).to_digit(16)),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A link's path or fragment decoded, or as written when it does not
+/// decode (then it names nothing, and the error shows it as typed).
+fn decode(s: &str) -> String {
+    crate::url::percent_decode(s)
+        .unwrap_or(std::borrow::Cow::Borrowed(s))
+        .into_owned()
 }
 
 /// Where an internal link leads: a site path (`articles/x/`, no leading
@@ -115,7 +119,7 @@ fn resolve(url: &str, page: &str, base_url: &str) -> Result<Option<Target>, Stri
         return Ok(None);
     }
     let (rest, fragment) = match url.split_once('#') {
-        Some((r, f)) => (r, Some(percent_decode(f))),
+        Some((r, f)) => (r, Some(decode(f))),
         None => (url, None),
     };
     let rest = rest.split_once('?').map_or(rest, |(p, _)| p);
@@ -151,7 +155,7 @@ fn resolve(url: &str, page: &str, base_url: &str) -> Result<Option<Target>, Stri
     } else {
         format!("{base}{page_dir}{rest}")
     };
-    let decoded = percent_decode(&absolute_path);
+    let decoded = decode(&absolute_path);
     let Some(inside) = decoded.strip_prefix(base) else {
         return Err(format!("it is outside the site's base path {base}"));
     };
@@ -290,70 +294,39 @@ fn place(
         Some(Job::Document(i)) => site.documents.get(*i),
         _ => None,
     };
-    // Article pages first: a link found in an article's Markdown is placed
-    // there, also where it shows again (summaries in listings).
+    // Article pages first, so each problem lists its article's page first.
     broken.sort_by_key(|b| doc_of(&b.page).is_none());
-    let mut sources: HashMap<PathBuf, Option<String>> = HashMap::new();
-    let mut in_markdown: HashMap<String, Location> = HashMap::new();
-    // (location, message) → pages (with the line in the rendered page), so
-    // a link broken on many pages is one problem.
+    // Where each URL is written in Markdown or a sidecar, as the renderer
+    // recorded it: on its article's page that article's place, on other
+    // pages (listings showing a summary) the first document writing it.
+    let mut written_in: HashMap<String, &Location> = HashMap::new();
+    for d in &site.documents {
+        for l in &d.written_links {
+            written_in.entry(url_key(&l.url)).or_insert(&l.location);
+        }
+    }
     type Pages = Vec<(String, Option<usize>)>;
     let mut grouped: BTreeMap<(Option<Location>, String), (Option<String>, Pages)> =
         BTreeMap::new();
     for b in broken {
-        let mut location = None;
-        if let Some(d) = doc_of(&b.page) {
-            // Written in the article or its sidecar?
-            let as_typed = as_typed(&b.written, &site.config.base_url);
-            for file in std::iter::once(&d.file).chain(d.sidecar.as_ref()) {
-                let text = sources
-                    .entry(file.clone())
-                    .or_insert_with(|| std::fs::read_to_string(site.config.root.join(file)).ok());
-                let Some(text) = text else {
-                    continue;
-                };
-                let found = as_typed
-                    .iter()
-                    .filter(|n| !n.is_empty())
-                    .find_map(|needle| text.find(needle.as_str()));
-                if let Some(at) = found {
-                    let (line, col) = LineIndex::new(text).line_col(text, at);
-                    location = Some(Location::at(file, line, col));
-                    break;
-                }
-            }
-            if location.is_none() {
-                // A link to a content file by path (`other.md#x`).
-                let (path, fragment) = match resolve(&b.written, &b.page, &site.config.base_url) {
-                    Ok(Some(t)) => t,
-                    _ => (String::new(), None),
-                };
-                location = d
-                    .internal_links
-                    .iter()
-                    .find(|l| l.path == path && l.fragment == fragment)
-                    .map(|l| l.location.clone());
-            }
-            if let Some(l) = &location {
-                in_markdown
-                    .entry(b.written.clone())
-                    .or_insert_with(|| l.clone());
-            }
-        }
+        let key = url_key(&b.written);
+        let location = doc_of(&b.page)
+            .and_then(|d| d.written_links.iter().find(|l| url_key(&l.url) == key))
+            .map(|l| &l.location)
+            .or_else(|| written_in.get(&key).copied())
+            .cloned();
         let mut line = None;
-        let location = location
-            .or_else(|| in_markdown.get(&b.written).cloned())
-            .or_else(|| {
-                // From the template that rendered the page: say where in
-                // the rendered page, since the template line is unknown.
-                let job = job_of.get(b.page.as_str())?;
-                let name = job.template(site)?;
-                line = files.get(&b.page).map(|bytes| {
-                    let text = String::from_utf8_lossy(bytes);
-                    LineIndex::new(&text).line_col(&text, b.offset).0
-                });
-                Some(Location::file(templates.origin(name).unwrap_or(name)))
+        let location = location.or_else(|| {
+            // From the template that rendered the page: say where in
+            // the rendered page, since the template line is unknown.
+            let job = job_of.get(b.page.as_str())?;
+            let name = job.template(site)?;
+            line = files.get(&b.page).map(|bytes| {
+                let text = String::from_utf8_lossy(bytes);
+                LineIndex::new(&text).line_col(&text, b.offset).0
             });
+            Some(Location::file(templates.origin(name).unwrap_or(name)))
+        });
         let entry = grouped
             .entry((location, b.message))
             .or_insert_with(|| (b.help.clone(), Vec::new()));
@@ -385,17 +358,10 @@ fn place(
         .collect()
 }
 
-/// How a link may have been typed in Markdown: as rendered, and with the
-/// site's base_url made root-relative (`/articles/x/#y`).
-fn as_typed(written: &str, base_url: &str) -> Vec<String> {
-    let mut v = vec![written.to_string()];
-    if let Some(rest) = written.strip_prefix(base_url) {
-        v.push(format!("/{rest}"));
-        v.push(format!("]({rest}"));
-    }
-    v.push(format!("]({written}"));
-    v.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    v
+/// A URL as written in Markdown and as read back from a page compare
+/// equal after percent-decoding (the HTML writer escapes some characters).
+fn url_key(url: &str) -> String {
+    crate::url::percent_decode(url).map_or_else(|| url.to_string(), |u| u.into_owned())
 }
 
 #[cfg(test)]

@@ -44,6 +44,7 @@ pub struct Document {
     pub word_count: usize,
     pub ids: Vec<String>,
     pub internal_links: Vec<InternalLink>,
+    pub written_links: Vec<crate::markdown::WrittenLink>,
     pub fixes: Vec<QuoteFix>,
 }
 

@@ -195,11 +195,13 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
     // pages, not as an article, so `unsafe_html` (article bodies only)
     // does not apply: their raw HTML is always sanitised.
     {
+        let note_template = markdown::NoteTemplate::for_site(&config.root, &config.theme);
         let env = Env {
             base_url: &config.base_url,
             unsafe_html: false,
             links: &links,
             sources: &registry,
+            note_template: note_template.as_ref(),
         };
         let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
             .par_iter()
@@ -296,11 +298,13 @@ impl Loaded {
         F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
     {
         let site = &self.site;
+        let note_template = markdown::NoteTemplate::for_site(&site.config.root, &site.config.theme);
         let env = Env {
             base_url: &site.config.base_url,
             unsafe_html: site.config.unsafe_html,
             links: &self.links,
             sources: &site.registry,
+            note_template: note_template.as_ref(),
         };
         self.parsed
             .par_iter()
@@ -733,6 +737,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         word_count: 0,
         ids: Vec::new(),
         internal_links: Vec::new(),
+        written_links: Vec::new(),
         fixes: Vec::new(),
     }
 }
@@ -777,6 +782,7 @@ fn render_stub(
     d.word_count = r.word_count;
     d.ids = r.ids;
     d.internal_links = r.internal_links;
+    d.written_links = r.written_links;
     d.fixes = r.fixes;
     (d, r.diagnostics)
 }

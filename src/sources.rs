@@ -228,7 +228,7 @@ impl Registry {
             let name = f.take_string("name").unwrap_or_else(|| key.clone());
             let url = f.take_string("url");
             if let Some(u) = &url
-                && !crate::markdown::is_safe_url(u)
+                && !crate::url::is_safe_url(u)
             {
                 let loc = f.location_of("url");
                 f.diagnostics.push(Diagnostic::error(
@@ -261,7 +261,7 @@ impl Registry {
                 key,
                 slug,
                 name,
-                url: url.filter(|u| crate::markdown::is_safe_url(u)),
+                url: url.filter(|u| crate::url::is_safe_url(u)),
                 kind,
                 description,
                 affiliation,

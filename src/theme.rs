@@ -60,6 +60,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "partials/note-card.html",
         include_str!("../themes/default/templates/partials/note-card.html"),
     ),
+    (
+        "partials/note.html",
+        include_str!("../themes/default/templates/partials/note.html"),
+    ),
 ];
 
 /// (path under `static/`, bytes)

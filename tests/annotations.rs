@@ -618,7 +618,8 @@ fn check_fix_rewrites_a_drifted_quote() {
         std::fs::read_to_string(s.root().join("content/articles/zarif.annotations.yaml")).unwrap();
     assert_eq!(
         sidecar,
-        "# keep this comment\n- quote: Kerry met Zarif\n  occurrence: 1\n  note: fine\n- quote: according to several unnamed sources\n  note: drifted\n  kind: sourcing\n"
+        // The quote's style and its comment are kept.
+        "# keep this comment\n- quote: Kerry met Zarif\n  occurrence: 1\n  note: fine\n- quote: according to several unnamed sources # drifted\n  note: drifted\n  kind: sourcing\n"
     );
     s.build().assert_ok();
     // Nothing close: not rewritten, still an error.

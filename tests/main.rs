@@ -15,6 +15,7 @@ mod browser;
 mod build;
 mod commands;
 mod kill;
+mod markdown;
 mod meta;
 mod regressions;
 mod routes;

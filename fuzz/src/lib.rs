@@ -195,6 +195,7 @@ pub fn render(data: &[u8]) {
         unsafe_html,
         links: &links,
         sources: &registry,
+        note_template: None,
     };
     let input = Input {
         file,

@@ -149,7 +149,8 @@ pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<St
     while last > qi && lines[last].trim().is_empty() {
         last -= 1;
     }
-    let prefix = &lines[qi][..lines[qi].find("quote:")? + "quote:".len()];
+    let key_end = lines[qi].find("quote:")? + "quote:".len();
+    let prefix = &lines[qi][..key_end];
     let newline = if lines[last].ends_with("\r\n") {
         "\r\n"
     } else if lines[last].ends_with('\r') {
@@ -157,13 +158,19 @@ pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<St
     } else {
         "\n"
     };
+    let first_value = lines[qi][key_end..].trim_end_matches(['\n', '\r']);
+    let content_indent = lines[qi + 1..=last]
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| &l[..l.len() - l.trim_start().len()]);
+    let value = in_style(first_value, content_indent, new_quote, newline);
     let mut out = String::with_capacity(text.len() + new_quote.len());
     for l in &lines[..qi] {
         out.push_str(l);
     }
     out.push_str(prefix);
     out.push(' ');
-    out.push_str(&scalar(new_quote));
+    out.push_str(&value);
     if lines[last].ends_with(['\n', '\r']) {
         out.push_str(newline);
     }
@@ -171,6 +178,96 @@ pub fn replace_quote(text: &str, note_line: usize, new_quote: &str) -> Option<St
         out.push_str(l);
     }
     Some(out)
+}
+
+/// `new` written as the old value was (`old` is the text after `quote:` on
+/// its line, `indent` that of the block's lines after it): single- or
+/// double-quoted, plain, or a literal or folded block, with a comment after
+/// a one-line value kept. Where that style cannot hold `new` exactly, the
+/// plainest scalar that can ([`scalar`]).
+fn in_style(old: &str, indent: Option<&str>, new: &str, newline: &str) -> String {
+    let old = old.trim_start();
+    let one_line = !new.contains(['\n', '\r']) && new.chars().all(|c| c == '\t' || !c.is_control());
+    match old.chars().next() {
+        Some('\'') if one_line => {
+            let comment = comment_after(old, quoted_end(old, '\''));
+            format!("'{}'{comment}", new.replace('\'', "''"))
+        }
+        Some('"') => {
+            let comment = comment_after(old, quoted_end(old, '"'));
+            format!(
+                "{}{comment}",
+                serde_json::to_string(new).unwrap_or_default()
+            )
+        }
+        Some(c @ ('|' | '>')) => {
+            let header = old.split(" #").next().unwrap_or(old).trim_end();
+            let indent = indent.unwrap_or("    ");
+            // Folding would join lines the quote has; leading white space
+            // would change the block's indentation.
+            let fits = !new.is_empty()
+                && !new.starts_with([' ', '\t'])
+                && !new.contains('\r')
+                && (c == '|' || !new.contains('\n'))
+                && !new.lines().any(|l| l.ends_with([' ', '\t']))
+                && new
+                    .chars()
+                    .all(|c| c == '\n' || c == '\t' || !c.is_control());
+            if !fits {
+                return scalar(new);
+            }
+            let mut out = header.to_string();
+            for line in new.split('\n') {
+                out.push_str(newline);
+                if !line.is_empty() {
+                    out.push_str(indent);
+                    out.push_str(line);
+                }
+            }
+            out
+        }
+        _ => {
+            // Plain (or nothing on this line: a plain value on the next).
+            let plain = scalar(new);
+            let comment = match old.find(" #") {
+                Some(i) if !plain.starts_with('"') => &old[i..],
+                _ => "",
+            };
+            format!("{plain}{comment}")
+        }
+    }
+}
+
+/// The byte after the closing quote of a quoted scalar starting at `s[0]`
+/// (`''` inside single quotes, `\"` inside double ones are escapes); the
+/// end of `s` when it does not close on this line.
+fn quoted_end(s: &str, q: char) -> usize {
+    let b = s.as_bytes();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if q == '"' => i += 2,
+            c if c == q as u8 => {
+                if q == '\'' && b.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    s.len()
+}
+
+/// A comment (` # …`) after a value ending at `end`, with its spacing.
+fn comment_after(s: &str, end: usize) -> &str {
+    let rest = &s[end.min(s.len())..];
+    if rest.trim_start().starts_with('#') {
+        rest.trim_end()
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]
@@ -240,13 +337,75 @@ mod tests {
         );
         let out = replace_quote(text, 4, "second new").unwrap();
         assert!(
-            out.contains("- quote: second new\n  note: two\n\n- quote: \"third\""),
+            out.contains("- quote: |\n    second new\n  note: two\n\n- quote: \"third\""),
             "{out}"
         );
         assert!(out.starts_with("# header comment\n- quote: old words\n"));
         let notes = reparse(&out);
-        assert_eq!(notes[1].quote, "second new");
+        assert_eq!(notes[1].quote, "second new\n");
         assert_eq!(notes[1].note, "two");
         assert!(replace_quote(text, 99, "x").is_none());
+    }
+
+    #[test]
+    fn replace_quote_keeps_the_quoting_style() {
+        let cases = [
+            (
+                "- quote: 'old'\n  note: n\n",
+                "it's new",
+                "- quote: 'it''s new'\n  note: n\n",
+            ),
+            (
+                "- quote: 'old' # why\n  note: n\n",
+                "new",
+                "- quote: 'new' # why\n  note: n\n",
+            ),
+            (
+                "- quote: \"old\"  # c\n  note: n\n",
+                "a \"b\"",
+                "- quote: \"a \\\"b\\\"\"  # c\n  note: n\n",
+            ),
+            (
+                "- quote: old words # c\n  note: n\n",
+                "new words",
+                "- quote: new words # c\n  note: n\n",
+            ),
+            (
+                "- quote: old\n  note: n\n",
+                "new: colon",
+                "- quote: \"new: colon\"\n  note: n\n",
+            ),
+            (
+                "- quote: |-\n      old\n      words\n  note: n\n",
+                "new words",
+                "- quote: |-\n      new words\n  note: n\n",
+            ),
+            (
+                "- quote: >\n    old\n    words\n\n  note: n\n",
+                "new words",
+                "- quote: >\n    new words\n\n  note: n\n",
+            ),
+            (
+                "- note: n\n  quote: >-\n    old\n",
+                "new",
+                "- note: n\n  quote: >-\n    new\n",
+            ),
+            (
+                "- quote: |\r\n    old\r\n  note: n\r\n",
+                "new",
+                "- quote: |\r\n    new\r\n  note: n\r\n",
+            ),
+            // A block cannot start with white space: the plainest scalar.
+            (
+                "- quote: |\n    old\n  note: n\n",
+                " lead",
+                "- quote: \" lead\"\n  note: n\n",
+            ),
+        ];
+        for (text, new, want) in cases {
+            let out = replace_quote(text, 1, new).unwrap();
+            assert_eq!(out, want, "{text:?}");
+            assert_eq!(reparse(&out)[0].quote.trim_end_matches('\n'), new, "{out}");
+        }
     }
 }

@@ -34,7 +34,10 @@
 //! In an article text ([`Folded::new`]) the block separator
 //! [`BLOCK_SEPARATOR`] (U+001E) is kept as it is and ends every run, chunk and
 //! piece of white space, so no folded character maps to original text on both
-//! sides of a separator. In a quote, prefix or suffix ([`fold_str`]) a
+//! sides of a separator. Like white space, separators at the start or end
+//! are dropped, and a run of them (blocks with no text between them) folds
+//! to one, so that joining blocks with a space ([`Folded::join_blocks`])
+//! gives the text as a quote copied across them folds. In a quote, prefix or suffix ([`fold_str`]) a
 //! separator counts as white space: such fragments have no block structure,
 //! and this guarantees that a folded quote never contains a separator, so a
 //! plain substring match can never cross one.
@@ -175,6 +178,20 @@ impl Folded {
             .saturating_sub(1)
     }
 
+    /// Turns the block separators of the folded text into spaces, so that a
+    /// quote selected across blocks matches; the map back is unchanged
+    /// (both are one byte, and a separator is never next to white space in
+    /// the folded text). A separator is one ASCII byte, never part of a
+    /// longer UTF-8 sequence, so this is done in place.
+    pub fn join_blocks(&mut self) {
+        let mut bytes = std::mem::take(&mut self.text).into_bytes();
+        for b in bytes.iter_mut().filter(|b| **b == 0x1e) {
+            *b = b' ';
+        }
+        self.text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    }
+
     /// Length in bytes of the original text this was folded from.
     pub fn original_len(&self) -> usize {
         self.original_len
@@ -292,6 +309,13 @@ impl Folder {
             i = end;
         }
         self.pending_space = None;
+        // Like white space, a separator at the end separates nothing.
+        if self.out.ends_with('\u{1e}') {
+            self.out.pop();
+            if self.mode == Mode::Article {
+                self.pieces.pop();
+            }
+        }
     }
 
     fn feed_chunk(&mut self, chunk: &str, offset: usize) {
@@ -344,8 +368,16 @@ impl Folder {
             Class::Separator => {
                 self.pending_space = None;
                 self.in_dash_run = false;
+                if self.out.ends_with('\u{1e}') {
+                    // Blocks with no text between them: one separator,
+                    // mapping to all of them.
+                    if let Some(last) = self.pieces.last_mut() {
+                        last.orig_end = span.end;
+                    }
+                } else if !self.out.is_empty() {
+                    self.push("\u{1e}", span, false);
+                }
                 self.in_block = false;
-                self.push("\u{1e}", span, true);
             }
             Class::Dash => {
                 if self.in_dash_run && self.pending_space.is_none() {
@@ -471,8 +503,14 @@ pub(crate) mod tests {
     fn white_space_next_to_separators_is_dropped() {
         assert_eq!(
             f("  one  \u{1e}  two \u{1e}\u{1e} three "),
-            "one\u{1e}two\u{1e}\u{1e}three"
+            "one\u{1e}two\u{1e}three"
         );
+        // Separators at either end separate nothing.
+        assert_eq!(f("\u{1e} \u{1e}one\u{1e}\u{1e}"), "one");
+        let mut joined = Folded::new("a.\u{1e} \u{1e}\u{1e}B");
+        joined.join_blocks();
+        assert_eq!(joined.as_str(), "a. B");
+        assert_eq!(joined.original_range(2..3), 2..6);
         // In fragments a separator is just white space.
         assert_eq!(fold_str("one \u{1e} two"), "one two");
     }

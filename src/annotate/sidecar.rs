@@ -29,6 +29,9 @@ const NOTE_KEYS: &[&str] = &[
     "rating",
 ];
 
+/// The `kind` of a marked passage with no note beside it (DESIGN §1).
+pub const HIGHLIGHT: &str = "highlight";
+
 /// One note as written in a sidecar, before anchoring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SidecarNote {
@@ -38,7 +41,7 @@ pub struct SidecarNote {
     pub prefix: Option<String>,
     pub suffix: Option<String>,
     pub occurrence: Option<usize>,
-    /// The note itself, Markdown.
+    /// The note itself, Markdown; empty only for a highlight.
     pub note: String,
     pub sources: Vec<String>,
     /// The lines of each `sources` key, for unknown-source errors.
@@ -156,12 +159,26 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
                 continue;
             }
         };
-        let Some(note_text) = note_text else {
-            diagnostics.push(
-                Diagnostic::error(Some(here), "this note has no `note`")
-                    .with_help("add `note:` with your comment (Markdown)"),
-            );
-            continue;
+        // A highlight marks a passage and says nothing: it alone may go
+        // without a note.
+        let is_highlight = kind.as_deref() == Some(HIGHLIGHT);
+        let note_text = match note_text {
+            Some(t) if is_highlight || !t.trim().is_empty() => t,
+            None if is_highlight => String::new(),
+            Some(_) => {
+                diagnostics.push(
+                    Diagnostic::error(Some(here), "this note's `note` is empty")
+                        .with_help("write your comment in `note:`, or add `kind: highlight` to mark the passage without a note"),
+                );
+                continue;
+            }
+            None => {
+                diagnostics.push(
+                    Diagnostic::error(Some(here), "this note has no `note`")
+                        .with_help("add `note:` with your comment (Markdown), or `kind: highlight` to mark the passage without a note"),
+                );
+                continue;
+            }
         };
         let id = match explicit_id {
             Some(id) if is_valid_id(&id) => id,

@@ -15,6 +15,7 @@
 //! 5. pulldown-cmark's HTML writer turns that into a string, which is
 //!    sanitised when the document holds raw HTML.
 
+mod aside;
 pub mod highlight;
 mod notes;
 
@@ -32,8 +33,10 @@ use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::html;
 use crate::sources::Registry;
+use crate::url::{UrlUse, is_safe_url_for, percent_decode};
 
-pub use notes::{Note, QuoteFix};
+pub use aside::{NOTE_PARTIAL, NoteTemplate};
+pub use notes::{Note, QuoteFix, missing_words};
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.
@@ -49,30 +52,6 @@ pub fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Whether a URL may be put in an `href`/`src`: relative URLs and a few
-/// schemes. `javascript:`, `data:`, `vbscript:` and the rest are refused;
-/// browsers ignore tabs, newlines and case in schemes, so we do too.
-pub fn is_safe_url(url: &str) -> bool {
-    let cleaned: String = url
-        .trim()
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .take(16)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    match cleaned.find(':') {
-        None => true,
-        Some(i) => {
-            let scheme = &cleaned[..i];
-            // A colon after a path, query or fragment character is not a scheme.
-            if scheme.contains(['/', '?', '#']) {
-                return true;
-            }
-            matches!(scheme, "http" | "https" | "mailto" | "tel" | "ftp")
-        }
-    }
-}
-
 /// What a document needs from the rest of the site to render.
 pub struct Env<'a> {
     pub base_url: &'a str,
@@ -81,6 +60,8 @@ pub struct Env<'a> {
     /// (`articles/x/`), for links between content files.
     pub links: &'a HashMap<PathBuf, String>,
     pub sources: &'a Registry,
+    /// The theme's margin-note partial; `None` for the default theme's.
+    pub note_template: Option<&'a NoteTemplate>,
 }
 
 /// One document to render.
@@ -120,6 +101,15 @@ pub struct InternalLink {
     pub location: Location,
 }
 
+/// A URL the document writes into its page (a link or image from its
+/// Markdown, a footnote, a note, or an `href`/`src` in raw HTML), as
+/// rendered, with where it is written: `check` reports a broken one there.
+#[derive(Debug, Clone)]
+pub struct WrittenLink {
+    pub url: String,
+    pub location: Location,
+}
+
 /// A rendered document.
 #[derive(Debug, Default)]
 pub struct Rendered {
@@ -137,6 +127,8 @@ pub struct Rendered {
     /// checking `#fragment` links.
     pub ids: Vec<String>,
     pub internal_links: Vec<InternalLink>,
+    /// Every URL written into the page, where it is written.
+    pub written_links: Vec<WrittenLink>,
     /// Quotes that drifted and have one close match (for `check --fix`).
     pub fixes: Vec<QuoteFix>,
     pub diagnostics: Vec<Diagnostic>,
@@ -183,15 +175,20 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         out.title = take_leading_h1(&mut events);
     }
 
-    let scan = scan(&events);
+    let mut scan = scan(&events);
     out.word_count = scan
         .joined
         .split([' ', '\n', BLOCK_SEPARATOR])
         .filter(|w| !w.is_empty())
         .count();
+    if let Some(range) = &scan.summary {
+        out.summary_text = clean_text(&scan.joined[summary_text_range(&scan, range)]);
+    }
 
-    // Anchor the sidecar notes against the text index, built once.
-    let index = TextIndex::new(scan.joined.clone());
+    // Anchor the sidecar notes against the text index, built once. It takes
+    // the joined text rather than a copy, and goes once the notes are
+    // anchored: a 200 MB article held both, and their foldings, to the end.
+    let index = TextIndex::new(std::mem::take(&mut scan.joined));
     let mut lines: Option<LineIndex> = None;
     let footnote_labels: Vec<String> = footnotes.iter().map(|(l, _)| l.clone()).collect();
     let mut plan = notes::plan(
@@ -203,6 +200,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         &mut lines,
         &mut out,
     );
+    drop(index);
 
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
@@ -261,6 +259,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         lines: &mut lines,
         fixed_location: None,
         out_links: Vec::new(),
+        written_links: Vec::new(),
         diagnostics: Vec::new(),
         has_raw_html: false,
     };
@@ -285,7 +284,14 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         pulldown_cmark::html::push_html(&mut h, fe.into_iter());
         plan.set_footnote_body(&label, h);
     }
-    plan.build_asides(env.base_url, env.sources);
+    let template = env.note_template.unwrap_or_else(|| NoteTemplate::builtin());
+    plan.build_asides(
+        env.base_url,
+        env.sources,
+        template,
+        sidecar,
+        &mut out.diagnostics,
+    );
 
     emitter.has_raw_html = false;
     let n_events = events.len();
@@ -320,11 +326,10 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
                 other => other.clone(),
             });
         pulldown_cmark::html::push_html(&mut out.summary_html, summary_events);
-        let text_range = summary_text_range(&scan, range);
-        out.summary_text = clean_text(&scan.joined[text_range]);
     }
 
     out.internal_links = std::mem::take(&mut emitter.out_links);
+    out.written_links = std::mem::take(&mut emitter.written_links);
     out.diagnostics.append(&mut emitter.diagnostics);
     out.html = html_out;
     if body_has_raw_html {
@@ -641,6 +646,7 @@ struct Emitter<'e, 'a> {
     /// Set while rendering a note: problems point at the note's line.
     fixed_location: Option<Location>,
     out_links: Vec<InternalLink>,
+    written_links: Vec<WrittenLink>,
     diagnostics: Vec<Diagnostic>,
     has_raw_html: bool,
 }
@@ -871,6 +877,12 @@ impl<'e, 'a> Emitter<'e, 'a> {
                 }
                 ev @ (Event::Html(_) | Event::InlineHtml(_)) => {
                     self.has_raw_html = true;
+                    if let Event::Html(h) | Event::InlineHtml(h) = &ev {
+                        for (url, at) in crate::linkcheck::urls_in_html(h) {
+                            let location = self.location(range.start + at.min(range.len()));
+                            self.written_links.push(WrittenLink { url, location });
+                        }
+                    }
                     out.push(ev);
                     ann.push(false);
                 }
@@ -884,10 +896,28 @@ impl<'e, 'a> Emitter<'e, 'a> {
         (out, ann, starts)
     }
 
+    /// Rewrites a link or image URL (see [`Emitter::rewrite`]) and
+    /// records where the result is written.
+    fn rewrite_url(
+        &mut self,
+        url: &str,
+        link_type: LinkType,
+        offset: usize,
+        is_link: bool,
+    ) -> Option<String> {
+        let rewritten = self.rewrite(url, link_type, offset, is_link)?;
+        let location = self.location(offset);
+        self.written_links.push(WrittenLink {
+            url: rewritten.clone(),
+            location,
+        });
+        Some(rewritten)
+    }
+
     /// Rewrites a link or image URL: content files by path → page URLs,
     /// relative files → URLs under `asset_base`, root-relative paths → under
     /// base_url. Unsafe URLs are dropped (with a warning) → `None`.
-    fn rewrite_url(
+    fn rewrite(
         &mut self,
         url: &str,
         link_type: LinkType,
@@ -897,7 +927,8 @@ impl<'e, 'a> Emitter<'e, 'a> {
         if matches!(link_type, LinkType::Email) {
             return Some(url.to_string());
         }
-        if !is_safe_url(url) {
+        let used = if is_link { UrlUse::Link } else { UrlUse::Image };
+        if !is_safe_url_for(url, used) {
             let loc = self.location(offset);
             let what = if is_link { "link" } else { "image" };
             self.diagnostics.push(Diagnostic::warning(
@@ -921,7 +952,7 @@ impl<'e, 'a> Emitter<'e, 'a> {
             Some((p, q)) => (p, Some(q)),
             None => (path, None),
         };
-        let decoded = percent_decode(path);
+        let decoded = percent_decode(path).map_or_else(|| path.to_string(), |d| d.into_owned());
         if let Some(root_rel) = decoded.strip_prefix('/') {
             return Some(self.finish_url(root_rel, query, fragment));
         }
@@ -989,32 +1020,6 @@ fn has_scheme(url: &str) -> bool {
         }
         None => false,
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 /// `a/b/../c` → `a/c`; `None` when `..` climbs above the start.

@@ -5,16 +5,18 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{CowStr, Event};
 use serde::Serialize;
 
+use super::aside::{AsideCtx, DateCtx, NOTE_PARTIAL, NoteTemplate, RatingCtx, SourceRef};
 use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
+use crate::annotate::sidecar::HIGHLIGHT;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::frontmatter::Date;
-use crate::html::{escape, escape_into};
+use crate::html::escape;
 
 /// How many characters of context a note keeps on each side of its passage
 /// (the W3C TextQuoteSelector's prefix and suffix).
@@ -28,6 +30,8 @@ pub const FIX_THRESHOLD: f64 = 0.8;
 #[derive(Debug, Clone, Serialize)]
 pub struct Note {
     pub id: String,
+    /// Its number in reading order; 0 for a highlight without a note
+    /// (which has no number and no aside).
     pub number: usize,
     pub kind: Option<String>,
     /// The passage as it reads in the article.
@@ -122,6 +126,8 @@ struct NoteInput {
     quote_in_text: String,
     prefix: String,
     suffix: String,
+    /// A highlight without a note: a mark, no number, no aside.
+    bare_highlight: bool,
 }
 
 /// Anchors every note of `input` against `index` and numbers the notes and
@@ -140,15 +146,20 @@ pub(super) fn plan(
     let sidecar = input.sidecar.map(|p| p.to_path_buf()).unwrap_or_default();
     let mut anchored = Vec::new();
     let mut input_notes = Vec::new();
-    for (i, n) in input.notes.iter().enumerate() {
-        let sel = Selector {
+    let selectors: Vec<Selector> = input
+        .notes
+        .iter()
+        .map(|n| Selector {
             exact: &n.quote,
             prefix: n.prefix.as_deref(),
             suffix: n.suffix.as_deref(),
             occurrence: n.occurrence,
-        };
+        })
+        .collect();
+    let resolved = index.resolve_all(&selectors);
+    for ((i, n), result) in input.notes.iter().enumerate().zip(resolved) {
         let here = Location::at(&sidecar, n.line, 0);
-        match index.resolve(&sel) {
+        match result {
             Ok(range) => {
                 let (before, after) = index.context(range.clone(), CONTEXT_CHARS);
                 input_notes.push(NoteInput {
@@ -165,10 +176,15 @@ pub(super) fn plan(
                     quote_in_text: passage_text(&index.text()[range.clone()]),
                     prefix: passage_text(before),
                     suffix: passage_text(after),
+                    bare_highlight: n.kind.as_deref() == Some(HIGHLIGHT)
+                        && n.note.trim().is_empty(),
                 });
                 anchored.push(Anchored {
                     source: i,
-                    block_insert: block_for(scan, range.start)
+                    // After the block holding the passage's last
+                    // character: a passage across blocks has a mark in each,
+                    // and its note follows the last (DESIGN §1).
+                    block_insert: block_for(scan, range.end.saturating_sub(1).max(range.start))
                         .map_or(usize::MAX, |b| scan.blocks[b].insert_at),
                     range,
                     number: 0,
@@ -211,6 +227,7 @@ pub(super) fn plan(
                     quote_in_text: String::new(),
                     prefix: String::new(),
                     suffix: String::new(),
+                    bare_highlight: false,
                 });
             }
         }
@@ -243,22 +260,32 @@ pub(super) fn plan(
         }
     }
 
-    // Reading order: by position; a passage before a footnote at the same place.
-    let mut order: Vec<(usize, u8, usize)> = anchored
+    // Reading order is the order of the numbers in the text: a passage's
+    // number follows its end, so passages count by where they end (of two
+    // ending at one place the inner one closes, and is numbered, first),
+    // and a passage comes before a footnote reference at the same place.
+    // Counting by start made nested passages read "regime¹⁰ … weapon⁹".
+    let mut order: Vec<(usize, u8, std::cmp::Reverse<usize>, usize)> = anchored
         .iter()
         .enumerate()
-        .map(|(i, a)| (a.range.start, 0u8, i))
-        .chain(footnote_pos.iter().map(|(pos, f)| (*pos, 1u8, *f)))
+        .filter(|(_, a)| !input_notes[a.source].bare_highlight)
+        .map(|(i, a)| (a.range.end, 0u8, std::cmp::Reverse(a.range.start), i))
+        .chain(
+            footnote_pos
+                .iter()
+                .map(|(pos, f)| (*pos, 1u8, std::cmp::Reverse(0), *f)),
+        )
         .collect();
     order.sort();
-    for (n, (_, kind, i)) in order.into_iter().enumerate() {
+    for (n, (_, kind, _, i)) in order.into_iter().enumerate() {
         if kind == 0 {
             anchored[i].number = n + 1;
         } else {
             footnotes[i].number = n + 1;
         }
     }
-    anchored.sort_by_key(|a| a.number);
+    // Highlights (number 0) keep their place by position, after the notes.
+    anchored.sort_by_key(|a| (a.number == 0, a.number, a.range.start));
 
     let mut by_start: Vec<usize> = (0..anchored.len()).collect();
     by_start.sort_by_key(|&i| anchored[i].range.start);
@@ -349,104 +376,88 @@ impl Plan {
         }
     }
 
-    /// Builds every `<aside>` once the bodies are rendered.
-    pub(super) fn build_asides(&mut self, base_url: &str, sources: &crate::sources::Registry) {
+    /// Builds every `<aside>` once the bodies are rendered, through the
+    /// theme's partial. A note the partial fails on is reported at its line
+    /// (`sidecar`) and left without an aside.
+    pub(super) fn build_asides(
+        &mut self,
+        base_url: &str,
+        sources: &crate::sources::Registry,
+        template: &NoteTemplate,
+        sidecar: &Path,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         let mut by_number: Vec<(usize, usize, String)> = Vec::new();
+        let mut failed = |line: usize, e: String| {
+            diagnostics.push(
+                Diagnostic::error(
+                    Some(Location::at(sidecar, line, 0)),
+                    format!("the margin-note template {NOTE_PARTIAL} failed on this note: {e}"),
+                )
+                .with_help("fix the theme's partials/note.html (the default theme's shows what it is given)"),
+            )
+        };
         for a in &self.notes {
             let n = &self.input_notes[a.source];
-            let mut h = String::with_capacity(a.body_html.len() + 400);
-            h.push_str("<aside class=\"margin-note\" id=\"note-");
-            h.push_str(&n.id);
-            h.push_str("\" role=\"note\"");
-            if let Some(k) = &n.kind {
-                h.push_str(" data-kind=\"");
-                escape_into(&mut h, k);
-                h.push('"');
+            if n.bare_highlight {
+                continue;
             }
-            h.push_str(&format!(
-                " aria-label=\"Note {num}\">\n<a class=\"note-number\" href=\"#{id}\" aria-label=\"Note {num}, back to its passage\">{num}</a>",
-                num = a.number,
-                id = n.id
-            ));
-            if let Some(k) = &n.kind {
-                h.push_str("<span class=\"note-kind\">");
-                escape_into(&mut h, k);
-                h.push_str("</span>");
+            let ctx = AsideCtx {
+                id: &n.id,
+                number: a.number,
+                back: &n.id,
+                kind: n.kind.as_deref(),
+                footnote: false,
+                body: &a.body_html,
+                rating: n.rating.as_ref().map(RatingCtx::of),
+                author: n.author.as_deref(),
+                date: n.date.as_ref().map(|d| DateCtx {
+                    iso: d.iso(),
+                    display: d.display(),
+                }),
+                sources: n
+                    .sources
+                    .iter()
+                    .map(|key| match sources.get(key) {
+                        Some(s) => SourceRef {
+                            key,
+                            name: &s.name,
+                            kind: s.kind.as_str(),
+                            url: Some(format!("{base_url}sources/{}/", s.slug)),
+                        },
+                        None => SourceRef {
+                            key,
+                            name: key,
+                            kind: "",
+                            url: None,
+                        },
+                    })
+                    .collect(),
+            };
+            match template.render(&ctx) {
+                Ok(h) => by_number.push((a.block_insert, a.number, h)),
+                Err(e) => failed(n.line, e),
             }
-            if let Some(r) = &n.rating {
-                // The verdict in words, so it never rests on colour alone.
-                h.push_str(
-                    "\n<p class=\"note-rating\"><span class=\"rating-badge\">Rating: <strong>",
-                );
-                escape_into(&mut h, &r.label);
-                h.push_str("</strong>");
-                if let (Some(v), Some(b), Some(w)) = (r.value, r.best, r.worst) {
-                    h.push_str(&format!(
-                        " <span class=\"rating-scale\">({v} on a scale from {w} to {b})</span>"
-                    ));
-                }
-                h.push_str("</span></p>");
-            }
-            h.push_str("\n<div class=\"note-body\">");
-            h.push_str(&a.body_html);
-            h.push_str("</div>\n");
-            if n.author.is_some() || n.date.is_some() {
-                h.push_str("<p class=\"note-meta\">");
-                if let Some(author) = &n.author {
-                    h.push_str("<span class=\"note-author\">");
-                    escape_into(&mut h, author);
-                    h.push_str("</span>");
-                }
-                if let Some(d) = &n.date {
-                    h.push_str(&format!(
-                        " <time datetime=\"{}\">{}</time>",
-                        d.iso(),
-                        d.display()
-                    ));
-                }
-                h.push_str("</p>\n");
-            }
-            if !n.sources.is_empty() {
-                h.push_str("<p class=\"note-sources\">");
-                h.push_str(if n.sources.len() == 1 {
-                    "Source: "
-                } else {
-                    "Sources: "
-                });
-                for (i, key) in n.sources.iter().enumerate() {
-                    if i > 0 {
-                        h.push_str(", ");
-                    }
-                    match sources.get(key) {
-                        Some(s) => {
-                            h.push_str(&format!(
-                                "<a class=\"source\" data-source-kind=\"{}\" href=\"{base_url}sources/{}/\">",
-                                s.kind.as_str(),
-                                s.slug
-                            ));
-                            escape_into(&mut h, &s.name);
-                            h.push_str("</a>");
-                        }
-                        None => escape_into(&mut h, key),
-                    }
-                }
-                h.push_str("</p>\n");
-            }
-            h.push_str("</aside>\n");
-            by_number.push((a.block_insert, a.number, h));
         }
         for f in &self.footnotes {
-            let mut h = String::with_capacity(f.body_html.len() + 200);
-            h.push_str(&format!(
-                "<aside class=\"margin-note\" id=\"note-fn-{key}\" role=\"note\" data-kind=\"footnote\" aria-label=\"Note {num}\">\n\
-                 <a class=\"note-number\" href=\"#fnref-{key}\" aria-label=\"Note {num}, back to its place\">{num}</a>\n\
-                 <div class=\"note-body\">",
-                key = f.key,
-                num = f.number
-            ));
-            h.push_str(&f.body_html);
-            h.push_str("</div>\n</aside>\n");
-            by_number.push((f.insert_at.unwrap_or(usize::MAX), f.number, h));
+            let id = format!("fn-{}", f.key);
+            let back = format!("fnref-{}", f.key);
+            let ctx = AsideCtx {
+                id: &id,
+                number: f.number,
+                back: &back,
+                kind: Some("footnote"),
+                footnote: true,
+                body: &f.body_html,
+                rating: None,
+                author: None,
+                date: None,
+                sources: Vec::new(),
+            };
+            match template.render(&ctx) {
+                Ok(h) => by_number.push((f.insert_at.unwrap_or(usize::MAX), f.number, h)),
+                Err(e) => failed(0, e),
+            }
         }
         by_number.sort_by_key(|(at, num, _)| (*at, *num));
         for (at, _, h) in by_number {
@@ -587,6 +598,9 @@ impl Plan {
 
     fn push_ref<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, n: &Anchored) {
         n.ref_done.set(true);
+        if self.input_notes[n.source].bare_highlight {
+            return;
+        }
         let id = &self.input_notes[n.source].id;
         out.push(Event::InlineHtml(
             format!(
@@ -601,8 +615,20 @@ impl Plan {
     fn mark_open(&self, n: &Anchored) -> String {
         let input = &self.input_notes[n.source];
         let mut h = String::with_capacity(120);
+        let first = !n.first_done.replace(true);
+        if input.bare_highlight {
+            // No note to point at: not an `anchor`, no `data-note`.
+            h.push_str("<mark class=\"highlight\"");
+            if first {
+                h.push_str(" id=\"");
+                h.push_str(&input.id);
+                h.push('"');
+            }
+            h.push_str(" data-kind=\"highlight\">");
+            return h;
+        }
         h.push_str("<mark class=\"anchor\"");
-        if !n.first_done.replace(true) {
+        if first {
             h.push_str(" id=\"");
             h.push_str(&input.id);
             h.push('"');
@@ -708,8 +734,16 @@ impl Reporter<'_, '_> {
                         "closest passage ({:.0}% similar), {shown}",
                         (c.similarity * 100.0).floor()
                     ));
-                    if c.unambiguous && c.similarity >= FIX_THRESHOLD {
-                        let new = passage_text(&self.index.text()[c.range.clone()]);
+                    let new = passage_text(&self.index.text()[c.range.clone()]);
+                    let missing = missing_words(quote, &new);
+                    if !missing.is_empty() {
+                        // A rewrite would silently drop the annotator's words.
+                        d = d.with_note(format!(
+                            "that passage leaves out words of the quote: {}",
+                            shorten(&missing.join(" "), 80)
+                        ));
+                        d = d.with_help("copy the passage from the article as it reads now (`check --fix` does not rewrite a quote to a passage that drops words)");
+                    } else if c.unambiguous && c.similarity >= FIX_THRESHOLD {
                         fix = Some((new, c.similarity));
                         d = d.with_help("if the article changed, `marginalia check --fix` rewrites the quote to this passage");
                     } else {
@@ -781,6 +815,74 @@ impl Reporter<'_, '_> {
             other => (Diagnostic::error(Some(here), format!("{other}")), None),
         }
     }
+}
+
+/// Longest word lists compared by [`missing_words`]; past it every quote
+/// word counts as covered only if the passage has as many words.
+const MAX_ALIGNED_WORDS: usize = 2_000;
+
+/// The stretches of `quote` where `passage` leaves words out: the two are
+/// aligned word by word (longest common subsequence of folded words), and
+/// between two aligned words the quote may have changed words, but not
+/// more of them than the passage has there; the quote's words of each
+/// stretch with fewer are returned (which of them went is guesswork). A
+/// passage that only changes words (a corrected typo, a new spelling)
+/// leaves nothing out.
+pub fn missing_words(quote: &str, passage: &str) -> Vec<String> {
+    let words = |s: &str| -> Vec<String> {
+        crate::annotate::fold::fold_str(s)
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (q, p) = (words(quote), words(passage));
+    if q.len() > MAX_ALIGNED_WORDS || p.len() > MAX_ALIGNED_WORDS {
+        return if p.len() >= q.len() {
+            Vec::new()
+        } else {
+            q[p.len()..].to_vec()
+        };
+    }
+    // lcs[i][j]: longest common subsequence of q[i..] and p[j..].
+    let mut lcs = vec![vec![0u16; p.len() + 1]; q.len() + 1];
+    for i in (0..q.len()).rev() {
+        for j in (0..p.len()).rev() {
+            lcs[i][j] = if q[i] == p[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut missing = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    // Words of each side since the last aligned pair.
+    let (mut gap_q, mut gap_p): (Vec<&String>, usize) = (Vec::new(), 0);
+    let mut settle = |gap_q: &mut Vec<&String>, gap_p: &mut usize| {
+        if gap_q.len() > *gap_p {
+            missing.extend(gap_q.iter().map(|w| w.to_string()));
+        }
+        gap_q.clear();
+        *gap_p = 0;
+    };
+    while i < q.len() && j < p.len() {
+        if q[i] == p[j] && lcs[i][j] == lcs[i + 1][j + 1] + 1 {
+            settle(&mut gap_q, &mut gap_p);
+            i += 1;
+            j += 1;
+        } else if lcs[i + 1][j] >= lcs[i][j + 1] {
+            gap_q.push(&q[i]);
+            i += 1;
+        } else {
+            gap_p += 1;
+            j += 1;
+        }
+    }
+    gap_q.extend(&q[i..]);
+    gap_p += p.len() - j;
+    settle(&mut gap_q, &mut gap_p);
+    missing
 }
 
 fn shorten(s: &str, n: usize) -> String {

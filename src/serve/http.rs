@@ -40,7 +40,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// and refused (`None`) when it could name anything outside the site.
 /// `index.html` is added to folder paths.
 pub fn output_path(raw: &str) -> Option<String> {
-    let decoded = percent_decode(raw)?;
+    let decoded = crate::url::percent_decode(raw)?;
     if decoded.contains(['\0', '\\']) {
         return None;
     }
@@ -60,26 +60,6 @@ pub fn output_path(raw: &str) -> Option<String> {
         path.push_str("index.html");
     }
     Some(path)
-}
-
-/// `%XX` escapes decoded; `None` for a bad escape or bytes that are not
-/// UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = |c: u8| (c as char).to_digit(16);
-            let (h, l) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The Content-Type of an output path.
