@@ -15,6 +15,7 @@ mod browser;
 mod build;
 mod commands;
 mod kill;
+mod pipeline;
 mod regressions;
 mod routes;
 mod sample;

@@ -8,6 +8,7 @@
 
 pub mod context;
 mod data;
+pub mod reads;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,7 +16,8 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use tera::{Context, Value};
 
-pub use templates::Templates;
+pub use reads::Input;
+pub use templates::{StaticSource, Templates};
 
 use crate::error::{Diagnostic, Location};
 use crate::model::Site;
