@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Diagnostics, Location};
-use crate::load::{self, ContentTree, DocFile};
+use crate::load::{self, ContentTree, DocFile, FileKind};
 use crate::markdown::Env;
 use crate::model::{Document, Site};
 use crate::output::{Output, check_output_path};
@@ -36,7 +36,6 @@ use crate::render::reads::page_slice;
 use crate::render::{Input, Job, List, Renderer, Templates};
 use crate::routes::ListRoute;
 use crate::site::{self, BuildOptions};
-use crate::sources::SOURCES_FILE;
 
 /// One output file: rendered bytes, or a file of the site to send as it is
 /// (assets are not copied into memory).
@@ -375,56 +374,16 @@ impl LiveSite {
         diags
     }
 
-    /// What kind of file `rel` (relative to the root) is.
+    /// What kind of file `rel` (relative to the root) is, for an update.
     fn kind_of(&self, rel: &Path) -> Kind {
-        let Some(first) = rel.components().next() else {
-            return Kind::Ignored;
-        };
-        let first = first.as_os_str();
-        if rel
-            .components()
-            .any(|c| load::is_ignored_name(&c.as_os_str().to_string_lossy()))
-            && first != "static"
-        {
-            return Kind::Ignored;
+        match load::classify_path(rel, Some(&self.site.config.theme)) {
+            FileKind::Config | FileKind::Sources | FileKind::SectionIndex => Kind::Full,
+            FileKind::Template => Kind::Template,
+            FileKind::ThemeStatic => Kind::ThemeStatic,
+            FileKind::Document | FileKind::Sidecar => Kind::Document,
+            FileKind::Copied => Kind::Asset,
+            FileKind::Ignored => Kind::Ignored,
         }
-        if rel == Path::new(crate::config::CONFIG_FILE) || rel == Path::new(SOURCES_FILE) {
-            return Kind::Full;
-        }
-        if first == "templates" {
-            return Kind::Template;
-        }
-        if first == "themes" {
-            let theme = Path::new("themes").join(&self.site.config.theme);
-            return if rel.starts_with(theme.join("templates")) {
-                Kind::Template
-            } else if rel.starts_with(theme.join("static")) {
-                Kind::ThemeStatic
-            } else if rel.starts_with(&theme) {
-                // theme.yaml, or the theme folder itself.
-                Kind::Template
-            } else {
-                Kind::Ignored
-            };
-        }
-        if first == load::STATIC_DIR {
-            return Kind::Asset;
-        }
-        if first == load::CONTENT_DIR {
-            let name = rel
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default();
-            if name == "_index.md" {
-                return Kind::Full;
-            }
-            if name.ends_with(".md") || name.ends_with(crate::annotate::sidecar::SIDECAR_SUFFIX) {
-                return Kind::Document;
-            }
-            // A folder, or a file beside articles.
-            return Kind::Asset;
-        }
-        Kind::Ignored
     }
 
     // ---- applying changes --------------------------------------------
