@@ -40,6 +40,7 @@ pub mod site;
 pub mod sources;
 pub mod theme;
 pub mod url;
+pub mod versions;
 pub mod yaml;
 
 use std::time::{Duration, Instant};
