@@ -5,8 +5,10 @@
 //! and sidecars added, edited, renamed and deleted; `sources.yaml`, a
 //! template, a stylesheet and `site.yaml` edited) are applied to a
 //! [`LiveSite`] through the library path `serve` takes, and the served
-//! files are compared byte for byte with a fresh build. The number of
-//! sequences is `PIPELINE_CASES` (default 200).
+//! files are compared byte for byte with a fresh build (every tenth
+//! sequence written to disk by `build`, the others rendered into memory by
+//! the same pipeline, which is quicker). The number of sequences is
+//! `PIPELINE_CASES` (default 200).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -300,6 +302,30 @@ fn fresh_build(options: &BuildOptions, out: &Path) -> BTreeMap<String, Vec<u8>> 
         .collect()
 }
 
+/// The same site rendered from scratch into memory (`check`'s render; the
+/// test `sample::` shows it writes what `build` writes).
+fn fresh_render(options: &BuildOptions) -> BTreeMap<String, Vec<u8>> {
+    let (prepared, diags) = marginalia::prepare(options);
+    assert!(!diags.has_errors(), "{:?}", diags.into_vec());
+    let (site, templates) = prepared.unwrap();
+    let memory = marginalia::output::MemoryOutput::new();
+    let (_, d) = marginalia::render_into(&site, &templates, &memory);
+    assert!(d.is_empty(), "{d:?}");
+    memory
+        .paths()
+        .into_iter()
+        .map(|p| {
+            let b = memory.get(&p).unwrap().to_vec();
+            (p, b)
+        })
+        .collect()
+}
+
+/// Sequences run so far: every `DISK_EVERY`th is also compared with a
+/// build written to disk (slower: every file is synced).
+static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const DISK_EVERY: usize = 10;
+
 fn run_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("site");
@@ -317,7 +343,12 @@ fn run_sequence(edits: &[Edit]) -> Result<(), TestCaseError> {
         }
     }
     let ours = served.bytes();
-    let theirs = fresh_build(&options, &dir.path().join("out"));
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let theirs = if n % DISK_EVERY == 0 {
+        fresh_build(&options, &dir.path().join("out"))
+    } else {
+        fresh_render(&options)
+    };
     let a: Vec<&String> = ours.keys().collect();
     let b: Vec<&String> = theirs.keys().collect();
     prop_assert_eq!(a, b, "the set of outputs differs after {:?}", edits);
