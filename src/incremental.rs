@@ -27,15 +27,15 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, Diagnostics, Location};
-use crate::load::{self, ContentTree, DocFile};
+use crate::load::{self, ContentTree, DocFile, FileKind};
 use crate::markdown::Env;
 use crate::model::{Document, Site};
 use crate::output::{Output, check_output_path};
 use crate::render::context::Catalogue;
-use crate::render::{Job, Renderer, Templates};
-use crate::routes::{ListRoute, Route};
+use crate::render::reads::page_slice;
+use crate::render::{Input, Job, List, Renderer, Templates};
+use crate::routes::ListRoute;
 use crate::site::{self, BuildOptions};
-use crate::sources::SOURCES_FILE;
 
 /// One output file: rendered bytes, or a file of the site to send as it is
 /// (assets are not copied into memory).
@@ -153,17 +153,19 @@ pub struct LiveSite {
     section_indexes: Vec<(String, PathBuf)>,
     /// Content file → its page's site path (for links between files).
     links: HashMap<PathBuf, String>,
+    /// What each output read when it was last rendered, by output path:
+    /// a change re-renders the outputs whose record differs.
+    records: HashMap<String, Record>,
+    /// A document's revision: bumped whenever it is rendered again.
+    doc_rev: HashMap<PathBuf, u64>,
+    /// A fingerprint of each document's listing item.
+    item_fp: HashMap<PathBuf, u64>,
+    /// The last revision given out.
+    rev: u64,
 }
 
-/// The lists a change may reorder, by document identity, for comparison.
-struct Snapshot {
-    home: Vec<u32>,
-    sections: Vec<Vec<u32>>,
-    /// By tag slug: (name, articles).
-    tags: HashMap<String, (String, Vec<u32>)>,
-    source_articles: Vec<Vec<u32>>,
-    source_notes: Vec<Vec<(u32, usize)>>,
-}
+/// The inputs an output read, each with its value's fingerprint.
+pub type Record = Vec<(Input, u64)>;
 
 /// The outputs a change touched.
 #[derive(Default)]
@@ -182,8 +184,8 @@ struct Replaced {
     taken: Vec<(u32, Document)>,
     /// Documents whose rendering may differ.
     changed: HashSet<u32>,
-    /// The derived lists before the change, when they were derived again.
-    lists: Option<Snapshot>,
+    /// The derived lists were derived again.
+    rewired: bool,
 }
 
 /// Everything needed to undo a change of documents.
@@ -209,40 +211,6 @@ fn strict(diags: &mut [Diagnostic], strict: bool) {
         for d in diags.iter_mut() {
             d.severity = crate::error::Severity::Error;
         }
-    }
-}
-
-fn page_count(items: usize, per_page: usize) -> usize {
-    items.div_ceil(per_page.max(1)).max(1)
-}
-
-fn list_page_path(list: &ListRoute, page: usize) -> String {
-    Route::Listing {
-        list: list.clone(),
-        page,
-    }
-    .path()
-}
-
-/// The paths of every page of source `i`'s page.
-fn source_page_paths(site: &Site, i: usize) -> Vec<String> {
-    let list = crate::render::list_route(site, crate::render::List::Source(i));
-    let n = site.source_uses.get(i).map_or(0, |u| u.entries().len());
-    (1..=page_count(n, site.config.paginate_by))
-        .map(|p| list_page_path(&list, p))
-        .collect()
-}
-
-fn doc_page_path(dir: &str) -> String {
-    Route::Document {
-        dir: dir.to_string(),
-    }
-    .path()
-}
-
-fn section_list(dir: &str) -> ListRoute {
-    ListRoute::Section {
-        dir: dir.to_string(),
     }
 }
 
@@ -278,6 +246,10 @@ impl LiveSite {
             sidecar_of: HashMap::new(),
             sections: BTreeSet::new(),
             section_indexes: Vec::new(),
+            records: HashMap::new(),
+            doc_rev: HashMap::new(),
+            item_fp: HashMap::new(),
+            rev: 0,
         };
         live.take_tree(tree);
         live.links = live.link_map();
@@ -287,6 +259,8 @@ impl LiveSite {
         if diags.has_errors() {
             return (None, diags);
         }
+        live.refresh_documents(0..live.site.documents.len());
+        live.records = live.records();
         (Some(live), diags)
     }
 
@@ -400,91 +374,16 @@ impl LiveSite {
         diags
     }
 
-    /// Where each copied output comes from: a site file, or the theme
-    /// (`None`).
-    fn copied_sources(&self) -> HashMap<String, Option<PathBuf>> {
-        self.jobs
-            .iter()
-            .filter_map(|(p, job)| match job {
-                Job::Asset(i) => Some((p.clone(), Some(self.site.assets[*i].file.clone()))),
-                Job::ThemeStatic(_) => Some((p.clone(), None)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The derived lists as they are now, by document identity, with
-    /// `ids` the identities of the documents they index.
-    fn snapshot(&self, ids: &[u32]) -> Snapshot {
-        let map = |v: &[usize]| -> Vec<u32> { v.iter().map(|&i| ids[i]).collect() };
-        let site = &self.site;
-        Snapshot {
-            home: map(&site.home.articles),
-            sections: site.sections.iter().map(|s| map(&s.articles)).collect(),
-            tags: site
-                .tags
-                .iter()
-                .map(|t| (t.slug.clone(), (t.name.clone(), map(&t.articles))))
-                .collect(),
-            source_articles: site.source_uses.iter().map(|u| map(&u.articles)).collect(),
-            source_notes: site
-                .source_uses
-                .iter()
-                .map(|u| u.notes.iter().map(|r| (ids[r.doc], r.note)).collect())
-                .collect(),
-        }
-    }
-
-    /// What kind of file `rel` (relative to the root) is.
+    /// What kind of file `rel` (relative to the root) is, for an update.
     fn kind_of(&self, rel: &Path) -> Kind {
-        let Some(first) = rel.components().next() else {
-            return Kind::Ignored;
-        };
-        let first = first.as_os_str();
-        if rel
-            .components()
-            .any(|c| load::is_ignored_name(&c.as_os_str().to_string_lossy()))
-            && first != "static"
-        {
-            return Kind::Ignored;
+        match load::classify_path(rel, Some(&self.site.config.theme)) {
+            FileKind::Config | FileKind::Sources | FileKind::SectionIndex => Kind::Full,
+            FileKind::Template => Kind::Template,
+            FileKind::ThemeStatic => Kind::ThemeStatic,
+            FileKind::Document | FileKind::Sidecar => Kind::Document,
+            FileKind::Copied => Kind::Asset,
+            FileKind::Ignored => Kind::Ignored,
         }
-        if rel == Path::new(crate::config::CONFIG_FILE) || rel == Path::new(SOURCES_FILE) {
-            return Kind::Full;
-        }
-        if first == "templates" {
-            return Kind::Template;
-        }
-        if first == "themes" {
-            let theme = Path::new("themes").join(&self.site.config.theme);
-            return if rel.starts_with(theme.join("templates")) {
-                Kind::Template
-            } else if rel.starts_with(theme.join("static")) {
-                Kind::ThemeStatic
-            } else if rel.starts_with(&theme) {
-                // theme.yaml, or the theme folder itself.
-                Kind::Template
-            } else {
-                Kind::Ignored
-            };
-        }
-        if first == load::STATIC_DIR {
-            return Kind::Asset;
-        }
-        if first == load::CONTENT_DIR {
-            let name = rel
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default();
-            if name == "_index.md" {
-                return Kind::Full;
-            }
-            if name.ends_with(".md") || name.ends_with(crate::annotate::sidecar::SIDECAR_SUFFIX) {
-                return Kind::Document;
-            }
-            // A folder, or a file beside articles.
-            return Kind::Asset;
-        }
-        Kind::Ignored
     }
 
     // ---- applying changes --------------------------------------------
@@ -591,40 +490,28 @@ impl LiveSite {
                 return Err(d);
             }
         };
-        let changed = fresh.changed_since(&self.templates);
-        let affected = fresh.dependents(&changed);
         let mut old = std::mem::replace(&mut self.templates, fresh);
-        let before: HashSet<String> = self.by_path.keys().cloned().collect();
         let collisions = self.replan();
-        let mut paths: Vec<String> = self
-            .jobs
-            .iter()
-            .filter(|(p, job)| {
-                job.template(&self.site)
-                    .is_some_and(|t| affected.contains(t))
-                    || matches!(job, Job::ThemeStatic(_))
-                    || !before.contains(p)
-            })
-            .map(|(p, _)| p.clone())
-            .collect();
-        paths.sort();
         let (files, mut diags) = if collisions.is_empty() {
-            self.render_paths(&paths)
+            let touched = self.touched(&HashSet::new());
+            let mut paths = touched.now;
+            paths.extend(touched.then);
+            paths.extend(touched.later);
+            let (files, diags) = self.render_paths(&paths);
+            (Some((files, touched.removed)), diags)
         } else {
-            (Vec::new(), collisions)
+            (None, collisions)
         };
         if diags.iter().any(Diagnostic::is_error) {
             std::mem::swap(&mut self.templates, &mut old);
             self.replan();
+            self.records = self.records();
             diags.sort_by(|a, b| a.location.cmp(&b.location));
             let mut d = Diagnostics::new();
             d.extend(diags);
             return Err(d);
         }
-        let removed = before
-            .into_iter()
-            .filter(|p| !self.by_path.contains_key(p))
-            .collect();
+        let (files, removed) = files.unwrap_or_default();
         Ok(Update {
             files,
             removed,
@@ -640,7 +527,6 @@ impl LiveSite {
         // or removed does.
         let mut structural = false;
         let mut docs: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut asset_paths: Vec<String> = Vec::new();
         for (rel, kind) in changed {
             let exists = root.join(rel).is_file();
             match kind {
@@ -667,8 +553,9 @@ impl LiveSite {
                             .find(|a| a.file == *rel)
                             .map(|a| a.dest.clone())
                     };
+                    // A copied file changed in place is found by its record.
                     match out {
-                        Some(o) if exists && self.by_path.contains_key(&o) => asset_paths.push(o),
+                        Some(o) if exists && self.by_path.contains_key(&o) => {}
                         _ if *kind == Kind::ThemeStatic => {}
                         _ => structural = !root.join(rel).is_dir() || structural,
                     }
@@ -707,7 +594,7 @@ impl LiveSite {
                 .collect();
             new_tree = Some(tree);
         }
-        self.apply_documents(docs, removed_docs, new_tree, asset_paths, early)
+        self.apply_documents(docs, removed_docs, new_tree, early)
     }
 
     /// The heart of the incremental path: re-render `docs`, drop
@@ -718,7 +605,6 @@ impl LiveSite {
         mut docs: BTreeSet<PathBuf>,
         removed: Vec<PathBuf>,
         tree: Option<ContentTree>,
-        asset_paths: Vec<String>,
         early: Early<'_>,
     ) -> Outcome {
         let root = self.options.root.clone();
@@ -852,7 +738,6 @@ impl LiveSite {
         clock.lap("parse and render Markdown");
 
         // Apply, remembering how to undo.
-        let site_value = self.renderer().site_value().clone();
         let documents = new_docs.len();
         let mut undo = Undo {
             removed: Vec::new(),
@@ -866,13 +751,11 @@ impl LiveSite {
         let replaced = self.replace_documents(&remove, new_docs);
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.lists.is_some() || self.claims_pages_changed();
+        let mut structural = replaced.rewired || self.claims_pages_changed();
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
         }
-        // What copied outputs come from, before the files change.
-        let copied = tree.as_ref().map(|_| self.copied_sources());
         if let Some(tree) = tree {
             undo.doc_files = Some((self.doc_files.clone(), self.sidecar_of.clone()));
             let assets = site::assets(&tree, &self.links);
@@ -888,39 +771,28 @@ impl LiveSite {
             structural = true;
         }
         // The plan only changes with the lists, paths or files.
-        let mut old_paths = None;
         let mut collisions = Vec::new();
-        let mut recopy = Vec::new();
         if structural {
-            old_paths = Some(std::mem::take(&mut self.by_path));
             collisions = self.replan();
-            // A path now copied from another file (a static/ file that
-            // overrode the theme's was removed, or the reverse).
-            if let Some(copied) = copied {
-                recopy = self
-                    .copied_sources()
-                    .into_iter()
-                    .filter(|(p, src)| copied.get(p).is_some_and(|old| old != src))
-                    .map(|(p, _)| p)
-                    .collect();
-            }
             clock.lap("plan");
         }
-        let touched = match (&replaced.lists, &old_paths) {
-            (Some(lists), _) => {
-                self.dirty(lists, &replaced.changed, &site_value, old_paths.as_ref())
-            }
-            (None, Some(paths)) => {
-                let empty = self.snapshot(&self.ids);
-                let mut t = self.dirty(&empty, &replaced.changed, &site_value, Some(paths));
-                t.then.extend(self.dirty_in_place(&replaced.changed).then);
-                t
-            }
-            (None, None) => self.dirty_in_place(&replaced.changed),
+        let changed_files: HashSet<PathBuf> = self
+            .site
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| replaced.changed.contains(&self.ids[*i]))
+            .map(|(_, d)| d.file.clone())
+            .collect();
+        let touched = if collisions.is_empty() {
+            self.touched(&changed_files)
+        } else {
+            Touched::default()
         };
         clock.lap("find touched outputs");
         let fail = |me: &mut LiveSite, undo: Undo, mut d: Vec<Diagnostic>| {
             me.undo(undo);
+            me.records = me.records();
             d.sort_by(|a, b| a.location.cmp(&b.location));
             Outcome::Failed(d)
         };
@@ -935,10 +807,7 @@ impl LiveSite {
         diags.extend(d);
         clock.lap("render changed pages");
         early(&files);
-        let mut rest: Vec<String> = touched.then;
-        rest.extend(asset_paths);
-        rest.extend(recopy);
-        let (more, d) = self.render_paths(&rest);
+        let (more, d) = self.render_paths(&touched.then);
         if d.iter().any(Diagnostic::is_error) {
             return fail(self, undo, d);
         }
@@ -978,7 +847,6 @@ impl LiveSite {
     /// whose rendering may differ (inserted ones, and ones whose tag
     /// spelling or section link changed).
     fn replace_documents(&mut self, remove: &[PathBuf], insert: Vec<Document>) -> Replaced {
-        let old_ids = self.ids.clone();
         let mut changed: HashSet<u32> = HashSet::new();
         let mut taken = Vec::new();
         // Documents replaced by a new version of the same file keep their
@@ -1053,10 +921,8 @@ impl LiveSite {
         }
         // The derived lists only change when the order or what they are
         // made of (section, tags, source, notes and their sources) does.
-        let mut lists = None;
-        if order_changed || rewire {
-            // The lists still index the documents as they were.
-            lists = Some(self.snapshot(&old_ids));
+        let rewired = order_changed || rewire;
+        if rewired {
             for i in site::wire(&mut self.site) {
                 changed.insert(self.ids[i]);
             }
@@ -1078,231 +944,29 @@ impl LiveSite {
         if order_changed {
             self.index_files();
         }
-        for i in 0..self.site.documents.len() {
-            if changed.contains(&self.ids[i]) {
-                self.catalogue.update_document(&self.site, i);
-            }
+        let refresh: Vec<usize> = (0..self.site.documents.len())
+            .filter(|&i| changed.contains(&self.ids[i]))
+            .collect();
+        for &i in &refresh {
+            self.catalogue.update_document(&self.site, i);
         }
+        self.refresh_documents(refresh);
         Replaced {
             taken,
             changed,
-            lists,
+            rewired,
         }
     }
 
-    /// The outputs a change touched, by comparing the lists before and
-    /// after it: (pages showing a changed document — its own page first,
-    /// then listing/tag/source pages and neighbours; outputs to render
-    /// later; outputs removed).
-    fn dirty(
-        &self,
-        before: &Snapshot,
-        changed: &HashSet<u32>,
-        site_value: &tera::Value,
-        old_paths: Option<&HashMap<String, usize>>,
-    ) -> Touched {
-        let site = &self.site;
-        let ids = |v: &[usize]| -> Vec<u32> { v.iter().map(|&i| self.ids[i]).collect() };
-        let mut now: Vec<String> = Vec::new();
-        let mut then: BTreeSet<String> = BTreeSet::new();
-        let index_of_id: HashMap<u32, usize> = if changed.len() < 64 {
-            self.ids
-                .iter()
-                .enumerate()
-                .filter(|(_, id)| changed.contains(id))
-                .map(|(i, &id)| (id, i))
-                .collect()
-        } else {
-            self.ids
-                .iter()
-                .enumerate()
-                .map(|(i, &id)| (id, i))
-                .collect()
-        };
-        for (&id, &i) in &index_of_id {
-            if changed.contains(&id) {
-                now.push(doc_page_path(&site.documents[i].path));
-            }
-        }
-        now.sort();
-
-        // Listings: a page is touched when its slice of articles differs,
-        // or holds a changed article; every page when the count changes.
-        touch_list(
-            &mut then,
-            changed,
-            &ListRoute::Home,
-            &before.home,
-            &ids(&site.home.articles),
-            site.home.paginate_by,
-        );
-        let mut counts_changed = false;
-        for (s, sec) in site.sections.iter().enumerate() {
-            let new = ids(&sec.articles);
-            let old = before.sections.get(s).map(Vec::as_slice).unwrap_or(&[]);
-            counts_changed |= old.len() != new.len();
-            touch_list(
-                &mut then,
-                changed,
-                &section_list(&sec.path),
-                old,
-                &new,
-                sec.paginate_by,
-            );
-        }
-        let mut tags_changed = before.tags.len() != site.tags.len();
-        for t in &site.tags {
-            let new = ids(&t.articles);
-            let (old_name, old) = match before.tags.get(&t.slug) {
-                Some((n, v)) => (n.as_str(), v.as_slice()),
-                None => ("", &[][..]),
-            };
-            let base = ListRoute::Tag {
-                slug: t.slug.clone(),
-            };
-            if old_name != t.name {
-                tags_changed = true;
-                for p in 1..=page_count(new.len(), site.config.paginate_by) {
-                    then.insert(list_page_path(&base, p));
-                }
-            }
-            tags_changed |= old.len() != new.len();
-            touch_list(
-                &mut then,
-                changed,
-                &base,
-                old,
-                &new,
-                site.config.paginate_by,
-            );
-        }
-        if tags_changed {
-            then.insert(Route::TagIndex.path());
-        }
-        if counts_changed {
-            // Section pages list their subsections with counts.
-            for p in 1..=page_count(site.home.articles.len(), site.home.paginate_by) {
-                then.insert(list_page_path(&ListRoute::Home, p));
-            }
-            for sec in &site.sections {
-                if !sec.subsections.is_empty() {
-                    for p in 1..=page_count(sec.articles.len(), sec.paginate_by) {
-                        then.insert(list_page_path(&section_list(&sec.path), p));
-                    }
-                }
-            }
-        }
-
-        // Neighbours (earlier/later links) of changed articles, before and after.
-        let mut neighbours: BTreeSet<u32> = BTreeSet::new();
-        for (s, sec) in site.sections.iter().enumerate() {
-            let new = ids(&sec.articles);
-            let old = before.sections.get(s).cloned().unwrap_or_default();
-            for v in [&old, &new] {
-                for (k, id) in v.iter().enumerate() {
-                    if changed.contains(id) {
-                        if k > 0 {
-                            neighbours.insert(v[k - 1]);
-                        }
-                        if let Some(&n) = v.get(k + 1) {
-                            neighbours.insert(n);
-                        }
-                    }
-                }
-            }
-            if old.len() == new.len() && old != new {
-                // Reordered without a change of count: compare pairs.
-                let pairs = |v: &[u32]| -> HashMap<u32, (Option<u32>, Option<u32>)> {
-                    v.iter()
-                        .enumerate()
-                        .map(|(k, &id)| {
-                            (id, (k.checked_sub(1).map(|j| v[j]), v.get(k + 1).copied()))
-                        })
-                        .collect()
-                };
-                let (po, pn) = (pairs(&old), pairs(&new));
-                for (id, p) in &pn {
-                    if po.get(id) != Some(p) {
-                        neighbours.insert(*id);
-                    }
-                }
-            }
-        }
-        if !neighbours.is_empty() {
-            for (i, id) in self.ids.iter().enumerate() {
-                if neighbours.contains(id) && !changed.contains(id) {
-                    then.insert(doc_page_path(&site.documents[i].path));
-                }
-            }
-        }
-
-        // Sources: their pages list articles and notes.
-        let mut sources_changed = false;
-        for (s, uses) in site.source_uses.iter().enumerate() {
-            let arts = ids(&uses.articles);
-            let notes: Vec<(u32, usize)> = uses
-                .notes
-                .iter()
-                .map(|r| (self.ids[r.doc], r.note))
-                .collect();
-            let old_arts = before.source_articles.get(s);
-            let old_notes = before.source_notes.get(s);
-            let counts = old_arts.map(Vec::len) != Some(arts.len())
-                || old_notes.map(Vec::len) != Some(notes.len());
-            sources_changed |= counts;
-            if counts
-                || old_arts != Some(&arts)
-                || old_notes != Some(&notes)
-                || arts.iter().any(|id| changed.contains(id))
-                || notes.iter().any(|(id, _)| changed.contains(id))
-            {
-                let slug = &site.registry.all()[s].slug;
-                then.extend(source_page_paths(site, s));
-                then.insert(Route::SourceFeed { slug: slug.clone() }.path());
-            }
-        }
-        if sources_changed {
-            then.insert(Route::SourceIndex.path());
-        }
-        let feed_limit = site.config.feed_limit;
-        let head_new = ids(&site.home.articles[..site.home.articles.len().min(feed_limit)]);
-        let head_old = &before.home[..before.home.len().min(feed_limit)];
-        if head_new != head_old || head_new.iter().any(|id| changed.contains(id)) {
-            then.insert(Route::Feed.path());
-        }
-
-        // New outputs, and ones that went.
-        let mut removed: Vec<String> = Vec::new();
-        if let Some(old) = old_paths {
-            for p in self.by_path.keys() {
-                if !old.contains_key(p) {
-                    then.insert(p.clone());
-                }
-            }
-            removed = old
-                .keys()
-                .filter(|p| !self.by_path.contains_key(*p))
-                .cloned()
-                .collect();
-        }
-        for p in &now {
-            then.remove(p);
-        }
-        then.retain(|p| self.by_path.contains_key(p));
-        let mut later = self.later(!changed.is_empty() || !removed.is_empty());
-        if self.renderer().site_value() != site_value {
-            let now_set: HashSet<&String> = now.iter().collect();
-            for (p, job) in &self.jobs {
-                if job.template(site).is_some() && !now_set.contains(p) && !then.contains(p) {
-                    later.push(p.clone());
-                }
-            }
-        }
-        Touched {
-            now,
-            then: then.into_iter().collect(),
-            later,
-            removed,
+    /// Gives documents `which` (indices) a new revision and fingerprints
+    /// their listing items again, after they were rendered again.
+    fn refresh_documents(&mut self, which: impl IntoIterator<Item = usize>) {
+        for i in which {
+            self.rev += 1;
+            let file = self.site.documents[i].file.clone();
+            self.item_fp
+                .insert(file.clone(), hash_json(&self.catalogue.items[i]));
+            self.doc_rev.insert(file, self.rev);
         }
     }
 
@@ -1318,111 +982,260 @@ impl LiveSite {
         planned != claims.div_ceil(self.site.config.paginate_by.max(1)).max(1)
     }
 
-    /// The site-wide data files, which change with any document.
-    fn later(&self, any: bool) -> Vec<String> {
-        if !any {
-            return Vec::new();
-        }
-        let mut paths: Vec<String> = [
-            Route::Sitemap,
-            Route::SearchIndex,
-            Route::Annotations,
-            Route::NotesCsv,
-            Route::ClaimsFeed,
-        ]
-        .into_iter()
-        .map(|r| r.path())
-        .filter(|p| self.by_path.contains_key(p))
-        .collect();
-        // Every rated claim of the site, newest first: any note can move them.
-        let claims = crate::routes::CLAIMS_DIR;
-        paths.extend(
-            self.by_path
-                .keys()
-                .filter(|p| p.starts_with(claims) && p.ends_with(crate::routes::INDEX))
-                .cloned(),
-        );
-        paths
+    /// What every output of the plan reads now, with the fingerprints
+    /// of those inputs.
+    fn records(&self) -> HashMap<String, Record> {
+        let renderer = self.renderer();
+        let values = Values::new(self, &renderer);
+        self.jobs
+            .par_iter()
+            .map(|(path, job)| {
+                let record = renderer
+                    .reads(job)
+                    .into_iter()
+                    .map(|input| {
+                        let v = values.of(&input);
+                        (input, v)
+                    })
+                    .collect();
+                (path.clone(), record)
+            })
+            .collect()
     }
 
-    /// The outputs touched by documents changed in place: same file, same
-    /// path, same place in every list. Found from their positions, without
-    /// comparing whole lists.
-    fn dirty_in_place(&self, changed: &HashSet<u32>) -> Touched {
-        let site = &self.site;
-        let mut now = Vec::new();
-        let mut then: BTreeSet<String> = BTreeSet::new();
-        let docs: Vec<usize> = self
-            .ids
-            .iter()
-            .enumerate()
-            .filter(|(_, id)| changed.contains(id))
-            .map(|(i, _)| i)
+    /// The outputs whose inputs changed since they were rendered (their
+    /// record differs from the one kept), sorted into the changed
+    /// documents' own pages (`now`), the pages showing them (`then`), and
+    /// the data files and pages that only show site-wide counts (`later`);
+    /// and the outputs that are gone. Keeps the new records.
+    fn touched(&mut self, changed: &HashSet<PathBuf>) -> Touched {
+        let records = self.records();
+        let mut t = Touched::default();
+        for (path, job) in &self.jobs {
+            let new = &records[path];
+            let old = self.records.get(path);
+            if old == Some(new) {
+                continue;
+            }
+            let only_site = old.is_some_and(|old| {
+                old.len() == new.len()
+                    && old
+                        .iter()
+                        .zip(new)
+                        .all(|(a, b)| a == b || (a.0 == Input::Site && b.0 == Input::Site))
+            });
+            match job {
+                Job::Document(i) if changed.contains(&self.site.documents[*i].file) => {
+                    t.now.push(path.clone())
+                }
+                Job::Sitemap | Job::SearchIndex | Job::Annotations => t.later.push(path.clone()),
+                _ if only_site => t.later.push(path.clone()),
+                _ => t.then.push(path.clone()),
+            }
+        }
+        t.removed = self
+            .records
+            .keys()
+            .filter(|p| !records.contains_key(*p))
+            .cloned()
             .collect();
-        let mut page_of =
-            |list: &[usize], i: usize, base: &ListRoute, per: usize| -> Option<usize> {
-                let pos = list.binary_search(&i).ok()?;
-                then.insert(list_page_path(base, pos / per.max(1) + 1));
-                Some(pos)
+        t.now.sort();
+        t.then.sort();
+        t.later.sort();
+        t.removed.sort();
+        self.records = records;
+        t
+    }
+}
+
+/// The fingerprints of a live site's inputs, made once per change.
+struct Values<'a> {
+    live: &'a LiveSite,
+    renderer: &'a Renderer<'a>,
+    config: u64,
+    site: u64,
+    registry: u64,
+    tags: u64,
+    all_documents: u64,
+    templates: HashMap<String, u64>,
+    /// By site path: (own fingerprint, link fingerprint).
+    sections: HashMap<String, (u64, u64)>,
+    section_index: HashMap<String, usize>,
+    tag_index: HashMap<String, usize>,
+    source_index: HashMap<String, usize>,
+    sources: HashMap<String, u64>,
+}
+
+impl<'a> Values<'a> {
+    fn new(live: &'a LiveSite, renderer: &'a Renderer<'a>) -> Values<'a> {
+        let site = &live.site;
+        let templates = live
+            .templates
+            .template_names()
+            .map(|n| (n.to_string(), live.templates.fingerprint(n)))
+            .collect();
+        let mut sections = HashMap::new();
+        for (i, s) in std::iter::once(&site.home)
+            .chain(&site.sections)
+            .enumerate()
+        {
+            let subsections: Vec<_> = s
+                .subsections
+                .iter()
+                .map(|&j| hash_json(&live.catalogue.section_links[j]))
+                .collect();
+            let own = hash_of(&(
+                &s.title,
+                &s.description,
+                &s.content_html,
+                format!("{:?}", s.extra),
+                s.articles.len(),
+                s.paginate_by,
+                subsections,
+            ));
+            let link = if i == 0 {
+                0
+            } else {
+                hash_json(&live.catalogue.section_links[i - 1])
             };
-        let mut neighbours = Vec::new();
-        let mut sources: BTreeSet<usize> = BTreeSet::new();
-        let mut feed = false;
-        for &i in &docs {
-            let d = &site.documents[i];
-            now.push(doc_page_path(&d.path));
-            if let Some(pos) = page_of(
-                &site.home.articles,
-                i,
-                &ListRoute::Home,
-                site.home.paginate_by,
-            ) {
-                feed |= pos < site.config.feed_limit;
-            }
-            if let Some(s) = d.section.and_then(|s| site.sections.get(s))
-                && let Some(pos) = page_of(&s.articles, i, &section_list(&s.path), s.paginate_by)
-            {
-                if pos > 0 {
-                    neighbours.push(s.articles[pos - 1]);
-                }
-                if let Some(&n) = s.articles.get(pos + 1) {
-                    neighbours.push(n);
-                }
-            }
-            for name in &d.tags {
-                let slug = slug::slugify(name);
-                if let Ok(t) = site.tags.binary_search_by(|t| t.slug.as_str().cmp(&slug)) {
-                    let base = ListRoute::Tag { slug };
-                    page_of(&site.tags[t].articles, i, &base, site.config.paginate_by);
-                }
-            }
-            sources.extend(d.source.as_deref().and_then(|k| site.registry.index_of(k)));
-            for n in &d.notes {
-                sources.extend(n.sources.iter().filter_map(|k| site.registry.index_of(k)));
-            }
+            sections.insert(s.path.clone(), (own, link));
         }
-        for n in neighbours {
-            if !changed.contains(&self.ids[n]) {
-                then.insert(doc_page_path(&site.documents[n].path));
-            }
-        }
-        for s in sources {
-            let slug = &site.registry.all()[s].slug;
-            then.extend(source_page_paths(site, s));
-            then.insert(Route::SourceFeed { slug: slug.clone() }.path());
-        }
-        if feed {
-            then.insert(Route::Feed.path());
-        }
-        then.retain(|p| self.by_path.contains_key(p));
-        now.sort();
-        Touched {
-            now,
-            then: then.into_iter().collect(),
-            later: self.later(!docs.is_empty()),
-            removed: Vec::new(),
+        let file = |i: usize| &site.documents[i].file;
+        let sources = site
+            .registry
+            .all()
+            .iter()
+            .zip(&site.source_uses)
+            .map(|(s, u)| {
+                let arts: Vec<_> = u.articles.iter().map(|&i| file(i)).collect();
+                let notes: Vec<_> = u.notes.iter().map(|r| (file(r.doc), r.note)).collect();
+                (s.slug.clone(), hash_of(&(arts, notes)))
+            })
+            .collect();
+        let all: Vec<_> = site
+            .documents
+            .iter()
+            .map(|d| (&d.file, live.doc_rev.get(&d.file)))
+            .collect();
+        Values {
+            live,
+            renderer,
+            config: hash_of(&format!("{:?}", site.config)),
+            site: hash_json(renderer.site_value()),
+            registry: hash_of(&format!("{:?}", site.registry)),
+            tags: hash_of(
+                &site
+                    .tags
+                    .iter()
+                    .map(|t| (&t.slug, &t.name, t.articles.len()))
+                    .collect::<Vec<_>>(),
+            ),
+            all_documents: hash_of(&all),
+            templates,
+            sections,
+            section_index: site
+                .sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.path.clone(), i))
+                .collect(),
+            tag_index: site
+                .tags
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.slug.clone(), i))
+                .collect(),
+            source_index: site
+                .registry
+                .all()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.slug.clone(), i))
+                .collect(),
+            sources,
         }
     }
+
+    fn of(&self, input: &Input) -> u64 {
+        let site = &self.live.site;
+        match input {
+            Input::Config => self.config,
+            Input::Site => self.site,
+            Input::Template(t) => self.templates.get(t).copied().unwrap_or(0),
+            Input::Document(f) => self.live.doc_rev.get(f).copied().unwrap_or(0),
+            Input::Item(f) => self.live.item_fp.get(f).copied().unwrap_or(0),
+            Input::ListPage { list, page } => {
+                let list = match list {
+                    ListRoute::Home => Some(List::Home),
+                    ListRoute::Section { dir } => {
+                        self.section_index.get(dir).map(|&i| List::Section(i))
+                    }
+                    ListRoute::Tag { slug } => self.tag_index.get(slug).map(|&i| List::Tag(i)),
+                    ListRoute::Source { slug } => {
+                        self.source_index.get(slug).map(|&i| List::Source(i))
+                    }
+                    // The claims pages read every document instead.
+                    ListRoute::Claims => None,
+                };
+                let Some(list) = list else { return 0 };
+                let (members, per_page) = self.renderer.members(list);
+                let on_page: Vec<_> = page_slice(&members, per_page, *page)
+                    .iter()
+                    .map(|&i| &site.documents[i].file)
+                    .collect();
+                hash_of(&(members.len(), per_page, on_page))
+            }
+            Input::Section(dir) => self.sections.get(dir).map_or(0, |s| s.0),
+            Input::SectionLink(dir) => self.sections.get(dir).map_or(0, |s| s.1),
+            Input::Tag(slug) => self.tag_index.get(slug).map_or(0, |&i| {
+                let t = &site.tags[i];
+                hash_of(&(&t.name, t.articles.len()))
+            }),
+            Input::Tags => self.tags,
+            Input::Registry => self.registry,
+            Input::Source(slug) => self.sources.get(slug).copied().unwrap_or(0),
+            Input::AllDocuments => self.all_documents,
+            Input::File(key) => {
+                if key.starts_with("builtin:") {
+                    return 0;
+                }
+                match std::fs::metadata(self.live.options.root.join(key)) {
+                    Ok(m) => hash_of(&(
+                        m.len(),
+                        m.modified()
+                            .ok()
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()),
+                    )),
+                    Err(_) => 1,
+                }
+            }
+        }
+    }
+}
+
+fn hash_of<T: std::hash::Hash>(x: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    x.hash(&mut h);
+    h.finish()
+}
+
+/// A fingerprint of a value as JSON (template values have no `Hash`).
+fn hash_json<T: serde::Serialize>(x: &T) -> u64 {
+    use std::hash::Hasher;
+    struct W(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.write(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = W(std::collections::hash_map::DefaultHasher::new());
+    let _ = serde_json::to_writer(&mut w, x);
+    w.0.finish()
 }
 
 /// Whether two versions of a document feed the derived lists (sections,
@@ -1430,37 +1243,13 @@ impl LiveSite {
 fn same_wiring(a: &Document, b: &Document) -> bool {
     a.section_folder == b.section_folder
         && a.section.is_some() == b.section.is_some()
-        && a.tags == b.tags
+        && a.written_tags == b.written_tags
         && a.source == b.source
         && a.notes.len() == b.notes.len()
         && a.notes
             .iter()
             .zip(&b.notes)
             .all(|(x, y)| x.sources == y.sources)
-}
-
-/// The pages of a listing a change touched: a page whose slice of
-/// articles differs or holds a changed article; every page when the count
-/// changed (each page shows the total).
-fn touch_list(
-    out: &mut BTreeSet<String>,
-    changed: &HashSet<u32>,
-    base: &ListRoute,
-    old: &[u32],
-    new: &[u32],
-    per: usize,
-) {
-    let per = per.max(1);
-    for p in 1..=page_count(new.len(), per) {
-        let a = old.iter().skip((p - 1) * per).take(per);
-        let b = new.iter().skip((p - 1) * per).take(per);
-        if old.len() != new.len()
-            || !a.eq(b.clone())
-            || b.into_iter().any(|id| changed.contains(id))
-        {
-            out.insert(list_page_path(base, p));
-        }
-    }
 }
 
 /// Where a theme static file (`themes/<t>/static/x`) is served.

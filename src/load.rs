@@ -81,6 +81,100 @@ pub fn is_ignored_name(name: &str) -> bool {
         || name == "Thumbs.db"
 }
 
+/// Whether a file or folder name is left out of the site: editor and OS
+/// leftovers everywhere, and dot files too except under `static/` (which
+/// may hold `.well-known/`), where only VCS folders and leftovers are.
+pub fn skips_name(name: &str, in_static: bool) -> bool {
+    if in_static
+        && name.starts_with('.')
+        && name != ".git"
+        && name != ".DS_Store"
+        && !name.starts_with(".#")
+    {
+        return name.ends_with(".swp") || name.ends_with(".swo") || name.ends_with('~');
+    }
+    is_ignored_name(name)
+}
+
+/// What a file of the site is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `site.yaml`.
+    Config,
+    /// `content/sources.yaml`.
+    Sources,
+    /// A section's (or the home page's) `_index.md`.
+    SectionIndex,
+    /// An article or page.
+    Document,
+    /// `<stem>.annotations.yaml`.
+    Sidecar,
+    /// Copied as it is: any file under `static/`, any other file (or a
+    /// folder) under `content/`.
+    Copied,
+    /// A template: the site's `templates/`, or the theme's folder
+    /// (`theme.yaml`, `templates/`).
+    Template,
+    /// A file of the theme's `static/`.
+    ThemeStatic,
+    /// Not part of the site.
+    Ignored,
+}
+
+/// What the file at `rel` (relative to the site root) is. The one
+/// classifier: the walk, the watcher and the dev server all ask it.
+/// `theme` is the site's theme folder name; `None` counts every theme's
+/// files (the watcher, which a change of theme must not miss).
+pub fn classify_path(rel: &Path, theme: Option<&str>) -> FileKind {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let Some(first) = parts.first() else {
+        return FileKind::Ignored;
+    };
+    let in_static = first == STATIC_DIR;
+    if parts.iter().any(|p| skips_name(p, in_static)) {
+        return FileKind::Ignored;
+    }
+    if rel == Path::new(crate::config::CONFIG_FILE) {
+        return FileKind::Config;
+    }
+    if rel == Path::new(crate::sources::SOURCES_FILE) {
+        return FileKind::Sources;
+    }
+    match first.as_str() {
+        STATIC_DIR => FileKind::Copied,
+        "templates" => FileKind::Template,
+        "themes" => {
+            let Some(name) = parts.get(1) else {
+                return FileKind::Template;
+            };
+            if theme.is_some_and(|t| t != name) {
+                return FileKind::Ignored;
+            }
+            if parts.get(2).is_some_and(|p| p == STATIC_DIR) {
+                FileKind::ThemeStatic
+            } else {
+                FileKind::Template
+            }
+        }
+        CONTENT_DIR => {
+            let name = parts.last().map(String::as_str).unwrap_or_default();
+            if name == "_index.md" {
+                FileKind::SectionIndex
+            } else if name.ends_with(SIDECAR_SUFFIX) {
+                FileKind::Sidecar
+            } else if name.ends_with(".md") {
+                FileKind::Document
+            } else {
+                FileKind::Copied
+            }
+        }
+        _ => FileKind::Ignored,
+    }
+}
+
 /// A file found by the walk, after symlink checks.
 struct Found {
     /// Relative to the walk's base folder.
@@ -101,16 +195,7 @@ fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>
             if e.depth() == 0 {
                 return true;
             }
-            let name = e.file_name().to_string_lossy();
-            if keep_hidden
-                && name.starts_with('.')
-                && name != ".git"
-                && name != ".DS_Store"
-                && !name.starts_with(".#")
-            {
-                return !name.ends_with(".swp") && !name.ends_with(".swo") && !name.ends_with('~');
-            }
-            !is_ignored_name(&name)
+            !skips_name(&e.file_name().to_string_lossy(), keep_hidden)
         });
     for entry in walker {
         let entry = match entry {
@@ -491,5 +576,58 @@ mod tests {
         assert!(!tree.assets.iter().any(|a| a.rel.ends_with("secret.txt")));
         // A link to a file inside the site is read like the file.
         assert!(tree.documents.iter().any(|d| d.rel.ends_with("alias.md")));
+    }
+
+    /// The walk keeps exactly the files the classifier counts: the
+    /// dot-file rule of static/ is one rule, not three.
+    #[test]
+    fn the_walk_and_the_classifier_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let files = [
+            "static/.well-known/security.txt",
+            "static/.DS_Store",
+            "static/.git/config",
+            "static/.a.css.swp",
+            "static/.#style.css",
+            "static/style.css",
+            "content/.hidden.md",
+            "content/articles/a.md",
+            "content/articles/a.annotations.yaml",
+            "content/articles/a.md~",
+            "content/articles/chart.png",
+        ];
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let (tree, _) = load_tree(root);
+        let mut walked: Vec<PathBuf> = tree.assets.iter().map(|a| a.rel.clone()).collect();
+        walked.extend(tree.documents.iter().map(|d| d.rel.clone()));
+        walked.extend(tree.documents.iter().filter_map(|d| d.sidecar.clone()));
+        walked.sort();
+        let mut counted: Vec<PathBuf> = files
+            .iter()
+            .map(PathBuf::from)
+            .filter(|f| classify_path(f, Some("default")) != FileKind::Ignored)
+            .collect();
+        counted.sort();
+        assert_eq!(walked, counted);
+        assert_eq!(
+            classify_path(Path::new("static/.well-known/security.txt"), None),
+            FileKind::Copied
+        );
+        assert_eq!(
+            classify_path(Path::new("themes/other/templates/x.html"), Some("default")),
+            FileKind::Ignored
+        );
+        assert_eq!(
+            classify_path(
+                Path::new("themes/default/static/style.css"),
+                Some("default")
+            ),
+            FileKind::ThemeStatic
+        );
     }
 }

@@ -31,8 +31,11 @@ pub struct Document {
     pub archive_url: Option<String>,
     pub archived: Option<Date>,
     pub authors: Vec<String>,
-    /// Tag names as written (the first spelling of each tag wins).
+    /// Tag names as the site spells them (the first spelling of each tag
+    /// in site order wins), derived from `written_tags`.
     pub tags: Vec<String>,
+    /// Tag names as its front matter writes them.
+    pub written_tags: Vec<String>,
     pub description: Option<String>,
     pub draft: bool,
     pub extra: serde_json::Map<String, serde_json::Value>,

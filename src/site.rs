@@ -437,7 +437,7 @@ pub fn wire(site: &mut Site) -> Vec<usize> {
         for (i, doc) in site.documents.iter().enumerate() {
             let mut mine = Vec::new();
             if doc.is_article() {
-                for name in &doc.tags {
+                for name in &doc.written_tags {
                     let t = *by_name.entry(name.as_str()).or_insert_with(|| {
                         let slug = slug::slugify(name);
                         if slug.is_empty() {
@@ -726,6 +726,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         archived: fm.archived.clone(),
         authors: fm.authors.clone(),
         tags: fm.tags.clone(),
+        written_tags: fm.tags.clone(),
         description: fm.description.clone(),
         draft: fm.draft,
         extra: fm.extra.clone(),

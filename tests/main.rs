@@ -17,6 +17,7 @@ mod commands;
 mod kill;
 mod markdown;
 mod meta;
+mod pipeline;
 mod regressions;
 mod routes;
 mod sample;

@@ -11,6 +11,7 @@ pub mod context;
 mod data;
 pub mod exports;
 pub mod jsonld;
+pub mod reads;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use tera::{Context, Value};
 
-pub use templates::Templates;
+pub use reads::Input;
+pub use templates::{StaticSource, Templates};
 
 use crate::error::{Diagnostic, Location};
 use crate::model::Site;

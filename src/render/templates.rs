@@ -191,6 +191,37 @@ impl Templates {
         }
     }
 
+    /// A fingerprint of template `name` and of every template it names
+    /// (`extends`, `include`, `import`), transitively: when it differs,
+    /// what the template renders may differ.
+    pub fn fingerprint(&self, name: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut deps = std::collections::BTreeSet::from([name.to_string()]);
+        loop {
+            let before = deps.len();
+            let named: Vec<String> = deps
+                .iter()
+                .filter_map(|d| self.texts.get(d))
+                .flat_map(|text| {
+                    self.texts.keys().filter(move |n| {
+                        text.contains(&format!("\"{n}\"")) || text.contains(&format!("'{n}'"))
+                    })
+                })
+                .cloned()
+                .collect();
+            deps.extend(named);
+            if deps.len() == before {
+                break;
+            }
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for d in &deps {
+            d.hash(&mut h);
+            self.texts.get(d).hash(&mut h);
+        }
+        h.finish()
+    }
+
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
         self.tera.render(name, ctx).map_err(|e| self.diagnostic(&e))
     }

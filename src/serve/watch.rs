@@ -5,12 +5,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
+
+// Batches go out on a channel of their own: the watcher knows nothing of
+// who reads them (the worker forwards them), so the two do not import
+// each other.
 use std::time::{Duration, Instant};
 
 use notify_debouncer_full::notify::{EventKind, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
-use crate::load::is_ignored_name;
+use crate::load::{FileKind, classify_path};
 
 /// The folders watched (recursively) under the site root.
 pub const WATCHED_DIRS: &[&str] = &["content", "static", "themes", "templates"];
@@ -36,32 +40,14 @@ pub fn is_relevant(root: &Path, output: &Path, path: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(root) else {
         return false;
     };
-    let mut parts = rel.components().map(|c| c.as_os_str().to_string_lossy());
-    let Some(first) = parts.next() else {
-        return false;
-    };
-    if rel == Path::new(crate::config::CONFIG_FILE) {
-        return true;
-    }
-    if !WATCHED_DIRS.contains(&first.as_ref()) {
-        return false;
-    }
-    // static/ may hold dot files (.well-known/), but never editor leftovers.
-    let keep_hidden = first == "static";
-    !parts.any(|p| {
-        if keep_hidden && p.starts_with('.') && p != ".git" && !p.starts_with(".#") {
-            p.ends_with(".swp") || p.ends_with(".swo") || p.ends_with('~')
-        } else {
-            is_ignored_name(&p)
-        }
-    })
+    classify_path(rel, None) != FileKind::Ignored
 }
 
 /// Starts watching the site; batches of relevant changes go to `tx`.
 pub fn start(
     root: &Path,
     output: &Path,
-    tx: Sender<super::worker::Msg>,
+    tx: Sender<Batch>,
 ) -> notify_debouncer_full::notify::Result<Watcher> {
     let (root_c, output_c) = (root.to_path_buf(), output.to_path_buf());
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
@@ -82,7 +68,7 @@ pub fn start(
             }
         }
         if let Some(first_seen) = first_seen {
-            let _ = tx.send(super::worker::Msg::Changes(Batch { paths, first_seen }));
+            let _ = tx.send(Batch { paths, first_seen });
         }
     })?;
     // The root itself (not recursively): site.yaml, and watched folders

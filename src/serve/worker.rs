@@ -101,7 +101,20 @@ pub fn start(
     let (tx, rx) = mpsc::channel();
     let (done_tx, done) = mpsc::channel();
     let output = crate::config::Config::load(&build.root).0.output_dir;
-    let watcher = watch::start(&build.root, &output, tx.clone()).map_err(|e| {
+    // The watcher sends batches; they join the worker's queue here.
+    let (batches, batch_rx) = mpsc::channel::<Batch>();
+    let forward = tx.clone();
+    std::thread::Builder::new()
+        .name("marginalia-watch".into())
+        .spawn(move || {
+            for b in batch_rx {
+                if forward.send(Msg::Changes(b)).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| Diagnostic::error(None, format!("could not start the watcher: {e}")))?;
+    let watcher = watch::start(&build.root, &output, batches).map_err(|e| {
         Diagnostic::error(None, format!("could not watch the site for changes: {e}"))
     })?;
     std::thread::Builder::new()

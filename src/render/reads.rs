@@ -1,0 +1,198 @@
+//! What each render job reads: the record that lets the dev server
+//! re-render exactly the outputs whose inputs changed, and that a
+//! persistent build cache can key on.
+//!
+//! Every [`Job`] declares its inputs here, next to the code that renders
+//! it; the declaration must name everything the render looks at (an input
+//! left out is a page that goes stale in `serve`, which the property test
+//! in `tests/pipeline.rs` catches). Inputs are named by stable keys
+//! (document files, route keys, template names), never by indices, so a
+//! record means the same from one build to the next. What an input's
+//! value is (a revision in memory, a content hash on disk) is up to
+//! whoever keeps the record.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Job, List, Renderer, list_route};
+use crate::routes::ListRoute;
+
+/// One thing an output is made from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Input {
+    /// The configuration (site.yaml with the command line's overrides).
+    Config,
+    /// The `site` value every template gets: the configuration and the
+    /// site-wide counts and navigation.
+    Site,
+    /// A template, with every template it extends, includes or imports.
+    Template(String),
+    /// A document (by its file): front matter, rendered body and notes.
+    Document(PathBuf),
+    /// How a document appears in listings (title, URL, summary, tags,
+    /// source, section, note count).
+    Item(PathBuf),
+    /// Which documents page `page` of a listing shows, and how many the
+    /// listing holds in all.
+    ListPage { list: ListRoute, page: usize },
+    /// A section's own text and settings, its count and its subsections.
+    Section(String),
+    /// The link to a section (title, URL, count) shown on its articles.
+    SectionLink(String),
+    /// A tag's name and count.
+    Tag(String),
+    /// Every tag's name and count.
+    Tags,
+    /// The source registry (`sources.yaml`).
+    Registry,
+    /// A source's uses (articles from it, notes citing it), by slug.
+    Source(String),
+    /// Every document, in site order (for the sitemap and the data files).
+    AllDocuments,
+    /// A file copied as it is, relative to the site root (`builtin:` and
+    /// the path for a file of the embedded theme).
+    File(String),
+}
+
+impl Renderer<'_> {
+    /// Everything `job` reads, in a stable order.
+    pub fn reads(&self, job: &Job) -> Vec<Input> {
+        let site = self.site;
+        let doc = |i: usize| Input::Document(site.documents[i].file.clone());
+        let item = |i: usize| Input::Item(site.documents[i].file.clone());
+        let template = |job: &Job| job.template(site).map(|t| Input::Template(t.to_string()));
+        let mut r = Vec::new();
+        if let Some(t) = template(job) {
+            r.push(Input::Site);
+            r.push(t);
+        }
+        match job {
+            Job::Document(i) => {
+                let d = &site.documents[*i];
+                r.push(doc(*i));
+                r.push(Input::Registry);
+                if let Some(s) = d.section {
+                    let sec = &site.sections[s];
+                    r.push(Input::SectionLink(sec.path.clone()));
+                    if let Some(pos) = sec.articles.iter().position(|&x| x == *i) {
+                        if let Some(&j) = sec.articles.get(pos + 1) {
+                            r.push(item(j));
+                        }
+                        if let Some(j) = pos.checked_sub(1).map(|p| sec.articles[p]) {
+                            r.push(item(j));
+                        }
+                    }
+                }
+            }
+            Job::Listing { list, page } => {
+                let (members, per_page) = self.members(*list);
+                r.push(Input::ListPage {
+                    list: list_route(site, *list),
+                    page: *page,
+                });
+                let on_page = page_slice(&members, per_page, *page);
+                r.extend(on_page.iter().map(|&i| item(i)));
+                match list {
+                    List::Home => r.push(Input::Section(site.home.path.clone())),
+                    List::Section(s) => r.push(Input::Section(site.sections[*s].path.clone())),
+                    List::Tag(t) => r.push(Input::Tag(site.tags[*t].slug.clone())),
+                    List::Source(s) => {
+                        r.push(Input::Registry);
+                        r.push(Input::Source(site.registry.all()[*s].slug.clone()));
+                        // The notes citing it, shown under each article.
+                        r.extend(on_page.iter().map(|&i| doc(i)));
+                    }
+                }
+            }
+            Job::FirstPageRedirect(_) | Job::Robots | Job::HighlightCss => r.push(Input::Config),
+            Job::Tags => r.push(Input::Tags),
+            Job::Sources => {
+                r.push(Input::Registry);
+                r.extend(
+                    site.registry
+                        .all()
+                        .iter()
+                        .map(|s| Input::Source(s.slug.clone())),
+                );
+            }
+            Job::NotFound => {}
+            Job::SiteFeed => {
+                r.extend([Input::Config, Input::Registry]);
+                let n = site.home.articles.len().min(site.config.feed_limit);
+                r.extend(site.home.articles[..n].iter().map(|&i| doc(i)));
+            }
+            Job::SourceFeed(s) => {
+                r.extend([
+                    Input::Config,
+                    Input::Registry,
+                    Input::Source(site.registry.all()[*s].slug.clone()),
+                ]);
+                let entries = site.source_uses[*s].entries();
+                let n = entries.len().min(site.config.feed_limit);
+                r.extend(entries[..n].iter().map(|&i| doc(i)));
+            }
+            Job::ClaimsFirstPage => r.push(Input::Config),
+            // Every rated note of the site, newest first: any document can
+            // add, remove or move a claim.
+            Job::Claims(_) | Job::ClaimsFeed | Job::NotesCsv => {
+                r.extend([Input::Config, Input::Registry, Input::AllDocuments]);
+            }
+            Job::Sitemap | Job::Annotations | Job::SearchIndex => {
+                r.extend([
+                    Input::Config,
+                    Input::Registry,
+                    Input::Tags,
+                    Input::AllDocuments,
+                ]);
+            }
+            Job::Asset(i) => r.push(Input::File(file_key(&site.assets[*i].file))),
+            Job::ThemeStatic(i) => {
+                let (path, source) = &self.templates.static_files[*i];
+                r.push(Input::File(match source {
+                    super::templates::StaticSource::Disk(p) => file_key(p),
+                    super::templates::StaticSource::Embedded(_) => format!("builtin:{path}"),
+                }));
+            }
+        }
+        r
+    }
+
+    /// The documents a listing holds, and how many a page shows.
+    pub fn members(&self, list: List) -> (Cow<'_, [usize]>, usize) {
+        let site = self.site;
+        match list {
+            List::Home => (Cow::Borrowed(&site.home.articles), site.home.paginate_by),
+            List::Section(i) => (
+                Cow::Borrowed(&site.sections[i].articles),
+                site.sections[i].paginate_by,
+            ),
+            List::Tag(i) => (
+                Cow::Borrowed(&site.tags[i].articles),
+                site.config.paginate_by,
+            ),
+            List::Source(i) => (
+                Cow::Owned(
+                    site.source_uses
+                        .get(i)
+                        .map(|u| u.entries())
+                        .unwrap_or_default(),
+                ),
+                site.config.paginate_by,
+            ),
+        }
+    }
+}
+
+/// The documents on page `page` (1-based) of a listing.
+pub fn page_slice(members: &[usize], per_page: usize, page: usize) -> &[usize] {
+    let per = per_page.max(1);
+    let start = ((page.max(1) - 1) * per).min(members.len());
+    &members[start..(start + per).min(members.len())]
+}
+
+/// A file's key: its path relative to the site root, `/`-separated.
+pub fn file_key(rel: &std::path::Path) -> String {
+    rel.to_string_lossy().replace('\\', "/")
+}
