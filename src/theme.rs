@@ -56,6 +56,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "partials/note-card.html",
         include_str!("../themes/default/templates/partials/note-card.html"),
     ),
+    (
+        "partials/kinds-style.html",
+        include_str!("../themes/default/templates/partials/kinds-style.html"),
+    ),
 ];
 
 /// (path under `static/`, bytes)

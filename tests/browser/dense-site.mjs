@@ -6,7 +6,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const PER_PARAGRAPH = [6, 5, 4, 4, 3, 3, 3, 2];
-const KINDS = ["context", "sourcing", "framing", "correction", "language"];
+// "claim" is declared in the site's site.yaml; "missing" is not (the build
+// warns, and it is drawn in the neutral grey).
+const KINDS = ["context", "sourcing", "framing", "correction", "language", "claim"];
+export const DECLARED = { key: "claim", label: "Checked claim", colour: "#8a4b00", dark: "#f0b070" };
 const AUTHORS = ["A. Reader", "B. Checker", null];
 const WORDS = "the committee said its review of the figures had found nothing that would change the conclusion although several members asked for more time to read the annex and the minutes show a long debate about which year should serve as the baseline".split(" ");
 
@@ -22,7 +25,11 @@ export const DENSE_NOTES = PER_PARAGRAPH.reduce((a, b) => a + b, 0);
 /// Writes the dense site into `root`.
 export function writeDenseSite(root) {
   mkdirSync(join(root, "content/articles"), { recursive: true });
-  writeFileSync(join(root, "site.yaml"), 'title: "Dense notes"\nlanguage: en\nauthor: "The editors"\n');
+  writeFileSync(
+    join(root, "site.yaml"),
+    'title: "Dense notes"\nlanguage: en\nauthor: "The editors"\nkinds:\n' +
+      `  ${DECLARED.key}:\n    label: "${DECLARED.label}"\n    colour: "${DECLARED.colour}"\n    dark: "${DECLARED.dark}"\n    help: "a statement checked against its source"\n`,
+  );
   const paragraphs = [];
   const notes = [];
   let n = 0;
@@ -42,7 +49,8 @@ export function writeDenseSite(root) {
         const long = 40 + ((i * 37) % 90);
         const body = [`**Note ${i + 1}.** ${words(i + 3, long)}.`];
         if (i % 3 === 0) body.push(`${words(i + 11, 30 + (i % 4) * 10)}.`);
-        notes.push({ quote: m, kind: KINDS[i % KINDS.length], author: AUTHORS[i % AUTHORS.length], body });
+        const kind = i === DENSE_NOTES - 1 ? "missing" : KINDS[i % KINDS.length];
+        notes.push({ quote: m, kind, author: AUTHORS[i % AUTHORS.length], body });
       }
       sentences.push(sentence.charAt(0).toUpperCase() + sentence.slice(1) + ".");
     }

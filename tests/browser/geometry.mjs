@@ -44,6 +44,12 @@ export function sidewaysScroll() {
 /// selected by each [label, selector] pair (the first match is measured).
 export function contrasts(pairs) {
   const parse = (c) => {
+    // color-mix() computes to color(srgb r g b [/ a]) with 0–1 channels.
+    const srgb = c.match(/color\(srgb ([^)]+)\)/);
+    if (srgb) {
+      const p = srgb[1].split(/[ /]+/).filter(Boolean).map(Number);
+      return { r: p[0] * 255, g: p[1] * 255, b: p[2] * 255, a: p.length > 3 ? p[3] : 1 };
+    }
     const m = c.match(/rgba?\(([^)]+)\)/);
     if (!m) return null;
     const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);

@@ -264,6 +264,88 @@
   }
 
   // ---------------------------------------------------------------------
+  // Reader layers: the legend's checkboxes show or hide notes by kind and
+  // by author. Its state lives in the URL query (?kind=…&author=…, repeated
+  // for several), so a filtered view can be shared and #note-… deep links
+  // keep working. A parameter that is absent means "all"; `kind=` alone
+  // means "none". Without the script the checkboxes stay hidden and every
+  // note shows.
+
+  function layers() {
+    var bar = document.querySelector(".note-filter");
+    if (!bar) return;
+    var boxes = all("input[type=checkbox]", bar);
+    var status = bar.querySelector(".filter-status");
+    var reset = bar.querySelector(".filter-all");
+    var total = notes().length;
+    all("[hidden]", bar).forEach(function (el) { if (!el.matches(".filter-all")) el.hidden = false; });
+    bar.classList.add("is-filtering");
+
+    function read() {
+      var q = new URLSearchParams(location.search);
+      ["kind", "author"].forEach(function (name) {
+        var mine = boxes.filter(function (b) { return b.name === name; });
+        if (!mine.length || !q.has(name)) { mine.forEach(function (b) { b.checked = true; }); return; }
+        var want = q.getAll(name);
+        mine.forEach(function (b) { b.checked = want.indexOf(b.value) >= 0; });
+      });
+    }
+
+    function write() {
+      var q = new URLSearchParams(location.search);
+      ["kind", "author"].forEach(function (name) {
+        var mine = boxes.filter(function (b) { return b.name === name; });
+        q.delete(name);
+        var on = mine.filter(function (b) { return b.checked; });
+        if (on.length === mine.length) return;
+        if (!on.length) q.append(name, "");
+        on.forEach(function (b) { q.append(name, b.value); });
+      });
+      var search = q.toString();
+      history.replaceState(history.state, "", location.pathname + (search ? "?" + search : "") + location.hash);
+    }
+
+    function apply() {
+      var kinds = {}, listed = {}, byAuthor = null;
+      boxes.forEach(function (b) {
+        if (b.name === "kind") { listed[b.value] = true; if (b.checked) kinds[b.value] = true; }
+      });
+      var authors = boxes.filter(function (b) { return b.name === "author"; });
+      if (authors.some(function (b) { return !b.checked; })) {
+        byAuthor = {};
+        authors.forEach(function (b) {
+          if (b.checked) (b.getAttribute("data-notes") || "").split(" ").forEach(function (id) { if (id) byAuthor[id] = true; });
+        });
+      }
+      var shown = 0;
+      notes().forEach(function (n) {
+        var k = n.getAttribute("data-kind");
+        var hide = (k && listed[k] && !kinds[k]) || (byAuthor && !byAuthor[n.id]);
+        n.classList.toggle("is-filtered", !!hide);
+        marksOf(n.id).forEach(function (m) { m.classList.toggle("is-filtered", !!hide); });
+        all('.note-ref a[href="#' + cssEscape(n.id) + '"]').forEach(function (a) { a.parentNode.classList.toggle("is-filtered", !!hide); });
+        if (!hide) shown++;
+      });
+      reset.hidden = shown === total;
+      var text = shown === total ? "Showing all " + total + " notes." : "Showing " + shown + " of " + total + " notes.";
+      status.textContent = text;
+      status.classList.toggle("visually-hidden", shown === total);
+      schedule();
+    }
+
+    bar.addEventListener("change", function () { write(); apply(); });
+    reset.addEventListener("click", function () {
+      boxes.forEach(function (b) { b.checked = true; });
+      write();
+      apply();
+      if (boxes[0]) boxes[0].focus();
+    });
+    window.addEventListener("popstate", function () { read(); apply(); });
+    read();
+    apply();
+  }
+
+  // ---------------------------------------------------------------------
   // Search over search-index.json: every word must appear in the title,
   // summary, source, tags or note text of an article.
 
@@ -358,6 +440,7 @@
 
   function init() {
     foldable();
+    layers();
     linkHighlights();
     followHash();
     search();
