@@ -19,4 +19,5 @@ mod regressions;
 mod sample;
 mod serve;
 mod serve_load;
+mod theme;
 mod w3c_annotations;

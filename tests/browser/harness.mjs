@@ -11,6 +11,9 @@ import { chromium } from "playwright-core";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SHOTS = join(process.env.CARGO_TARGET_DIR || join(REPO, "target"), "browser");
+/// The screenshots issue 15 asks `.ci/run` to keep: the densest article and
+/// listing pages at 1440 and 390 px, light and dark.
+export const SCREENSHOTS = join(process.env.CARGO_TARGET_DIR || join(REPO, "target"), "screenshots");
 export const PREFIX = "/marginalia/"; // served under a sub-path, as many archives are
 
 const TYPES = {
@@ -86,6 +89,7 @@ export const CHROMIUM_ARGS = [
 /// Chromium. `bases[prefix]` is each site's address.
 export async function start(extra = {}) {
   mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(SCREENSHOTS, { recursive: true });
   const tmp = mkdtempSync(join(tmpdir(), "marginalia-browser-"));
   // Listen first: the builds need the address for base_url.
   const served = {};

@@ -11,7 +11,7 @@ import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { start, settle, SHOTS, PREFIX } from "./harness.mjs";
+import { start, settle, SHOTS, SCREENSHOTS } from "./harness.mjs";
 import { layoutFigures } from "./geometry.mjs";
 import { writeDenseSite, DENSE_PATH, DENSE_NOTES } from "./dense-site.mjs";
 
@@ -147,4 +147,29 @@ test("wide, without JavaScript: every note shows, in the margin, none overlappin
     assert.deepEqual(f.clipped, [], `${name}: a note is clipped without the script to open it`);
     await page.context().close();
   }
+});
+
+test("screenshots of the densest article and listing pages at 1440 and 390 px, light and dark", async () => {
+  const pages = [
+    ["seed-article", env.base + "articles/iran-backchannel/"],
+    ["dense-article", env.bases["/dense/"] + DENSE_PATH],
+    ["home", env.base],
+    ["sources", env.base + "sources/"],
+  ];
+  const written = [];
+  for (const [width, height, extra] of [[1440, 900, {}], [390, 844, { hasTouch: true, isMobile: true }]]) {
+    for (const scheme of ["light", "dark"]) {
+      const page = await env.page({ viewport: { width, height }, colorScheme: scheme, ...extra });
+      for (const [name, url] of pages) {
+        await page.goto(url);
+        await settle(page);
+        const file = join(SCREENSHOTS, `${name}-${width}-${scheme}.png`);
+        await page.screenshot({ path: file, fullPage: true });
+        written.push(file);
+      }
+      await page.context().close();
+    }
+  }
+  figures.screenshots = written;
+  assert.equal(written.length, 16);
 });

@@ -125,6 +125,9 @@ test("narrow: nothing scrolls sideways; notes fold under their paragraph and ope
   await page.screenshot({ path: join(SHOTS, "article-390.png"), fullPage: true });
   const side = await page.evaluate(sidewaysScroll);
   assert.ok(side.scrollWidth <= side.clientWidth, `scrolls sideways: ${JSON.stringify(side)}`);
+  // The legend does not tell a touch screen to hover.
+  const hint = await page.evaluate(() => document.querySelector(".legend-hint").innerText);
+  assert.ok(!/hover/i.test(hint) && /^Tap /.test(hint), `legend hint on a touch screen: "${hint}"`);
 
   const notes = await page.evaluate(notesGeometry);
   for (const n of notes) {
@@ -347,6 +350,12 @@ const PAIRS = [
   ["tag", ".tags a"],
   ["legend help", ".legend-help"],
   ["passage (mark)", "mark.anchor[data-note='note-n1']"],
+  ["passage: context", "mark.anchor[data-kind=context]"],
+  ["passage: sourcing", "mark.anchor[data-kind=sourcing]"],
+  ["passage: language", "mark.anchor[data-kind=language]"],
+  ["passage: correction", "mark.anchor[data-kind=correction]"],
+  ["passage: framing", "mark.anchor[data-kind=framing]"],
+  ["legend hint", ".legend-hint"],
   ["nested passage", "mark.anchor mark.anchor"],
   ["active passage", "mark.anchor.is-active"],
   ["note number link", "sup.note-ref a"],
