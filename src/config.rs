@@ -33,6 +33,7 @@ const KNOWN_KEYS: &[&str] = &[
     "output_dir",
     "feed_limit",
     "kinds",
+    "ratings",
     "extra",
 ];
 
@@ -66,6 +67,8 @@ pub struct Config {
     pub kinds: Vec<NoteKind>,
     /// Free-form data for templates.
     pub extra: serde_json::Value,
+    /// The rating scale notes' `rating:` labels come from (DESIGN §11).
+    pub ratings: Option<crate::annotate::rating::RatingScale>,
     /// Whether base_url came from site.yaml (or the command line) rather
     /// than the default; feeds and sitemaps want a real host.
     #[serde(skip)]
@@ -93,6 +96,7 @@ impl Config {
             feed_limit: 20,
             kinds: kinds::built_in(),
             extra: serde_json::Value::Object(Default::default()),
+            ratings: None,
             base_url_is_set: false,
         }
     }
@@ -226,6 +230,11 @@ impl Config {
         }
         if let Some(v) = f.take_raw("extra") {
             config.extra = yaml::to_json(&v);
+        }
+        if let Some(v) = f.take_raw("ratings") {
+            let (scale, d) = crate::annotate::rating::scale_from_yaml(v, source);
+            config.ratings = scale;
+            f.diagnostics.extend(d);
         }
         let mut diagnostics = std::mem::take(&mut f.diagnostics);
         diagnostics.extend(f.deny_unknown(KNOWN_KEYS, "site.yaml"));
