@@ -11,6 +11,9 @@ use serde::Serialize;
 use crate::error::{Diagnostic, Location, suggestion};
 use crate::yaml::{self, Fields};
 
+pub mod kinds;
+pub use kinds::NoteKind;
+
 /// The file name of the site configuration, in the site root.
 pub const CONFIG_FILE: &str = "site.yaml";
 
@@ -29,6 +32,7 @@ const KNOWN_KEYS: &[&str] = &[
     "auto_sources",
     "output_dir",
     "feed_limit",
+    "kinds",
     "ratings",
     "extra",
 ];
@@ -58,6 +62,9 @@ pub struct Config {
     pub output_dir: PathBuf,
     /// How many entries a feed carries.
     pub feed_limit: usize,
+    /// Note kinds: the theme's built-in ones, then those `kinds:` declares
+    /// (a declared kind replaces a built-in one of the same key).
+    pub kinds: Vec<NoteKind>,
     /// Free-form data for templates.
     pub extra: serde_json::Value,
     /// The rating scale notes' `rating:` labels come from (DESIGN §11).
@@ -87,6 +94,7 @@ impl Config {
             auto_sources: false,
             output_dir: root.join("output"),
             feed_limit: 20,
+            kinds: kinds::built_in(),
             extra: serde_json::Value::Object(Default::default()),
             ratings: None,
             base_url_is_set: false,
@@ -211,6 +219,15 @@ impl Config {
         if let Some(v) = f.take_count("feed_limit", 1) {
             config.feed_limit = v;
         }
+        if let Some(v) = f.take_raw("kinds") {
+            let at = f.location_of("kinds");
+            for k in kinds::parse(v, source, at.line, &mut f.diagnostics) {
+                match config.kinds.iter_mut().find(|b| b.key == k.key) {
+                    Some(b) => *b = k,
+                    None => config.kinds.push(k),
+                }
+            }
+        }
         if let Some(v) = f.take_raw("extra") {
             config.extra = yaml::to_json(&v);
         }
@@ -231,6 +248,11 @@ impl Config {
         self.base_url = url;
         self.base_url_is_set = true;
         Ok(())
+    }
+
+    /// The declared (or built-in) note kind `key`.
+    pub fn kind(&self, key: &str) -> Option<&NoteKind> {
+        self.kinds.iter().find(|k| k.key == key)
     }
 
     /// The URL of a site path such as `articles/x/` (no leading slash).

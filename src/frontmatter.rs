@@ -173,6 +173,9 @@ pub struct FrontMatter {
     pub slug: Option<String>,
     pub slug_location: Option<Location>,
     pub draft: bool,
+    /// `toc: true/false` shows or hides the table of contents whatever the
+    /// number of headings.
+    pub toc: Option<bool>,
     /// Section `_index.md` only: overrides site.yaml's paginate_by.
     pub paginate_by: Option<usize>,
     /// `extra` and every unknown key, for templates.
@@ -191,6 +194,7 @@ const ARTICLE_KEYS: &[&str] = &[
     "description",
     "slug",
     "draft",
+    "toc",
     "extra",
 ];
 
@@ -237,6 +241,7 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
             fm.archive_url = take_url(&mut f, "archive_url");
             fm.authors = f.take_string_list("author");
             fm.tags = f.take_string_list("tags");
+            fm.toc = f.take_bool("toc");
             fm.slug = f.take_string("slug");
             if fm.slug.is_some() {
                 fm.slug_location = Some(f.location_of("slug"));

@@ -38,6 +38,8 @@ pub struct Document {
     pub written_tags: Vec<String>,
     pub description: Option<String>,
     pub draft: bool,
+    /// Front matter `toc`, when given.
+    pub toc_setting: Option<bool>,
     pub extra: serde_json::Map<String, serde_json::Value>,
     pub content_html: String,
     pub summary_html: String,

@@ -158,7 +158,14 @@ const INIT_FILES: &[(&str, &str)] = &[
          base_url: \"https://example.org/\"\n\
          description: \"Articles I keep, with my notes in the margin.\"\n\
          language: en\n\
-         author: \"Me\"\n",
+         author: \"Me\"\n\
+         # Note kinds: what a note does, with the colour and one-line help the\n\
+         # legend shows (colours need 4.5:1 contrast on the page; `dark` is for\n\
+         # dark mode). sourcing, framing, correction, context, language and\n\
+         # footnote are built in; these two are this site's own.\n\
+         kinds:\n\
+         \x20 claim: {label: \"claim\", colour: \"#8a4b00\", dark: \"#f0b070\", help: \"a statement checked against its source\"}\n\
+         \x20 missing: {label: \"missing\", colour: \"#7a3e6e\", dark: \"#e6a3d6\", help: \"what the text leaves out that a reader needs\"}\n",
     ),
     (".gitignore", "/output\n"),
     (

@@ -191,6 +191,9 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
         diags.extend(registry.check_references(refs, config.auto_sources));
     }
 
+    // Note kinds the theme has no colour, label or help for.
+    diags.extend(undeclared_kinds(&docs, &config));
+
     // Section bodies (their _index.md text). They are shown on listing
     // pages, not as an article, so `unsafe_html` (article bodies only)
     // does not apply: their raw HTML is always sanitised.
@@ -627,6 +630,45 @@ impl ParsedDoc {
     }
 }
 
+/// One warning for each note kind used but neither built in nor declared in
+/// site.yaml's `kinds:`, at its first use, saying how many notes use it.
+fn undeclared_kinds(docs: &[ParsedDoc], config: &Config) -> Vec<Diagnostic> {
+    let mut seen: Vec<(String, Location, usize)> = Vec::new();
+    for doc in docs {
+        for n in &doc.notes {
+            let Some(k) = n.kind.as_deref() else { continue };
+            if config.kind(k).is_some() {
+                continue;
+            }
+            match seen.iter_mut().find(|(x, _, _)| x == k) {
+                Some(entry) => entry.2 += 1,
+                None => seen.push((
+                    k.to_string(),
+                    Location::at(doc.file.sidecar.clone().unwrap_or_default(), n.line, 0),
+                    1,
+                )),
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(k, loc, count)| {
+            let mut d = Diagnostic::warning(
+                Some(loc),
+                format!(
+                    "note kind `{k}` is not declared ({count} note{}); it is shown in a neutral grey with no legend help",
+                    if count == 1 { "" } else { "s" }
+                ),
+            );
+            let known: Vec<&str> = config.kinds.iter().map(|x| x.key.as_str()).collect();
+            d.help = Some(match crate::error::did_you_mean(&k, known.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`? Or declare it in site.yaml: kinds: {{{k}: {{label: …, colour: \"#rrggbb\", help: …}}}}"),
+                None => format!("declare it in site.yaml: kinds: {{{k}: {{label: …, colour: \"#rrggbb\", help: …}}}}"),
+            });
+            d
+        })
+        .collect()
+}
+
 /// Reads one document and its sidecar and parses both. `None` when the
 /// file cannot be read or split (the diagnostics say why).
 /// `ratings` is site.yaml's rating scale, which notes' ratings are
@@ -729,6 +771,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         written_tags: fm.tags.clone(),
         description: fm.description.clone(),
         draft: fm.draft,
+        toc_setting: fm.toc,
         extra: fm.extra.clone(),
         content_html: String::new(),
         summary_html: String::new(),

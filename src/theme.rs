@@ -64,6 +64,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "partials/note.html",
         include_str!("../themes/default/templates/partials/note.html"),
     ),
+    (
+        "partials/kinds-style.html",
+        include_str!("../themes/default/templates/partials/kinds-style.html"),
+    ),
 ];
 
 /// (path under `static/`, bytes)

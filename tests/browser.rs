@@ -27,6 +27,8 @@ fn default_theme_in_headless_chromium() {
             "--test",
             "--test-reporter=spec",
             "tests/browser/theme.test.mjs",
+            "tests/browser/notes.test.mjs",
+            "tests/browser/layers.test.mjs",
         ])
         .current_dir(root)
         .env("MARGINALIA_BIN", env!("CARGO_BIN_EXE_marginalia"))

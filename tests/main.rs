@@ -23,4 +23,5 @@ mod routes;
 mod sample;
 mod serve;
 mod serve_load;
+mod theme;
 mod w3c_annotations;

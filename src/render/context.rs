@@ -37,6 +37,8 @@ pub struct SiteCtx<'a> {
     pub source_count: usize,
     pub tag_count: usize,
     pub generator: &'static str,
+    /// Note kinds, built in and declared (`kinds:` in site.yaml).
+    pub kinds: &'a [crate::config::NoteKind],
 }
 
 #[derive(Serialize, Clone)]
@@ -93,6 +95,28 @@ pub struct NoteCtx {
     pub rating: Option<crate::annotate::rating::Rating>,
 }
 
+/// A note kind as used on one page.
+#[derive(Serialize)]
+pub struct PageKind {
+    pub key: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub count: usize,
+    /// Declared in site.yaml or built in; an undeclared kind is shown in a
+    /// neutral style (and the build warns).
+    pub declared: bool,
+}
+
+/// The author of some of a page's notes: a note's `author`, else the site's
+/// `author`, else "Unsigned".
+#[derive(Serialize)]
+pub struct NoteAuthor {
+    pub name: String,
+    pub count: usize,
+    /// The `id`s of their notes' asides (`note-n3`).
+    pub notes: Vec<String>,
+}
+
 /// `page`: an article or standalone page.
 #[derive(Serialize)]
 pub struct PageCtx<'a> {
@@ -120,6 +144,14 @@ pub struct PageCtx<'a> {
     pub notes: Vec<NoteCtx>,
     /// The distinct note kinds on the page, in order of first use (for a legend).
     pub note_kinds: Vec<String>,
+    /// The same kinds with their label, help and how many notes have each.
+    pub kinds: Vec<PageKind>,
+    /// Who wrote the page's notes, in order of first note, with the ids of
+    /// their notes' asides (for the reader's filter).
+    pub note_authors: Vec<NoteAuthor>,
+    /// Whether to show the table of contents: front matter `toc`, else
+    /// whether the page has at least three headings.
+    pub show_toc: bool,
     pub word_count: usize,
     pub reading_minutes: usize,
     pub section: Option<SectionLink>,

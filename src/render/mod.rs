@@ -173,6 +173,7 @@ impl<'a> Renderer<'a> {
             source_count: site.registry.len(),
             tag_count: site.tags.len(),
             generator: concat!("marginalia ", env!("CARGO_PKG_VERSION")),
+            kinds: &config.kinds,
         };
         let site_value = Value::from_serializable(&site_ctx);
         Renderer {
@@ -612,6 +613,42 @@ impl<'a> Renderer<'a> {
             }
             None => (None, None),
         };
+        let mut kinds: Vec<PageKind> = Vec::new();
+        let mut note_authors: Vec<NoteAuthor> = Vec::new();
+        for n in &d.notes {
+            if let Some(k) = &n.kind {
+                match kinds.iter_mut().find(|x| &x.key == k) {
+                    Some(x) => x.count += 1,
+                    None => {
+                        let declared = config.kind(k);
+                        kinds.push(PageKind {
+                            key: k.clone(),
+                            label: declared.map_or_else(|| k.clone(), |x| x.label.clone()),
+                            help: declared.and_then(|x| x.help.clone()),
+                            count: 1,
+                            declared: declared.is_some(),
+                        });
+                    }
+                }
+            }
+            let name = n
+                .author
+                .clone()
+                .or_else(|| config.author.clone())
+                .unwrap_or_else(|| "Unsigned".into());
+            let aside = format!("note-{}", n.id);
+            match note_authors.iter_mut().find(|a| a.name == name) {
+                Some(a) => {
+                    a.count += 1;
+                    a.notes.push(aside);
+                }
+                None => note_authors.push(NoteAuthor {
+                    name,
+                    count: 1,
+                    notes: vec![aside],
+                }),
+            }
+        }
         let page = PageCtx {
             title: &d.title,
             url: config.url(&d.path),
@@ -633,6 +670,9 @@ impl<'a> Renderer<'a> {
             toc: &d.toc,
             notes: self.catalogue.notes_of(site, d),
             note_kinds,
+            kinds,
+            note_authors,
+            show_toc: d.toc_setting.unwrap_or(d.toc.len() >= 3),
             word_count: d.word_count,
             reading_minutes: d.reading_minutes(),
             section: d

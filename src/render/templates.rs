@@ -129,6 +129,7 @@ impl Templates {
         let mut tera = Tera::new();
         tera.autoescape_on([".html", ".htm", ".xml"]);
         tera.register_filter("date", date_filter);
+        tera.register_filter("smart", smart_filter);
         let mut t = Templates {
             tera,
             static_files,
@@ -279,6 +280,55 @@ impl Templates {
     }
 }
 
+/// `{{ page.title | smart }}`: curly quotes, dashes and ellipses, as
+/// Markdown bodies get them (pulldown-cmark's smart punctuation), for text
+/// that does not go through Markdown: titles, source names, descriptions.
+/// For display only: structured data keeps the text as written.
+fn smart_filter(value: &str, _: Kwargs, _: &State) -> String {
+    smart_punctuation(value)
+}
+
+/// Straight quotes to curly ones (opening after a space, an opening bracket
+/// or dash, or at the start; closing otherwise, so an apostrophe inside a
+/// word is a closing single quote), `---` to an em dash, `--` to an en dash
+/// and `...` to an ellipsis.
+pub fn smart_punctuation(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = out.chars().next_back();
+        let opens = prev.is_none_or(|p| {
+            p.is_whitespace()
+                || matches!(
+                    p,
+                    '(' | '[' | '{' | '\u{2014}' | '\u{2013}' | '\u{201c}' | '\u{2018}' | '/'
+                )
+        });
+        match c {
+            '"' => out.push(if opens { '\u{201c}' } else { '\u{201d}' }),
+            '\'' => out.push(if opens { '\u{2018}' } else { '\u{2019}' }),
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                if chars.get(i + 2) == Some(&'-') {
+                    out.push('\u{2014}');
+                    i += 2;
+                } else {
+                    out.push('\u{2013}');
+                    i += 1;
+                }
+            }
+            '.' if chars.get(i + 1) == Some(&'.') && chars.get(i + 2) == Some(&'.') => {
+                out.push('\u{2026}');
+                i += 2;
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
 fn set(texts: &mut Vec<(String, String)>, name: &str, text: String) {
     match texts.iter_mut().find(|(n, _)| n == name) {
         Some(entry) => entry.1 = text,
@@ -297,4 +347,27 @@ fn date_filter(value: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
     write!(out, "{}", date.datetime.format(format))
         .map_err(|_| tera::Error::message(format!("date filter: bad format {format:?}")))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smart_punctuation;
+
+    #[test]
+    fn smart_punctuation_as_bodies_get_it() {
+        assert_eq!(
+            smart_punctuation("Obama-era officials met Iran's Zarif"),
+            "Obama-era officials met Iran\u{2019}s Zarif"
+        );
+        assert_eq!(
+            smart_punctuation("\"the Times\" (unidentified)"),
+            "\u{201c}the Times\u{201d} (unidentified)"
+        );
+        assert_eq!(
+            smart_punctuation("'quoted' -- a pause --- and... '90s"),
+            "\u{2018}quoted\u{2019} \u{2013} a pause \u{2014} and\u{2026} \u{2018}90s"
+        );
+        assert_eq!(smart_punctuation("(\"a\")"), "(\u{201c}a\u{201d})");
+        assert_eq!(smart_punctuation(""), "");
+    }
 }

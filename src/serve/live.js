@@ -12,22 +12,48 @@
     try { p = decodeURI(p); } catch (e) { /* keep it encoded */ }
     return p.replace(/index\.html$/, "");
   }
+  // The overlay sets every colour it uses (the page's stylesheet styles
+  // `pre` and `button` too: the theme's cream `pre` under near-white text
+  // was unreadable) and follows the reader's colour scheme.
+  var DARK = { bg: "rgba(24,24,24,.96)", fg: "#f5f5f5", accent: "#f4948b", button: "#333" };
+  var LIGHT = { bg: "rgba(255,253,247,.97)", fg: "#1f1d1a", accent: "#b3261e", button: "#eee" };
+  function palette() {
+    return window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches ? DARK : LIGHT;
+  }
+  function paint() {
+    if (!box) return;
+    var c = palette();
+    box.style.background = c.bg;
+    box.style.color = c.fg;
+    box.style.borderTop = "4px solid " + c.accent;
+    var b = box.firstChild;
+    b.style.cssText = "float:right;font:inherit;margin:0 0 1rem 1rem;padding:.3rem .8rem;cursor:pointer;" +
+      "border:1px solid " + c.fg + ";border-radius:4px;background:" + c.button + ";color:" + c.fg;
+  }
   function show(text) {
     if (!box) {
       box = document.createElement("div");
       box.id = "marginalia-problems";
       box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
-        "margin:0;padding:2rem;background:rgba(24,24,24,.94);color:#f5f5f5;" +
+      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;box-sizing:border-box;" +
+        "margin:0;padding:2rem;color-scheme:light dark;" +
         "font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap";
       var close = document.createElement("button");
+      close.type = "button";
       close.textContent = "Hide";
-      close.style.cssText = "float:right;font:inherit";
       close.onclick = function () { box.style.display = "none"; };
       box.appendChild(close);
-      box.appendChild(document.createElement("pre"));
+      var pre = document.createElement("pre");
+      pre.style.cssText = "margin:0;padding:0;border:0;border-radius:0;background:none;color:inherit;" +
+        "font:inherit;white-space:pre-wrap;overflow:visible";
+      box.appendChild(pre);
       document.body.appendChild(box);
+      if (window.matchMedia) {
+        var mq = matchMedia("(prefers-color-scheme: dark)");
+        if (mq.addEventListener) mq.addEventListener("change", paint);
+      }
     }
+    paint();
     box.style.display = "";
     box.lastChild.textContent = "marginalia: the last save has errors; " +
       "this is the last good version of the page.\n\n" + text;

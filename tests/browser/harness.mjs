@@ -11,6 +11,9 @@ import { chromium } from "playwright-core";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const SHOTS = join(process.env.CARGO_TARGET_DIR || join(REPO, "target"), "browser");
+/// The screenshots issue 15 asks `.ci/run` to keep: the densest article and
+/// listing pages at 1440 and 390 px, light and dark.
+export const SCREENSHOTS = join(process.env.CARGO_TARGET_DIR || join(REPO, "target"), "screenshots");
 export const PREFIX = "/marginalia/"; // served under a sub-path, as many archives are
 
 const TYPES = {
@@ -26,15 +29,17 @@ const TYPES = {
   ".svg": "image/svg+xml",
 };
 
-/// Serves `site.dir` at http://127.0.0.1:<port>/marginalia/ (404.html for
-/// misses); the folder is set once the build, which needs the port, is done.
-function serve(site) {
+/// Serves each built site of `sites` (URL prefix → folder) on
+/// http://127.0.0.1:<port>, with its 404.html for misses; the folders are
+/// set once the builds, which need the port, are done.
+function serve(sites) {
   const server = createServer((req, res) => {
-    const dir = site.dir;
     const url = new URL(req.url, "http://127.0.0.1");
     let path = decodeURIComponent(url.pathname);
-    if (!path.startsWith(PREFIX)) return notFound(res);
-    path = normalize(path.slice(PREFIX.length)).replace(/^(\.\.[/\\])+/, "");
+    const prefix = Object.keys(sites).find((p) => path.startsWith(p));
+    const dir = prefix ? sites[prefix] : null;
+    if (!dir) return notFound(res);
+    path = normalize(path.slice(prefix.length)).replace(/^(\.\.[/\\])+/, "");
     let file = join(dir, path);
     if (!file.startsWith(dir)) return notFound(res);
     try {
@@ -47,7 +52,7 @@ function serve(site) {
     }
     function notFound(r) {
       let body = "not found";
-      try { body = readFileSync(join(dir, "404.html")); } catch {}
+      try { body = readFileSync(join(dir || sites[PREFIX], "404.html")); } catch {}
       r.writeHead(404, { "content-type": "text/html; charset=utf-8" });
       r.end(body);
     }
@@ -55,16 +60,14 @@ function serve(site) {
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
 }
 
-/// Builds the repository's sample archive with the real binary for a site
-/// served at `base`, into a fresh temporary folder.
-function build(base) {
+/// Builds the site at `root` (the repository's sample archive by default)
+/// with the real binary for a site served at `base`, into `out`.
+export function buildSite(root, base, out) {
   const bin = process.env.MARGINALIA_BIN || join(REPO, "target/debug/marginalia");
   if (!existsSync(bin)) throw new Error(`no marginalia binary at ${bin}; run through cargo test`);
-  const tmp = mkdtempSync(join(tmpdir(), "marginalia-browser-"));
-  const out = join(tmp, "site");
-  const r = spawnSync(bin, ["build", "--root", REPO, "--output", out, "--base-url", base], { encoding: "utf8" });
+  const r = spawnSync(bin, ["build", "--root", root, "--output", out, "--base-url", base], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`build failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  return { tmp, out };
+  return r;
 }
 
 export const CHROMIUM_ARGS = [
@@ -80,15 +83,33 @@ export const CHROMIUM_ARGS = [
   "--font-render-hinting=none",
 ];
 
-export async function start() {
+/// Builds the sample archive (served under PREFIX) and every extra site of
+/// `extra` (URL prefix such as "/dense/" → a function writing the site's
+/// files into the folder it is given), serves them all and launches
+/// Chromium. `bases[prefix]` is each site's address.
+export async function start(extra = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  // Listen first: the build needs the address for base_url.
-  const served = { dir: null };
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), "marginalia-browser-"));
+  // Listen first: the builds need the address for base_url.
+  const served = {};
   const site = await serve(served);
   const origin = `http://127.0.0.1:${site.address().port}`;
   const base = `${origin}${PREFIX}`;
-  const { tmp, out } = build(base);
-  served.dir = out;
+  const out = join(tmp, "site");
+  buildSite(REPO, base, out);
+  served[PREFIX] = out;
+  const bases = { [PREFIX]: base };
+  const warnings = {};
+  for (const [prefix, write] of Object.entries(extra)) {
+    const root = join(tmp, "src" + prefix.replace(/\//g, "-"));
+    mkdirSync(root, { recursive: true });
+    write(root);
+    const dir = join(tmp, "out" + prefix.replace(/\//g, "-"));
+    warnings[prefix] = buildSite(root, origin + prefix, dir).stderr;
+    served[prefix] = dir;
+    bases[prefix] = origin + prefix;
+  }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: CHROMIUM_ARGS,
@@ -99,6 +120,8 @@ export async function start() {
   return {
     origin,
     base,
+    bases,
+    warnings,
     out,
     browser,
     requests,

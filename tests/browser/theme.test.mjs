@@ -15,7 +15,7 @@ import { notesGeometry, sidewaysScroll, contrasts, structure } from "./geometry.
 const ARTICLE = "articles/iran-backchannel/";
 const WIDE = { viewport: { width: 1440, height: 900 } };
 const NARROW = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true };
-const GAP = 12; // the script's gap between two notes
+const GAP = 10; // the script's gap between two notes
 const TOLERANCE = 2; // px
 
 let env;
@@ -125,6 +125,9 @@ test("narrow: nothing scrolls sideways; notes fold under their paragraph and ope
   await page.screenshot({ path: join(SHOTS, "article-390.png"), fullPage: true });
   const side = await page.evaluate(sidewaysScroll);
   assert.ok(side.scrollWidth <= side.clientWidth, `scrolls sideways: ${JSON.stringify(side)}`);
+  // The legend does not tell a touch screen to hover.
+  const hint = await page.evaluate(() => document.querySelector(".legend-hint").innerText);
+  assert.ok(!/hover/i.test(hint) && /^Tap /.test(hint), `legend hint on a touch screen: "${hint}"`);
 
   const notes = await page.evaluate(notesGeometry);
   for (const n of notes) {
@@ -256,6 +259,10 @@ test("passage and note highlight each other; numbers link both ways; a deep link
   for (const n of await page.evaluate(notesGeometry)) assert.ok(n.note.top >= n.block.bottom - TOLERANCE && n.note.right <= 900, `note ${n.number} at 900px`);
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.waitForFunction(() => document.querySelector(".article-body").classList.contains("notes-placed"));
+  // A focused or deep-linked note opens in full over its neighbours (when
+  // clipped); the resting layout is what is checked.
+  await page.evaluate(() => { document.activeElement.blur(); location.hash = ""; });
+  await page.mouse.move(0, 0);
   await settle(page);
   checkMargin(await page.evaluate(notesGeometry), 1440, { aligned: true, where: "after resizing" });
 
@@ -343,6 +350,12 @@ const PAIRS = [
   ["tag", ".tags a"],
   ["legend help", ".legend-help"],
   ["passage (mark)", "mark.anchor[data-note='note-n1']"],
+  ["passage: context", "mark.anchor[data-kind=context]"],
+  ["passage: sourcing", "mark.anchor[data-kind=sourcing]"],
+  ["passage: language", "mark.anchor[data-kind=language]"],
+  ["passage: correction", "mark.anchor[data-kind=correction]"],
+  ["passage: framing", "mark.anchor[data-kind=framing]"],
+  ["legend hint", ".legend-hint"],
   ["nested passage", "mark.anchor mark.anchor"],
   ["active passage", "mark.anchor.is-active"],
   ["note number link", "sup.note-ref a"],

@@ -1,7 +1,8 @@
 // marginalia default theme. Pages read fine without this script; it
 // - places each margin note at its passage's height on wide screens, moving
-//   a note down just enough not to overlap the one above, and opening space
-//   in the text where a paragraph's notes would otherwise drift far away;
+//   a note down just enough not to overlap the one above, and clipping the
+//   tallest notes of a crowd (they open in full on hover and focus) rather
+//   than letting notes drift far from their passages or pushing text apart;
 // - folds notes under their paragraph on narrow screens, behind a button;
 // - highlights a passage and its note together on hover and focus, and the
 //   passage a deep link (#id) points to;
@@ -11,7 +12,7 @@
   "use strict";
 
   var WIDE = window.matchMedia("(min-width: 1100px)");
-  var GAP = 12; // px between two notes in the margin
+  var GAP = 10; // px between two notes in the margin
   var root = document.documentElement;
 
   function all(sel, el) { return Array.prototype.slice.call((el || document).querySelectorAll(sel)); }
@@ -32,25 +33,29 @@
 
   // ---------------------------------------------------------------------
   // Wide screens: placement.
+  //
+  // Each note goes at its passage's height, or just below the note above.
+  // The text is never pushed apart to make room: where notes are too long
+  // for the room beside their passages, the tallest notes of the crowd are
+  // clipped a line at a time (to one line at least) until every note starts
+  // within TARGET px of its passage. A clipped note opens in full, over its
+  // neighbours, while it or its passage is hovered or focused; its whole
+  // text stays in the page for screen readers and for search.
 
+  var TARGET = 140; // px a note may start below its passage
+  var OVERHANG = 48; // px the last notes may run past the end of the text
   var placing = false;
 
   function unplace(body) {
     body.classList.remove("notes-placed");
-    all(":scope > .note-spacer", body).forEach(function (s) { s.remove(); });
-    notes().forEach(function (n) { n.style.top = ""; });
+    notes().forEach(function (n) {
+      n.style.top = "";
+      n.style.maxHeight = "";
+      n.style.transform = "";
+      n.classList.remove("is-clipped");
+    });
     body.style.paddingBottom = "";
   }
-
-  // The top-level block of the article body that holds `el`.
-  function blockOf(el, body) {
-    while (el && el.parentElement !== body) el = el.parentElement;
-    return el;
-  }
-
-  // How far a paragraph's first note may drift below its passage before
-  // the text is pushed down to make room: a quarter of the window.
-  function slack() { return Math.max(96, Math.min(260, window.innerHeight * 0.25)); }
 
   function place() {
     var body = document.querySelector(".article-body");
@@ -60,90 +65,91 @@
     if (!WIDE.matches) { placing = false; root.classList.add("notes-ready"); return; }
     body.classList.add("notes-placed");
 
-    var list = notes().filter(function (n) { return body.contains(n); });
-    var origin = function () { return body.getBoundingClientRect().top; };
-    var items = list.map(function (n) {
+    var origin = body.getBoundingClientRect().top;
+    var shown = notes().filter(function (n) { return body.contains(n) && n.getClientRects().length > 0; });
+    var last = 0;
+    var items = shown.map(function (n) {
       var a = anchorOf(n);
-      return { note: n, anchor: a, block: blockOf(a || n, body), height: n.getBoundingClientRect().height };
+      var r = n.getBoundingClientRect();
+      var cs = getComputedStyle(n);
+      var line = parseFloat(cs.lineHeight) || 20;
+      // One line: down to the foot of the number badge or the first line.
+      var first = n.querySelector(".note-number") || n.firstElementChild;
+      var firstBottom = first ? first.getBoundingClientRect().bottom - r.top : line;
+      var min = Math.ceil(Math.max(firstBottom, (parseFloat(cs.paddingTop) || 0) + line) + (parseFloat(cs.paddingBottom) || 0));
+      var want = a && a.getClientRects().length ? a.getBoundingClientRect().top - origin : last;
+      last = want;
+      return { note: n, want: want, full: Math.ceil(r.height), height: Math.ceil(r.height), min: Math.min(min, Math.ceil(r.height)), line: line };
     });
-
-    var bottom = -Infinity;
-
-    // Greedy placement in reading order, one top-level block at a time.
-    var i = 0;
-    var limit = slack();
-    while (i < items.length) {
-      var block = items[i].block;
-      var group = [];
-      while (i < items.length && items[i].block === block) group.push(items[i++]);
-      var tops = measure(group, origin());
-      var push = pushNeeded(group, tops, bottom, limit);
-      var before = block && inFlowBefore(block);
-      if (push > 0 && before) {
-        var spacer = document.createElement("div");
-        spacer.className = "note-spacer";
-        spacer.setAttribute("aria-hidden", "true");
-        var cs = getComputedStyle(block);
-        var prev = getComputedStyle(before);
-        // The spacer stops the two margins collapsing; take that back.
-        var collapsed = Math.min(parseFloat(cs.marginTop) || 0, parseFloat(prev.marginBottom) || 0);
-        spacer.style.height = Math.max(0, push - collapsed) + "px";
-        body.insertBefore(spacer, block);
-        tops = measure(group, origin());
+    var end = body.getBoundingClientRect().height + OVERHANG;
+    var tops = fit(items, end);
+    var bottom = 0;
+    items.forEach(function (it, k) {
+      it.note.style.top = Math.round(tops[k]) + "px";
+      if (it.height < it.full) {
+        it.note.classList.add("is-clipped");
+        it.note.style.maxHeight = it.height + "px";
       }
-      group.forEach(function (it, k) {
-        var top = Math.max(tops[k], bottom + GAP);
-        it.note.style.top = Math.round(top) + "px";
-        bottom = top + it.height;
-      });
-    }
+      bottom = Math.max(bottom, tops[k] + it.height);
+    });
     var room = bottom - body.getBoundingClientRect().height;
     if (room > 0) body.style.paddingBottom = Math.ceil(room) + "px";
     placing = false;
     root.classList.add("notes-ready");
+    if (active) fitInView(byId(active));
   }
 
-  // The block before `el` in the text's flow (placed notes are out of it).
-  function inFlowBefore(el) {
-    var p = el.previousElementSibling;
-    while (p && (p.matches("aside.margin-note") || getComputedStyle(p).position === "absolute")) p = p.previousElementSibling;
-    return p;
+  // Where each note goes, greedily in reading order.
+  function stack(items) {
+    var tops = [], below = -Infinity;
+    for (var k = 0; k < items.length; k++) {
+      tops.push(Math.max(items[k].want, below + GAP));
+      below = tops[k] + items[k].height;
+    }
+    return tops;
   }
 
-  function measure(group, origin) {
-    var last = -Infinity;
-    return group.map(function (it) {
-      var t = it.anchor ? it.anchor.getBoundingClientRect().top - origin : last;
-      last = Math.max(last, t);
-      return t;
-    });
-  }
-
-  // How far to push a block down so that no note of it sits more than
-  // `limit` below its passage, and no further than aligning its first note.
-  function pushNeeded(group, tops, bottom, limit) {
-    function worst(p) {
-      var b = bottom, w = 0;
-      for (var k = 0; k < group.length; k++) {
-        var t = Math.max(tops[k] + p, b + GAP);
-        w = Math.max(w, t - (tops[k] + p));
-        b = t + group[k].height;
+  // Clips the tallest note of each crowd a line at a time until every note
+  // starts within TARGET of its passage and the last ends by `end`, or
+  // nothing in the crowd can shrink further. Returns the notes' tops.
+  function fit(items, end) {
+    var n = items.length, from = 0;
+    for (var guard = 0; guard < 100000; guard++) {
+      var tops = stack(items);
+      // The first note too far down (n: the notes run past the end).
+      var bad = -1;
+      for (var k = from; k < n && bad < 0; k++) if (tops[k] - items[k].want > TARGET) bad = k;
+      if (bad < 0) {
+        if (!n || tops[n - 1] + items[n - 1].height <= end) return tops;
+        bad = n;
       }
-      return w;
+      // The crowd pushing it: back to the first note that sits at its passage.
+      var s = bad - 1;
+      while (s > 0 && tops[s] > items[s].want + 0.5) s--;
+      var tallest = -1;
+      for (var j = Math.max(s, 0); j < bad; j++) {
+        if (items[j].height > items[j].min && (tallest < 0 || items[j].height > items[tallest].height)) tallest = j;
+      }
+      if (tallest < 0) {
+        if (bad === n) return tops;
+        from = bad + 1; // nothing above can give way: accept this one
+        continue;
+      }
+      var it = items[tallest];
+      var lines = Math.ceil((it.height - it.min) / it.line) - 1;
+      it.height = Math.max(it.min, Math.floor(it.min + lines * it.line));
     }
-    var full = Math.max(0, bottom + GAP - tops[0]);
-    if (full === 0 || worst(0) <= limit) return 0;
-    if (worst(full) > limit) {
-      // The block's own notes are taller than its text: push only as far as
-      // aligning the first note, which helps every later one as much.
-      return full;
-    }
-    var lo = 0, hi = full;
-    for (var k = 0; k < 24 && hi - lo > 1; k++) {
-      var mid = (lo + hi) / 2;
-      if (worst(mid) <= limit) hi = mid; else lo = mid;
-    }
-    return Math.ceil(hi);
+    return stack(items);
+  }
+
+  // An opened note that would run off the bottom of the window moves up
+  // into it (never above its top), so the whole note can be read.
+  function fitInView(n) {
+    if (!n || !n.classList.contains("is-clipped")) return;
+    n.style.transform = "";
+    var r = n.getBoundingClientRect();
+    var over = r.bottom - (window.innerHeight - 8);
+    if (over > 0) n.style.transform = "translateY(" + -Math.round(Math.min(over, Math.max(0, r.top - 8))) + "px)";
   }
 
   var queued = false;
@@ -210,7 +216,7 @@
     if (id === active) return;
     if (active) {
       var old = byId(active);
-      if (old) old.classList.remove("is-active");
+      if (old) { old.classList.remove("is-active"); old.style.transform = ""; }
       marksOf(active).forEach(function (m) { m.classList.remove("is-active"); });
     }
     active = id;
@@ -218,6 +224,7 @@
     var n = byId(id);
     if (n) n.classList.add("is-active");
     marksOf(id).forEach(function (m) { m.classList.add("is-active"); });
+    if (n && WIDE.matches) requestAnimationFrame(function () { if (active === id) fitInView(n); });
   }
   function linkHighlights() {
     document.addEventListener("mouseover", function (e) { activate(noteIdFrom(e.target)); });
@@ -254,6 +261,88 @@
     } else if (el.matches("aside.margin-note")) {
       setOpen(el, true);
     }
+  }
+
+  // ---------------------------------------------------------------------
+  // Reader layers: the legend's checkboxes show or hide notes by kind and
+  // by author. Its state lives in the URL query (?kind=…&author=…, repeated
+  // for several), so a filtered view can be shared and #note-… deep links
+  // keep working. A parameter that is absent means "all"; `kind=` alone
+  // means "none". Without the script the checkboxes stay hidden and every
+  // note shows.
+
+  function layers() {
+    var bar = document.querySelector(".note-filter");
+    if (!bar) return;
+    var boxes = all("input[type=checkbox]", bar);
+    var status = bar.querySelector(".filter-status");
+    var reset = bar.querySelector(".filter-all");
+    var total = notes().length;
+    all("[hidden]", bar).forEach(function (el) { if (!el.matches(".filter-all")) el.hidden = false; });
+    bar.classList.add("is-filtering");
+
+    function read() {
+      var q = new URLSearchParams(location.search);
+      ["kind", "author"].forEach(function (name) {
+        var mine = boxes.filter(function (b) { return b.name === name; });
+        if (!mine.length || !q.has(name)) { mine.forEach(function (b) { b.checked = true; }); return; }
+        var want = q.getAll(name);
+        mine.forEach(function (b) { b.checked = want.indexOf(b.value) >= 0; });
+      });
+    }
+
+    function write() {
+      var q = new URLSearchParams(location.search);
+      ["kind", "author"].forEach(function (name) {
+        var mine = boxes.filter(function (b) { return b.name === name; });
+        q.delete(name);
+        var on = mine.filter(function (b) { return b.checked; });
+        if (on.length === mine.length) return;
+        if (!on.length) q.append(name, "");
+        on.forEach(function (b) { q.append(name, b.value); });
+      });
+      var search = q.toString();
+      history.replaceState(history.state, "", location.pathname + (search ? "?" + search : "") + location.hash);
+    }
+
+    function apply() {
+      var kinds = {}, listed = {}, byAuthor = null;
+      boxes.forEach(function (b) {
+        if (b.name === "kind") { listed[b.value] = true; if (b.checked) kinds[b.value] = true; }
+      });
+      var authors = boxes.filter(function (b) { return b.name === "author"; });
+      if (authors.some(function (b) { return !b.checked; })) {
+        byAuthor = {};
+        authors.forEach(function (b) {
+          if (b.checked) (b.getAttribute("data-notes") || "").split(" ").forEach(function (id) { if (id) byAuthor[id] = true; });
+        });
+      }
+      var shown = 0;
+      notes().forEach(function (n) {
+        var k = n.getAttribute("data-kind");
+        var hide = (k && listed[k] && !kinds[k]) || (byAuthor && !byAuthor[n.id]);
+        n.classList.toggle("is-filtered", !!hide);
+        marksOf(n.id).forEach(function (m) { m.classList.toggle("is-filtered", !!hide); });
+        all('.note-ref a[href="#' + cssEscape(n.id) + '"]').forEach(function (a) { a.parentNode.classList.toggle("is-filtered", !!hide); });
+        if (!hide) shown++;
+      });
+      reset.hidden = shown === total;
+      var text = shown === total ? "Showing all " + total + " notes." : "Showing " + shown + " of " + total + " notes.";
+      status.textContent = text;
+      status.classList.toggle("visually-hidden", shown === total);
+      schedule();
+    }
+
+    bar.addEventListener("change", function () { write(); apply(); });
+    reset.addEventListener("click", function () {
+      boxes.forEach(function (b) { b.checked = true; });
+      write();
+      apply();
+      if (boxes[0]) boxes[0].focus();
+    });
+    window.addEventListener("popstate", function () { read(); apply(); });
+    read();
+    apply();
   }
 
   // ---------------------------------------------------------------------
@@ -351,6 +440,7 @@
 
   function init() {
     foldable();
+    layers();
     linkHighlights();
     followHash();
     search();
