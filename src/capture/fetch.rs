@@ -198,6 +198,10 @@ fn describe(url: &str, e: &ureq::Error) -> FetchError {
             "{url} did not answer within {} seconds",
             timeout().as_secs_f64()
         ),
+        // The resolver's failure reaches ureq as an I/O error.
+        ureq::Error::Io(io) if io.to_string().contains("lookup address") => {
+            format!("the host {host} was not found (DNS)")
+        }
         ureq::Error::Io(io) => format!("could not fetch {url}: {io}"),
         other => {
             let text = other.to_string();
