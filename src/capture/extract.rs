@@ -32,7 +32,9 @@ pub fn extract(html: &str, base: Option<&str>) -> Result<Extracted, String> {
         text_mode: dom_smoothie::TextMode::Raw,
         ..Default::default()
     };
-    let mut reader = dom_smoothie::Readability::new(html, base, Some(cfg))
+    let doc = Document::from(html);
+    remove_marked_furniture(&doc);
+    let mut reader = dom_smoothie::Readability::with_document(doc, base, Some(cfg))
         .map_err(|e| format!("the page could not be read: {e}"))?;
     let article = reader
         .parse()
@@ -81,6 +83,45 @@ pub fn json_ld_url(html: &str) -> Option<String> {
     })
 }
 
+/// Class names that mark page furniture by their own admission: ad slots,
+/// newsletter boxes, consent banners, share bars. Readability scores
+/// blocks by their text and links, so a short "Advertisement" label or a
+/// newsletter box inside the story's own `<div>` survives it; these are
+/// removed first. Only whole class tokens count (`ad`, not `head`).
+const FURNITURE_CLASSES: &[&str] = &[
+    "ad",
+    "ads",
+    "advert",
+    "advertisement",
+    "ad-slot",
+    "ad-container",
+    "ad-wrapper",
+    "newsletter",
+    "newsletter-signup",
+    "consent-banner",
+    "cookie-banner",
+    "cookie-consent",
+    "share",
+    "share-buttons",
+    "social-share",
+    "sponsored",
+    "promoted",
+];
+
+fn remove_marked_furniture(doc: &Document) {
+    for node in doc.select("[class], [role]").nodes() {
+        let marked = node.attr("class").is_some_and(|c| {
+            c.split_ascii_whitespace()
+                .any(|t| FURNITURE_CLASSES.contains(&t.to_ascii_lowercase().as_str()))
+        }) || node
+            .attr("role")
+            .is_some_and(|r| matches!(r.trim(), "dialog" | "alertdialog"));
+        if marked {
+            node.remove_from_parent();
+        }
+    }
+}
+
 /// Whether an address may stay a link in the archive.
 pub fn is_web_address(href: &str) -> bool {
     let h = href.trim().to_ascii_lowercase();
@@ -100,6 +141,10 @@ pub fn to_markdown(content_html: &str) -> String {
         if a.attr("href").is_some_and(|h| h.starts_with('#')) {
             a.remove_attr("href");
         }
+    }
+    // A caption is its own paragraph, not words glued to the image.
+    for cap in doc.select("figcaption").nodes() {
+        cap.rename("p");
     }
     for img in doc.select("img").nodes() {
         let src = img.attr("src").map(|s| s.to_string()).unwrap_or_default();

@@ -397,6 +397,18 @@ mod tests {
     }
 
     #[test]
+    fn captured_pages_are_published_as_text() {
+        use crate::load::evidence_dest;
+        assert_eq!(evidence_dest("original.html"), "original.html.txt");
+        assert_eq!(
+            evidence_dest("versions/2021-05-04.original.html"),
+            "versions/2021-05-04.original.html.txt"
+        );
+        assert_eq!(evidence_dest("figure.html"), "figure.html");
+        assert_eq!(evidence_dest("original.pdf"), "original.pdf");
+    }
+
+    #[test]
     fn text_comparison_ignores_layout_only() {
         assert!(same_text("a  b\n\nc\n", "a b c"));
         assert!(!same_text("a b c", "a b d"));
