@@ -30,11 +30,15 @@ fn site() -> TestSite {
 /// environment (the loopback server must be reached directly) and a
 /// short fetch timeout.
 fn archive(s: &TestSite, args: &[&str]) -> common::Run {
+    archive_with_timeout(s, args, 1500)
+}
+
+fn archive_with_timeout(s: &TestSite, args: &[&str], ms: u64) -> common::Run {
     let mut cmd: Command = common::bin();
     cmd.arg("archive")
         .args(args)
         .current_dir(s.root())
-        .env("MARGINALIA_FETCH_TIMEOUT_MS", "1500");
+        .env("MARGINALIA_FETCH_TIMEOUT_MS", ms.to_string());
     for v in [
         "http_proxy",
         "HTTP_PROXY",
@@ -590,10 +594,15 @@ fn serve(mut stream: TcpStream) -> std::io::Result<()> {
                 &html("news.html"),
             )
         }
-        "/big" => {
+        "/big" | "/big-unannounced" => {
             let total: usize = 21 * 1024 * 1024;
+            let length = if path == "/big" {
+                format!("Content-Length: {total}\r\n")
+            } else {
+                String::new()
+            };
             let head = format!(
-                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: {total}\r\n\r\n"
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/html\r\n{length}\r\n"
             );
             stream.write_all(head.as_bytes())?;
             let chunk = vec![b'a'; 64 * 1024];
@@ -689,6 +698,11 @@ fn fetch_failures_are_one_sentence_and_exit_1() {
         assert_eq!(lines.len(), 1, "{url}: {}", r.stderr);
         assert!(lines[0].contains(expected), "{url}: {}", r.stderr);
     }
+    // A body that does not announce its size is cut off at the cap (a
+    // generous timeout: 20 MiB through a debug build on a busy machine).
+    let r = archive_with_timeout(&s, &[&format!("{base}/big-unannounced")], 60_000);
+    r.assert_code(1);
+    assert!(r.stderr.contains("larger than 20 MiB"), "{}", r.stderr);
     assert!(!s.root().join("content/articles").exists());
 }
 

@@ -135,6 +135,19 @@ fn get(url: &str, accept: &str, mut wanted: impl FnMut(&str) -> bool) -> Result<
     if !wanted(&mime) {
         return Err(GetError::Type(final_url, mime));
     }
+    // A body announced as too big is refused before it is read; one
+    // that does not say its size is cut off at the cap below.
+    let announced = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BYTES) {
+        return Err(GetError::Other(describe(
+            &final_url,
+            &ureq::Error::BodyExceedsLimit(MAX_BYTES),
+        )));
+    }
     let bytes = response
         .body_mut()
         .with_config()
