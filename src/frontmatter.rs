@@ -167,6 +167,9 @@ pub struct FrontMatter {
     pub original_url: Option<String>,
     pub archive_url: Option<String>,
     pub archived: Option<Date>,
+    /// SHA-256 of the captured `original.html` beside a bundle's index
+    /// (`marginalia archive` writes it; `check` verifies it).
+    pub archive_sha256: Option<String>,
     pub authors: Vec<String>,
     pub tags: Vec<String>,
     pub description: Option<String>,
@@ -189,6 +192,7 @@ const ARTICLE_KEYS: &[&str] = &[
     "original_url",
     "archive_url",
     "archived",
+    "archive_sha256",
     "author",
     "tags",
     "description",
@@ -233,6 +237,7 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
         DocKind::Document => {
             fm.date = take_date(&mut f, "date");
             fm.archived = take_date(&mut f, "archived");
+            fm.archive_sha256 = f.take_string("archive_sha256");
             fm.source = f.take_string("source");
             if fm.source.is_some() {
                 fm.source_location = Some(f.location_of("source"));

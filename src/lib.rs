@@ -20,6 +20,7 @@
 //! library never prints.
 
 pub mod annotate;
+pub mod capture;
 pub mod config;
 pub mod error;
 pub mod frontmatter;
@@ -289,6 +290,13 @@ pub fn check(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
     diags.extend(d);
     drop(renderer);
     diags.extend(linkcheck::check(&site, &templates, &jobs, &sink.into_map()));
+    for d in &site.documents {
+        if let Some(sha) = &d.archive_sha256
+            && let Err(e) = capture::verify_original(&site.config.root, &d.file, sha)
+        {
+            diags.push(e);
+        }
+    }
     (Some(site), diags)
 }
 

@@ -175,6 +175,19 @@ pub fn classify_path(rel: &Path, theme: Option<&str>) -> FileKind {
     }
 }
 
+/// Where a bundle file is published. A captured page (`original.html`,
+/// or a snapshot's `<date>.original.html`) is evidence, not content: its
+/// scripts must never run on the archive's origin, so it is published as
+/// `original.html.txt`, which every host serves as `text/plain`.
+pub fn evidence_dest(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name == "original.html" || name.ends_with(".original.html") {
+        format!("{path}.txt")
+    } else {
+        path.to_string()
+    }
+}
+
 /// A file found by the walk, after symlink checks.
 struct Found {
     /// Relative to the walk's base folder.
@@ -382,7 +395,7 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
         if let Some(bundle_dir) = &bundle {
             // A file inside a page bundle: copied next to the page.
             let inner = f.rel.strip_prefix(bundle_dir).unwrap_or(&f.rel);
-            if let Some(path) = slash_path(inner) {
+            if let Some(path) = slash_path(inner).map(|p| evidence_dest(&p)) {
                 tree.assets.push(AssetFile {
                     rel: rel_root,
                     dest: AssetDest::Bundle {

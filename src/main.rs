@@ -117,6 +117,40 @@ enum Command {
         #[arg(long)]
         fix: bool,
     },
+    /// Capture a web page (an http(s) URL or a saved .html file) into the
+    /// archive: a page bundle with the article as Markdown, an empty sidecar
+    /// and the page exactly as fetched (original.html, never published as HTML).
+    ///
+    /// Prints the new article's path. A page already in the archive (same
+    /// original_url) with the same text is reported "unchanged" and nothing
+    /// is written. Fetches time out after 30 s (MARGINALIA_FETCH_TIMEOUT_MS
+    /// overrides it), follow at most 10 redirects and take at most 20 MiB.
+    Archive {
+        /// The page: an http(s) URL or a saved .html file (omit with --from-file).
+        #[arg(required_unless_present = "from_file")]
+        source: Option<String>,
+        /// The page's address (wins over its canonical link; for saved files).
+        #[arg(long, conflicts_with = "from_file")]
+        url: Option<String>,
+        /// The section folder under content/.
+        #[arg(long, default_value = "articles")]
+        section: String,
+        /// The key of content/sources.yaml to use instead of matching by host.
+        #[arg(long = "source", value_name = "KEY")]
+        source_key: Option<String>,
+        /// The article's slug (default: made from its title).
+        #[arg(long, conflicts_with = "from_file")]
+        slug: Option<String>,
+        /// Archive every URL or file listed in LIST, one per line (# comments).
+        #[arg(long, value_name = "LIST", conflicts_with = "source")]
+        from_file: Option<PathBuf>,
+        /// Download the article's images into the bundle.
+        #[arg(long)]
+        images: bool,
+        /// The site root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
     /// Import annotations made elsewhere into sidecar files.
     Import {
         #[command(subcommand)]
@@ -267,6 +301,110 @@ impl marginalia::serve::Reporter for Terminal {
     }
 }
 
+/// `archive SOURCE`: one page; exit 1 when it could not be archived.
+fn archive_one(
+    root: &std::path::Path,
+    source: &str,
+    options: &marginalia::capture::Options,
+) -> ExitCode {
+    use marginalia::capture::Outcome;
+    match marginalia::capture::archive(root, source, options) {
+        Ok(Outcome::Archived {
+            index,
+            new_source,
+            warnings,
+        }) => {
+            for w in &warnings {
+                say!("warning: {w}");
+            }
+            if let Some(k) = new_source {
+                say!("added the source `{k}` to content/sources.yaml");
+            }
+            println!("{}", index.display());
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Unchanged { index }) => {
+            println!("unchanged: {} already holds this page", index.display());
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Changed { index }) => {
+            say!("{}", changed_message(&index));
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            say!("error: {e}");
+            ExitCode::from(if e.usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn changed_message(index: &std::path::Path) -> String {
+    format!(
+        "{} already holds this page, and its text has changed since; keeping versions of an article is not built yet, so nothing was written",
+        index.display()
+    )
+}
+
+/// `archive --from-file LIST`: every entry, a progress bar, a summary.
+fn archive_list(
+    root: &std::path::Path,
+    list: &std::path::Path,
+    options: &marginalia::capture::Options,
+) -> ExitCode {
+    use marginalia::capture::Outcome;
+    let sources = match marginalia::capture::read_list(list) {
+        Ok(s) => s,
+        Err(e) => {
+            say!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(sources.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "archiving [{bar:40}] {pos}/{len} pages ({eta} left)",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let items = marginalia::capture::archive_many(root, &sources, options, |_| bar.inc(1));
+    bar.finish_and_clear();
+    let (mut archived, mut unchanged, mut failed) = (0, 0, 0);
+    for item in &items {
+        match &item.result {
+            Ok(Outcome::Archived {
+                index, warnings, ..
+            }) => {
+                for w in warnings {
+                    say!("warning: {}: {w}", item.source);
+                }
+                archived += 1;
+                println!("{}", index.display());
+            }
+            Ok(Outcome::Unchanged { index }) => {
+                unchanged += 1;
+                println!("unchanged: {}", index.display());
+            }
+            Ok(Outcome::Changed { index }) => {
+                failed += 1;
+                say!("failed: {}: {}", item.source, changed_message(index));
+            }
+            Err(e) => {
+                failed += 1;
+                say!("failed: {}: {e}", item.source);
+            }
+        }
+    }
+    println!("{archived} archived, {unchanged} unchanged, {failed} failed");
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -402,6 +540,29 @@ fn main() -> ExitCode {
             }
             println!("no problems found");
             ExitCode::SUCCESS
+        }
+        Command::Archive {
+            source,
+            url,
+            section,
+            source_key,
+            slug,
+            from_file,
+            images,
+            root,
+        } => {
+            let options = marginalia::capture::Options {
+                url,
+                section,
+                source: source_key,
+                slug,
+                images,
+            };
+            match (source, from_file) {
+                (_, Some(list)) => archive_list(&root, &list, &options),
+                (Some(source), None) => archive_one(&root, &source, &options),
+                (None, None) => ExitCode::from(2),
+            }
         }
         Command::Import {
             from: ImportFrom::Hypothesis { file, root },

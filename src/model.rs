@@ -30,6 +30,8 @@ pub struct Document {
     pub original_url: Option<String>,
     pub archive_url: Option<String>,
     pub archived: Option<Date>,
+    /// SHA-256 of the captured `original.html` of a bundle (§9).
+    pub archive_sha256: Option<String>,
     pub authors: Vec<String>,
     /// Tag names as the site spells them (the first spelling of each tag
     /// in site order wins), derived from `written_tags`.

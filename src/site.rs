@@ -766,6 +766,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         original_url: fm.original_url.clone(),
         archive_url: fm.archive_url.clone(),
         archived: fm.archived.clone(),
+        archive_sha256: fm.archive_sha256.clone(),
         authors: fm.authors.clone(),
         tags: fm.tags.clone(),
         written_tags: fm.tags.clone(),

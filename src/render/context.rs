@@ -133,6 +133,10 @@ pub struct PageCtx<'a> {
     pub archive_url: Option<&'a str>,
     pub archived: Option<String>,
     pub archived_display: Option<String>,
+    /// The captured page as plain text (`original.html.txt`), for a bundle
+    /// made by `archive`; never the HTML itself (see load::evidence_dest).
+    pub original_copy: Option<String>,
+    pub archive_sha256: Option<&'a str>,
     pub authors: &'a [String],
     pub tags: Vec<TagLink>,
     pub description: Option<&'a str>,

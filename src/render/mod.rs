@@ -662,6 +662,12 @@ impl<'a> Renderer<'a> {
             archive_url: d.archive_url.as_deref(),
             archived: d.archived.as_ref().map(|x| x.iso()),
             archived_display: d.archived.as_ref().map(|x| x.display()),
+            original_copy: d
+                .archive_sha256
+                .as_ref()
+                .filter(|_| d.file.file_name().is_some_and(|n| n == "index.md"))
+                .map(|_| config.url(&format!("{}original.html.txt", d.path))),
+            archive_sha256: d.archive_sha256.as_deref(),
             authors: &d.authors,
             tags: self.catalogue.tags_of(site, d),
             description: d.description.as_deref(),
