@@ -139,6 +139,8 @@ pub struct FrontMatter {
     pub slug: Option<String>,
     pub slug_location: Option<Location>,
     pub draft: bool,
+    /// In the site's navigation (when site.yaml has no `menu:`).
+    pub menu: bool,
     /// Section `_index.md` only: overrides site.yaml's paginate_by.
     pub paginate_by: Option<usize>,
     /// `extra` and every unknown key, for templates.
@@ -157,6 +159,7 @@ const ARTICLE_KEYS: &[&str] = &[
     "description",
     "slug",
     "draft",
+    "menu",
     "extra",
 ];
 
@@ -198,6 +201,7 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
             fm.original_url = take_url(&mut f, "original_url");
             fm.archive_url = take_url(&mut f, "archive_url");
             fm.authors = f.take_string_list("author");
+            fm.menu = f.take_bool("menu").unwrap_or(false);
             fm.tags = f.take_string_list("tags");
             fm.slug = f.take_string("slug");
             if fm.slug.is_some() {

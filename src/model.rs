@@ -35,6 +35,8 @@ pub struct Document {
     pub tags: Vec<String>,
     pub description: Option<String>,
     pub draft: bool,
+    /// `menu: true`: listed in the navigation when site.yaml has no `menu:`.
+    pub menu: bool,
     pub extra: serde_json::Map<String, serde_json::Value>,
     pub content_html: String,
     pub summary_html: String,

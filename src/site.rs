@@ -343,6 +343,7 @@ impl Loaded {
         documents.sort_by(document_order);
         site.documents = documents;
         wire(&mut site);
+        diags.extend(crate::menu::check(&site));
         if site.config.strict {
             diags.apply_strict();
         }
@@ -728,6 +729,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         tags: fm.tags.clone(),
         description: fm.description.clone(),
         draft: fm.draft,
+        menu: fm.menu,
         extra: fm.extra.clone(),
         content_html: String::new(),
         summary_html: String::new(),

@@ -163,6 +163,7 @@ impl<'a> Renderer<'a> {
             tags_url: config.url("tags/"),
             highlight_css_url: config.url("highlight.css"),
             sections: top_sections,
+            menu: crate::menu::links(site),
             article_count: site.home.articles.len(),
             note_count,
             source_count: site.registry.len(),
