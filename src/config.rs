@@ -340,12 +340,18 @@ fn parse_menu(
     let lines = menu_item_lines(source.text, menu_line.saturating_sub(source.line_offset));
     for (i, item) in items.into_iter().enumerate() {
         // Flow style (`menu: [a, b]`) puts every entry on the key's line.
-        let line = lines.get(i).copied().unwrap_or(menu_location.line);
-        let location = source.location(line, 0);
+        let (line, column) = lines.get(i).copied().unwrap_or((menu_location.line, 0));
+        let location = source.location(line, column);
         let entry = match item {
             yaml::Value::Mapping(_) => {
-                let end = lines.get(i + 1).copied().unwrap_or(line + 1);
-                menu_entry_from_mapping(item, source, line..end.max(line + 1), &mut diags)
+                let end = lines.get(i + 1).map_or(line + 1, |l| l.0);
+                menu_entry_from_mapping(
+                    item,
+                    source,
+                    location.clone(),
+                    line..end.max(line + 1),
+                    &mut diags,
+                )
             }
             other => match yaml::scalar_string(&other) {
                 Some(s) if s.trim().is_empty() => {
@@ -397,10 +403,10 @@ fn is_menu_url(s: &str) -> bool {
 fn menu_entry_from_mapping(
     item: yaml::Value,
     source: &yaml::Source,
+    first_line: Location,
     lines: std::ops::Range<usize>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(MenuTarget, Option<String>)> {
-    let first_line = source.location(lines.start, 0);
     let mut f = match Fields::new(item, *source, Some(lines), "a menu entry") {
         Ok(f) => f,
         Err(d) => {
@@ -434,8 +440,19 @@ fn menu_entry_from_mapping(
         }
     }
     let had_problems = !f.diagnostics.is_empty();
-    diags.extend(std::mem::take(&mut f.diagnostics));
-    diags.extend(f.deny_unknown(MENU_ENTRY_KEYS, "a menu entry"));
+    let mut found = std::mem::take(&mut f.diagnostics);
+    found.extend(f.deny_unknown(MENU_ENTRY_KEYS, "a menu entry"));
+    // A key of a flow mapping (`- {url: …}`) is not found by line; the
+    // entry's own place is closer than its line alone.
+    for d in &mut found {
+        if let Some(loc) = &mut d.location
+            && loc.column == 0
+            && loc.line == first_line.line
+        {
+            *loc = first_line.clone();
+        }
+    }
+    diags.extend(found);
     match targets.len() {
         1 => targets.pop().map(|t| (t, title)),
         0 if had_problems => None,
@@ -459,9 +476,10 @@ fn menu_entry_from_mapping(
     }
 }
 
-/// The 1-based lines of the items of the block list under the key on line
-/// `key_line` (all items share the indentation of the first).
-fn menu_item_lines(text: &str, key_line: usize) -> Vec<usize> {
+/// The 1-based line and column (of the text after `- `) of the items of
+/// the block list under the key on line `key_line` (all items share the
+/// indentation of the first).
+fn menu_item_lines(text: &str, key_line: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut indent = None;
     for (i, line) in crate::error::lines(text).enumerate().skip(key_line) {
@@ -478,7 +496,7 @@ fn menu_item_lines(text: &str, key_line: usize) -> Vec<usize> {
             Some(m) if n > m => continue,
             Some(_) => break,
         }
-        out.push(i + 1);
+        out.push((i + 1, line[..n].chars().count() + 3));
     }
     out
 }

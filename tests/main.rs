@@ -15,6 +15,7 @@ mod browser;
 mod build;
 mod commands;
 mod kill;
+mod newcomer;
 mod regressions;
 mod sample;
 mod serve;
