@@ -589,6 +589,58 @@ mod tests {
     }
 
     #[test]
+    fn menu_entries_keep_their_order_and_place() {
+        let text = "title: T\nmenu:\n  # first the articles\n  - articles\n  - about.md\n  - {section: papers, title: Reading}\n  - title: Code\n    url: https://code.example/\nstrict: true\n";
+        let (c, diags) = Config::parse(Path::new("/s"), text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let got: Vec<(MenuTarget, Option<&str>, usize, usize)> = c
+            .menu
+            .iter()
+            .map(|e| {
+                (
+                    e.target.clone(),
+                    e.title.as_deref(),
+                    e.location.line,
+                    e.location.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (MenuTarget::Section("articles".into()), None, 4, 5),
+                (MenuTarget::Page("about.md".into()), None, 5, 5),
+                (MenuTarget::Section("papers".into()), Some("Reading"), 6, 5),
+                (
+                    MenuTarget::Url("https://code.example/".into()),
+                    Some("Code"),
+                    7,
+                    5
+                ),
+            ]
+        );
+        assert!(c.strict, "the key after the list is read");
+
+        let (_, diags) = Config::parse(Path::new("/s"), "menu: articles\n");
+        assert_eq!(diags.len(), 1);
+        let (_, diags) = Config::parse(
+            Path::new("/s"),
+            "menu:\n- /atom.xml\n- {url: \"javascript:x\", title: X}\n",
+        );
+        let messages: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(diags.len(), 2, "{messages:?}");
+        assert!(
+            messages[0]
+                .starts_with("error: site.yaml:2:3: the menu link \"/atom.xml\" needs a title"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("is not an address a page can link to"),
+            "{messages:?}"
+        );
+    }
+
+    #[test]
     fn bad_base_urls_are_refused() {
         assert!(normalise_base_url("example.org").is_err());
         assert!(normalise_base_url("https://").is_err());

@@ -1,5 +1,8 @@
-//! `marginalia new` and `marginalia init`: files to start from. They only
-//! ever create files; an existing file is never overwritten.
+//! `marginalia new` and `marginalia init`: files to start from, and each
+//! static host's build configuration. They only create files (through
+//! [`crate::fsutil::create_new_atomic`]), never replacing one; the single
+//! exception is an existing `.gitignore`, to which `init` adds its two
+//! lines, keeping the user's.
 
 use std::path::{Path, PathBuf};
 

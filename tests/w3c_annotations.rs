@@ -59,12 +59,43 @@ impl Retrieve for SuiteFiles {
     }
 }
 
+/// The suite's definitions files, read and indexed once for every schema
+/// that refers to them (compiling each assertion against its own copy of
+/// them took seconds).
+fn definitions() -> &'static jsonschema::Registry<'static> {
+    static REGISTRY: OnceLock<jsonschema::Registry<'static>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let dir = suite_dir().join("definitions");
+        let mut files: Vec<(String, Value)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("a directory entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                let text = std::fs::read_to_string(&p).expect("a definitions file");
+                (
+                    format!("{NAMESPACE}{name}"),
+                    serde_json::from_str(&text).expect("JSON"),
+                )
+            })
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        jsonschema::Registry::new()
+            .draft(Draft::Draft4)
+            .retriever(SuiteFiles)
+            .extend(files)
+            .and_then(|b| b.prepare())
+            .expect("the definitions index")
+    })
+}
+
 /// Compiles a draft-04 schema of the suite (or one made of its
 /// definitions), named `name` in the flat namespace.
 fn compile(name: &str, schema: &Value) -> Validator {
     jsonschema::options()
         .with_draft(Draft::Draft4)
         .with_base_uri(format!("{NAMESPACE}{name}"))
+        .with_registry(definitions())
         .with_retriever(SuiteFiles)
         .should_validate_formats(true)
         .build(schema)
