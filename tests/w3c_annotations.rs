@@ -102,12 +102,15 @@ fn compile(name: &str, schema: &Value) -> Validator {
         .unwrap_or_else(|e| panic!("{name}: the schema does not compile: {e}"))
 }
 
+/// A check the suite's schemas cannot express, written by hand.
+type HandCheck = fn(&Value) -> Result<(), String>;
+
 /// A named check: a suite assertion (its path under tests/w3c/) or a
 /// `model …` check.
 struct Check {
     name: String,
     validator: Option<Validator>,
-    by_hand: Option<fn(&Value) -> Result<(), String>>,
+    by_hand: Option<HandCheck>,
 }
 
 impl Check {
@@ -129,7 +132,7 @@ impl Check {
     }
 }
 
-fn by_hand(name: &str, f: fn(&Value) -> Result<(), String>) -> Check {
+fn by_hand(name: &str, f: HandCheck) -> Check {
     Check {
         name: name.to_string(),
         validator: None,
