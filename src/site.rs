@@ -14,6 +14,7 @@ use crate::frontmatter::{self, DocKind, FrontMatter};
 use crate::load::{self, AssetDest, ContentTree, DocFile};
 use crate::markdown::{self, Env, Input};
 use crate::model::{Asset, Document, NoteRef, Section, Site, SourceUses, Tag};
+use crate::routes;
 use crate::sources::{Reference, Registry};
 
 /// What a build is asked to do.
@@ -136,7 +137,7 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
         .documents
         .par_iter()
         .map(|f| {
-            let (doc, d) = parse_document(root, f);
+            let (doc, d) = parse_document(root, f, config.ratings.as_ref());
             let doc = doc
                 .filter(|doc| options.drafts || !doc.fm.draft)
                 .map(|mut doc| {
@@ -352,17 +353,6 @@ impl Loaded {
     }
 }
 
-/// The site path of a section folder: each part slugified, `/`-terminated.
-pub fn section_path(folder: &str) -> String {
-    let mut s = String::new();
-    for part in folder.split('/').filter(|p| !p.is_empty()) {
-        let slug = slug::slugify(part);
-        s.push_str(if slug.is_empty() { "section" } else { &slug });
-        s.push('/');
-    }
-    s
-}
-
 /// The order of [`Site::documents`]: articles newest first (undated
 /// last), then standalone pages; ties by title, then file.
 pub fn document_order(a: &Document, b: &Document) -> std::cmp::Ordering {
@@ -397,10 +387,7 @@ pub fn document_path(doc: &ParsedDoc) -> (String, Option<Diagnostic>) {
         ));
         slug = "untitled".into();
     }
-    let path = match &doc.file.section {
-        Some(folder) => format!("{}{slug}/", section_path(folder)),
-        None => format!("{slug}/"),
-    };
+    let path = routes::document_dir(doc.file.section.as_deref(), &slug);
     (path, diag)
 }
 
@@ -531,7 +518,7 @@ fn default_section(folder: &str, config: &Config) -> Section {
     };
     Section {
         folder: folder.to_string(),
-        path: section_path(folder),
+        path: routes::section_dir(folder),
         title,
         description: None,
         content_html: String::new(),
@@ -639,7 +626,13 @@ impl ParsedDoc {
 
 /// Reads one document and its sidecar and parses both. `None` when the
 /// file cannot be read or split (the diagnostics say why).
-pub fn parse_document(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
+/// `ratings` is site.yaml's rating scale, which notes' ratings are
+/// checked against.
+pub fn parse_document(
+    root: &Path,
+    file: &DocFile,
+    ratings: Option<&crate::annotate::rating::RatingScale>,
+) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = match read_text(root, &file.rel) {
         Ok(t) => t,
@@ -671,6 +664,9 @@ pub fn parse_document(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Di
                 let (n, d) = sidecar::parse(sc, &t);
                 notes = n;
                 diags.extend(d);
+                for r in notes.iter_mut().filter_map(|n| n.rating.as_mut()) {
+                    diags.extend(crate::annotate::rating::resolve(r, ratings));
+                }
             }
             Err(d) => diags.push(d),
         }
@@ -755,7 +751,7 @@ fn render_stub(
 ) -> (Document, Vec<Diagnostic>) {
     let asset_base = match (&doc.file.bundle_dir, &doc.file.section) {
         (Some(_), _) => stub.path.clone(),
-        (None, Some(folder)) => section_path(folder),
+        (None, Some(folder)) => routes::section_dir(folder),
         (None, None) => String::new(),
     };
     let input = Input {
@@ -797,12 +793,12 @@ pub fn assets(tree: &ContentTree, links: &HashMap<PathBuf, String>) -> Vec<Asset
                 AssetDest::Root(p) if a.rel.starts_with(load::CONTENT_DIR) => {
                     // A loose file in a section folder goes under the section's path.
                     match p.rsplit_once('/') {
-                        Some((folder, name)) => format!("{}{name}", section_path(folder)),
+                        Some((folder, name)) => routes::file_in(&routes::section_dir(folder), name),
                         None => p.clone(),
                     }
                 }
                 AssetDest::Root(p) => p.clone(),
-                AssetDest::Bundle { index, path } => format!("{}{path}", links.get(index)?),
+                AssetDest::Bundle { index, path } => routes::file_in(links.get(index)?, path),
             };
             Some(Asset {
                 file: a.rel.clone(),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Renderer;
 use crate::html::escape;
 use crate::model::{Document, Site};
+use crate::routes;
 
 /// The newest date in a set of documents, for a feed's `updated`.
 fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
@@ -111,7 +112,7 @@ pub fn site_feed(r: &Renderer) -> String {
     feed(
         r,
         &site.config.title,
-        "atom.xml",
+        routes::FEED,
         &site.config.url(""),
         &site.home.articles,
     )
@@ -131,8 +132,8 @@ pub fn source_feed(r: &Renderer, i: usize) -> String {
     feed(
         r,
         &title,
-        &format!("sources/{}/atom.xml", s.slug),
-        &site.config.url(&format!("sources/{}/", s.slug)),
+        &routes::source_feed_path(&s.slug),
+        &site.config.url(&routes::source_dir(&s.slug)),
         &docs,
     )
 }
@@ -162,13 +163,13 @@ pub fn sitemap(r: &Renderer) -> String {
     for s in &site.sections {
         url(&s.path, None);
     }
-    url("tags/", None);
+    url(routes::tags_dir(), None);
     for t in &site.tags {
-        url(&format!("tags/{}/", t.slug), None);
+        url(&routes::tag_dir(&t.slug), None);
     }
-    url("sources/", None);
+    url(routes::sources_dir(), None);
     for s in site.registry.all() {
-        url(&format!("sources/{}/", s.slug), None);
+        url(&routes::source_dir(&s.slug), None);
     }
     x.push_str("</urlset>\n");
     x
@@ -178,7 +179,7 @@ pub fn robots(r: &Renderer) -> String {
     let config = &r.site.config;
     let mut s = String::from("User-agent: *\nDisallow:\n");
     if config.base_url.starts_with("http") {
-        s.push_str(&format!("Sitemap: {}\n", config.url("sitemap.xml")));
+        s.push_str(&format!("Sitemap: {}\n", config.url(routes::SITEMAP)));
     }
     s
 }
@@ -327,7 +328,7 @@ fn annotation<'a>(
             kind: "SpecificResource",
             purpose: "linking",
             source: WebPage {
-                id: config.url(&format!("sources/{}/", s.slug)),
+                id: config.url(&routes::source_dir(&s.slug)),
                 kind: "Text",
                 format: "text/html",
             },

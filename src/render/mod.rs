@@ -6,8 +6,11 @@
 //! are rendered in parallel and handed to an [`Output`] (the disk for
 //! `build`, memory for `serve`).
 
+pub mod cite;
 pub mod context;
 mod data;
+pub mod exports;
+pub mod jsonld;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,6 +23,7 @@ pub use templates::Templates;
 use crate::error::{Diagnostic, Location};
 use crate::model::Site;
 use crate::output::Output;
+use crate::routes::{self, ListRoute, Route};
 use context::*;
 
 /// What one output file is made from.
@@ -44,6 +48,13 @@ pub enum Job {
     Annotations,
     SearchIndex,
     HighlightCss,
+    /// `/notes.csv` (DESIGN §11).
+    NotesCsv,
+    /// Page `n` (1-based) of `/claims/`, every rated claim.
+    Claims(usize),
+    /// `claims/page/1/` → `claims/`.
+    ClaimsFirstPage,
+    ClaimsFeed,
     /// A file copied as it is (index into `site.assets`).
     Asset(usize),
     /// A theme static file (index into `Templates::static_files`).
@@ -76,14 +87,6 @@ pub struct Renderer<'a> {
     /// catalogue between renders and updates it per document.
     catalogue: std::borrow::Cow<'a, Catalogue>,
     site_value: Value,
-}
-
-fn page_path(base: &str, page: usize) -> String {
-    if page <= 1 {
-        base.to_string()
-    } else {
-        format!("{base}page/{page}/")
-    }
 }
 
 fn page_count(items: usize, per_page: usize) -> usize {
@@ -156,12 +159,12 @@ impl<'a> Renderer<'a> {
             author: config.author.as_deref(),
             extra: &config.extra,
             url: config.url(""),
-            feed_url: config.url("atom.xml"),
-            search_index_url: config.url("search-index.json"),
-            annotations_url: config.url("annotations.jsonld"),
-            sources_url: config.url("sources/"),
-            tags_url: config.url("tags/"),
-            highlight_css_url: config.url("highlight.css"),
+            feed_url: Route::Feed.url(config),
+            search_index_url: Route::SearchIndex.url(config),
+            annotations_url: Route::Annotations.url(config),
+            sources_url: Route::SourceIndex.url(config),
+            tags_url: Route::TagIndex.url(config),
+            highlight_css_url: Route::HighlightCss.url(config),
             sections: top_sections,
             menu: crate::menu::links(site),
             article_count: site.home.articles.len(),
@@ -187,75 +190,107 @@ impl<'a> Renderer<'a> {
 
     /// Every output of the site with its path, in a stable order.
     pub fn plan(&self) -> Vec<(String, Job)> {
+        self.jobs()
+            .into_iter()
+            .map(|job| (self.route(&job).path(), job))
+            .collect()
+    }
+
+    /// Every job of the site, in a stable order.
+    fn jobs(&self) -> Vec<Job> {
         let site = self.site;
-        let mut jobs = Vec::new();
-        for (i, d) in site.documents.iter().enumerate() {
-            jobs.push((format!("{}index.html", d.path), Job::Document(i)));
+        let mut jobs: Vec<Job> = (0..site.documents.len()).map(Job::Document).collect();
+        let mut lists = vec![List::Home];
+        lists.extend((0..site.sections.len()).map(List::Section));
+        lists.extend((0..site.tags.len()).map(List::Tag));
+        lists.extend((0..site.registry.len()).map(List::Source));
+        for list in lists {
+            let pages = self.page_total(list);
+            jobs.extend((1..=pages).map(|page| Job::Listing { list, page }));
+            if pages > 1 {
+                jobs.push(Job::FirstPageRedirect(list));
+            }
         }
-        let mut lists = vec![(
-            List::Home,
-            site.home.path.clone(),
-            site.home.articles.len(),
-            site.home.paginate_by,
-        )];
-        for (i, s) in site.sections.iter().enumerate() {
-            lists.push((
-                List::Section(i),
-                s.path.clone(),
-                s.articles.len(),
-                s.paginate_by,
-            ));
+        jobs.push(Job::Tags);
+        jobs.push(Job::Sources);
+        jobs.extend((0..site.registry.len()).map(Job::SourceFeed));
+        jobs.extend([
+            Job::NotFound,
+            Job::SiteFeed,
+            Job::Sitemap,
+            Job::Robots,
+            Job::Annotations,
+            Job::SearchIndex,
+            Job::HighlightCss,
+            Job::NotesCsv,
+            Job::ClaimsFeed,
+        ]);
+        let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
+        jobs.extend((1..=claim_pages).map(Job::Claims));
+        if claim_pages > 1 {
+            jobs.push(Job::ClaimsFirstPage);
         }
-        for (i, t) in site.tags.iter().enumerate() {
-            lists.push((
-                List::Tag(i),
-                format!("tags/{}/", t.slug),
-                t.articles.len(),
-                site.config.paginate_by,
-            ));
-        }
-        for (i, s) in site.registry.all().iter().enumerate() {
-            lists.push((
-                List::Source(i),
-                format!("sources/{}/", s.slug),
+        jobs.extend((0..self.templates.static_files.len()).map(Job::ThemeStatic));
+        jobs.extend((0..site.assets.len()).map(Job::Asset));
+        jobs
+    }
+
+    /// How many pages a listing has.
+    fn page_total(&self, list: List) -> usize {
+        let site = self.site;
+        let (n, per) = match list {
+            List::Home => (site.home.articles.len(), site.home.paginate_by),
+            List::Section(i) => (
+                site.sections[i].articles.len(),
+                site.sections[i].paginate_by,
+            ),
+            List::Tag(i) => (site.tags[i].articles.len(), site.config.paginate_by),
+            List::Source(i) => (
                 site.source_uses.get(i).map_or(0, |u| u.entries().len()),
                 site.config.paginate_by,
-            ));
+            ),
+        };
+        page_count(n, per)
+    }
+
+    /// Where a job's output goes.
+    pub fn route(&self, job: &Job) -> Route {
+        let site = self.site;
+        match job {
+            Job::Document(i) => Route::Document {
+                dir: site.documents[*i].path.clone(),
+            },
+            Job::Listing { list, page } => Route::Listing {
+                list: list_route(site, *list),
+                page: *page,
+            },
+            Job::FirstPageRedirect(list) => Route::FirstPage(list_route(site, *list)),
+            Job::Tags => Route::TagIndex,
+            Job::Sources => Route::SourceIndex,
+            Job::SourceFeed(i) => Route::SourceFeed {
+                slug: site.registry.all()[*i].slug.clone(),
+            },
+            Job::NotFound => Route::NotFound,
+            Job::SiteFeed => Route::Feed,
+            Job::Sitemap => Route::Sitemap,
+            Job::Robots => Route::Robots,
+            Job::Annotations => Route::Annotations,
+            Job::SearchIndex => Route::SearchIndex,
+            Job::HighlightCss => Route::HighlightCss,
+            Job::NotesCsv => Route::NotesCsv,
+            Job::ClaimsFeed => Route::ClaimsFeed,
+            Job::Claims(page) => Route::Listing {
+                list: ListRoute::Claims,
+                page: *page,
+            },
+            Job::ClaimsFirstPage => Route::FirstPage(ListRoute::Claims),
+            Job::ThemeStatic(i) => Route::Copy {
+                path: self.templates.static_files[*i].0.clone(),
+            },
+            Job::Asset(i) => Route::Copy {
+                path: site.assets[*i].dest.clone(),
+            },
         }
-        for (list, base, n, per) in lists {
-            let pages = page_count(n, per);
-            for p in 1..=pages {
-                jobs.push((
-                    format!("{}index.html", page_path(&base, p)),
-                    Job::Listing { list, page: p },
-                ));
-            }
-            if pages > 1 {
-                jobs.push((
-                    format!("{base}page/1/index.html"),
-                    Job::FirstPageRedirect(list),
-                ));
-            }
-        }
-        jobs.push(("tags/index.html".into(), Job::Tags));
-        jobs.push(("sources/index.html".into(), Job::Sources));
-        for (i, s) in site.registry.all().iter().enumerate() {
-            jobs.push((format!("sources/{}/atom.xml", s.slug), Job::SourceFeed(i)));
-        }
-        jobs.push(("404.html".into(), Job::NotFound));
-        jobs.push(("atom.xml".into(), Job::SiteFeed));
-        jobs.push(("sitemap.xml".into(), Job::Sitemap));
-        jobs.push(("robots.txt".into(), Job::Robots));
-        jobs.push(("annotations.jsonld".into(), Job::Annotations));
-        jobs.push(("search-index.json".into(), Job::SearchIndex));
-        jobs.push(("highlight.css".into(), Job::HighlightCss));
-        for (i, (path, _)) in self.templates.static_files.iter().enumerate() {
-            jobs.push((path.clone(), Job::ThemeStatic(i)));
-        }
-        for (i, a) in site.assets.iter().enumerate() {
-            jobs.push((a.dest.clone(), Job::Asset(i)));
-        }
-        jobs
     }
 
     /// Where a job comes from, for collision messages.
@@ -390,12 +425,13 @@ impl<'a> Renderer<'a> {
             Job::Document(i) => self.render_document(*i, path)?,
             Job::Listing { list, page } => self.render_listing(*list, *page, path)?,
             Job::FirstPageRedirect(list) => {
-                let target = site.config.url(&self.list_base(*list));
+                let target = site.config.url(&self.list_base(*list).dir());
                 redirect_page(&target)
             }
             Job::Tags => {
                 let tags: Vec<TagCtx> = site.tags.iter().map(|t| self.tag_ctx(t)).collect();
                 let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Tags"), None));
                 ctx.insert("tags", &tags);
                 self.templates.render("tags.html", &ctx)?
             }
@@ -421,13 +457,19 @@ impl<'a> Renderer<'a> {
                     });
                 }
                 let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Sources"), None));
                 ctx.insert("sources", &groups);
                 self.templates.render("sources.html", &ctx)?
             }
             Job::NotFound => {
-                let ctx = self.base_context(path);
+                let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Page not found"), None));
                 self.templates.render("404.html", &ctx)?
             }
+            Job::Claims(page) => self.render_claims(*page, path)?,
+            Job::ClaimsFirstPage => redirect_page(&ListRoute::Claims.page_url(&site.config, 1)),
+            Job::ClaimsFeed => exports::claims_feed(site),
+            Job::NotesCsv => return Ok(exports::notes_csv(site)),
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
             Job::Sitemap => data::sitemap(self),
@@ -449,16 +491,83 @@ impl<'a> Renderer<'a> {
         let current = path.strip_suffix("index.html").unwrap_or(path);
         ctx.insert("current_path", &format!("/{current}"));
         ctx.insert("current_url", &self.site.config.url(current));
+        ctx.insert("head", &self.head(path, None, None));
         ctx
     }
 
-    fn list_base(&self, list: List) -> String {
-        match list {
-            List::Home => self.site.home.path.clone(),
-            List::Section(i) => self.site.sections[i].path.clone(),
-            List::Tag(i) => format!("tags/{}/", self.site.tags[i].slug),
-            List::Source(i) => format!("sources/{}/", self.site.registry.all()[i].slug),
+    /// The `head` context of the page at `path`: the site's title and
+    /// description unless the page has its own.
+    fn head(&self, path: &str, title: Option<&str>, description: Option<&str>) -> HeadCtx {
+        let config = &self.site.config;
+        let current = path.strip_suffix("index.html").unwrap_or(path);
+        HeadCtx {
+            title: title.unwrap_or(&config.title).to_string(),
+            description: description
+                .or(config.description.as_deref())
+                .unwrap_or_default()
+                .to_string(),
+            og_type: "website",
+            url: config.url(current),
+            published_time: None,
+            feeds: vec![FeedLink {
+                title: config.title.clone(),
+                url: Route::Feed.url(config),
+            }],
+            json_ld: Vec::new(),
+            citation_meta: Vec::new(),
         }
+    }
+
+    /// Page `page` of `/claims/`: rated claims, newest first.
+    fn render_claims(&self, page: usize, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let claims = exports::claims(site);
+        let per_page = site.config.paginate_by;
+        let total_pages = page_count(claims.len(), per_page);
+        let url = |p: usize| ListRoute::Claims.page_url(&site.config, p);
+        let paginator = Paginator {
+            current: page,
+            total_pages,
+            total_items: claims.len(),
+            per_page,
+            items: claims
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .filter_map(|&c| exports::claim_ctx(site, c))
+                .map(|c| Value::from_serializable(&c))
+                .collect(),
+            first_url: url(1),
+            last_url: url(total_pages),
+            prev_url: (page > 1).then(|| url(page - 1)),
+            next_url: (page < total_pages).then(|| url(page + 1)),
+            pages: (1..=total_pages)
+                .map(|p| PageNumber {
+                    number: p,
+                    url: url(p),
+                    current: p == page,
+                })
+                .collect(),
+        };
+        let mut ctx = self.base_context(path);
+        let mut head = self.head(
+            path,
+            Some("Rated claims"),
+            Some("Every claim fact-checked in the margin, newest first."),
+        );
+        let feed_url = Route::ClaimsFeed.url(&site.config);
+        head.feeds.push(FeedLink {
+            title: format!("Rated claims — {}", site.config.title),
+            url: feed_url.clone(),
+        });
+        ctx.insert("head", &head);
+        ctx.insert("claims_feed_url", &feed_url);
+        ctx.insert("paginator", &paginator);
+        self.templates.render("claims.html", &ctx)
+    }
+
+    fn list_base(&self, list: List) -> ListRoute {
+        list_route(self.site, list)
     }
 
     fn render_document(&self, i: usize, path: &str) -> Result<String, Diagnostic> {
@@ -535,6 +644,16 @@ impl<'a> Renderer<'a> {
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
+        let mut head = self.head(path, Some(&d.title), Some(d.description_or_summary()));
+        if d.is_article() {
+            head.og_type = "article";
+            head.published_time = d.date.as_ref().map(|x| x.rfc3339());
+            head.json_ld = jsonld::article_scripts(site, d);
+            let cite = cite::citation(site, d);
+            head.citation_meta = cite.meta.clone();
+            ctx.insert("cite", &cite);
+        }
+        ctx.insert("head", &head);
         let template = if d.is_article() {
             "article.html"
         } else {
@@ -579,9 +698,20 @@ impl<'a> Renderer<'a> {
                         .collect(),
                     extra: &s.extra,
                 };
+                if !matches!(list, List::Home) {
+                    ctx.insert(
+                        "head",
+                        &self.head(path, Some(&s.title), s.description.as_deref()),
+                    );
+                }
                 ctx.insert("section", &section);
             }
             List::Tag(i) => {
+                let name = &site.tags[i].name;
+                ctx.insert(
+                    "head",
+                    &self.head(path, Some(&format!("Tag: {name}")), None),
+                );
                 ctx.insert("tag", &self.tag_ctx(&site.tags[i]));
             }
             List::Source(_) => {}
@@ -589,7 +719,13 @@ impl<'a> Renderer<'a> {
         self.templates.render(template, &ctx)
     }
 
-    fn paginator(&self, articles: &[usize], per_page: usize, page: usize, base: &str) -> Paginator {
+    fn paginator(
+        &self,
+        articles: &[usize],
+        per_page: usize,
+        page: usize,
+        base: &ListRoute,
+    ) -> Paginator {
         let config = &self.site.config;
         let total_pages = page_count(articles.len(), per_page);
         let start = (page - 1) * per_page;
@@ -599,7 +735,7 @@ impl<'a> Renderer<'a> {
             .take(per_page)
             .map(|&i| self.catalogue.items[i].clone())
             .collect();
-        let url = |p: usize| config.url(&page_path(base, p));
+        let url = |p: usize| base.page_url(config, p);
         Paginator {
             current: page,
             total_pages,
@@ -624,7 +760,7 @@ impl<'a> Renderer<'a> {
         TagCtx {
             name: t.name.clone(),
             slug: t.slug.clone(),
-            url: self.site.config.url(&format!("tags/{}/", t.slug)),
+            url: self.site.config.url(&routes::tag_dir(&t.slug)),
             count: t.articles.len(),
         }
     }
@@ -697,9 +833,15 @@ impl<'a> Renderer<'a> {
                     notes,
                 })
                 .collect(),
-            feed_url: site.config.url(&format!("sources/{}/atom.xml", s.slug)),
+            feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
         };
         let mut ctx = self.base_context(path);
+        let mut head = self.head(path, Some(&s.name), s.description.as_deref());
+        head.feeds.push(FeedLink {
+            title: format!("{} — {}", s.name, site.config.title),
+            url: source.feed_url.clone(),
+        });
+        ctx.insert("head", &head);
         ctx.insert("source", &source);
         ctx.insert("paginator", &paginator);
         self.templates.render("source.html", &ctx)
@@ -736,20 +878,26 @@ impl Job {
                 ..
             } => "source.html",
             Job::NotFound => "404.html",
+            Job::Claims(_) => "claims.html",
             _ => return None,
         })
     }
 }
 
-/// The paths of every page of source `i`'s page (`sources/<key>/`,
-/// then `page/2/` …), for the dev server to know what a change touches.
-pub fn source_page_paths(site: &Site, i: usize) -> Vec<String> {
-    let slug = &site.registry.all()[i].slug;
-    let base = format!("sources/{slug}/");
-    let n = site.source_uses.get(i).map_or(0, |u| u.entries().len());
-    (1..=page_count(n, site.config.paginate_by))
-        .map(|p| format!("{}index.html", page_path(&base, p)))
-        .collect()
+/// The route of a listing.
+pub fn list_route(site: &Site, list: List) -> ListRoute {
+    match list {
+        List::Home => ListRoute::Home,
+        List::Section(i) => ListRoute::Section {
+            dir: site.sections[i].path.clone(),
+        },
+        List::Tag(i) => ListRoute::Tag {
+            slug: site.tags[i].slug.clone(),
+        },
+        List::Source(i) => ListRoute::Source {
+            slug: site.registry.all()[i].slug.clone(),
+        },
+    }
 }
 
 /// A tiny page that sends the browser on (for `page/1/`).
