@@ -35,7 +35,12 @@ const KNOWN_KEYS: &[&str] = &[
     "kinds",
     "ratings",
     "extra",
+    "menu",
 ];
+
+/// The `base_url` a new site gets from `marginalia init` when no address is
+/// given: a build warns while it is still there.
+pub const PLACEHOLDER_BASE_URL: &str = "https://example.org/";
 
 /// The resolved configuration of one site.
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +78,34 @@ pub struct Config {
     /// than the default; feeds and sitemaps want a real host.
     #[serde(skip)]
     pub base_url_is_set: bool,
+    /// Where site.yaml sets base_url, for the placeholder warning.
+    #[serde(skip)]
+    pub base_url_location: Option<Location>,
+    /// The navigation as site.yaml orders it (`menu:`); empty when not given.
+    #[serde(skip)]
+    pub menu: Vec<MenuEntry>,
+}
+
+/// One entry of site.yaml's `menu:` list, checked for shape; whether the
+/// section or page exists is checked against the loaded site
+/// ([`crate::menu`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MenuEntry {
+    pub target: MenuTarget,
+    /// The link text; by default the section's or page's title.
+    pub title: Option<String>,
+    /// The entry's line in site.yaml.
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MenuTarget {
+    /// A folder under content/ (`articles`, `reading/2024`).
+    Section(String),
+    /// A Markdown file under content/ (`about.md`).
+    Page(String),
+    /// Any address: absolute, or site-relative when it starts with `/`.
+    Url(String),
 }
 
 impl Config {
@@ -98,6 +131,8 @@ impl Config {
             extra: serde_json::Value::Object(Default::default()),
             ratings: None,
             base_url_is_set: false,
+            base_url_location: None,
+            menu: Vec::new(),
         }
     }
 
@@ -149,6 +184,7 @@ impl Config {
                 Ok(url) => {
                     config.base_url = url;
                     config.base_url_is_set = true;
+                    config.base_url_location = Some(f.location_of("base_url"));
                 }
                 Err(msg) => {
                     let loc = f.location_of("base_url");
@@ -236,6 +272,12 @@ impl Config {
             config.ratings = scale;
             f.diagnostics.extend(d);
         }
+        if let Some(v) = f.take_raw("menu") {
+            let line = f.location_of("menu").line;
+            let (menu, d) = parse_menu(v, &source, line);
+            config.menu = menu;
+            f.diagnostics.extend(d);
+        }
         let mut diagnostics = std::mem::take(&mut f.diagnostics);
         diagnostics.extend(f.deny_unknown(KNOWN_KEYS, "site.yaml"));
         (config, diagnostics)
@@ -253,6 +295,11 @@ impl Config {
     /// The declared (or built-in) note kind `key`.
     pub fn kind(&self, key: &str) -> Option<&NoteKind> {
         self.kinds.iter().find(|k| k.key == key)
+    }
+
+    /// Whether base_url is still the placeholder `init` writes.
+    pub fn base_url_is_placeholder(&self) -> bool {
+        self.base_url_is_set && self.base_url == PLACEHOLDER_BASE_URL
     }
 
     /// The URL of a site path such as `articles/x/` (no leading slash).
@@ -287,6 +334,208 @@ impl Config {
         }
         out
     }
+}
+
+const MENU_ENTRY_KEYS: &[&str] = &["section", "page", "url", "title"];
+
+/// Reads `menu:`: a list whose entries are a section folder (`articles`),
+/// a page file (`about.md`), or a mapping with one of `section`, `page`,
+/// `url` and an optional `title` (required with `url`). `menu_line` is
+/// the line of the `menu:` key in the YAML text's file; the entries are
+/// found on the lines after it.
+fn parse_menu(
+    value: yaml::Value,
+    source: &yaml::Source,
+    menu_line: usize,
+) -> (Vec<MenuEntry>, Vec<Diagnostic>) {
+    let mut entries = Vec::new();
+    let mut diags = Vec::new();
+    let menu_location = source.location(menu_line.saturating_sub(source.line_offset), 0);
+    let items = match value {
+        yaml::Value::Null => return (entries, diags),
+        yaml::Value::Sequence(items) => items,
+        other => {
+            diags.push(
+                Diagnostic::error(
+                    Some(menu_location),
+                    format!(
+                        "`menu` should be a list of sections, pages and links, found {}",
+                        yaml::describe(&other)
+                    ),
+                )
+                .with_help("write one entry per line: `- articles`, `- about.md`, `- {title: Code, url: \"https://…\"}`"),
+            );
+            return (entries, diags);
+        }
+    };
+    let lines = menu_item_lines(source.text, menu_line.saturating_sub(source.line_offset));
+    for (i, item) in items.into_iter().enumerate() {
+        // Flow style (`menu: [a, b]`) puts every entry on the key's line.
+        let (line, column) = lines.get(i).copied().unwrap_or((menu_location.line, 0));
+        let location = source.location(line, column);
+        let entry = match item {
+            yaml::Value::Mapping(_) => {
+                let end = lines.get(i + 1).map_or(line + 1, |l| l.0);
+                menu_entry_from_mapping(
+                    item,
+                    source,
+                    location.clone(),
+                    line..end.max(line + 1),
+                    &mut diags,
+                )
+            }
+            other => match yaml::scalar_string(&other) {
+                Some(s) if s.trim().is_empty() => {
+                    diags.push(Diagnostic::error(
+                        Some(location.clone()),
+                        "an empty menu entry",
+                    ));
+                    None
+                }
+                Some(s) if is_menu_url(&s) => {
+                    diags.push(
+                        Diagnostic::error(
+                            Some(location.clone()),
+                            format!("the menu link {s:?} needs a title"),
+                        )
+                        .with_help(format!("write it as `- {{title: \"…\", url: \"{s}\"}}`")),
+                    );
+                    None
+                }
+                Some(s) if s.ends_with(".md") => Some((MenuTarget::Page(s), None)),
+                Some(s) => Some((MenuTarget::Section(s.trim_matches('/').to_string()), None)),
+                None => {
+                    diags.push(Diagnostic::error(
+                        Some(location.clone()),
+                        format!(
+                            "a menu entry should be a section, a page or a mapping, found {}",
+                            yaml::describe(&other)
+                        ),
+                    ));
+                    None
+                }
+            },
+        };
+        if let Some((target, title)) = entry {
+            entries.push(MenuEntry {
+                target,
+                title,
+                location,
+            });
+        }
+    }
+    (entries, diags)
+}
+
+fn is_menu_url(s: &str) -> bool {
+    s.starts_with('/') || s.contains("://") || s.starts_with("mailto:")
+}
+
+fn menu_entry_from_mapping(
+    item: yaml::Value,
+    source: &yaml::Source,
+    first_line: Location,
+    lines: std::ops::Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(MenuTarget, Option<String>)> {
+    let mut f = match Fields::new(item, *source, Some(lines), "a menu entry") {
+        Ok(f) => f,
+        Err(d) => {
+            diags.push(d);
+            return None;
+        }
+    };
+    let title = f.take_string("title");
+    let mut targets = Vec::new();
+    if let Some(s) = f.take_string("section") {
+        targets.push(MenuTarget::Section(s.trim_matches('/').to_string()));
+    }
+    if let Some(s) = f.take_string("page") {
+        targets.push(MenuTarget::Page(s));
+    }
+    if let Some(s) = f.take_string("url") {
+        if !crate::url::is_safe_url(&s) {
+            let loc = f.location_of("url");
+            f.diagnostics.push(Diagnostic::error(
+                Some(loc),
+                format!("the menu link {s:?} is not an address a page can link to"),
+            ));
+        } else if title.is_none() {
+            let loc = f.location_of("url");
+            f.diagnostics.push(Diagnostic::error(
+                Some(loc),
+                format!("the menu link {s:?} needs a `title`"),
+            ));
+        } else {
+            targets.push(MenuTarget::Url(s));
+        }
+    }
+    let had_problems = !f.diagnostics.is_empty();
+    let mut found = std::mem::take(&mut f.diagnostics);
+    found.extend(f.deny_unknown(MENU_ENTRY_KEYS, "a menu entry"));
+    // A key of a flow mapping (`- {url: …}`) is not found by line; the
+    // entry's own place is closer than its line alone.
+    for d in &mut found {
+        if let Some(loc) = &mut d.location
+            && loc.column == 0
+            && loc.line == first_line.line
+        {
+            *loc = first_line.clone();
+        }
+    }
+    diags.extend(found);
+    match targets.len() {
+        1 => targets.pop().map(|t| (t, title)),
+        0 if had_problems => None,
+        0 => {
+            diags.push(
+                Diagnostic::error(
+                    Some(first_line),
+                    "a menu entry needs one of `section`, `page` or `url`",
+                )
+                .with_help("e.g. `- {section: articles}`, `- {page: about.md}`, `- {title: Code, url: \"https://…\"}`"),
+            );
+            None
+        }
+        _ => {
+            diags.push(Diagnostic::error(
+                Some(first_line),
+                "a menu entry should name one of `section`, `page` or `url`, not several",
+            ));
+            None
+        }
+    }
+}
+
+/// The 1-based line and column (of the text after `- `) of the items of
+/// the block list under the key on line `key_line` (all items share the
+/// indentation of the first).
+fn menu_item_lines(text: &str, key_line: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut indent = None;
+    for (i, line) in crate::error::lines(text).enumerate().skip(key_line) {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let n = line.len() - trimmed.len();
+        let is_item = trimmed == "-" || trimmed.starts_with("- ");
+        match indent {
+            None if is_item => indent = Some(n),
+            None => break,
+            Some(m) if n == m && is_item => {}
+            Some(m) if n > m => continue,
+            Some(_) => break,
+        }
+        out.push((i + 1, line[..n].chars().count() + 3));
+    }
+    out
+}
+
+/// A base URL as site.yaml would hold it (ending with `/`), or why it
+/// cannot be one (for `init --base-url`).
+pub fn check_base_url(url: &str) -> Result<String, String> {
+    normalise_base_url(url)
 }
 
 /// Makes a base URL end with `/`, and refuses what cannot be one.
@@ -367,6 +616,58 @@ mod tests {
         assert_eq!(
             diags[0].help.as_deref(),
             Some("did you mean `paginate_by`?")
+        );
+    }
+
+    #[test]
+    fn menu_entries_keep_their_order_and_place() {
+        let text = "title: T\nmenu:\n  # first the articles\n  - articles\n  - about.md\n  - {section: papers, title: Reading}\n  - title: Code\n    url: https://code.example/\nstrict: true\n";
+        let (c, diags) = Config::parse(Path::new("/s"), text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let got: Vec<(MenuTarget, Option<&str>, usize, usize)> = c
+            .menu
+            .iter()
+            .map(|e| {
+                (
+                    e.target.clone(),
+                    e.title.as_deref(),
+                    e.location.line,
+                    e.location.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (MenuTarget::Section("articles".into()), None, 4, 5),
+                (MenuTarget::Page("about.md".into()), None, 5, 5),
+                (MenuTarget::Section("papers".into()), Some("Reading"), 6, 5),
+                (
+                    MenuTarget::Url("https://code.example/".into()),
+                    Some("Code"),
+                    7,
+                    5
+                ),
+            ]
+        );
+        assert!(c.strict, "the key after the list is read");
+
+        let (_, diags) = Config::parse(Path::new("/s"), "menu: articles\n");
+        assert_eq!(diags.len(), 1);
+        let (_, diags) = Config::parse(
+            Path::new("/s"),
+            "menu:\n- /atom.xml\n- {url: \"javascript:x\", title: X}\n",
+        );
+        let messages: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(diags.len(), 2, "{messages:?}");
+        assert!(
+            messages[0]
+                .starts_with("error: site.yaml:2:3: the menu link \"/atom.xml\" needs a title"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].contains("is not an address a page can link to"),
+            "{messages:?}"
         );
     }
 

@@ -179,6 +179,8 @@ pub struct FrontMatter {
     /// `toc: true/false` shows or hides the table of contents whatever the
     /// number of headings.
     pub toc: Option<bool>,
+    /// In the site's navigation (when site.yaml has no `menu:`).
+    pub menu: bool,
     /// Section `_index.md` only: overrides site.yaml's paginate_by.
     pub paginate_by: Option<usize>,
     /// `extra` and every unknown key, for templates.
@@ -199,6 +201,7 @@ const ARTICLE_KEYS: &[&str] = &[
     "slug",
     "draft",
     "toc",
+    "menu",
     "extra",
 ];
 
@@ -245,6 +248,7 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
             fm.original_url = take_url(&mut f, "original_url");
             fm.archive_url = take_url(&mut f, "archive_url");
             fm.authors = f.take_string_list("author");
+            fm.menu = f.take_bool("menu").unwrap_or(false);
             fm.tags = f.take_string_list("tags");
             fm.toc = f.take_bool("toc");
             fm.slug = f.take_string("slug");

@@ -31,6 +31,7 @@ pub mod incremental;
 pub mod linkcheck;
 pub mod load;
 pub mod markdown;
+pub mod menu;
 pub mod model;
 pub mod output;
 pub mod render;
@@ -173,6 +174,18 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
                 "no `base_url` is set: links are root-relative and the feeds and sitemap carry no host",
             )
             .with_help("set base_url to the address the site will be served from"),
+        );
+    } else if config.base_url_is_placeholder() {
+        // Not at `serve`, which sets base_url to its own address.
+        extra.push(
+            Diagnostic::warning(
+                config.base_url_location.clone(),
+                format!(
+                    "`base_url` is still the placeholder {}: the site will link to example.org",
+                    config::PLACEHOLDER_BASE_URL
+                ),
+            )
+            .with_help("set base_url in site.yaml to the address the site will be served from, or build with --base-url"),
         );
     }
     if let Err(d) = output::check_output_dir(&config.root, &config.output_dir) {

@@ -14,7 +14,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use marginalia::BuildOptions;
 use marginalia::error::Diagnostics;
 
@@ -27,11 +27,20 @@ macro_rules! say {
     }};
 }
 
+/// `--version`: the release and the commit it was built from (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MARGINALIA_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "marginalia",
-    version,
-    about = "A static site generator for annotated article archives"
+    version = VERSION,
+    about = "A static site generator for annotated article archives",
+    after_help = "Examples:\n  marginalia init my-archive        start a site\n  marginalia serve --root my-archive  preview it with live reload\n  marginalia build --root my-archive  write it into my-archive/output/"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,6 +50,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build the site into the output folder (default: output/).
+    #[command(
+        after_help = "Examples:\n  marginalia build\n  marginalia build --root my-archive --base-url https://me.github.io/archive/"
+    )]
     Build {
         /// The site root (the folder holding site.yaml and content/).
         #[arg(long, default_value = ".")]
@@ -63,6 +75,9 @@ enum Command {
     /// open pages to reload (a stylesheet-only change swaps the stylesheet).
     /// A broken edit shows its errors over the page and in the terminal
     /// while the last good site is still served. Stop with Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  marginalia serve\n  marginalia serve --root my-archive --port 8080 --open"
+    )]
     Serve {
         /// The site root.
         #[arg(long, default_value = ".")]
@@ -81,30 +96,76 @@ enum Command {
         #[arg(long)]
         open: bool,
     },
-    /// Start a new article: front matter filled in (title, today's date, the
-    /// optional keys commented out) and an empty sidecar for its notes.
+    /// Start a new article: front matter filled in (title; `archived:` set
+    /// to now; `date:`, the original's publication date, from --date or
+    /// left for you to fill in) and an empty sidecar for its notes.
     ///
-    /// PATH is the article's file (`.md` is added when missing), e.g.
-    /// content/articles/my-article.md; a PATH ending in `/` makes a page
-    /// bundle (PATH/index.md). Existing files are never overwritten.
+    /// PATH is the article's file (`.md` is added when missing), relative to
+    /// the site root, e.g. content/articles/my-article.md; a PATH ending in
+    /// `/` makes a page bundle (PATH/index.md). Existing files are never
+    /// overwritten.
+    #[command(
+        after_help = "Examples:\n  marginalia new content/articles/council-vote.md --title \"Council votes on bridge\" --date 2024-03-14\n  marginalia new content/articles/long-read/ --root my-archive"
+    )]
     New {
         /// Where to create the article.
         path: PathBuf,
         /// The title (default: made from the file name).
         #[arg(long)]
         title: Option<String>,
+        /// When the original was published: YYYY-MM-DD or RFC 3339.
+        #[arg(long)]
+        date: Option<String>,
+        /// The site root; PATH is relative to it.
+        #[arg(long)]
+        root: Option<PathBuf>,
     },
-    /// Create a new site in DIR (which must not exist or be empty): site.yaml,
-    /// content/ with sources.yaml and a sample annotated article. It builds at once.
+    /// Create a new site in DIR (default: the current folder): site.yaml,
+    /// content/ with sources.yaml and a sample annotated article, and
+    /// .gitignore. It builds at once.
+    ///
+    /// On a terminal, init asks for the title and the address the site will
+    /// be served from when they are not given; otherwise it uses defaults.
+    /// DIR may hold other files (a fresh clone), but not a site.
+    #[command(
+        after_help = "Examples:\n  marginalia init my-archive\n  marginalia init --title \"Clippings\" --base-url https://me.github.io/clippings/ --host github-pages"
+    )]
     Init {
         /// The folder of the new site.
+        #[arg(default_value = ".")]
         dir: PathBuf,
+        /// The site's title.
+        #[arg(long)]
+        title: Option<String>,
+        /// The address the site will be served from (base_url).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Also write this host's ready-to-commit build configuration.
+        #[arg(long, value_enum)]
+        host: Option<marginalia::scaffold::Host>,
     },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  marginalia completions bash > ~/.local/share/bash-completion/completions/marginalia\n  marginalia completions zsh > ~/.zfunc/_marginalia\n  marginalia completions fish > ~/.config/fish/completions/marginalia.fish\n  marginalia completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(
+        after_help = "Examples:\n  marginalia man > marginalia.1 && man ./marginalia.1\n  marginalia man | sudo tee /usr/local/share/man/man1/marginalia.1"
+    )]
+    Man,
     /// Validate everything a build does (content, notes, templates) plus every
     /// internal link and #anchor of the rendered site; write nothing (but the
     /// sidecars --fix rewrites).
     ///
     /// Exits with 1 and lists every problem, with the file and line it is in.
+    #[command(
+        after_help = "Examples:\n  marginalia check\n  marginalia check --root my-archive --fix"
+    )]
     Check {
         /// The site root.
         #[arg(long, default_value = ".")]
@@ -152,6 +213,9 @@ enum Command {
         root: PathBuf,
     },
     /// Import annotations made elsewhere into sidecar files.
+    #[command(
+        after_help = "Example:\n  marginalia import hypothesis hypothesis-export.json --root my-archive"
+    )]
     Import {
         #[command(subcommand)]
         from: ImportFrom,
@@ -162,6 +226,9 @@ enum Command {
 enum ImportFrom {
     /// A Hypothesis JSON export: each annotation becomes a note in the
     /// sidecar of the article whose original_url (or archive_url) it was made on.
+    #[command(
+        after_help = "Example:\n  marginalia import hypothesis hypothesis-export.json --root my-archive"
+    )]
     Hypothesis {
         /// The exported JSON file.
         file: PathBuf,
@@ -468,38 +535,36 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::New { path, title } => {
-            match marginalia::scaffold::new_article(&path, title.as_deref()) {
-                Ok(made) => {
-                    if let Some(w) = made.warning {
-                        eprintln!("warning: {w}");
-                    }
-                    println!("created {}", made.article.display());
-                    println!("created {}", made.sidecar.display());
-                    ExitCode::SUCCESS
-                }
-                Err(d) => {
-                    eprintln!("{d}");
+        Command::New {
+            path,
+            title,
+            date,
+            root,
+        } => new_article(path, title, date, root),
+        Command::Init {
+            dir,
+            title,
+            base_url,
+            host,
+        } => init_site(dir, title, base_url, host),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "marginalia",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    say!("error: could not write the manual page: {e}");
                     ExitCode::from(1)
                 }
             }
         }
-        Command::Init { dir } => match marginalia::scaffold::init_site(&dir) {
-            Ok(made) => {
-                for f in &made {
-                    println!("created {}", f.display());
-                }
-                println!(
-                    "a new site is in {0}: `marginalia serve --root {0}` to preview it, `marginalia build --root {0}` to build it",
-                    dir.display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(d) => {
-                eprintln!("{d}");
-                ExitCode::from(1)
-            }
-        },
         Command::Check { root, drafts, fix } => {
             let options = BuildOptions {
                 root,
@@ -611,6 +676,135 @@ fn main() -> ExitCode {
                     ExitCode::from(1)
                 }
             }
+        }
+    }
+}
+
+fn new_article(
+    path: PathBuf,
+    title: Option<String>,
+    date: Option<String>,
+    root: Option<PathBuf>,
+) -> ExitCode {
+    let path = match &root {
+        Some(root) => {
+            if !root.join("site.yaml").exists() && !root.join("content").is_dir() {
+                say!(
+                    "error: {}: not a site (it has neither site.yaml nor content/)",
+                    root.display()
+                );
+                return ExitCode::from(2);
+            }
+            root.join(path)
+        }
+        None => path,
+    };
+    let options = marginalia::scaffold::NewOptions {
+        title: title.as_deref(),
+        date: date.as_deref(),
+    };
+    match marginalia::scaffold::new_article(&path, &options) {
+        Ok(made) => {
+            if let Some(w) = made.warning {
+                say!("warning: {w}");
+            }
+            println!("created {}", made.article.display());
+            println!("created {}", made.sidecar.display());
+            if date.is_none() {
+                println!("fill in `date:` (when the original was published) in its front matter");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            say!("{d}");
+            ExitCode::from(if d.location.is_none() { 2 } else { 1 })
+        }
+    }
+}
+
+/// Asks on the terminal; an empty answer (or end of input) keeps `default`.
+fn ask(question: &str, default: &str) -> String {
+    use std::io::Write;
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{question} [{default}]: ");
+    let _ = err.flush();
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(n) if n > 0 && !line.trim().is_empty() => line.trim().to_string(),
+        _ => default.to_string(),
+    }
+}
+
+fn init_site(
+    dir: PathBuf,
+    mut title: Option<String>,
+    mut base_url: Option<String>,
+    host: Option<marginalia::scaffold::Host>,
+) -> ExitCode {
+    use marginalia::scaffold::{DEFAULT_TITLE, Host, InitOptions};
+    // Only a person at a terminal is asked; scripts and CI get the
+    // defaults at once.
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if interactive && title.is_none() {
+        title = Some(ask("The site's title", DEFAULT_TITLE));
+    }
+    if interactive && base_url.is_none() && host != Some(Host::CloudflarePages) {
+        loop {
+            let answer = ask(
+                "The address it will be served from (base_url; Enter to decide later)",
+                marginalia::config::PLACEHOLDER_BASE_URL,
+            );
+            match marginalia::config::check_base_url(&answer) {
+                Ok(_) => {
+                    base_url = Some(answer);
+                    break;
+                }
+                Err(m) => say!("{m}"),
+            }
+        }
+    }
+    let options = InitOptions {
+        title,
+        base_url,
+        host,
+    };
+    match marginalia::scaffold::init_site(&dir, &options) {
+        Ok(report) => {
+            for f in &report.created {
+                println!("created {}", f.display());
+            }
+            for f in &report.updated {
+                println!("added the output and cache folders to {}", f.display());
+            }
+            if report.base_url == marginalia::config::PLACEHOLDER_BASE_URL {
+                println!(
+                    "base_url is a placeholder ({}): set it in site.yaml before you publish",
+                    report.base_url
+                );
+            }
+            if let Some(h) = host {
+                println!("{}: {}", h.file(), h.next_step());
+            }
+            let root = if dir == std::path::Path::new(".") {
+                String::new()
+            } else {
+                format!(" --root {}", dir.display())
+            };
+            println!("next:");
+            println!("  marginalia serve{root}        preview it, reloading as you edit");
+            println!("  marginalia new content/articles/my-first-article.md{root}");
+            println!("  marginalia build{root}        write the site into output/");
+            ExitCode::SUCCESS
+        }
+        Err(diags) => {
+            for d in &diags {
+                say!("{d}");
+            }
+            ExitCode::from(if diags.iter().all(|d| d.location.is_none()) {
+                2
+            } else {
+                1
+            })
         }
     }
 }

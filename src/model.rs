@@ -42,6 +42,8 @@ pub struct Document {
     pub draft: bool,
     /// Front matter `toc`, when given.
     pub toc_setting: Option<bool>,
+    /// `menu: true`: listed in the navigation when site.yaml has no `menu:`.
+    pub menu: bool,
     pub extra: serde_json::Map<String, serde_json::Value>,
     pub content_html: String,
     pub summary_html: String,

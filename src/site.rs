@@ -351,6 +351,7 @@ impl Loaded {
         documents.sort_by(document_order);
         site.documents = documents;
         wire(&mut site);
+        diags.extend(crate::menu::check(&site));
         if site.config.strict {
             diags.apply_strict();
         }
@@ -773,6 +774,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         description: fm.description.clone(),
         draft: fm.draft,
         toc_setting: fm.toc,
+        menu: fm.menu,
         extra: fm.extra.clone(),
         content_html: String::new(),
         summary_html: String::new(),

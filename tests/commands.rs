@@ -17,7 +17,15 @@ fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn init_then_build_then_check_a_new_site() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, out, err) = run_in(tmp.path(), &["init", "archive"]);
+    let (code, out, err) = run_in(
+        tmp.path(),
+        &[
+            "init",
+            "archive",
+            "--base-url",
+            "https://archive.example.net/",
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("archive/site.yaml"), "{out}");
     let root = tmp.path().join("archive");
@@ -63,7 +71,7 @@ fn new_makes_an_article_and_a_sidecar_that_build() {
     assert_eq!(code, 0, "{out}{err}");
     let md = std::fs::read_to_string(root.join("content/articles/second-look.md")).unwrap();
     assert!(
-        md.starts_with("---\ntitle: \"A \\\"second\\\" look: why\"\ndate: "),
+        md.starts_with("---\ntitle: \"A \\\"second\\\" look: why\"\n# date: "),
         "{md}"
     );
     assert!(

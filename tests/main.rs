@@ -18,6 +18,7 @@ mod commands;
 mod kill;
 mod markdown;
 mod meta;
+mod newcomer;
 mod pipeline;
 mod regressions;
 mod routes;

@@ -30,8 +30,11 @@ pub struct SiteCtx<'a> {
     pub tags_url: String,
     /// The generated stylesheet for highlighted code.
     pub highlight_css_url: String,
-    /// Top-level sections, for navigation.
+    /// Top-level sections.
     pub sections: Vec<SectionLink>,
+    /// The navigation: site.yaml's `menu:`, or the top-level sections and
+    /// the pages marked `menu: true`.
+    pub menu: Vec<crate::menu::MenuLink>,
     pub article_count: usize,
     pub note_count: usize,
     pub source_count: usize,

@@ -168,6 +168,7 @@ impl<'a> Renderer<'a> {
             tags_url: Route::TagIndex.url(config),
             highlight_css_url: Route::HighlightCss.url(config),
             sections: top_sections,
+            menu: crate::menu::links(site),
             article_count: site.home.articles.len(),
             note_count,
             source_count: site.registry.len(),
