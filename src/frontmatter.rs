@@ -175,7 +175,7 @@ pub enum DocKind {
 /// is returned regardless.
 pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Diagnostic>) {
     let mut fm = FrontMatter::default();
-    let source = yaml::Source::new(file, split.yaml, split.yaml_line_offset);
+    let source = yaml::Source::new(file, split.yaml, split.yaml_line_offset).front_matter();
     let value = match source.parse() {
         Ok(v) => v,
         Err(d) => return (fm, vec![d]),

@@ -26,7 +26,19 @@ const NOTE_KEYS: &[&str] = &[
     "author",
     "date",
     "tags",
+    "replies",
 ];
+
+const REPLY_KEYS: &[&str] = &["author", "date", "text"];
+
+/// One reply in a note's thread (DESIGN §1 `replies:`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reply {
+    pub author: Option<String>,
+    pub date: Option<Date>,
+    /// Markdown.
+    pub text: String,
+}
 
 /// One note as written in a sidecar, before anchoring.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +60,69 @@ pub struct SidecarNote {
     pub author: Option<String>,
     pub date: Option<Date>,
     pub tags: Vec<String>,
+    /// The thread under the note, oldest first.
+    pub replies: Vec<Reply>,
+}
+
+/// Reads a note's `replies:` list; every problem is reported at the
+/// note's `replies` key.
+fn parse_replies(
+    value: yaml::Value,
+    at: &Location,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Reply> {
+    let err = |msg: String| {
+        Diagnostic::error(Some(at.clone()), msg)
+            .with_help("write `replies:` as a list of `{author: …, date: YYYY-MM-DD, text: …}`")
+    };
+    let items = match value {
+        Value::Null => return Vec::new(),
+        Value::Sequence(items) => items,
+        other => {
+            diagnostics.push(err(format!(
+                "`replies` should be a list of replies, found {}",
+                yaml::describe(&other)
+            )));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let n = i + 1;
+        let Value::Mapping(map) = item else {
+            diagnostics.push(err(format!("reply {n} is not a mapping")));
+            continue;
+        };
+        let mut text = None;
+        let mut author = None;
+        let mut date = None;
+        for (k, v) in map {
+            let key = yaml::scalar_string(&k).unwrap_or_default();
+            let value = yaml::scalar_string(&v);
+            match key.as_str() {
+                "text" => text = value,
+                "author" => author = value,
+                "date" => match value.as_deref().map(|s| (s, Date::parse(s))) {
+                    Some((_, Some(d))) => date = Some(d),
+                    Some((s, None)) => {
+                        diagnostics.push(err(format!("reply {n}: `date` {s:?} is not a date")))
+                    }
+                    None => {}
+                },
+                other => {
+                    let hint = crate::error::suggestion(other, REPLY_KEYS.iter().copied())
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default();
+                    diagnostics.push(err(format!("reply {n}: unknown key `{other}`{hint}")));
+                }
+            }
+        }
+        match text {
+            Some(text) if !text.trim().is_empty() => out.push(Reply { author, date, text }),
+            _ => diagnostics.push(err(format!("reply {n} has no `text`"))),
+        }
+    }
+    out
 }
 
 /// Parses a sidecar's text. Every problem is reported; notes with a fatal
@@ -125,6 +200,11 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             }
         });
         let tags = f.take_string_list("tags");
+        let replies_at = f.location_of("replies");
+        let replies = f
+            .take_raw("replies")
+            .map(|v| parse_replies(v, &replies_at, &mut diagnostics))
+            .unwrap_or_default();
         diagnostics.extend(std::mem::take(&mut f.diagnostics));
         diagnostics.extend(f.deny_unknown(NOTE_KEYS, "a note"));
 
@@ -147,6 +227,9 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
                 continue;
             }
         };
+        // A highlight marks a passage and says nothing.
+        let note_text =
+            note_text.or_else(|| (kind.as_deref() == Some("highlight")).then(String::new));
         let Some(note_text) = note_text else {
             diagnostics.push(
                 Diagnostic::error(Some(here), "this note has no `note`")
@@ -189,6 +272,7 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             author,
             date,
             tags,
+            replies,
         });
     }
     (notes, diagnostics)

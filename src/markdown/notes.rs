@@ -43,9 +43,51 @@ pub struct Note {
     pub author: Option<String>,
     pub date: Option<Date>,
     pub tags: Vec<String>,
+    /// The thread under the note (`replies:` in the sidecar).
+    pub replies: Vec<crate::annotate::sidecar::Reply>,
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
+}
+
+/// The thread under a note: each reply's text (plain text, paragraphs at
+/// blank lines, escaped), its author and date, oldest first.
+fn replies_html(h: &mut String, replies: &[crate::annotate::sidecar::Reply]) {
+    if replies.is_empty() {
+        return;
+    }
+    h.push_str("<ol class=\"note-replies\" aria-label=\"Replies\">\n");
+    for r in replies {
+        h.push_str("<li class=\"note-reply\">");
+        for para in r
+            .text
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            h.push_str("<p>");
+            escape_into(h, para);
+            h.push_str("</p>");
+        }
+        if r.author.is_some() || r.date.is_some() {
+            h.push_str("<p class=\"note-meta\">");
+            if let Some(a) = &r.author {
+                h.push_str("<span class=\"note-author\">");
+                escape_into(h, a);
+                h.push_str("</span>");
+            }
+            if let Some(d) = &r.date {
+                h.push_str(&format!(
+                    " <time datetime=\"{}\">{}</time>",
+                    d.iso(),
+                    d.display()
+                ));
+            }
+            h.push_str("</p>");
+        }
+        h.push_str("</li>\n");
+    }
+    h.push_str("</ol>\n");
 }
 
 /// A quote that no longer matches but has one close candidate.
@@ -107,6 +149,7 @@ struct NoteInput {
     author: Option<String>,
     date: Option<Date>,
     tags: Vec<String>,
+    replies: Vec<crate::annotate::sidecar::Reply>,
     line: usize,
     quote_in_text: String,
     prefix: String,
@@ -147,6 +190,7 @@ pub(super) fn plan(
                     author: n.author.clone(),
                     date: n.date.clone(),
                     tags: n.tags.clone(),
+                    replies: n.replies.clone(),
                     line: n.line,
                     quote_in_text: passage_text(&index.text()[range.clone()]),
                     prefix: passage_text(before),
@@ -190,6 +234,7 @@ pub(super) fn plan(
                     author: None,
                     date: None,
                     tags: Vec::new(),
+                    replies: Vec::new(),
                     line: n.line,
                     quote_in_text: String::new(),
                     prefix: String::new(),
@@ -401,6 +446,7 @@ impl Plan {
                 }
                 h.push_str("</p>\n");
             }
+            replies_html(&mut h, &n.replies);
             h.push_str("</aside>\n");
             by_number.push((a.block_insert, a.number, h));
         }
@@ -611,6 +657,7 @@ impl Plan {
                     author: n.author,
                     date: n.date,
                     tags: n.tags,
+                    replies: n.replies,
                     line: n.line,
                 })
             })

@@ -243,7 +243,10 @@ impl<'a> Renderer<'a> {
         }
         jobs.push(("404.html".into(), Job::NotFound));
         jobs.push(("atom.xml".into(), Job::SiteFeed));
-        jobs.push(("sitemap.xml".into(), Job::Sitemap));
+        // A sitemap holds absolute URLs only: without base_url there is none.
+        if site.config.base_url_is_set {
+            jobs.push(("sitemap.xml".into(), Job::Sitemap));
+        }
         jobs.push(("robots.txt".into(), Job::Robots));
         jobs.push(("annotations.jsonld".into(), Job::Annotations));
         jobs.push(("search-index.json".into(), Job::SearchIndex));
