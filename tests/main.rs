@@ -16,6 +16,7 @@ mod build;
 mod commands;
 mod kill;
 mod regressions;
+mod robust;
 mod sample;
 mod serve;
 mod serve_load;

@@ -78,6 +78,9 @@ impl Templates {
 
         let theme_dir = root.join("themes").join(theme_name);
         if theme_dir.is_dir() {
+            if let Err(d) = crate::load::check_inside(root, &theme_dir) {
+                return Err(vec![d]);
+            }
             let rel_base = Path::new("themes").join(theme_name);
             for (name, path) in files_in(root, &theme_dir.join("templates"), &mut diags) {
                 let rel = rel_base.join("templates").join(&name);
