@@ -120,7 +120,7 @@ pub struct DiskOutput {
     staging: PathBuf,
     /// The build lock, held until the new site is in place or dropped
     /// (released when this value is dropped, or when the process dies).
-    _lock: std::fs::File,
+    _lock: BuildLock,
 }
 
 /// What [`DiskOutput::commit`] could not finish after the new site was in
@@ -139,52 +139,78 @@ fn sibling(target: &Path, suffix: &str) -> PathBuf {
     parent.join(format!(".{name}.marginalia-{suffix}"))
 }
 
+/// The build lock: held while this value lives. Its file is removed when
+/// it is released, so nothing is left beside the output.
+struct BuildLock {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Drop for BuildLock {
+    fn drop(&mut self) {
+        // Removed while still held; a build waiting on this file sees it
+        // is gone and takes a new one (see take_lock).
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// Whether `file` is still the file at `path` (not removed or replaced).
+fn is_current(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
 /// Takes the lock beside the output folder, waiting while another build of
 /// the same output holds it (`waiting` is called once, before the wait).
 /// An advisory lock (flock) is released by the kernel when its holder
-/// dies, so a killed build never leaves a stale lock behind.
-fn take_lock(target: &Path, waiting: &dyn Fn(&str)) -> Result<std::fs::File, Diagnostic> {
+/// dies, so a killed build never leaves a stale lock behind (only an
+/// unlocked file, which the next build takes over).
+fn take_lock(target: &Path, waiting: &dyn Fn(&str)) -> Result<BuildLock, Diagnostic> {
     let path = sibling(target, "lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Diagnostic::io(&path, "open the build lock", &e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            let holder = holder.trim();
-            waiting(&if holder.is_empty() {
-                format!(
-                    "another build of {} is running; waiting for it to finish",
-                    target.display()
-                )
-            } else {
-                format!(
-                    "another build of {} is running (process {holder}); waiting for it to finish",
-                    target.display()
-                )
-            });
-            file.lock()
-                .map_err(|e| Diagnostic::io(&path, "wait for the build lock", &e))?;
+    let mut told = false;
+    loop {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Diagnostic::io(&path, "open the build lock", &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !told {
+                    told = true;
+                    waiting(&format!(
+                        "another build of {} is running; waiting for it to finish",
+                        target.display()
+                    ));
+                }
+                file.lock()
+                    .map_err(|e| Diagnostic::io(&path, "wait for the build lock", &e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Diagnostic::io(&path, "take the build lock", &e));
+            }
         }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(Diagnostic::io(&path, "take the build lock", &e));
+        // The build we waited for removed the file as it finished: our
+        // lock is on a file no one else will open. Start again.
+        if is_current(&file, &path) {
+            return Ok(BuildLock { path, file });
         }
     }
-    // Who holds it, for the message a waiting build prints. Not the user's
-    // content, and only read as a hint, so a plain write is enough.
-    {
-        use std::io::{Seek, Write};
-        let mut f = &file;
-        let _ = f.set_len(0);
-        let _ = f.seek(std::io::SeekFrom::Start(0));
-        let _ = writeln!(f, "{}", std::process::id());
-    }
-    Ok(file)
 }
 
 /// Removes what earlier builds left beside the output: staging folders of
@@ -636,13 +662,12 @@ mod tests {
         assert!(o.commit().unwrap().is_empty());
         assert!(!out.join("a").exists());
         assert_eq!(std::fs::read(out.join("b/index.html")).unwrap(), b"two");
-        // Nothing is left beside the output but the lock.
-        let mut names: Vec<_> = std::fs::read_dir(root)
+        // Nothing is left beside the output.
+        let names: Vec<_> = std::fs::read_dir(root)
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|e| e.unwrap().file_name())
             .collect();
-        names.sort();
-        assert_eq!(names, vec![".output.marginalia-lock", "output"]);
+        assert_eq!(names, vec![std::ffi::OsString::from("output")]);
     }
 
     #[test]

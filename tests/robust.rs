@@ -373,10 +373,7 @@ fn an_old_output_that_cannot_be_removed_is_reported_truthfully_and_recovered() {
         "{}",
         third.stderr
     );
-    assert_eq!(
-        names_in(s.root()),
-        vec![".output.marginalia-lock", "content", "output", "site.yaml"]
-    );
+    assert_eq!(names_in(s.root()), vec!["content", "output", "site.yaml"]);
 }
 
 // ---- 4. Symlinks out of the site ------------------------------------------
