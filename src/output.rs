@@ -232,10 +232,11 @@ fn remove_stale(target: &Path) -> Leftovers {
     for e in entries.flatten() {
         let n = e.file_name().to_string_lossy().to_string();
         let path = e.path();
-        if (n.starts_with(&new_prefix) || path == old) && path.is_dir() {
-            if let Err(d) = remove_owned(&path) {
-                left.push(leftover(&path, d));
-            }
+        if (n.starts_with(&new_prefix) || path == old)
+            && path.is_dir()
+            && let Err(d) = remove_owned(&path)
+        {
+            left.push(leftover(&path, d));
         }
     }
     left
