@@ -17,6 +17,7 @@ mod commands;
 mod kill;
 mod regressions;
 mod robust;
+mod routes;
 mod sample;
 mod serve;
 mod serve_load;

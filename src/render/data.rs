@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Renderer;
 use crate::html::escape;
 use crate::model::{Document, Site};
+use crate::routes;
 
 /// The date a feed entry carries: its `date`, else when it was archived.
 /// An article with neither is left out of feeds (the build warns).
@@ -151,7 +152,7 @@ pub fn site_feed(r: &Renderer) -> String {
     feed(
         r,
         &site.config.title,
-        "atom.xml",
+        routes::FEED,
         &site.config.url(""),
         &site.home.articles,
     )
@@ -171,8 +172,8 @@ pub fn source_feed(r: &Renderer, i: usize) -> String {
     feed(
         r,
         &title,
-        &format!("sources/{}/atom.xml", s.slug),
-        &site.config.url(&format!("sources/{}/", s.slug)),
+        &routes::source_feed_path(&s.slug),
+        &site.config.url(&routes::source_dir(&s.slug)),
         &docs,
     )
 }
@@ -202,13 +203,13 @@ pub fn sitemap(r: &Renderer) -> String {
     for s in &site.sections {
         url(&s.path, None);
     }
-    url("tags/", None);
+    url(routes::tags_dir(), None);
     for t in &site.tags {
-        url(&format!("tags/{}/", t.slug), None);
+        url(&routes::tag_dir(&t.slug), None);
     }
-    url("sources/", None);
+    url(routes::sources_dir(), None);
     for s in site.registry.all() {
-        url(&format!("sources/{}/", s.slug), None);
+        url(&routes::source_dir(&s.slug), None);
     }
     x.push_str("</urlset>\n");
     x
@@ -218,7 +219,7 @@ pub fn robots(r: &Renderer) -> String {
     let config = &r.site.config;
     let mut s = String::from("User-agent: *\nDisallow:\n");
     if config.base_url.starts_with("http") {
-        s.push_str(&format!("Sitemap: {}\n", config.url("sitemap.xml")));
+        s.push_str(&format!("Sitemap: {}\n", config.url(routes::SITEMAP)));
     }
     s
 }
@@ -431,7 +432,7 @@ fn annotation<'a>(
             kind: "SpecificResource",
             purpose: "linking",
             source: WebPage {
-                id: config.url(&format!("sources/{}/", s.slug)),
+                id: config.url(&routes::source_dir(&s.slug)),
                 kind: "Text",
                 format: "text/html",
             },
