@@ -3,9 +3,11 @@
 //! once kept it from answering for most of each half minute).
 //!
 //! - At most [`MAX_CONNECTIONS`] are open at once. When a new one arrives
-//!   and all are taken, the one idle the longest is closed to make room
-//!   (a live-reload stream reconnects by itself); when none has been idle
-//!   for [`EVICTABLE`], the new one is closed instead.
+//!   and all are taken, the one idle the longest is closed to make room (a
+//!   live-reload stream reconnects by itself). A new connection is never
+//!   refused: refusing newcomers is what let a flood of idle sockets lock
+//!   real requests out, and a real request, once it sends its bytes, is no
+//!   longer the idlest.
 //! - A connection that neither sends nor receives a byte for [`IDLE`] is
 //!   closed (live-reload streams send a keep-alive well within it).
 
@@ -22,8 +24,6 @@ use tokio::net::{TcpListener, TcpStream};
 
 pub const MAX_CONNECTIONS: usize = 256;
 pub const IDLE: Duration = Duration::from_secs(30);
-/// How long a connection must have been idle to give way to a new one.
-pub const EVICTABLE: Duration = Duration::from_secs(1);
 
 /// What the listener knows of an open connection.
 struct Slot {
@@ -70,32 +70,24 @@ impl Guarded {
         self.started.elapsed().as_millis() as u64
     }
 
-    /// Makes room for one more connection; false when every open one is busy.
-    fn make_room(&mut self) -> bool {
+    /// Makes room for one more connection: closes the idlest when full.
+    fn make_room(&mut self) {
         self.open.retain(|w| {
             w.upgrade()
                 .is_some_and(|s| !s.closed.load(Ordering::Relaxed))
         });
         if self.open.len() < self.max {
-            return true;
+            return;
         }
-        let now = self.now();
         let idlest = self
             .open
             .iter()
             .enumerate()
             .filter_map(|(i, w)| w.upgrade().map(|s| (i, s)))
             .min_by_key(|(_, s)| s.last.load(Ordering::Relaxed));
-        match idlest {
-            Some((i, s))
-                if now.saturating_sub(s.last.load(Ordering::Relaxed))
-                    >= EVICTABLE.as_millis() as u64 =>
-            {
-                s.close();
-                self.open.swap_remove(i);
-                true
-            }
-            _ => false,
+        if let Some((i, s)) = idlest {
+            s.close();
+            self.open.swap_remove(i);
         }
     }
 }
@@ -114,10 +106,7 @@ impl axum::serve::Listener for Guarded {
                     continue;
                 }
             };
-            if !self.make_room() {
-                drop(stream);
-                continue;
-            }
+            self.make_room();
             let slot = Arc::new(Slot {
                 last: AtomicU64::new(self.now()),
                 closed: AtomicBool::new(false),
