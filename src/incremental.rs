@@ -735,10 +735,11 @@ impl LiveSite {
         };
 
         // Parse the changed documents.
+        let ratings = self.site.config.ratings.clone();
         let parse = |files: Vec<DocFile>| -> Vec<(Option<site::ParsedDoc>, Vec<Diagnostic>)> {
             files
                 .par_iter()
-                .map(|f| site::parse_document(&root, f))
+                .map(|f| site::parse_document(&root, f, ratings.as_ref()))
                 .collect()
         };
         let mut parsed: Vec<site::ParsedDoc> = Vec::new();
@@ -860,7 +861,7 @@ impl LiveSite {
         let replaced = self.replace_documents(&remove, new_docs);
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.lists.is_some();
+        let mut structural = replaced.lists.is_some() || self.claims_pages_changed();
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
@@ -1300,16 +1301,43 @@ impl LiveSite {
         }
     }
 
+    /// Whether the number of `/claims/` pages planned differs from what the
+    /// site's rated notes now need (a rating added or removed).
+    fn claims_pages_changed(&self) -> bool {
+        let planned = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| matches!(job, Job::Claims(_)))
+            .count();
+        let claims = crate::render::exports::claims(&self.site).len();
+        planned != claims.div_ceil(self.site.config.paginate_by.max(1)).max(1)
+    }
+
     /// The site-wide data files, which change with any document.
     fn later(&self, any: bool) -> Vec<String> {
         if !any {
             return Vec::new();
         }
-        [Route::Sitemap, Route::SearchIndex, Route::Annotations]
-            .into_iter()
-            .map(|r| r.path())
-            .filter(|p| self.by_path.contains_key(p))
-            .collect()
+        let mut paths: Vec<String> = [
+            Route::Sitemap,
+            Route::SearchIndex,
+            Route::Annotations,
+            Route::NotesCsv,
+            Route::ClaimsFeed,
+        ]
+        .into_iter()
+        .map(|r| r.path())
+        .filter(|p| self.by_path.contains_key(p))
+        .collect();
+        // Every rated claim of the site, newest first: any note can move them.
+        let claims = crate::routes::CLAIMS_DIR;
+        paths.extend(
+            self.by_path
+                .keys()
+                .filter(|p| p.starts_with(claims) && p.ends_with(crate::routes::INDEX))
+                .cloned(),
+        );
+        paths
     }
 
     /// The outputs touched by documents changed in place: same file, same

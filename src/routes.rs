@@ -53,6 +53,10 @@ pub enum Route {
     SearchIndex,
     /// `/highlight.css`: the generated stylesheet for highlighted code.
     HighlightCss,
+    /// `/claims/atom.xml`: the newest rated claims (DESIGN §11).
+    ClaimsFeed,
+    /// `/notes.csv`: every note as a spreadsheet row (DESIGN §11).
+    NotesCsv,
     /// A file copied as it is (from `static/`, beside an article, or the
     /// theme's `static/`), at this output path.
     Copy {
@@ -71,6 +75,8 @@ pub enum ListRoute {
     Tag { slug: String },
     /// `/sources/<slug>/`: articles from a source and notes citing it.
     Source { slug: String },
+    /// `/claims/`: every rated claim, newest first.
+    Claims,
 }
 
 impl ListRoute {
@@ -81,6 +87,7 @@ impl ListRoute {
             ListRoute::Section { dir } => dir.clone(),
             ListRoute::Tag { slug } => tag_dir(slug),
             ListRoute::Source { slug } => source_dir(slug),
+            ListRoute::Claims => CLAIMS_DIR.into(),
         }
     }
 
@@ -117,6 +124,8 @@ impl Route {
             Route::Annotations => ANNOTATIONS.into(),
             Route::SearchIndex => SEARCH_INDEX.into(),
             Route::HighlightCss => HIGHLIGHT_CSS.into(),
+            Route::ClaimsFeed => format!("{CLAIMS_DIR}{FEED}"),
+            Route::NotesCsv => NOTES_CSV.into(),
             Route::Copy { path } => path.clone(),
         }
     }
@@ -152,6 +161,10 @@ pub const SEARCH_INDEX: &str = "search-index.json";
 pub const HIGHLIGHT_CSS: &str = "highlight.css";
 /// `/sitemap.xml`.
 pub const SITEMAP: &str = "sitemap.xml";
+/// `claims/`: every rated claim.
+pub const CLAIMS_DIR: &str = "claims/";
+/// `/notes.csv`.
+pub const NOTES_CSV: &str = "notes.csv";
 
 /// `tags/`.
 pub fn tags_dir() -> &'static str {
@@ -248,6 +261,16 @@ mod tests {
             "sources/nyt/atom.xml"
         );
         assert_eq!(section_dir("Long Reads/2021"), "long-reads/2021/");
+        assert_eq!(Route::NotesCsv.path(), "notes.csv");
+        assert_eq!(Route::ClaimsFeed.path(), "claims/atom.xml");
+        assert_eq!(
+            Route::Listing {
+                list: ListRoute::Claims,
+                page: 2
+            }
+            .path(),
+            "claims/page/2/index.html"
+        );
         assert_eq!(document_dir(Some("articles"), "x"), "articles/x/");
         assert_eq!(document_dir(None, "about"), "about/");
     }

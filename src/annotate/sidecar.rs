@@ -26,6 +26,7 @@ const NOTE_KEYS: &[&str] = &[
     "author",
     "date",
     "tags",
+    "rating",
     "replies",
 ];
 
@@ -60,6 +61,8 @@ pub struct SidecarNote {
     pub author: Option<String>,
     pub date: Option<Date>,
     pub tags: Vec<String>,
+    /// A fact-check verdict on the quoted claim (DESIGN §11).
+    pub rating: Option<super::rating::Rating>,
     /// The thread under the note, oldest first.
     pub replies: Vec<Reply>,
 }
@@ -205,6 +208,12 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             .take_raw("replies")
             .map(|v| parse_replies(v, &replies_at, &mut diagnostics))
             .unwrap_or_default();
+        let rating = f.take_raw("rating").and_then(|v| {
+            let at = f.location_of("rating");
+            let (r, d) = super::rating::from_yaml(v, source, line..next_line, at);
+            diagnostics.extend(d);
+            r
+        });
         diagnostics.extend(std::mem::take(&mut f.diagnostics));
         diagnostics.extend(f.deny_unknown(NOTE_KEYS, "a note"));
 
@@ -272,6 +281,7 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             author,
             date,
             tags,
+            rating,
             replies,
         });
     }
