@@ -220,7 +220,7 @@ pub enum DocKind {
 /// is returned regardless.
 pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Diagnostic>) {
     let mut fm = FrontMatter::default();
-    let source = yaml::Source::new(file, split.yaml, split.yaml_line_offset);
+    let source = yaml::Source::new(file, split.yaml, split.yaml_line_offset).front_matter();
     let (source, parsed) = match split.format {
         Format::Yaml => (source, source.parse()),
         Format::Toml => (source.with_toml_keys(), parse_toml(&source)),

@@ -6,6 +6,11 @@
 //! `h-<hypothesis id>`, so importing the same export twice adds nothing the
 //! second time. A note is only written when its quote anchors in the
 //! article as it is now; the others are reported, never silently dropped.
+//!
+//! Real exports hold more than notes: replies (`references`) join their
+//! note's `replies:` thread; highlights (no text) become `kind: highlight`;
+//! hidden, flagged and private annotations are skipped unless asked for;
+//! URLs are compared as Hypothesis compares them ([`crate::url::match_key`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -13,12 +18,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::annotate::anchor::Selector;
-use crate::annotate::edit::{self, NewNote};
+use crate::annotate::edit::{self, NewNote, NewReply};
 use crate::annotate::sidecar::{self, SIDECAR_SUFFIX};
 use crate::error::{Diagnostic, Location};
 use crate::frontmatter::{self, DocKind};
+use crate::fsutil::write_atomic;
 use crate::load;
 use crate::site::read_text;
+use crate::url::match_key;
 
 /// One Hypothesis annotation, as the API and the export write it (the
 /// fields we use).
@@ -39,6 +46,17 @@ struct Annotation {
     target: Vec<Target>,
     #[serde(default)]
     user_info: Option<UserInfo>,
+    /// The thread above a reply, root first (empty for a note).
+    #[serde(default)]
+    references: Vec<String>,
+    /// Hidden by a moderator.
+    #[serde(default)]
+    hidden: bool,
+    /// Flagged by the person who exported (moderation may follow).
+    #[serde(default)]
+    flagged: bool,
+    #[serde(default)]
+    permissions: Option<Permissions>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -47,46 +65,130 @@ struct UserInfo {
 }
 
 #[derive(Debug, Deserialize)]
+struct Permissions {
+    #[serde(default)]
+    read: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct Target {
     #[serde(default)]
     selector: Vec<serde_json::Value>,
 }
 
-/// The export shapes: a bare list, the API's `{rows: [...]}`, or the
-/// client export's `{annotations: [...]}`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Export {
-    List(Vec<Annotation>),
-    Rows { rows: Vec<Annotation> },
-    Annotations { annotations: Vec<Annotation> },
+impl Annotation {
+    /// Only its author may read it (`"read": ["acct:alice@…"]`); public
+    /// ones say `group:__world__`, group ones `group:<id>`.
+    fn is_private(&self) -> bool {
+        self.permissions
+            .as_ref()
+            .is_some_and(|p| !p.read.is_empty() && p.read.iter().all(|r| *r == self.user))
+    }
+
+    fn selector(&self, kind: &str) -> Option<&serde_json::Value> {
+        self.target
+            .iter()
+            .flat_map(|t| &t.selector)
+            .find(|s| s["type"] == kind)
+    }
 }
 
-/// What an import did.
+/// The annotations of an export, in any of its shapes: a bare list, the
+/// search API's `{"rows": [...]}`, the client export's
+/// `{"annotations": [...]}`, or one annotation (what
+/// `GET /api/annotations/:id` returns).
+fn annotations_of(json_file: &Path, json: &str) -> Result<Vec<Annotation>, Vec<Diagnostic>> {
+    let at = |line: usize, column: usize, msg: String| {
+        Diagnostic::error(Some(Location::at(json_file, line, column)), msg)
+            .with_help("export annotations from Hypothesis as JSON: a list, {\"rows\": [...]}, {\"annotations\": [...]} or one annotation")
+    };
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| vec![at(e.line(), e.column(), format!("not valid JSON: {e}"))])?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        serde_json::Value::Object(mut o) => match (o.remove("rows"), o.remove("annotations")) {
+            (Some(serde_json::Value::Array(items)), _)
+            | (_, Some(serde_json::Value::Array(items))) => items,
+            _ if o.contains_key("id") => vec![serde_json::Value::Object(o)],
+            _ => {
+                return Err(vec![at(
+                    1,
+                    1,
+                    "not a Hypothesis export: an object with neither `rows`, `annotations` nor an annotation's `id`".into(),
+                )]);
+            }
+        },
+        _ => return Err(vec![at(1, 1, "not a Hypothesis export".into())]),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let id = item["id"].as_str().map(str::to_string);
+        match serde_json::from_value::<Annotation>(item) {
+            Ok(a) => out.push(a),
+            Err(e) => errors.push(Diagnostic::error(
+                Some(Location::file(json_file)),
+                format!(
+                    "annotation {} ({}): not a Hypothesis annotation: {e}",
+                    i + 1,
+                    id.as_deref().unwrap_or("no id")
+                ),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What an import did. A run writes every note it could anchor and says
+/// so, sidecar by sidecar (`added`); what it could not import is listed
+/// beside (`not_anchored`, `errors`), and the command then exits 1. Running
+/// it again after a fix adds only what is missing (ids are stable).
 #[derive(Debug, Default)]
 pub struct ImportReport {
-    /// Sidecar → notes added to it.
+    /// Sidecar → notes added to it (replies count with their note).
     pub added: Vec<(PathBuf, usize)>,
     /// Annotations already in a sidecar (same id).
     pub already_there: usize,
     /// Annotations whose page is not an article of the site: (uri, id).
     pub unmatched: Vec<(String, String)>,
-    /// Annotations on a page note (no quoted passage): (uri, id).
+    /// Page notes: annotations of a whole page, with no selector: (uri, id).
     pub page_notes: Vec<(String, String)>,
+    /// Annotations that locate their passage only by position or range
+    /// (no quoted text), which cannot be found again in the archived text:
+    /// (uri, id).
+    pub position_only: Vec<(String, String)>,
+    /// Replies imported into their note's thread.
+    pub replies: usize,
+    /// Replies whose note is neither in this export nor imported now:
+    /// (reply id, note id).
+    pub orphan_replies: Vec<(String, String)>,
+    /// Highlights (a passage, no text), imported as `kind: highlight`.
+    pub highlights: usize,
+    /// Hidden, flagged or private annotations skipped (without
+    /// `--include-private`).
+    pub skipped_private: usize,
     /// Annotations whose quote does not anchor in the article: why.
     pub not_anchored: Vec<Diagnostic>,
+    /// Sidecars that could not be written (nothing else is lost).
+    pub errors: Vec<Diagnostic>,
 }
 
-/// URLs compared as people mean them: no fragment, no trailing slash, and
-/// http and https alike.
-fn url_key(u: &str) -> String {
-    let u = u.trim();
-    let u = u.split('#').next().unwrap_or(u);
-    let u = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"))
-        .unwrap_or(u);
-    u.trim_end_matches('/').to_string()
+impl ImportReport {
+    /// Whether anything was not imported for a reason the user must see.
+    pub fn has_errors(&self) -> bool {
+        !self.not_anchored.is_empty() || !self.errors.is_empty()
+    }
+}
+
+/// What an import may take.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ImportOptions {
+    /// Keep hidden, flagged and private annotations too.
+    pub include_private: bool,
 }
 
 /// Hypothesis user ids look like `acct:alice@hypothes.is`.
@@ -126,18 +228,17 @@ pub fn import_hypothesis(
     json_file: &Path,
     json: &str,
 ) -> Result<ImportReport, Vec<Diagnostic>> {
-    let export: Export = serde_json::from_str(json).map_err(|e| {
-        vec![
-            Diagnostic::error(
-                Some(Location::at(json_file, e.line(), e.column())),
-                format!("not a Hypothesis export: {e}"),
-            )
-            .with_help("export annotations from Hypothesis as JSON (a list, {\"rows\": [...]} or {\"annotations\": [...]})"),
-        ]
-    })?;
-    let annotations = match export {
-        Export::List(a) | Export::Rows { rows: a } | Export::Annotations { annotations: a } => a,
-    };
+    import_hypothesis_with(root, json_file, json, ImportOptions::default())
+}
+
+/// [`import_hypothesis`] with options.
+pub fn import_hypothesis_with(
+    root: &Path,
+    json_file: &Path,
+    json: &str,
+    options: ImportOptions,
+) -> Result<ImportReport, Vec<Diagnostic>> {
+    let annotations = annotations_of(json_file, json)?;
 
     // The site's articles by URL.
     let (tree, diags) = load::load_tree(root);
@@ -173,7 +274,7 @@ pub fn import_hypothesis(
             });
         for url in fm.original_url.iter().chain(fm.archive_url.iter()) {
             by_url.insert(
-                url_key(url),
+                match_key(url),
                 Article {
                     file: doc.rel.clone(),
                     sidecar: sidecar.clone(),
@@ -190,19 +291,32 @@ pub fn import_hypothesis(
     let mut report = ImportReport::default();
     // Sidecar → (its current text, ids in it, notes to add).
     let mut pending: HashMap<PathBuf, (String, HashSet<String>, Vec<NewNote>)> = HashMap::new();
+    // Note id → (its sidecar, its place in the notes to add).
+    let mut added_at: HashMap<String, (PathBuf, usize)> = HashMap::new();
     let mut indexes: HashMap<PathBuf, crate::annotate::anchor::TextIndex> = HashMap::new();
-    for a in &annotations {
-        let Some(article) = by_url.get(&url_key(&a.uri)) else {
+    let kept: Vec<&Annotation> = annotations
+        .iter()
+        .filter(|a| {
+            let skip = !options.include_private && (a.hidden || a.flagged || a.is_private());
+            report.skipped_private += usize::from(skip);
+            !skip
+        })
+        .collect();
+    // Notes first, so every reply finds its note whatever the order.
+    let (replies, notes): (Vec<&Annotation>, Vec<&Annotation>) =
+        kept.into_iter().partition(|a| !a.references.is_empty());
+    for a in notes {
+        let Some(article) = by_url.get(&match_key(&a.uri)) else {
             report.unmatched.push((a.uri.clone(), a.id.clone()));
             continue;
         };
-        let quote = a
-            .target
-            .iter()
-            .flat_map(|t| &t.selector)
-            .find(|s| s["type"] == "TextQuoteSelector");
-        let Some(q) = quote else {
-            report.page_notes.push((a.uri.clone(), a.id.clone()));
+        let Some(q) = a.selector("TextQuoteSelector") else {
+            if a.selector("TextPositionSelector").is_some() || a.selector("RangeSelector").is_some()
+            {
+                report.position_only.push((a.uri.clone(), a.id.clone()));
+            } else {
+                report.page_notes.push((a.uri.clone(), a.id.clone()));
+            }
             continue;
         };
         let exact = q["exact"].as_str().unwrap_or_default().to_string();
@@ -263,17 +377,46 @@ pub fn import_hypothesis(
             );
             continue;
         }
+        let highlight = a.text.trim().is_empty();
+        report.highlights += usize::from(highlight);
         entry.1.insert(id.clone());
+        added_at.insert(a.id.clone(), (article.sidecar.clone(), entry.2.len()));
         entry.2.push(NewNote {
             id,
             quote: exact,
             prefix,
             suffix,
             note: a.text.clone(),
+            kind: highlight.then(|| "highlight".to_string()),
             author: author_of(a),
             date: a.created.as_deref().and_then(normalise_date),
             tags: a.tags.clone(),
+            replies: Vec::new(),
         });
+    }
+    // A reply joins the thread of the note it answers (the first of its
+    // `references`), replies to replies included, oldest first.
+    let mut replies = replies;
+    replies.sort_by(|a, b| a.created.cmp(&b.created));
+    for r in replies {
+        let root_id = &r.references[0];
+        match added_at.get(root_id) {
+            Some((file, i)) => {
+                if let Some(entry) = pending.get_mut(file) {
+                    entry.2[*i].replies.push(NewReply {
+                        author: author_of(r),
+                        date: r.created.as_deref().and_then(normalise_date),
+                        text: r.text.clone(),
+                    });
+                    report.replies += 1;
+                }
+            }
+            None if pending.values().any(|e| e.1.contains(&note_id(root_id))) => {
+                // Its note was imported before: its thread came with it.
+                report.already_there += 1;
+            }
+            None => report.orphan_replies.push((r.id.clone(), root_id.clone())),
+        }
     }
 
     let mut sidecars: Vec<_> = pending
@@ -283,9 +426,14 @@ pub fn import_hypothesis(
     sidecars.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, (text, _, new)) in sidecars {
         let out = edit::append_notes(&text, &new);
-        std::fs::write(root.join(&path), out)
-            .map_err(|e| vec![Diagnostic::io(&path, "write this sidecar", &e)])?;
-        report.added.push((path, new.len()));
+        match write_atomic(&root.join(&path), out.as_bytes()) {
+            Ok(()) => report.added.push((path, new.len())),
+            Err(e) => report.errors.push(Diagnostic::io(
+                &path,
+                "write this sidecar (it is unchanged)",
+                &e,
+            )),
+        }
     }
     Ok(report)
 }
@@ -301,18 +449,6 @@ fn normalise_date(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_compare_loosely() {
-        assert_eq!(
-            url_key("https://a.example/x/#frag"),
-            url_key("http://a.example/x")
-        );
-        assert_ne!(
-            url_key("https://a.example/x"),
-            url_key("https://a.example/y")
-        );
-    }
 
     #[test]
     fn ids_and_authors() {

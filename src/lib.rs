@@ -103,6 +103,9 @@ pub trait Progress: Sync {
     fn stage(&self, _name: &str, _total: Option<usize>) {}
     /// `n` more files were written.
     fn advance(&self, _n: usize) {}
+    /// The build waits for something (another build of the same output
+    /// holding the lock); `why` says what.
+    fn waiting(&self, _why: &str) {}
 }
 
 /// No progress reporting.
@@ -171,7 +174,7 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         extra.push(
             Diagnostic::warning(
                 Some(error::Location::file(config::CONFIG_FILE)),
-                "no `base_url` is set: links are root-relative and the feeds and sitemap carry no host",
+                "no `base_url` is set: links are root-relative, no sitemap.xml is written (it needs absolute URLs), and feeds identify entries by `urn:uuid:` ids",
             )
             .with_help("set base_url to the address the site will be served from"),
         );
@@ -208,8 +211,13 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         total_jobs = jobs.len();
     }
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
-        match DiskOutput::begin(&config.root, &config.output_dir) {
-            Ok(o) => out = Some(o),
+        match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
+            progress.waiting(why)
+        }) {
+            Ok((o, leftovers)) => {
+                out = Some(o);
+                extra.extend(leftovers);
+            }
             Err(d) => extra.push(d),
         }
     }
@@ -275,9 +283,12 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         out.abort();
         return (report, diags);
     }
-    if let Err(d) = out.commit() {
-        diags.push(d);
-        return (report, diags);
+    match out.commit() {
+        Ok(leftovers) => diags.extend(leftovers),
+        Err(d) => {
+            diags.push(d);
+            return (report, diags);
+        }
     }
     report.pages = stats.pages + documents_written;
     report.files = stats.files + documents_written;
@@ -366,8 +377,13 @@ pub fn fix_quotes(site: &Site) -> (Vec<AppliedFix>, Vec<Diagnostic>) {
                 )),
             }
         }
-        if let Err(e) = std::fs::write(&path, &text) {
-            diags.push(Diagnostic::io(file, "write this sidecar", &e));
+        // Atomically: a kill or a full disk leaves the old sidecar whole.
+        if let Err(e) = fsutil::write_atomic(&path, text.as_bytes()) {
+            diags.push(Diagnostic::io(
+                file,
+                "write this sidecar (it is unchanged)",
+                &e,
+            ));
             continue;
         }
         done.reverse();

@@ -188,6 +188,26 @@ pub fn evidence_dest(path: &str) -> String {
     }
 }
 
+/// The containment rule, for a folder marginalia reads from (content/,
+/// static/, themes/<name>/templates/ and static/, templates/): it must
+/// resolve inside the site root. A folder that is, or sits under, a
+/// symlink to elsewhere would otherwise publish whatever it points at
+/// (`themes/evil/static -> ~/.ssh`). Missing folders pass (nothing is read).
+pub fn check_inside(root: &Path, dir: &Path) -> Result<(), Diagnostic> {
+    let Ok(real) = dir.canonicalize() else {
+        return Ok(());
+    };
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    if real.starts_with(&canonical_root) {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        Some(Location::file(rel_to(root, dir))),
+        "this folder leads outside the site (through a symlink); nothing in it is read",
+    )
+    .with_help("copy the files into the site instead"))
+}
+
 /// A file found by the walk, after symlink checks.
 struct Found {
     /// Relative to the walk's base folder.
@@ -199,6 +219,10 @@ struct Found {
 /// `static/.well-known/`), but never editor leftovers or VCS folders.
 fn walk(root: &Path, base: &Path, keep_hidden: bool, diags: &mut Vec<Diagnostic>) -> Vec<Found> {
     let mut out = Vec::new();
+    if let Err(d) = check_inside(root, base) {
+        diags.push(d);
+        return out;
+    }
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let walker = WalkDir::new(base)
         .follow_links(false)

@@ -34,6 +34,35 @@ const VERSION: &str = concat!(
     env!("MARGINALIA_COMMIT"),
     ")"
 );
+/// `println!` that does not panic when stdout is closed (`marginalia … |
+/// head`): what is left to print is dropped, as ripgrep does, and the
+/// command still finishes its work and exits with its own status.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Refuses a `--root` that is not a site (a typo must not build an empty
+/// site into a new folder): a usage error, exit 2.
+fn site_root(root: &std::path::Path) -> Result<(), ExitCode> {
+    if root.join("site.yaml").is_file() || root.join("content").is_dir() {
+        return Ok(());
+    }
+    let what = if root.is_dir() {
+        "has neither site.yaml nor a content/ folder"
+    } else if root.exists() {
+        "is not a folder"
+    } else {
+        "does not exist"
+    };
+    say!(
+        "error: {} is not a marginalia site: it {what}\n  help: pass the folder that holds site.yaml or content/ with --root (default: the current folder), or create a site with `marginalia init DIR`",
+        root.display()
+    );
+    Err(ExitCode::from(2))
+}
 
 #[derive(Parser)]
 #[command(
@@ -235,6 +264,10 @@ enum ImportFrom {
         /// The site root.
         #[arg(long, default_value = ".")]
         root: PathBuf,
+        /// Also import hidden, flagged and private annotations (only their
+        /// author could read them on Hypothesis); skipped by default.
+        #[arg(long)]
+        include_private: bool,
     },
 }
 
@@ -260,6 +293,10 @@ impl BuildBar {
 }
 
 impl marginalia::Progress for BuildBar {
+    fn waiting(&self, why: &str) {
+        self.bar.suspend(|| say!("{why}"));
+    }
+
     fn stage(&self, name: &str, total: Option<usize>) {
         match total {
             None => {
@@ -488,6 +525,9 @@ fn main() -> ExitCode {
             base_url,
             drafts,
         } => {
+            if let Err(code) = site_root(&root) {
+                return code;
+            }
             let options = BuildOptions {
                 root,
                 output,
@@ -499,7 +539,7 @@ fn main() -> ExitCode {
             bar.finish();
             print_diagnostics(&diags);
             if diags.has_errors() {
-                eprintln!("build failed; the previous output (if any) is untouched");
+                say!("build failed; the previous output (if any) is untouched");
                 return ExitCode::from(1);
             }
             let summary = format!(
@@ -507,9 +547,9 @@ fn main() -> ExitCode {
                 report.pages, report.files, report.articles, report.notes, report.elapsed
             );
             if std::io::stderr().is_terminal() {
-                eprintln!("{summary}");
+                say!("{summary}");
             } else {
-                println!("{summary}");
+                out!("{summary}");
             }
             ExitCode::SUCCESS
         }
@@ -520,6 +560,9 @@ fn main() -> ExitCode {
             drafts,
             open,
         } => {
+            if let Err(code) = site_root(&root) {
+                return code;
+            }
             let options = marginalia::serve::ServeOptions {
                 root,
                 bind,
@@ -530,7 +573,7 @@ fn main() -> ExitCode {
             match marginalia::serve::run(options, std::sync::Arc::new(Terminal)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(d) => {
-                    eprintln!("{d}");
+                    say!("{d}");
                     ExitCode::from(1)
                 }
             }
@@ -566,6 +609,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Check { root, drafts, fix } => {
+            if let Err(code) = site_root(&root) {
+                return code;
+            }
             let options = BuildOptions {
                 root,
                 drafts,
@@ -575,7 +621,7 @@ fn main() -> ExitCode {
             if fix && let Some(site) = &site {
                 let (applied, problems) = marginalia::fix_quotes(site);
                 for a in &applied {
-                    println!(
+                    out!(
                         "fixed {}:{}: quote \"{}\" → \"{}\" ({:.0}% similar)",
                         a.sidecar.display(),
                         a.line,
@@ -585,7 +631,7 @@ fn main() -> ExitCode {
                     );
                 }
                 for p in &problems {
-                    eprintln!("{p}");
+                    say!("{p}");
                 }
                 if !applied.is_empty() || !problems.is_empty() {
                     // Check again so what is left is what is reported.
@@ -594,7 +640,7 @@ fn main() -> ExitCode {
                     return if after.has_errors() || !problems.is_empty() {
                         ExitCode::from(1)
                     } else {
-                        println!("no problems left");
+                        out!("no problems left");
                         ExitCode::SUCCESS
                     };
                 }
@@ -603,7 +649,7 @@ fn main() -> ExitCode {
             if diags.has_errors() {
                 return ExitCode::from(1);
             }
-            println!("no problems found");
+            out!("no problems found");
             ExitCode::SUCCESS
         }
         Command::Archive {
@@ -630,48 +676,99 @@ fn main() -> ExitCode {
             }
         }
         Command::Import {
-            from: ImportFrom::Hypothesis { file, root },
+            from:
+                ImportFrom::Hypothesis {
+                    file,
+                    root,
+                    include_private,
+                },
         } => {
+            if let Err(code) = site_root(&root) {
+                return code;
+            }
             let json = match std::fs::read_to_string(&file) {
                 Ok(j) => j,
                 Err(e) => {
-                    eprintln!("error: {}: could not read: {e}", file.display());
+                    say!("error: {}: could not read: {e}", file.display());
                     return ExitCode::from(1);
                 }
             };
-            match marginalia::import::import_hypothesis(&root, &file, &json) {
+            let options = marginalia::import::ImportOptions { include_private };
+            match marginalia::import::import_hypothesis_with(&root, &file, &json, options) {
                 Ok(report) => {
+                    let plural = |n: usize| if n == 1 { "" } else { "s" };
                     for (sidecar, n) in &report.added {
-                        println!(
-                            "added {n} note{} to {}",
-                            if *n == 1 { "" } else { "s" },
-                            sidecar.display()
+                        out!("added {n} note{} to {}", plural(*n), sidecar.display());
+                    }
+                    if report.replies > 0 {
+                        out!(
+                            "{} repl{} added to the thread of {} note",
+                            report.replies,
+                            if report.replies == 1 { "y" } else { "ies" },
+                            if report.replies == 1 { "its" } else { "their" }
+                        );
+                    }
+                    if report.highlights > 0 {
+                        out!(
+                            "{} highlight{} (a passage, no text) imported as `kind: highlight`",
+                            report.highlights,
+                            plural(report.highlights)
                         );
                     }
                     if report.already_there > 0 {
-                        println!(
-                            "{} annotation(s) were already imported",
-                            report.already_there
+                        out!(
+                            "{} annotation{} already imported",
+                            report.already_there,
+                            if report.already_there == 1 {
+                                " was"
+                            } else {
+                                "s were"
+                            }
+                        );
+                    }
+                    if report.skipped_private > 0 {
+                        out!(
+                            "skipped {} hidden, flagged or private annotation{} (--include-private imports them)",
+                            report.skipped_private,
+                            plural(report.skipped_private)
                         );
                     }
                     for (uri, id) in &report.unmatched {
-                        println!("no article has original_url {uri} (annotation {id})");
+                        out!("no article has original_url {uri} (annotation {id})");
                     }
                     for (uri, id) in &report.page_notes {
-                        println!("skipped page note {id} on {uri}: it quotes no passage");
+                        out!("skipped page note {id} on {uri}: it quotes no passage");
                     }
-                    for d in &report.not_anchored {
-                        eprintln!("{d}");
+                    for (uri, id) in &report.position_only {
+                        out!(
+                            "skipped annotation {id} on {uri}: it locates its passage only by position or range, with no quoted text to find in the archived article"
+                        );
                     }
-                    if report.not_anchored.is_empty() {
-                        ExitCode::SUCCESS
-                    } else {
+                    for (reply, note) in &report.orphan_replies {
+                        out!(
+                            "skipped reply {reply}: the note it answers ({note}) was not imported"
+                        );
+                    }
+                    for d in report.not_anchored.iter().chain(&report.errors) {
+                        say!("{d}");
+                    }
+                    if report.has_errors() {
+                        let written: usize = report.added.iter().map(|(_, n)| n).sum();
+                        let problems = report.not_anchored.len() + report.errors.len();
+                        say!(
+                            "{problems} problem{} (above); only the {written} note{} listed as added {} written",
+                            plural(problems),
+                            plural(written),
+                            if written == 1 { "was" } else { "were" }
+                        );
                         ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
                     }
                 }
                 Err(diags) => {
                     for d in &diags {
-                        eprintln!("{d}");
+                        say!("{d}");
                     }
                     ExitCode::from(1)
                 }

@@ -118,6 +118,139 @@ pub struct DiskOutput {
     target: PathBuf,
     /// Where the new site is written until it is complete.
     staging: PathBuf,
+    /// The build lock, held until the new site is in place or dropped
+    /// (released when this value is dropped, or when the process dies).
+    _lock: BuildLock,
+}
+
+/// What [`DiskOutput::commit`] could not finish after the new site was in
+/// place: the old site (or leftovers of earlier builds) that could not be
+/// removed. The build succeeded; these are warnings.
+pub type Leftovers = Vec<Diagnostic>;
+
+/// The names beside `out` that marginalia uses: the lock, staging folders
+/// (`-new-<pid>`) and the old site during a swap.
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    let parent = target.parent().unwrap_or(Path::new("/"));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    parent.join(format!(".{name}.marginalia-{suffix}"))
+}
+
+/// The build lock: held while this value lives. Its file is removed when
+/// it is released, so nothing is left beside the output.
+struct BuildLock {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl Drop for BuildLock {
+    fn drop(&mut self) {
+        // Removed while still held; a build waiting on this file sees it
+        // is gone and takes a new one (see take_lock).
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// Whether `file` is still the file at `path` (not removed or replaced).
+fn is_current(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// Takes the lock beside the output folder, waiting while another build of
+/// the same output holds it (`waiting` is called once, before the wait).
+/// An advisory lock (flock) is released by the kernel when its holder
+/// dies, so a killed build never leaves a stale lock behind (only an
+/// unlocked file, which the next build takes over).
+fn take_lock(target: &Path, waiting: &dyn Fn(&str)) -> Result<BuildLock, Diagnostic> {
+    let path = sibling(target, "lock");
+    let mut told = false;
+    loop {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Diagnostic::io(&path, "open the build lock", &e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if !told {
+                    told = true;
+                    waiting(&format!(
+                        "another build of {} is running; waiting for it to finish",
+                        target.display()
+                    ));
+                }
+                file.lock()
+                    .map_err(|e| Diagnostic::io(&path, "wait for the build lock", &e))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Diagnostic::io(&path, "take the build lock", &e));
+            }
+        }
+        // The build we waited for removed the file as it finished: our
+        // lock is on a file no one else will open. Start again.
+        if is_current(&file, &path) {
+            return Ok(BuildLock { path, file });
+        }
+    }
+}
+
+/// Removes what earlier builds left beside the output: staging folders of
+/// builds that died (whatever their pid: we hold the lock, so no live build
+/// is filling one) and the old site of an interrupted swap. What cannot be
+/// removed is returned as warnings; it never stops this build.
+fn remove_stale(target: &Path) -> Leftovers {
+    let mut left = Vec::new();
+    let parent = target.parent().unwrap_or(Path::new("/"));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let new_prefix = format!(".{name}.marginalia-new");
+    let old = sibling(target, "old");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return left;
+    };
+    for e in entries.flatten() {
+        let n = e.file_name().to_string_lossy().to_string();
+        let path = e.path();
+        if (n.starts_with(&new_prefix) || path == old)
+            && path.is_dir()
+            && let Err(d) = remove_owned(&path)
+        {
+            left.push(leftover(&path, d));
+        }
+    }
+    left
+}
+
+fn leftover(path: &Path, why: Diagnostic) -> Diagnostic {
+    Diagnostic::warning(
+        Some(Location::file(path)),
+        format!(
+            "this folder, left by an earlier build, could not be removed: {}",
+            why.message
+        ),
+    )
+    .with_help("the site was built; remove this folder by hand when you can")
 }
 
 /// Lexically normalises an absolute path (`a/b/../c` → `a/c`), so checks
@@ -219,39 +352,52 @@ pub fn check_output_dir(root: &Path, out: &Path) -> Result<(), Diagnostic> {
 }
 
 impl DiskOutput {
-    /// Prepares a new site for `out`: checks the folder may be replaced and
-    /// makes a fresh staging folder beside it.
+    /// Prepares a new site for `out`: checks the folder may be replaced,
+    /// takes the build lock (waiting for another build of the same output
+    /// to finish; `waiting` is told once) and makes a fresh staging folder
+    /// beside it. Returns warnings about leftovers it could not remove.
     pub fn begin(root: &Path, out: &Path) -> Result<DiskOutput, Diagnostic> {
+        DiskOutput::begin_with(root, out, &|_| {}).map(|(o, _)| o)
+    }
+
+    /// [`DiskOutput::begin`], telling `waiting` when another build holds
+    /// the lock, and returning the leftovers it could not remove.
+    pub fn begin_with(
+        root: &Path,
+        out: &Path,
+        waiting: &dyn Fn(&str),
+    ) -> Result<(DiskOutput, Leftovers), Diagnostic> {
         check_output_dir(root, out)?;
         let target = resolve(out);
         let parent = target
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
         std::fs::create_dir_all(&parent)
             .map_err(|e| Diagnostic::io(&parent, "create the output's parent folder", &e))?;
+        let lock = take_lock(&target, waiting)?;
+        // The output may have changed while we waited.
+        check_output_dir(root, out)?;
         // An earlier build killed between the two renames of the fallback swap
         // leaves the old site here: put it back first.
-        let old = parent.join(format!(".{name}.marginalia-old"));
+        let old = sibling(&target, "old");
         if !target.exists() && old.join(MARKER).is_file() {
             let _ = std::fs::rename(&old, &target);
         }
-        if old.exists() {
-            remove_owned(&old)?;
-        }
-        let staging = parent.join(format!(".{name}.marginalia-new"));
-        if staging.exists() {
-            remove_owned(&staging)?;
-        }
+        let leftovers = remove_stale(&target);
+        let staging = sibling(&target, &format!("new-{}", std::process::id()));
         std::fs::create_dir(&staging)
             .map_err(|e| Diagnostic::io(&staging, "create the staging folder", &e))?;
         std::fs::write(staging.join(MARKER), MARKER_TEXT)
             .map_err(|e| Diagnostic::io(&staging, "write the output marker", &e))?;
-        Ok(DiskOutput { target, staging })
+        Ok((
+            DiskOutput {
+                target,
+                staging,
+                _lock: lock,
+            },
+            leftovers,
+        ))
     }
 
     pub fn staging_dir(&self) -> &Path {
@@ -260,47 +406,48 @@ impl DiskOutput {
 
     /// Puts the complete new site in place of the old one, atomically where
     /// the system allows (Linux `renameat2(RENAME_EXCHANGE)`), then removes
-    /// the old site.
-    pub fn commit(self) -> Result<(), Diagnostic> {
+    /// the old site. An error means the old site is still in place; once the
+    /// new one is, what cannot be removed comes back as warnings.
+    pub fn commit(self) -> Result<Leftovers, Diagnostic> {
         if !self.target.exists() {
-            return std::fs::rename(&self.staging, &self.target)
-                .map_err(|e| Diagnostic::io(&self.target, "move the new site into place", &e));
+            std::fs::rename(&self.staging, &self.target)
+                .map_err(|e| Diagnostic::io(&self.target, "move the new site into place", &e))?;
+            return Ok(Vec::new());
         }
         // Re-check: the folder may have changed while we built.
         if !is_empty_dir(&self.target) && !self.target.join(MARKER).is_file() {
-            let _ = std::fs::remove_dir_all(&self.staging);
+            let _ = remove_owned(&self.staging);
             return Err(refuse(
                 &self.target,
                 "it now holds files that marginalia did not write",
             ));
         }
-        if exchange(&self.staging, &self.target) {
+        let old = if exchange(&self.staging, &self.target) {
             // `staging` now holds the old site.
-            return remove_owned(&self.staging);
-        }
-        let parent = self.target.parent().unwrap_or(Path::new("/"));
-        let name = self
-            .target
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let old = parent.join(format!(".{name}.marginalia-old"));
-        std::fs::rename(&self.target, &old)
-            .map_err(|e| Diagnostic::io(&self.target, "move the old site aside", &e))?;
-        if let Err(e) = std::fs::rename(&self.staging, &self.target) {
-            let _ = std::fs::rename(&old, &self.target);
-            return Err(Diagnostic::io(
-                &self.target,
-                "move the new site into place",
-                &e,
-            ));
-        }
-        remove_owned(&old)
+            self.staging.clone()
+        } else {
+            let old = sibling(&self.target, "old");
+            std::fs::rename(&self.target, &old)
+                .map_err(|e| Diagnostic::io(&self.target, "move the old site aside", &e))?;
+            if let Err(e) = std::fs::rename(&self.staging, &self.target) {
+                let _ = std::fs::rename(&old, &self.target);
+                return Err(Diagnostic::io(
+                    &self.target,
+                    "move the new site into place",
+                    &e,
+                ));
+            }
+            old
+        };
+        Ok(match remove_owned(&old) {
+            Ok(()) => Vec::new(),
+            Err(d) => vec![leftover(&old, d)],
+        })
     }
 
     /// Drops the unfinished new site; the old one is untouched.
     pub fn abort(self) {
-        let _ = std::fs::remove_dir_all(&self.staging);
+        let _ = remove_owned(&self.staging);
     }
 
     fn full_path(&self, path: &str) -> Result<PathBuf, Diagnostic> {
@@ -316,6 +463,13 @@ impl DiskOutput {
 /// one go could delete the marker first and leave the rest behind, which
 /// every later build then refused to touch).
 fn remove_owned(dir: &Path) -> Result<(), Diagnostic> {
+    match remove_owned_once(dir) {
+        Err(_) if make_writable(dir) => remove_owned_once(dir),
+        r => r,
+    }
+}
+
+fn remove_owned_once(dir: &Path) -> Result<(), Diagnostic> {
     let io = |e: std::io::Error| Diagnostic::io(dir, "remove the previous site", &e);
     if is_empty_dir(dir) {
         return std::fs::remove_dir(dir).map_err(io);
@@ -337,6 +491,44 @@ fn remove_owned(dir: &Path) -> Result<(), Diagnostic> {
     }
     std::fs::remove_file(dir.join(MARKER)).map_err(io)?;
     std::fs::remove_dir(dir).map_err(io)
+}
+
+/// Gives the owner write access to every folder under `dir` (a site of
+/// marginalia's own: its marker was checked), so a read-only folder in an
+/// old output does not make it impossible to remove. True when any folder
+/// was changed, so removing is worth another try.
+fn make_writable(dir: &Path) -> bool {
+    if !dir.join(MARKER).is_file() {
+        return false;
+    }
+    let mut changed = false;
+    for e in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        if !e.file_type().is_dir() {
+            continue;
+        }
+        if let Ok(meta) = e.metadata() {
+            let mut perms = meta.permissions();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = perms.mode();
+                if mode & 0o700 != 0o700 {
+                    perms.set_mode(mode | 0o700);
+                    changed |= std::fs::set_permissions(e.path(), perms).is_ok();
+                }
+            }
+            #[cfg(not(unix))]
+            if perms.readonly() {
+                perms.set_readonly(false);
+                changed |= std::fs::set_permissions(e.path(), perms).is_ok();
+            }
+        }
+    }
+    changed
 }
 
 #[cfg(target_os = "linux")]
@@ -468,7 +660,7 @@ mod tests {
 
         let o = DiskOutput::begin(root, &out).unwrap();
         o.write("b/index.html", b"two".to_vec()).unwrap();
-        o.commit().unwrap();
+        assert!(o.commit().unwrap().is_empty());
         assert!(!out.join("a").exists());
         assert_eq!(std::fs::read(out.join("b/index.html")).unwrap(), b"two");
         // Nothing is left beside the output.
@@ -477,6 +669,37 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("output")]);
+    }
+
+    #[test]
+    fn a_second_build_waits_for_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let out = root.join("output");
+        let first = DiskOutput::begin(&root, &out).unwrap();
+        first.write("x", b"1".to_vec()).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (r2, o2) = (root.clone(), out.clone());
+        let second = std::thread::spawn(move || {
+            let said = std::sync::Mutex::new(None);
+            let (o, _) = DiskOutput::begin_with(&r2, &o2, &|why| {
+                *said.lock().unwrap() = Some(why.to_string());
+            })
+            .unwrap();
+            tx.send(()).unwrap();
+            o.write("y", b"2".to_vec()).unwrap();
+            o.commit().unwrap();
+            said.into_inner().unwrap()
+        });
+        // The second build cannot start while the first holds the lock.
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(300))
+                .is_err()
+        );
+        first.commit().unwrap();
+        let said = second.join().unwrap();
+        assert!(said.unwrap().contains("waiting"));
+        assert!(out.join("y").is_file() && !out.join("x").exists());
     }
 
     #[test]

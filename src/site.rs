@@ -693,7 +693,11 @@ pub fn parse_document(
                 diags.push(
                     Diagnostic::warning(
                         Some(Location::file(&file.rel)),
-                        "this article has no `date`; it is listed after dated ones",
+                        if fm.archived.is_some() {
+                            "this article has no `date`; it is listed after dated ones, and its feed entry carries its `archived` date"
+                        } else {
+                            "this article has no `date`; it is listed after dated ones and left out of the feeds"
+                        },
                     )
                     .with_help("add `date: YYYY-MM-DD` to its front matter"),
                 );

@@ -19,6 +19,17 @@ pub use serde_yaml::{Mapping, Value};
 
 use crate::error::{Diagnostic, LineIndex, Location, suggestion};
 
+/// The most front matter an article may hold.
+pub const FRONT_MATTER_LIMIT: usize = 1 << 20;
+/// The largest YAML file (a sidecar, sources.yaml, site.yaml).
+pub const FILE_LIMIT: usize = 16 << 20;
+/// The most YAML nodes (scalars, lists, mappings) one document may hold.
+///
+/// serde_yaml reads a whole document into events before building values,
+/// at about 100 bytes a node: a 50 MB flow list `[1,1,…]` took 6 GiB.
+/// These limits are checked on the text, before serde_yaml sees it.
+pub const NODE_LIMIT: usize = 1_000_000;
+
 /// A YAML document's text and where it sits in its file.
 #[derive(Clone, Copy)]
 pub struct Source<'a> {
@@ -34,6 +45,8 @@ pub struct Source<'a> {
     /// reading every line before it (a sidecar's notes each search their
     /// own lines, so without it many notes cost the square of the file).
     pub index: Option<&'a LineIndex>,
+    /// The size limit of `text`, and what it is called in the message.
+    limit: (usize, &'static str),
     /// What follows a key on its line: `:` in YAML, `=` in TOML front
     /// matter (whose fields are read through the same [`Fields`]).
     pub separator: char,
@@ -46,7 +59,16 @@ impl<'a> Source<'a> {
             text,
             line_offset,
             index: None,
+            limit: (FILE_LIMIT, "a YAML file"),
             separator: ':',
+        }
+    }
+
+    /// The same source, held to the front matter's smaller size limit.
+    pub fn front_matter(self) -> Source<'a> {
+        Source {
+            limit: (FRONT_MATTER_LIMIT, "front matter"),
+            ..self
         }
     }
 
@@ -90,7 +112,37 @@ impl<'a> Source<'a> {
         if self.text.trim().is_empty() {
             return Ok(Value::Null);
         }
+        self.check_limits()?;
         serde_yaml::from_str::<Value>(self.text).map_err(|e| self.error_from(&e))
+    }
+
+    /// Refuses text over the size limit or with more than [`NODE_LIMIT`]
+    /// nodes, before any value is built.
+    fn check_limits(&self) -> Result<(), Diagnostic> {
+        let (max, what) = self.limit;
+        let mib = |n: usize| n as f64 / (1 << 20) as f64;
+        if self.text.len() > max {
+            return Err(Diagnostic::error(
+                Some(self.location(1, 1)),
+                format!(
+                    "{what} is limited to {:.0} MiB; this one is {:.1} MiB",
+                    mib(max),
+                    mib(self.text.len())
+                ),
+            )
+            .with_help("split it, or move large data out of the YAML"));
+        }
+        if let Some(at) = over_node_limit(self.text, NODE_LIMIT) {
+            let (line, column) = LineIndex::new(self.text).line_col(self.text, at);
+            return Err(Diagnostic::error(
+                Some(self.location(line, column)),
+                format!(
+                    "{what} is limited to {NODE_LIMIT} YAML nodes (values, lists and mappings); this one has more by here"
+                ),
+            )
+            .with_help("split it, or move large data out of the YAML"));
+        }
+        Ok(())
     }
 
     /// Turns a serde_yaml error into a diagnostic at the right place in the file.
@@ -229,6 +281,70 @@ fn key_column(line: &str, key: &str, separator: char) -> Option<usize> {
     } else {
         None
     }
+}
+
+/// Where in `text` the count of YAML nodes passes `limit`, or `None`.
+///
+/// A scan of the text, not a parse: outside quotes and comments it counts
+/// one node per `[`, `{`, `,` and `- ` item, and two per `key: ` (key and
+/// value). That is at least as many as the parser makes for flow and block
+/// collections, and more when such characters sit in block scalars, which
+/// only matters to a document near the limit.
+fn over_node_limit(text: &str, limit: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut count = 0usize;
+    let mut i = 0;
+    // The byte before the current token, ignoring spaces: decides whether
+    // a quote opens a quoted scalar (`it's` in plain text does not).
+    let mut prev = b'\n';
+    while i < b.len() {
+        let c = b[i];
+        let next_blank = b.get(i + 1).is_none_or(|n| n.is_ascii_whitespace());
+        match c {
+            b'#' if i == 0 || b[i - 1].is_ascii_whitespace() => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                prev = b'\n';
+                continue;
+            }
+            b'"' | b'\'' if matches!(prev, b'\n' | b'[' | b'{' | b',' | b':' | b'-' | b'?') => {
+                i += 1;
+                while i < b.len() {
+                    if c == b'"' && b[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == c {
+                        // '' is an escaped quote in a single-quoted scalar.
+                        if c == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                prev = b'a';
+                i += 1;
+                continue;
+            }
+            b'[' | b'{' | b',' => count += 1,
+            b'-' if next_blank && matches!(prev, b'\n' | b'-' | b'?' | b':') => count += 1,
+            b':' if next_blank => count += 2,
+            _ => {}
+        }
+        if count > limit {
+            return Some(i);
+        }
+        if c == b'\n' {
+            prev = b'\n';
+        } else if c != b' ' && c != b'\t' {
+            prev = c;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// The 1-based line of every top-level item (`- `) of a block sequence, in
@@ -515,6 +631,47 @@ pub fn to_json(v: &Value) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_scan_counts_collections_not_quoted_text() {
+        assert_eq!(over_node_limit("extra: [1,1,1,1]", 10), None);
+        assert!(over_node_limit("extra: [1,1,1,1,1,1,1,1,1,1]", 10).is_some());
+        let block = "- a\n- b\n- c\n- d\n- e\n- f\n";
+        assert!(over_node_limit(block, 5).is_some());
+        assert_eq!(over_node_limit(block, 6), None);
+        assert!(over_node_limit("a: 1\nb: 2\nc: 3\n", 5).is_some());
+        // Separators inside quotes and comments are text.
+        assert_eq!(over_node_limit("q: \"a, b, [c], d: e\"\n", 3), None);
+        assert_eq!(over_node_limit("q: 'it''s, [x]'\n", 3), None);
+        assert_eq!(over_node_limit("# a, b, c, d\nq: x\n", 3), None);
+        // An apostrophe in plain text does not start a quote.
+        assert!(over_node_limit("q: it's [1,1,1,1]\n", 4).is_some());
+    }
+
+    #[test]
+    fn limits_are_errors_naming_them() {
+        let big = format!("extra: [{}1]", "1,".repeat(NODE_LIMIT));
+        let e = Source::new(Path::new("site.yaml"), &big, 0)
+            .parse()
+            .unwrap_err();
+        assert!(e.message.contains("1000000 YAML nodes"), "{}", e.message);
+        let fm = format!("title: \"{}\"", "x".repeat(FRONT_MATTER_LIMIT));
+        let e = Source::new(Path::new("a.md"), &fm, 1)
+            .front_matter()
+            .parse()
+            .unwrap_err();
+        assert!(
+            e.message.contains("front matter is limited to 1 MiB"),
+            "{}",
+            e.message
+        );
+        assert!(
+            Source::new(Path::new("a.md"), "title: x", 1)
+                .front_matter()
+                .parse()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn syntax_error_is_shifted_into_the_file() {

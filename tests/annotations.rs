@@ -584,7 +584,7 @@ fn import_hypothesis_round_trip_adds_nothing_twice() {
     // Again: nothing added.
     let r = s.run(&["import", "hypothesis", "export.json"]);
     assert!(
-        r.stdout.contains("1 annotation(s) were already imported"),
+        r.stdout.contains("1 annotation was already imported"),
         "{}",
         r.stdout
     );

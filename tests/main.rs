@@ -21,6 +21,7 @@ mod meta;
 mod newcomer;
 mod pipeline;
 mod regressions;
+mod robust;
 mod routes;
 mod sample;
 mod serve;

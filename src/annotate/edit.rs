@@ -56,9 +56,20 @@ pub struct NewNote {
     pub prefix: Option<String>,
     pub suffix: Option<String>,
     pub note: String,
+    /// `highlight` for a marked passage with no note.
+    pub kind: Option<String>,
     pub author: Option<String>,
     pub date: Option<String>,
     pub tags: Vec<String>,
+    pub replies: Vec<NewReply>,
+}
+
+/// A reply in a note's thread.
+#[derive(Debug, Clone, Default)]
+pub struct NewReply {
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub text: String,
 }
 
 /// The YAML of one note, as a list item.
@@ -70,7 +81,12 @@ pub fn note_yaml(n: &NewNote) -> String {
     if let Some(s) = n.suffix.as_deref().filter(|s| !s.is_empty()) {
         y.push_str(&format!("  suffix: {}\n", scalar(s)));
     }
-    y.push_str(&format!("  note: {}\n", body(&n.note, "    ")));
+    if !(n.note.trim().is_empty() && n.kind.as_deref() == Some("highlight")) {
+        y.push_str(&format!("  note: {}\n", body(&n.note, "    ")));
+    }
+    if let Some(k) = &n.kind {
+        y.push_str(&format!("  kind: {}\n", scalar(k)));
+    }
     if let Some(a) = &n.author {
         y.push_str(&format!("  author: {}\n", scalar(a)));
     }
@@ -84,6 +100,20 @@ pub fn note_yaml(n: &NewNote) -> String {
             .map(|t| serde_json::to_string(t).unwrap_or_default())
             .collect();
         y.push_str(&format!("  tags: [{}]\n", tags.join(", ")));
+    }
+    if !n.replies.is_empty() {
+        y.push_str("  replies:\n");
+        for r in &n.replies {
+            y.push_str("    - text: ");
+            y.push_str(&body(&r.text, "        "));
+            y.push('\n');
+            if let Some(a) = &r.author {
+                y.push_str(&format!("      author: {}\n", scalar(a)));
+            }
+            if let Some(d) = &r.date {
+                y.push_str(&format!("      date: {}\n", scalar(d)));
+            }
+        }
     }
     y
 }
@@ -314,6 +344,12 @@ mod tests {
             author: Some("alice".into()),
             date: Some("2021-05-05T10:00:00+00:00".into()),
             tags: vec!["a b".into(), "c".into()],
+            replies: vec![NewReply {
+                author: Some("bob".into()),
+                date: Some("2021-05-06".into()),
+                text: "I agree:\nsee below.\n".into(),
+            }],
+            ..Default::default()
         };
         let out = append_notes(original, std::slice::from_ref(&n));
         assert!(out.starts_with(original));
@@ -324,6 +360,18 @@ mod tests {
         assert_eq!(notes[1].prefix.as_deref(), Some("As "));
         assert_eq!(notes[1].note, n.note);
         assert_eq!(notes[1].tags, n.tags);
+        assert_eq!(notes[1].replies.len(), 1);
+        assert_eq!(notes[1].replies[0].text, "I agree:\nsee below.\n");
+        assert_eq!(notes[1].replies[0].author.as_deref(), Some("bob"));
+        let h = NewNote {
+            id: "h-x".into(),
+            quote: "q".into(),
+            kind: Some("highlight".into()),
+            ..Default::default()
+        };
+        let y = note_yaml(&h);
+        assert!(!y.contains("note:"), "{y}");
+        assert_eq!(reparse(&y)[0].kind.as_deref(), Some("highlight"));
         assert_eq!(reparse(&append_notes("[]\n", &[n])).len(), 1);
     }
 

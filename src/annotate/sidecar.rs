@@ -27,10 +27,21 @@ const NOTE_KEYS: &[&str] = &[
     "date",
     "tags",
     "rating",
+    "replies",
 ];
 
 /// The `kind` of a marked passage with no note beside it (DESIGN §1).
 pub const HIGHLIGHT: &str = "highlight";
+const REPLY_KEYS: &[&str] = &["author", "date", "text"];
+
+/// One reply in a note's thread (DESIGN §1 `replies:`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reply {
+    pub author: Option<String>,
+    pub date: Option<Date>,
+    /// Markdown.
+    pub text: String,
+}
 
 /// One note as written in a sidecar, before anchoring.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +65,69 @@ pub struct SidecarNote {
     pub tags: Vec<String>,
     /// A fact-check verdict on the quoted claim (DESIGN §11).
     pub rating: Option<super::rating::Rating>,
+    /// The thread under the note, oldest first.
+    pub replies: Vec<Reply>,
+}
+
+/// Reads a note's `replies:` list; every problem is reported at the
+/// note's `replies` key.
+fn parse_replies(
+    value: yaml::Value,
+    at: &Location,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Reply> {
+    let err = |msg: String| {
+        Diagnostic::error(Some(at.clone()), msg)
+            .with_help("write `replies:` as a list of `{author: …, date: YYYY-MM-DD, text: …}`")
+    };
+    let items = match value {
+        Value::Null => return Vec::new(),
+        Value::Sequence(items) => items,
+        other => {
+            diagnostics.push(err(format!(
+                "`replies` should be a list of replies, found {}",
+                yaml::describe(&other)
+            )));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let n = i + 1;
+        let Value::Mapping(map) = item else {
+            diagnostics.push(err(format!("reply {n} is not a mapping")));
+            continue;
+        };
+        let mut text = None;
+        let mut author = None;
+        let mut date = None;
+        for (k, v) in map {
+            let key = yaml::scalar_string(&k).unwrap_or_default();
+            let value = yaml::scalar_string(&v);
+            match key.as_str() {
+                "text" => text = value,
+                "author" => author = value,
+                "date" => match value.as_deref().map(|s| (s, Date::parse(s))) {
+                    Some((_, Some(d))) => date = Some(d),
+                    Some((s, None)) => {
+                        diagnostics.push(err(format!("reply {n}: `date` {s:?} is not a date")))
+                    }
+                    None => {}
+                },
+                other => {
+                    let hint = crate::error::suggestion(other, REPLY_KEYS.iter().copied())
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default();
+                    diagnostics.push(err(format!("reply {n}: unknown key `{other}`{hint}")));
+                }
+            }
+        }
+        match text {
+            Some(text) if !text.trim().is_empty() => out.push(Reply { author, date, text }),
+            _ => diagnostics.push(err(format!("reply {n} has no `text`"))),
+        }
+    }
+    out
 }
 
 /// Parses a sidecar's text. Every problem is reported; notes with a fatal
@@ -131,6 +205,11 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             }
         });
         let tags = f.take_string_list("tags");
+        let replies_at = f.location_of("replies");
+        let replies = f
+            .take_raw("replies")
+            .map(|v| parse_replies(v, &replies_at, &mut diagnostics))
+            .unwrap_or_default();
         let rating = f.take_raw("rating").and_then(|v| {
             let at = f.location_of("rating");
             let (r, d) = super::rating::from_yaml(v, source, line..next_line, at);
@@ -216,6 +295,7 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             date,
             tags,
             rating,
+            replies,
         });
     }
     (notes, diagnostics)

@@ -55,9 +55,52 @@ pub struct Note {
     /// The note's Markdown as the sidecar writes it (for exports).
     #[serde(skip)]
     pub written_note: String,
+    /// The thread under the note (`replies:` in the sidecar).
+    pub replies: Vec<crate::annotate::sidecar::Reply>,
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
+}
+
+/// The thread under a note: each reply's text (plain text, paragraphs at
+/// blank lines, escaped), its author and date, oldest first.
+fn replies_html(h: &mut String, replies: &[crate::annotate::sidecar::Reply]) {
+    use crate::html::escape_into;
+    if replies.is_empty() {
+        return;
+    }
+    h.push_str("<ol class=\"note-replies\" aria-label=\"Replies\">\n");
+    for r in replies {
+        h.push_str("<li class=\"note-reply\">");
+        for para in r
+            .text
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            h.push_str("<p>");
+            escape_into(h, para);
+            h.push_str("</p>");
+        }
+        if r.author.is_some() || r.date.is_some() {
+            h.push_str("<p class=\"note-meta\">");
+            if let Some(a) = &r.author {
+                h.push_str("<span class=\"note-author\">");
+                escape_into(h, a);
+                h.push_str("</span>");
+            }
+            if let Some(d) = &r.date {
+                h.push_str(&format!(
+                    " <time datetime=\"{}\">{}</time>",
+                    d.iso(),
+                    d.display()
+                ));
+            }
+            h.push_str("</p>");
+        }
+        h.push_str("</li>\n");
+    }
+    h.push_str("</ol>\n");
 }
 
 /// A quote that no longer matches but has one close candidate.
@@ -122,6 +165,7 @@ struct NoteInput {
     rating: Option<crate::annotate::rating::Rating>,
     written_quote: String,
     written_note: String,
+    replies: Vec<crate::annotate::sidecar::Reply>,
     line: usize,
     quote_in_text: String,
     prefix: String,
@@ -172,6 +216,7 @@ pub(super) fn plan(
                     rating: n.rating.clone(),
                     written_quote: n.quote.split_whitespace().collect::<Vec<_>>().join(" "),
                     written_note: n.note.clone(),
+                    replies: n.replies.clone(),
                     line: n.line,
                     quote_in_text: passage_text(&index.text()[range.clone()]),
                     prefix: passage_text(before),
@@ -223,6 +268,7 @@ pub(super) fn plan(
                     rating: None,
                     written_quote: String::new(),
                     written_note: String::new(),
+                    replies: Vec::new(),
                     line: n.line,
                     quote_in_text: String::new(),
                     prefix: String::new(),
@@ -402,13 +448,22 @@ impl Plan {
             if n.bare_highlight {
                 continue;
             }
+            // A thread under the note (imported Hypothesis replies) is part
+            // of what the partial prints as the note's body.
+            let body = if n.replies.is_empty() {
+                std::borrow::Cow::Borrowed(a.body_html.as_str())
+            } else {
+                let mut b = a.body_html.clone();
+                replies_html(&mut b, &n.replies);
+                std::borrow::Cow::Owned(b)
+            };
             let ctx = AsideCtx {
                 id: &n.id,
                 number: a.number,
                 back: &n.id,
                 kind: n.kind.as_deref(),
                 footnote: false,
-                body: &a.body_html,
+                body: &body,
                 rating: n.rating.as_ref().map(RatingCtx::of),
                 author: n.author.as_deref(),
                 date: n.date.as_ref().map(|d| DateCtx {
@@ -671,6 +726,7 @@ impl Plan {
                     rating: n.rating,
                     written_quote: n.written_quote,
                     written_note: n.written_note,
+                    replies: n.replies,
                     line: n.line,
                 })
             })

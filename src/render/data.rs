@@ -11,11 +11,47 @@ use crate::html::escape;
 use crate::model::{Document, Site};
 use crate::routes;
 
-/// The newest date in a set of documents, for a feed's `updated`.
+/// The date a feed entry carries: its `date`, else when it was archived.
+/// An article with neither is left out of feeds (the build warns).
+fn entry_date(d: &Document) -> Option<&crate::frontmatter::Date> {
+    d.date.as_ref().or(d.archived.as_ref())
+}
+
+/// The newest date in a set of documents, for a feed's `updated` (the
+/// epoch only for a feed with no entries, which Atom still needs dated).
 fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
-    docs.filter_map(|d| d.date.as_ref())
+    docs.filter_map(entry_date)
         .max_by_key(|d| d.datetime)
         .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |d| d.rfc3339())
+}
+
+/// An entry's or feed's `<id>`: its URL when `base_url` gives one; else a
+/// `urn:uuid:` made from the site title and the path (Atom ids must be
+/// absolute, and links may stay relative to the feed).
+fn atom_id(config: &crate::config::Config, path: &str) -> String {
+    if config.base_url_is_set {
+        return config.url(path);
+    }
+    let hash = |salt: &[u8]| {
+        let mut h = fnv::FnvHasher::default();
+        std::hash::Hasher::write(&mut h, salt);
+        std::hash::Hasher::write(&mut h, config.title.as_bytes());
+        std::hash::Hasher::write(&mut h, b"\0");
+        std::hash::Hasher::write(&mut h, path.as_bytes());
+        std::hash::Hasher::finish(&h)
+    };
+    let (a, b) = (hash(b"a"), hash(b"b"));
+    // A version-8 (custom) UUID: the version and variant bits set.
+    let a = (a & !0xf000) | 0x8000;
+    let b = (b & !(0xc000 << 48)) | (0x8000 << 48);
+    format!(
+        "urn:uuid:{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xffff,
+        b >> 48,
+        b & 0xffff_ffff_ffff
+    )
 }
 
 /// An Atom feed of `docs` (newest first).
@@ -24,8 +60,9 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
     let config = &site.config;
     let entries: Vec<&Document> = docs
         .iter()
-        .take(config.feed_limit)
         .map(|&i| &site.documents[i])
+        .filter(|d| entry_date(d).is_some())
+        .take(config.feed_limit)
         .collect();
     let updated = newest(entries.iter().copied());
     let mut x = String::with_capacity(1024 + entries.len() * 1024);
@@ -47,7 +84,10 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
         "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
         escape(alternate)
     ));
-    x.push_str(&format!("  <id>{}</id>\n", escape(&self_url)));
+    x.push_str(&format!(
+        "  <id>{}</id>\n",
+        escape(&atom_id(config, self_path))
+    ));
     x.push_str(&format!("  <updated>{updated}</updated>\n"));
     x.push_str(&format!(
         "  <author><name>{}</name></author>\n",
@@ -59,17 +99,17 @@ fn feed(r: &Renderer, title: &str, self_path: &str, alternate: &str, docs: &[usi
     ));
     for d in entries {
         let url = config.url(&d.path);
-        let date = d
-            .date
-            .as_ref()
-            .map_or_else(|| updated.clone(), |x| x.rfc3339());
+        let date = entry_date(d).map_or_else(|| updated.clone(), |x| x.rfc3339());
         x.push_str("  <entry>\n");
         x.push_str(&format!("    <title>{}</title>\n", escape(&d.title)));
         x.push_str(&format!(
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
             escape(&url)
         ));
-        x.push_str(&format!("    <id>{}</id>\n", escape(&url)));
+        x.push_str(&format!(
+            "    <id>{}</id>\n",
+            escape(&atom_id(config, &d.path))
+        ));
         x.push_str(&format!(
             "    <published>{date}</published>\n    <updated>{date}</updated>\n"
         ));
@@ -221,9 +261,73 @@ impl Serialize for Items<'_> {
             let page_url = site.config.url(&d.path);
             d.notes
                 .iter()
-                .map(move |n| annotation(site, d, &page_url, n))
+                .flat_map(move |n| {
+                    let note = annotation(site, d, &page_url, n);
+                    let note_id = note.id.clone();
+                    let replies = n
+                        .replies
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, r)| Item::Reply(reply(site, &note_id, i, r)));
+                    std::iter::once(Item::Note(note))
+                        .chain(replies)
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>()
         }))
+    }
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item<'a> {
+    Note(Annotation<'a>),
+    Reply(ReplyAnnotation<'a>),
+}
+
+/// A reply in a note's thread: an annotation of the note itself (model
+/// 3.1: motivation `replying`, its target the note's IRI).
+#[derive(Serialize)]
+struct ReplyAnnotation<'a> {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    motivation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creator: Option<Agent<'a>>,
+    body: Body<'a>,
+    target: String,
+}
+
+fn reply<'a>(
+    site: &'a Site,
+    note_id: &str,
+    i: usize,
+    r: &'a crate::annotate::sidecar::Reply,
+) -> ReplyAnnotation<'a> {
+    ReplyAnnotation {
+        id: format!("{note_id}-reply-{}", i + 1),
+        kind: "Annotation",
+        motivation: "replying",
+        created: r.date.as_ref().map(|date| {
+            date.datetime
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        }),
+        creator: r.author.as_deref().map(|name| Agent {
+            kind: "Person",
+            name,
+        }),
+        body: Body::Text {
+            kind: "TextualBody",
+            value: &r.text,
+            format: Some("text/plain"),
+            language: Some(&site.config.language),
+            purpose: "replying",
+        },
+        target: note_id.to_string(),
     }
 }
 
@@ -375,7 +479,13 @@ pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()>
     let site = r.site;
     let config = &site.config;
     let collection_id = config.url("annotations.jsonld");
-    let total = site.note_count();
+    let replies: usize = site
+        .documents
+        .iter()
+        .flat_map(|d| &d.notes)
+        .map(|n| n.replies.len())
+        .sum();
+    let total = site.note_count() + replies;
     let doc = Collection {
         context: "http://www.w3.org/ns/anno.jsonld",
         id: &collection_id,

@@ -217,10 +217,12 @@ impl<'a> Renderer<'a> {
         jobs.push(Job::Tags);
         jobs.push(Job::Sources);
         jobs.extend((0..site.registry.len()).map(Job::SourceFeed));
+        jobs.extend([Job::NotFound, Job::SiteFeed]);
+        // A sitemap holds absolute URLs only: without base_url there is none.
+        if site.config.base_url_is_set {
+            jobs.push(Job::Sitemap);
+        }
         jobs.extend([
-            Job::NotFound,
-            Job::SiteFeed,
-            Job::Sitemap,
             Job::Robots,
             Job::Annotations,
             Job::SearchIndex,

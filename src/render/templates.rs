@@ -30,9 +30,14 @@ pub struct Templates {
     texts: HashMap<String, String>,
 }
 
-/// Every file under `dir`, as (path relative to `dir` with `/`, full path).
-fn files_in(dir: &Path) -> Vec<(String, PathBuf)> {
+/// Every file under `dir`, as (path relative to `dir` with `/`, full path);
+/// nothing, and an error, when `dir` leads outside the site root.
+fn files_in(root: &Path, dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
+    if let Err(d) = crate::load::check_inside(root, dir) {
+        diags.push(d);
+        return out;
+    }
     for e in WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -73,8 +78,11 @@ impl Templates {
 
         let theme_dir = root.join("themes").join(theme_name);
         if theme_dir.is_dir() {
+            if let Err(d) = crate::load::check_inside(root, &theme_dir) {
+                return Err(vec![d]);
+            }
             let rel_base = Path::new("themes").join(theme_name);
-            for (name, path) in files_in(&theme_dir.join("templates")) {
+            for (name, path) in files_in(root, &theme_dir.join("templates"), &mut diags) {
                 let rel = rel_base.join("templates").join(&name);
                 match std::fs::read_to_string(&path) {
                     Ok(text) => {
@@ -84,7 +92,7 @@ impl Templates {
                     Err(e) => diags.push(Diagnostic::io(&rel, "read this template", &e)),
                 }
             }
-            for (name, _) in files_in(&theme_dir.join("static")) {
+            for (name, _) in files_in(root, &theme_dir.join("static"), &mut diags) {
                 let rel = rel_base.join("static").join(&name);
                 match static_files.iter_mut().find(|(n, _)| *n == name) {
                     Some(entry) => entry.1 = StaticSource::Disk(rel),
@@ -112,7 +120,7 @@ impl Templates {
         }
 
         // The site's own templates/ overrides single files of its theme.
-        for (name, path) in files_in(&root.join("templates")) {
+        for (name, path) in files_in(root, &root.join("templates"), &mut diags) {
             let rel = Path::new("templates").join(&name);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {

@@ -33,7 +33,86 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/__marginalia/events", get(events))
         .route("/__marginalia/live.js", get(live_js))
         .fallback(site)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            check_host,
+        ))
         .with_state(shared)
+}
+
+/// Which `Host:` headers the server answers, against DNS rebinding: a page
+/// on a domain that re-resolves to 127.0.0.1 sends its own name as Host,
+/// so only names the server knows are its own are answered.
+#[derive(Debug, Clone)]
+pub struct HostRule {
+    port: u16,
+    names: Vec<String>,
+    /// Bound to every address (`--bind 0.0.0.0`): any IP address literal
+    /// is answered (a phone uses the machine's LAN address). A literal
+    /// address cannot be rebound; only a DNS name can.
+    any_address: bool,
+}
+
+impl HostRule {
+    pub fn new(bind: std::net::IpAddr, port: u16) -> HostRule {
+        let mut names = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "[::1]".to_string(),
+        ];
+        if !bind.is_loopback() && !bind.is_unspecified() {
+            names.push(match bind {
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            });
+        }
+        HostRule {
+            port,
+            names,
+            any_address: bind.is_unspecified(),
+        }
+    }
+
+    /// Whether a request with this `Host:` value is answered.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        let (name, port) = match host.rfind(':') {
+            Some(i) if !host[i..].contains(']') => (&host[..i], Some(&host[i + 1..])),
+            _ => (host.as_str(), None),
+        };
+        let port_ok = match port {
+            Some(p) => p.parse::<u16>() == Ok(self.port),
+            None => self.port == 80,
+        };
+        let literal = name.parse::<std::net::Ipv4Addr>().is_ok()
+            || name
+                .strip_prefix('[')
+                .and_then(|n| n.strip_suffix(']'))
+                .is_some_and(|n| n.parse::<std::net::Ipv6Addr>().is_ok());
+        port_ok && (self.names.iter().any(|n| n == name) || (self.any_address && literal))
+    }
+}
+
+async fn check_host(
+    State(shared): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    if shared.hosts.allows(host) {
+        return next.run(req).await;
+    }
+    (
+        StatusCode::MISDIRECTED_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "This preview server answers only requests for localhost, 127.0.0.1, [::1] or the address it is bound to.\n",
+    )
+        .into_response()
 }
 
 /// A request path made into an output path: percent-decoded, `/`-split,
@@ -350,7 +429,8 @@ async fn events(
         };
         Some((Ok(sse_event(&event)), st))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // Well within the idle timeout of connections (conn::IDLE).
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(10)))
 }
 
 fn sse_event(e: &Event) -> SseEvent {
@@ -402,6 +482,36 @@ mod tests {
         ] {
             assert_eq!(output_path(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_own_host_names_are_answered() {
+        let local = HostRule::new("127.0.0.1".parse().unwrap(), 1111);
+        for ok in [
+            "localhost:1111",
+            "127.0.0.1:1111",
+            "[::1]:1111",
+            "LocalHost:1111",
+        ] {
+            assert!(local.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:1111",
+            "localhost",
+            "localhost:80",
+            "127.0.0.1:1112",
+            "192.168.1.5:1111",
+            "",
+            "localhost.evil.example:1111",
+        ] {
+            assert!(!local.allows(bad), "{bad}");
+        }
+        let lan = HostRule::new("192.168.1.5".parse().unwrap(), 8000);
+        assert!(lan.allows("192.168.1.5:8000") && lan.allows("localhost:8000"));
+        assert!(!lan.allows("10.0.0.1:8000"));
+        let all = HostRule::new("0.0.0.0".parse().unwrap(), 8000);
+        assert!(all.allows("10.0.0.1:8000") && all.allows("[fe80::1]:8000"));
+        assert!(!all.allows("rebind.evil.example:8000"));
     }
 
     #[test]

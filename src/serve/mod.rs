@@ -14,6 +14,7 @@
 //! request needs run on tokio's blocking pool. Locks are always taken in
 //! the order `live` then `store`.
 
+mod conn;
 pub mod http;
 pub mod store;
 pub mod watch;
@@ -122,11 +123,14 @@ pub struct Shared {
     shutdown: tokio_watch::Sender<bool>,
     /// The site root, resolved (copied files must stay inside it).
     root: PathBuf,
+    /// Which `Host:` headers are answered.
+    hosts: http::HostRule,
 }
 
 impl Shared {
-    fn new(root: PathBuf) -> Shared {
+    fn new(root: PathBuf, hosts: http::HostRule) -> Shared {
         Shared {
+            hosts,
             live: RwLock::new(None),
             store: RwLock::new(Store::new()),
             problems: RwLock::new(None),
@@ -138,6 +142,17 @@ impl Shared {
 
     fn problems_text(&self) -> Option<String> {
         self.problems.read().ok().and_then(|p| p.clone())
+    }
+
+    /// `text` with the site root taken off its paths: the browser page and
+    /// its event stream show `content/x.md`, never where the site sits on
+    /// this machine.
+    fn relative(&self, text: String) -> String {
+        let mut root = self.root.display().to_string();
+        if !root.ends_with('/') {
+            root.push('/');
+        }
+        text.replace(&root, "")
     }
 
     fn send(&self, e: Event) {
@@ -213,7 +228,10 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
         base_url: Some(url.clone()),
         drafts: options.drafts,
     };
-    let shared = Arc::new(Shared::new(root.clone()));
+    let shared = Arc::new(Shared::new(
+        root.clone(),
+        http::HostRule::new(addr.ip(), addr.port()),
+    ));
 
     // The first build, before anything is served.
     let started = Instant::now();
@@ -226,8 +244,10 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
 
     let warning = (!addr.ip().is_loopback()).then(|| {
         format!(
-            "serving on {}, which other machines may reach: anyone who can connect sees the site, drafts included if --drafts",
-            addr.ip()
+            "serving on {}, which other machines may reach: anyone who can connect sees the site, drafts included if --drafts; requests naming {} are answered{}",
+            addr.ip(),
+            if addr.ip().is_unspecified() { "any IP address of this machine".to_string() } else { addr.ip().to_string() },
+            " (and localhost), but no other host name"
         )
     });
     reporter.notice(Notice::Listening {
@@ -246,7 +266,7 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
         .build()
         .map_err(|e| Diagnostic::error(None, format!("could not start the server: {e}")))?;
     let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let listener = conn::Guarded::new(tokio::net::TcpListener::from_std(listener)?);
         let app = http::router(shared.clone());
         let stop = shared.clone();
         let reporter = reporter.clone();

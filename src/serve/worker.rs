@@ -66,7 +66,7 @@ pub fn first_build(
             reporter.notice(notice);
         }
         Err(diags) => {
-            set_problems(shared, Some(problems_text(&diags)));
+            set_problems(shared, Some(shared.relative(problems_text(&diags))));
             reporter.notice(Notice::Problems(diags));
         }
     }
@@ -335,7 +335,7 @@ impl Worker {
 
     fn failed(&mut self, paths: Vec<PathBuf>, diags: Diagnostics) {
         self.failing.extend(paths);
-        let text = problems_text(&diags);
+        let text = self.shared.relative(problems_text(&diags));
         set_problems(&self.shared, Some(text.clone()));
         self.shared.send(Event::Problems(text));
         self.reporter.notice(Notice::Problems(diags));

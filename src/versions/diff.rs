@@ -10,6 +10,8 @@
 
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
+use crate::html::escape_into;
+
 /// One run of text in a changed paragraph.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", content = "text", rename_all = "lowercase")]
@@ -252,18 +254,6 @@ pub fn pieces_html(pieces: &[Piece]) -> String {
         }
     }
     out
-}
-
-fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]
