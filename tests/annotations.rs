@@ -368,7 +368,10 @@ fn theme_tag(tag: &common::Tag) -> bool {
                 Some("icon" | "stylesheet" | "alternate" | "canonical")
             ) && ours(attr("href"))
         }
-        "script" => attr("src") == Some("https://example.org/sub/marginalia.js"),
+        "script" => matches!(
+            attr("src"),
+            Some("https://example.org/sub/marginalia.js" | "https://example.org/sub/search.js")
+        ),
         _ => false,
     }
 }
