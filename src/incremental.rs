@@ -1251,7 +1251,7 @@ impl LiveSite {
             then.remove(p);
         }
         then.retain(|p| self.by_path.contains_key(p));
-        let mut later = self.later(!changed.is_empty() || !removed.is_empty());
+        let mut later = self.later(!changed.is_empty() || !removed.is_empty(), None);
         if self.renderer().site_value() != site_value {
             let now_set: HashSet<&String> = now.iter().collect();
             for (p, job) in &self.jobs {
@@ -1268,15 +1268,21 @@ impl LiveSite {
         }
     }
 
-    /// The site-wide data files, which change with any document.
-    fn later(&self, any: bool) -> Vec<String> {
+    /// The site-wide data files, which change with any document, and the
+    /// annotation pages of the documents in `docs` (every document's when
+    /// `None`: pages name their neighbours, which a change of the lists
+    /// may change).
+    fn later(&self, any: bool, docs: Option<&[usize]>) -> Vec<String> {
         if !any {
             return Vec::new();
         }
-        ["sitemap.xml", "search-index.json", "annotations.jsonld"]
-            .into_iter()
-            .filter(|p| self.by_path.contains_key(*p))
-            .map(str::to_string)
+        self.jobs
+            .iter()
+            .filter(|(_, job)| match job {
+                Job::AnnotationPage { doc, .. } => docs.is_none_or(|d| d.contains(doc)),
+                other => other.is_site_data(),
+            })
+            .map(|(p, _)| p.clone())
             .collect()
     }
 
@@ -1353,7 +1359,7 @@ impl LiveSite {
         Touched {
             now,
             then: then.into_iter().collect(),
-            later: self.later(!docs.is_empty()),
+            later: self.later(!docs.is_empty(), Some(&docs)),
             removed: Vec::new(),
         }
     }

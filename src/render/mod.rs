@@ -40,8 +40,15 @@ pub enum Job {
     SiteFeed,
     SourceFeed(usize),
     Sitemap,
+    /// File `k` (1-based) of a sitemap split past 50,000 URLs.
+    SitemapPart(usize),
     Robots,
     Annotations,
+    /// Annotation page `part` (1-based) of document `doc`.
+    AnnotationPage {
+        doc: usize,
+        part: usize,
+    },
     SearchIndex,
     HighlightCss,
     /// A file copied as it is (index into `site.assets`).
@@ -244,8 +251,19 @@ impl<'a> Renderer<'a> {
         jobs.push(("404.html".into(), Job::NotFound));
         jobs.push(("atom.xml".into(), Job::SiteFeed));
         jobs.push(("sitemap.xml".into(), Job::Sitemap));
+        for k in 1..=data::sitemap_parts(site) {
+            jobs.push((data::sitemap_part_path(k), Job::SitemapPart(k)));
+        }
         jobs.push(("robots.txt".into(), Job::Robots));
         jobs.push(("annotations.jsonld".into(), Job::Annotations));
+        for (doc, d) in site.documents.iter().enumerate() {
+            for part in 1..=data::annotation_pages(d) {
+                jobs.push((
+                    data::annotation_page_path(&d.path, part),
+                    Job::AnnotationPage { doc, part },
+                ));
+            }
+        }
         jobs.push(("search-index.json".into(), Job::SearchIndex));
         jobs.push(("highlight.css".into(), Job::HighlightCss));
         for (i, (path, _)) in self.templates.static_files.iter().enumerate() {
@@ -260,7 +278,9 @@ impl<'a> Renderer<'a> {
     /// Where a job comes from, for collision messages.
     fn origin(&self, job: &Job) -> String {
         match job {
-            Job::Document(i) => self.site.documents[*i].file.display().to_string(),
+            Job::Document(i) | Job::AnnotationPage { doc: i, .. } => {
+                self.site.documents[*i].file.display().to_string()
+            }
             Job::Asset(i) => self.site.assets[*i].file.display().to_string(),
             Job::ThemeStatic(i) => {
                 format!("the theme's static/{}", self.templates.static_files[*i].0)
@@ -430,6 +450,8 @@ impl<'a> Renderer<'a> {
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
             Job::Sitemap => data::sitemap(self),
+            Job::SitemapPart(k) => data::sitemap_part(self, *k),
+            Job::AnnotationPage { doc, part } => data::annotation_page(self, *doc, *part),
             Job::Robots => data::robots(self),
             Job::Annotations => data::annotations(self),
             Job::SearchIndex => data::search_index(self),
@@ -531,6 +553,8 @@ impl<'a> Renderer<'a> {
             later,
             extra: &d.extra,
             file: d.file.display().to_string(),
+            annotations_url: (!d.notes.is_empty())
+                .then(|| config.url(&data::annotation_page_path(&d.path, 1))),
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
@@ -706,6 +730,16 @@ impl<'a> Renderer<'a> {
 }
 
 impl Job {
+    /// Whether the job is a site-wide data file that any document change
+    /// may change (the sitemap, the annotation collection, the search
+    /// index), as opposed to a page or a document's own data.
+    pub fn is_site_data(&self) -> bool {
+        matches!(
+            self,
+            Job::Sitemap | Job::SitemapPart(_) | Job::Annotations | Job::SearchIndex
+        )
+    }
+
     /// The template a job renders with (`None` for data files, copies and
     /// redirects). A change to that template, or to one it extends or
     /// includes, changes the job's output.
