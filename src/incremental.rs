@@ -377,6 +377,21 @@ impl LiveSite {
         diags
     }
 
+    /// Whether the planned search shards are not those the site's terms
+    /// need now.
+    fn search_shards_differ(&self) -> bool {
+        let planned: BTreeSet<&str> = self
+            .jobs
+            .iter()
+            .filter_map(|(_, job)| match job {
+                Job::SearchShard(k) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect();
+        let now = crate::render::search::shard_keys(self.site.documents.iter());
+        planned.len() != now.len() || planned.iter().zip(&now).any(|(a, b)| *a != b.as_str())
+    }
+
     /// Where each copied output comes from: a site file, or the theme
     /// (`None`).
     fn copied_sources(&self) -> HashMap<String, Option<PathBuf>> {
@@ -834,10 +849,16 @@ impl LiveSite {
         };
         let mut remove: Vec<PathBuf> = gone.clone();
         remove.extend(undo.inserted.iter().cloned());
+        let inserted_keys = crate::render::search::shard_keys(new_docs.iter());
         let replaced = self.replace_documents(&remove, new_docs);
+        // The search shards are planned by the terms' prefixes: when the
+        // changed documents' prefixes differ, the set of shards may.
+        let shards_changed = inserted_keys
+            != crate::render::search::shard_keys(replaced.taken.iter().map(|(_, d)| d))
+            && self.search_shards_differ();
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.lists.is_some();
+        let mut structural = replaced.lists.is_some() || shards_changed;
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
@@ -1279,7 +1300,9 @@ impl LiveSite {
         self.jobs
             .iter()
             .filter(|(_, job)| match job {
-                Job::AnnotationPage { doc, .. } => docs.is_none_or(|d| d.contains(doc)),
+                Job::AnnotationPage { doc, .. } | Job::SearchDoc(doc) => {
+                    docs.is_none_or(|d| d.contains(doc))
+                }
                 other => other.is_site_data(),
             })
             .map(|(p, _)| p.clone())

@@ -208,7 +208,11 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
             match r
                 .render_document_page(i, doc, &path)
                 .and_then(|html| sink.write(&path, html.into_bytes()))
-            {
+                .and_then(|()| {
+                    // Its search fragment needs its text, which goes next.
+                    let fragment = render::search::fragment(r.site, doc);
+                    sink.write(&render::search::doc_path(i), fragment)
+                }) {
                 Ok(()) => Vec::new(),
                 Err(d) => vec![d],
             }
@@ -231,7 +235,7 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
     let renderer = Renderer::new(&site, &templates);
     let mut jobs = renderer.plan();
     let _ = renderer.check_collisions(&mut jobs);
-    jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_)));
+    jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
     let counting = Counting {
         inner: &out,
         progress,
@@ -248,7 +252,7 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         return (report, diags);
     }
     report.pages = stats.pages + documents_written;
-    report.files = stats.files + documents_written;
+    report.files = stats.files + 2 * documents_written;
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
     report.elapsed = started.elapsed();

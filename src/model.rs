@@ -45,6 +45,8 @@ pub struct Document {
     pub ids: Vec<String>,
     pub internal_links: Vec<InternalLink>,
     pub fixes: Vec<QuoteFix>,
+    /// Its terms for the search index, kept when its HTML is dropped.
+    pub search_terms: crate::render::search::Terms,
 }
 
 impl Document {

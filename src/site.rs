@@ -738,6 +738,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         ids: Vec::new(),
         internal_links: Vec::new(),
         fixes: Vec::new(),
+        search_terms: Default::default(),
     }
 }
 
@@ -782,6 +783,7 @@ fn render_stub(
     d.ids = r.ids;
     d.internal_links = r.internal_links;
     d.fixes = r.fixes;
+    d.search_terms = crate::render::search::document_terms(&d);
     (d, r.diagnostics)
 }
 

@@ -551,59 +551,10 @@ pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-#[derive(Serialize)]
-struct SearchEntry<'a> {
-    title: &'a str,
-    url: String,
-    date: Option<String>,
-    source: Option<&'a str>,
-    tags: &'a [String],
-    summary: &'a str,
-    notes: String,
-}
-
-/// The data the theme's search box reads: one entry per article and page.
-pub fn write_search_index(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()> {
-    struct Entries<'a>(&'a Site);
-    impl Serialize for Entries<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let site = self.0;
-            s.collect_seq(site.documents.iter().map(|d| {
-                SearchEntry {
-                    title: &d.title,
-                    url: site.config.url(&d.path),
-                    date: d.date.as_ref().map(|x| x.iso()),
-                    source: d
-                        .source
-                        .as_deref()
-                        .and_then(|k| site.registry.get(k))
-                        .map(|s| s.name.as_str()),
-                    tags: &d.tags,
-                    summary: d.description_or_summary(),
-                    notes: d
-                        .notes
-                        .iter()
-                        .map(|n| n.body_text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                }
-            }))
-        }
-    }
-    write_json(w, &Entries(r.site))
-}
-
-/// [`write_search_index`] into a string.
-pub fn search_index(r: &Renderer) -> String {
-    let mut out = Vec::new();
-    let _ = write_search_index(r, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
 /// Writes compact JSON with `<`, `>` and `&` inside strings as `\\u`
 /// escapes: the same data, but archived text can never become markup if a
 /// page embeds the file (and a reader skimming it sees no raw tags).
-fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> std::io::Result<()> {
+pub(super) fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> std::io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(w, SafeFormatter);
     value.serialize(&mut ser).map_err(std::io::Error::other)
 }

@@ -8,6 +8,7 @@
 
 pub mod context;
 mod data;
+pub mod search;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -49,7 +50,12 @@ pub enum Job {
         doc: usize,
         part: usize,
     },
+    /// The search manifest, `search-index.json`.
     SearchIndex,
+    /// A shard of search terms (by its prefix).
+    SearchShard(String),
+    /// The search fragment of document `i` (what a result shows).
+    SearchDoc(usize),
     HighlightCss,
     /// A file copied as it is (index into `site.assets`).
     Asset(usize),
@@ -83,6 +89,8 @@ pub struct Renderer<'a> {
     /// catalogue between renders and updates it per document.
     catalogue: std::borrow::Cow<'a, Catalogue>,
     site_value: Value,
+    /// The search index, made on first use (it reads every document).
+    search: std::sync::OnceLock<search::Index>,
 }
 
 fn page_path(base: &str, page: usize) -> String {
@@ -182,6 +190,7 @@ impl<'a> Renderer<'a> {
             templates,
             catalogue,
             site_value,
+            search: std::sync::OnceLock::new(),
         }
     }
 
@@ -189,6 +198,11 @@ impl<'a> Renderer<'a> {
     /// rendered from a template may change.
     pub fn site_value(&self) -> &Value {
         &self.site_value
+    }
+
+    /// The site's search index.
+    pub fn search_index(&self) -> &search::Index {
+        self.search.get_or_init(|| search::Index::new(self.site))
     }
 
     /// Every output of the site with its path, in a stable order.
@@ -265,6 +279,12 @@ impl<'a> Renderer<'a> {
             }
         }
         jobs.push(("search-index.json".into(), Job::SearchIndex));
+        for key in self.search_index().keys() {
+            jobs.push((search::shard_path(key), Job::SearchShard(key.to_string())));
+        }
+        for i in 0..site.documents.len() {
+            jobs.push((search::doc_path(i), Job::SearchDoc(i)));
+        }
         jobs.push(("highlight.css".into(), Job::HighlightCss));
         for (i, (path, _)) in self.templates.static_files.iter().enumerate() {
             jobs.push((path.clone(), Job::ThemeStatic(i)));
@@ -278,7 +298,7 @@ impl<'a> Renderer<'a> {
     /// Where a job comes from, for collision messages.
     fn origin(&self, job: &Job) -> String {
         match job {
-            Job::Document(i) | Job::AnnotationPage { doc: i, .. } => {
+            Job::Document(i) | Job::AnnotationPage { doc: i, .. } | Job::SearchDoc(i) => {
                 self.site.documents[*i].file.display().to_string()
             }
             Job::Asset(i) => self.site.assets[*i].file.display().to_string(),
@@ -390,7 +410,6 @@ impl<'a> Renderer<'a> {
                 out.copy_file(path, &self.site.config.root.join(&a.file))
             }
             Job::Annotations => out.write_with(path, &mut |w| data::write_annotations(self, w)),
-            Job::SearchIndex => out.write_with(path, &mut |w| data::write_search_index(self, w)),
             Job::ThemeStatic(i) => {
                 let bytes = self.templates.static_bytes(*i, &self.site.config.root)?;
                 out.write(path, bytes)
@@ -405,6 +424,12 @@ impl<'a> Renderer<'a> {
     /// The bytes of a generated job.
     pub fn render_bytes(&self, path: &str, job: &Job) -> Result<Vec<u8>, Diagnostic> {
         let site = self.site;
+        match job {
+            Job::SearchIndex => return Ok(self.search_index().manifest(site)),
+            Job::SearchShard(key) => return Ok(self.search_index().shard(key)),
+            Job::SearchDoc(i) => return Ok(search::fragment(site, &site.documents[*i])),
+            _ => {}
+        }
         let html = match job {
             Job::Document(i) => self.render_document(*i, path)?,
             Job::Listing { list, page } => self.render_listing(*list, *page, path)?,
@@ -454,7 +479,7 @@ impl<'a> Renderer<'a> {
             Job::AnnotationPage { doc, part } => data::annotation_page(self, *doc, *part),
             Job::Robots => data::robots(self),
             Job::Annotations => data::annotations(self),
-            Job::SearchIndex => data::search_index(self),
+            Job::SearchIndex | Job::SearchShard(_) | Job::SearchDoc(_) => String::new(),
             Job::HighlightCss => crate::markdown::highlight::stylesheet(
                 &site.config.highlight_theme,
                 site.config.highlight_theme_dark.as_deref(),
@@ -736,7 +761,11 @@ impl Job {
     pub fn is_site_data(&self) -> bool {
         matches!(
             self,
-            Job::Sitemap | Job::SitemapPart(_) | Job::Annotations | Job::SearchIndex
+            Job::Sitemap
+                | Job::SitemapPart(_)
+                | Job::Annotations
+                | Job::SearchIndex
+                | Job::SearchShard(_)
         )
     }
 
