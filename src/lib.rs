@@ -20,6 +20,7 @@
 //! library never prints.
 
 pub mod annotate;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod frontmatter;
@@ -58,6 +59,9 @@ pub struct BuildReport {
     pub articles: usize,
     pub notes: usize,
     pub elapsed: Duration,
+    /// Nothing changed since the last build: the output was left as it
+    /// was ([`cache`]).
+    pub unchanged: bool,
 }
 
 /// Loads the site and its templates, and plans every output. Everything a
@@ -255,6 +259,40 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
     report.files = stats.files + 2 * documents_written;
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
+    report.elapsed = started.elapsed();
+    (report, diags)
+}
+
+/// [`build_with`] through the persistent build cache ([`cache`]): when
+/// the inputs, the binary, the options and the output are all as the last
+/// successful build left them, nothing is done. `clean` ignores the cache
+/// (and records afresh). Only a build without any warning is recorded, so
+/// a skipped build never hides a warning.
+pub fn build_cached(
+    options: &BuildOptions,
+    progress: &dyn Progress,
+    clean: bool,
+) -> (BuildReport, Diagnostics) {
+    let started = Instant::now();
+    let snapshot = cache::Snapshot::take(options);
+    if !clean && snapshot.unchanged() {
+        let report = BuildReport {
+            unchanged: true,
+            elapsed: started.elapsed(),
+            ..BuildReport::default()
+        };
+        return (report, Diagnostics::new());
+    }
+    cache::forget(&options.root);
+    let (mut report, mut diags) = build_with(options, progress);
+    if diags.is_empty()
+        && let Err(d) = snapshot.save(&options.root)
+    {
+        diags.push(
+            Diagnostic::warning(d.location, d.message)
+                .with_help("the site was built; the next build will be a full one"),
+        );
+    }
     report.elapsed = started.elapsed();
     (report, diags)
 }

@@ -160,7 +160,7 @@ const INIT_FILES: &[(&str, &str)] = &[
          language: en\n\
          author: \"Me\"\n",
     ),
-    (".gitignore", "/output\n"),
+    (".gitignore", "/output\n/.marginalia\n"),
     (
         "content/_index.md",
         "---\ntitle: \"My reading archive\"\n---\n\
