@@ -33,6 +33,7 @@ use crate::model::{Document, Site};
 use crate::output::{Output, check_output_path};
 use crate::render::context::Catalogue;
 use crate::render::{Job, Renderer, Templates};
+use crate::routes::{ListRoute, Route};
 use crate::site::{self, BuildOptions};
 use crate::sources::SOURCES_FILE;
 
@@ -215,11 +216,33 @@ fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
 }
 
-fn list_page_path(base: &str, page: usize) -> String {
-    if page <= 1 {
-        format!("{base}index.html")
-    } else {
-        format!("{base}page/{page}/index.html")
+fn list_page_path(list: &ListRoute, page: usize) -> String {
+    Route::Listing {
+        list: list.clone(),
+        page,
+    }
+    .path()
+}
+
+/// The paths of every page of source `i`'s page.
+fn source_page_paths(site: &Site, i: usize) -> Vec<String> {
+    let list = crate::render::list_route(site, crate::render::List::Source(i));
+    let n = site.source_uses.get(i).map_or(0, |u| u.entries().len());
+    (1..=page_count(n, site.config.paginate_by))
+        .map(|p| list_page_path(&list, p))
+        .collect()
+}
+
+fn doc_page_path(dir: &str) -> String {
+    Route::Document {
+        dir: dir.to_string(),
+    }
+    .path()
+}
+
+fn section_list(dir: &str) -> ListRoute {
+    ListRoute::Section {
+        dir: dir.to_string(),
     }
 }
 
@@ -1113,7 +1136,7 @@ impl LiveSite {
         };
         for (&id, &i) in &index_of_id {
             if changed.contains(&id) {
-                now.push(format!("{}index.html", site.documents[i].path));
+                now.push(doc_page_path(&site.documents[i].path));
             }
         }
         now.sort();
@@ -1123,7 +1146,7 @@ impl LiveSite {
         touch_list(
             &mut then,
             changed,
-            &site.home.path,
+            &ListRoute::Home,
             &before.home,
             &ids(&site.home.articles),
             site.home.paginate_by,
@@ -1133,7 +1156,14 @@ impl LiveSite {
             let new = ids(&sec.articles);
             let old = before.sections.get(s).map(Vec::as_slice).unwrap_or(&[]);
             counts_changed |= old.len() != new.len();
-            touch_list(&mut then, changed, &sec.path, old, &new, sec.paginate_by);
+            touch_list(
+                &mut then,
+                changed,
+                &section_list(&sec.path),
+                old,
+                &new,
+                sec.paginate_by,
+            );
         }
         let mut tags_changed = before.tags.len() != site.tags.len();
         for t in &site.tags {
@@ -1142,7 +1172,9 @@ impl LiveSite {
                 Some((n, v)) => (n.as_str(), v.as_slice()),
                 None => ("", &[][..]),
             };
-            let base = format!("tags/{}/", t.slug);
+            let base = ListRoute::Tag {
+                slug: t.slug.clone(),
+            };
             if old_name != t.name {
                 tags_changed = true;
                 for p in 1..=page_count(new.len(), site.config.paginate_by) {
@@ -1160,17 +1192,17 @@ impl LiveSite {
             );
         }
         if tags_changed {
-            then.insert("tags/index.html".into());
+            then.insert(Route::TagIndex.path());
         }
         if counts_changed {
             // Section pages list their subsections with counts.
             for p in 1..=page_count(site.home.articles.len(), site.home.paginate_by) {
-                then.insert(list_page_path(&site.home.path, p));
+                then.insert(list_page_path(&ListRoute::Home, p));
             }
             for sec in &site.sections {
                 if !sec.subsections.is_empty() {
                     for p in 1..=page_count(sec.articles.len(), sec.paginate_by) {
-                        then.insert(list_page_path(&sec.path, p));
+                        then.insert(list_page_path(&section_list(&sec.path), p));
                     }
                 }
             }
@@ -1214,7 +1246,7 @@ impl LiveSite {
         if !neighbours.is_empty() {
             for (i, id) in self.ids.iter().enumerate() {
                 if neighbours.contains(id) && !changed.contains(id) {
-                    then.insert(format!("{}index.html", site.documents[i].path));
+                    then.insert(doc_page_path(&site.documents[i].path));
                 }
             }
         }
@@ -1240,18 +1272,18 @@ impl LiveSite {
                 || notes.iter().any(|(id, _)| changed.contains(id))
             {
                 let slug = &site.registry.all()[s].slug;
-                then.extend(crate::render::source_page_paths(site, s));
-                then.insert(format!("sources/{slug}/atom.xml"));
+                then.extend(source_page_paths(site, s));
+                then.insert(Route::SourceFeed { slug: slug.clone() }.path());
             }
         }
         if sources_changed {
-            then.insert("sources/index.html".into());
+            then.insert(Route::SourceIndex.path());
         }
         let feed_limit = site.config.feed_limit;
         let head_new = ids(&site.home.articles[..site.home.articles.len().min(feed_limit)]);
         let head_old = &before.home[..before.home.len().min(feed_limit)];
         if head_new != head_old || head_new.iter().any(|id| changed.contains(id)) {
-            then.insert("atom.xml".into());
+            then.insert(Route::Feed.path());
         }
 
         // New outputs, and ones that went.
@@ -1323,27 +1355,28 @@ impl LiveSite {
             .filter(|(_, id)| changed.contains(id))
             .map(|(i, _)| i)
             .collect();
-        let mut page_of = |list: &[usize], i: usize, base: &str, per: usize| -> Option<usize> {
-            let pos = list.binary_search(&i).ok()?;
-            then.insert(list_page_path(base, pos / per.max(1) + 1));
-            Some(pos)
-        };
+        let mut page_of =
+            |list: &[usize], i: usize, base: &ListRoute, per: usize| -> Option<usize> {
+                let pos = list.binary_search(&i).ok()?;
+                then.insert(list_page_path(base, pos / per.max(1) + 1));
+                Some(pos)
+            };
         let mut neighbours = Vec::new();
         let mut sources: BTreeSet<usize> = BTreeSet::new();
         let mut feed = false;
         for &i in &docs {
             let d = &site.documents[i];
-            now.push(format!("{}index.html", d.path));
+            now.push(doc_page_path(&d.path));
             if let Some(pos) = page_of(
                 &site.home.articles,
                 i,
-                &site.home.path,
+                &ListRoute::Home,
                 site.home.paginate_by,
             ) {
                 feed |= pos < site.config.feed_limit;
             }
             if let Some(s) = d.section.and_then(|s| site.sections.get(s))
-                && let Some(pos) = page_of(&s.articles, i, &s.path, s.paginate_by)
+                && let Some(pos) = page_of(&s.articles, i, &section_list(&s.path), s.paginate_by)
             {
                 if pos > 0 {
                     neighbours.push(s.articles[pos - 1]);
@@ -1355,7 +1388,7 @@ impl LiveSite {
             for name in &d.tags {
                 let slug = slug::slugify(name);
                 if let Ok(t) = site.tags.binary_search_by(|t| t.slug.as_str().cmp(&slug)) {
-                    let base = format!("tags/{slug}/");
+                    let base = ListRoute::Tag { slug };
                     page_of(&site.tags[t].articles, i, &base, site.config.paginate_by);
                 }
             }
@@ -1366,16 +1399,16 @@ impl LiveSite {
         }
         for n in neighbours {
             if !changed.contains(&self.ids[n]) {
-                then.insert(format!("{}index.html", site.documents[n].path));
+                then.insert(doc_page_path(&site.documents[n].path));
             }
         }
         for s in sources {
             let slug = &site.registry.all()[s].slug;
-            then.extend(crate::render::source_page_paths(site, s));
-            then.insert(format!("sources/{slug}/atom.xml"));
+            then.extend(source_page_paths(site, s));
+            then.insert(Route::SourceFeed { slug: slug.clone() }.path());
         }
         if feed {
-            then.insert("atom.xml".into());
+            then.insert(Route::Feed.path());
         }
         then.retain(|p| self.by_path.contains_key(p));
         now.sort();
@@ -1408,7 +1441,7 @@ fn same_wiring(a: &Document, b: &Document) -> bool {
 fn touch_list(
     out: &mut BTreeSet<String>,
     changed: &HashSet<u32>,
-    base: &str,
+    base: &ListRoute,
     old: &[u32],
     new: &[u32],
     per: usize,

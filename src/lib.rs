@@ -34,12 +34,14 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod routes;
 pub mod scaffold;
 pub mod serve;
 pub mod site;
 pub mod sources;
 pub mod theme;
 pub mod url;
+pub mod versions;
 pub mod yaml;
 
 use std::time::{Duration, Instant};
@@ -208,7 +210,10 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
             let (Some(r), Some(sink)) = (&renderer, &counting) else {
                 return Vec::new();
             };
-            let path = format!("{}index.html", doc.path);
+            let path = routes::Route::Document {
+                dir: doc.path.clone(),
+            }
+            .path();
             match r
                 .render_document_page(i, doc, &path)
                 .and_then(|html| sink.write(&path, html.into_bytes()))
@@ -235,10 +240,23 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         return (report, diags);
     }
 
-    // Phase three: everything but the documents' own pages.
+    // Phase three: everything but the documents' own pages. The plan is
+    // made again now that the notes are known (a source's page may have
+    // more pages); a collision the first plan could not see is reported
+    // here, the ones it saw are not repeated.
     let renderer = Renderer::new(&site, &templates);
     let mut jobs = renderer.plan();
-    let _ = renderer.check_collisions(&mut jobs);
+    for d in renderer.check_collisions(&mut jobs) {
+        if !diags.iter().any(|x| *x == d) {
+            diags.push(d);
+        }
+    }
+    if diags.has_errors() {
+        drop(renderer);
+        out.abort();
+        diags.sort();
+        return (report, diags);
+    }
     jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
     let counting = Counting {
         inner: &out,

@@ -14,6 +14,7 @@ use crate::frontmatter::{self, DocKind, FrontMatter};
 use crate::load::{self, AssetDest, ContentTree, DocFile};
 use crate::markdown::{self, Env, Input};
 use crate::model::{Asset, Document, NoteRef, Section, Site, SourceUses, Tag};
+use crate::routes;
 use crate::sources::{Reference, Registry};
 
 /// What a build is asked to do.
@@ -351,17 +352,6 @@ impl Loaded {
     }
 }
 
-/// The site path of a section folder: each part slugified, `/`-terminated.
-pub fn section_path(folder: &str) -> String {
-    let mut s = String::new();
-    for part in folder.split('/').filter(|p| !p.is_empty()) {
-        let slug = slug::slugify(part);
-        s.push_str(if slug.is_empty() { "section" } else { &slug });
-        s.push('/');
-    }
-    s
-}
-
 /// The order of [`Site::documents`]: articles newest first (undated
 /// last), then standalone pages; ties by title, then file.
 pub fn document_order(a: &Document, b: &Document) -> std::cmp::Ordering {
@@ -396,10 +386,7 @@ pub fn document_path(doc: &ParsedDoc) -> (String, Option<Diagnostic>) {
         ));
         slug = "untitled".into();
     }
-    let path = match &doc.file.section {
-        Some(folder) => format!("{}{slug}/", section_path(folder)),
-        None => format!("{slug}/"),
-    };
+    let path = routes::document_dir(doc.file.section.as_deref(), &slug);
     (path, diag)
 }
 
@@ -530,7 +517,7 @@ fn default_section(folder: &str, config: &Config) -> Section {
     };
     Section {
         folder: folder.to_string(),
-        path: section_path(folder),
+        path: routes::section_dir(folder),
         title,
         description: None,
         content_html: String::new(),
@@ -754,7 +741,7 @@ fn render_stub(
 ) -> (Document, Vec<Diagnostic>) {
     let asset_base = match (&doc.file.bundle_dir, &doc.file.section) {
         (Some(_), _) => stub.path.clone(),
-        (None, Some(folder)) => section_path(folder),
+        (None, Some(folder)) => routes::section_dir(folder),
         (None, None) => String::new(),
     };
     let input = Input {
@@ -797,12 +784,12 @@ pub fn assets(tree: &ContentTree, links: &HashMap<PathBuf, String>) -> Vec<Asset
                 AssetDest::Root(p) if a.rel.starts_with(load::CONTENT_DIR) => {
                     // A loose file in a section folder goes under the section's path.
                     match p.rsplit_once('/') {
-                        Some((folder, name)) => format!("{}{name}", section_path(folder)),
+                        Some((folder, name)) => routes::file_in(&routes::section_dir(folder), name),
                         None => p.clone(),
                     }
                 }
                 AssetDest::Root(p) => p.clone(),
-                AssetDest::Bundle { index, path } => format!("{}{path}", links.get(index)?),
+                AssetDest::Bundle { index, path } => routes::file_in(links.get(index)?, path),
             };
             Some(Asset {
                 file: a.rel.clone(),

@@ -18,6 +18,7 @@ mod kill;
 mod perf_cache;
 mod perf_data;
 mod regressions;
+mod routes;
 mod sample;
 mod serve;
 mod serve_load;

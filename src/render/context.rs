@@ -335,7 +335,7 @@ impl Catalogue {
             .map(|name| {
                 let slug = slug::slugify(name);
                 TagLink {
-                    url: site.config.url(&format!("tags/{slug}/")),
+                    url: site.config.url(&crate::routes::tag_dir(&slug)),
                     name: name.clone(),
                     slug,
                 }
@@ -401,7 +401,7 @@ pub fn source_link(s: &Source, config: &crate::config::Config) -> SourceLink {
         key: s.key.clone(),
         name: s.name.clone(),
         kind: s.kind.as_str(),
-        url: config.url(&format!("sources/{}/", s.slug)),
+        url: config.url(&crate::routes::source_dir(&s.slug)),
         website: s.url.clone(),
     }
 }

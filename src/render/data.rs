@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::Renderer;
 use crate::html::escape;
 use crate::model::{Document, Site};
+use crate::routes;
 
 /// The newest date in a set of documents, for a feed's `updated`.
 fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
@@ -111,7 +112,7 @@ pub fn site_feed(r: &Renderer) -> String {
     feed(
         r,
         &site.config.title,
-        "atom.xml",
+        routes::FEED,
         &site.config.url(""),
         &site.home.articles,
     )
@@ -131,8 +132,8 @@ pub fn source_feed(r: &Renderer, i: usize) -> String {
     feed(
         r,
         &title,
-        &format!("sources/{}/atom.xml", s.slug),
-        &site.config.url(&format!("sources/{}/", s.slug)),
+        &routes::source_feed_path(&s.slug),
+        &site.config.url(&routes::source_dir(&s.slug)),
         &docs,
     )
 }
@@ -192,13 +193,13 @@ fn sitemap_urls(site: &Site) -> Vec<(String, Option<String>)> {
     for s in &site.sections {
         urls.push((s.path.clone(), None));
     }
-    urls.push(("tags/".into(), None));
+    urls.push((routes::tags_dir().into(), None));
     for t in &site.tags {
-        urls.push((format!("tags/{}/", t.slug), None));
+        urls.push((routes::tag_dir(&t.slug), None));
     }
-    urls.push(("sources/".into(), None));
+    urls.push((routes::sources_dir().into(), None));
     for s in site.registry.all() {
-        urls.push((format!("sources/{}/", s.slug), None));
+        urls.push((routes::source_dir(&s.slug), None));
     }
     urls
 }
@@ -221,7 +222,7 @@ fn urlset(r: &Renderer, urls: &[(String, Option<String>)]) -> String {
 
 /// The path of sitemap file `k` (1-based) of a split sitemap.
 pub fn sitemap_part_path(k: usize) -> String {
-    format!("sitemap-{k}.xml")
+    routes::Route::SitemapPart { k }.path()
 }
 
 /// `sitemap.xml`: every URL, or, past [`SITEMAP_MAX_URLS`], a sitemap
@@ -257,7 +258,7 @@ pub fn robots(r: &Renderer) -> String {
     let config = &r.site.config;
     let mut s = String::from("User-agent: *\nDisallow:\n");
     if config.base_url.starts_with("http") {
-        s.push_str(&format!("Sitemap: {}\n", config.url("sitemap.xml")));
+        s.push_str(&format!("Sitemap: {}\n", config.url(routes::SITEMAP)));
     }
     s
 }
@@ -397,7 +398,7 @@ fn annotation<'a>(
             kind: "SpecificResource",
             purpose: "linking",
             source: WebPage {
-                id: config.url(&format!("sources/{}/", s.slug)),
+                id: config.url(&routes::source_dir(&s.slug)),
                 kind: "Text",
                 format: "text/html",
             },
@@ -446,11 +447,7 @@ pub fn annotation_pages(d: &Document) -> usize {
 /// site path `doc_path`: `annotations.jsonld` beside its page, then
 /// `annotations-2.jsonld`, …
 pub fn annotation_page_path(doc_path: &str, part: usize) -> String {
-    if part <= 1 {
-        format!("{doc_path}annotations.jsonld")
-    } else {
-        format!("{doc_path}annotations-{part}.jsonld")
-    }
+    routes::annotation_page_path(doc_path, part)
 }
 
 /// The annotation page before page `part` of document `doc`, in site
@@ -488,7 +485,7 @@ fn page_url(site: &Site, (doc, part): (usize, usize)) -> String {
 pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()> {
     let site = r.site;
     let config = &site.config;
-    let collection_id = config.url("annotations.jsonld");
+    let collection_id = config.url(routes::ANNOTATIONS);
     let total = site.note_count();
     let first = site
         .documents
@@ -540,7 +537,7 @@ pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
         context: "http://www.w3.org/ns/anno.jsonld",
         id: page_url(site, (doc, part)),
         kind: "AnnotationPage",
-        part_of: site.config.url("annotations.jsonld"),
+        part_of: site.config.url(routes::ANNOTATIONS),
         prev: previous_page(site, doc, part).map(|p| page_url(site, p)),
         next: next_page(site, doc, part).map(|p| page_url(site, p)),
         items,

@@ -21,6 +21,7 @@ pub use templates::Templates;
 use crate::error::{Diagnostic, Location};
 use crate::model::Site;
 use crate::output::Output;
+use crate::routes::{self, ListRoute, Route};
 use context::*;
 
 /// What one output file is made from.
@@ -93,14 +94,6 @@ pub struct Renderer<'a> {
     search: std::sync::OnceLock<search::Index>,
 }
 
-fn page_path(base: &str, page: usize) -> String {
-    if page <= 1 {
-        base.to_string()
-    } else {
-        format!("{base}page/{page}/")
-    }
-}
-
 fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
 }
@@ -171,12 +164,12 @@ impl<'a> Renderer<'a> {
             author: config.author.as_deref(),
             extra: &config.extra,
             url: config.url(""),
-            feed_url: config.url("atom.xml"),
-            search_index_url: config.url("search-index.json"),
-            annotations_url: config.url("annotations.jsonld"),
-            sources_url: config.url("sources/"),
-            tags_url: config.url("tags/"),
-            highlight_css_url: config.url("highlight.css"),
+            feed_url: Route::Feed.url(config),
+            search_index_url: Route::SearchIndex.url(config),
+            annotations_url: Route::Annotations.url(config),
+            sources_url: Route::SourceIndex.url(config),
+            tags_url: Route::TagIndex.url(config),
+            highlight_css_url: Route::HighlightCss.url(config),
             sections: top_sections,
             article_count: site.home.articles.len(),
             note_count,
@@ -207,92 +200,107 @@ impl<'a> Renderer<'a> {
 
     /// Every output of the site with its path, in a stable order.
     pub fn plan(&self) -> Vec<(String, Job)> {
+        self.jobs()
+            .into_iter()
+            .map(|job| (self.route(&job).path(), job))
+            .collect()
+    }
+
+    /// Every job of the site, in a stable order.
+    fn jobs(&self) -> Vec<Job> {
         let site = self.site;
-        let mut jobs = Vec::new();
-        for (i, d) in site.documents.iter().enumerate() {
-            jobs.push((format!("{}index.html", d.path), Job::Document(i)));
+        let mut jobs: Vec<Job> = (0..site.documents.len()).map(Job::Document).collect();
+        let mut lists = vec![List::Home];
+        lists.extend((0..site.sections.len()).map(List::Section));
+        lists.extend((0..site.tags.len()).map(List::Tag));
+        lists.extend((0..site.registry.len()).map(List::Source));
+        for list in lists {
+            let pages = self.page_total(list);
+            jobs.extend((1..=pages).map(|page| Job::Listing { list, page }));
+            if pages > 1 {
+                jobs.push(Job::FirstPageRedirect(list));
+            }
         }
-        let mut lists = vec![(
-            List::Home,
-            site.home.path.clone(),
-            site.home.articles.len(),
-            site.home.paginate_by,
-        )];
-        for (i, s) in site.sections.iter().enumerate() {
-            lists.push((
-                List::Section(i),
-                s.path.clone(),
-                s.articles.len(),
-                s.paginate_by,
-            ));
+        jobs.push(Job::Tags);
+        jobs.push(Job::Sources);
+        jobs.extend((0..site.registry.len()).map(Job::SourceFeed));
+        jobs.extend([Job::NotFound, Job::SiteFeed, Job::Sitemap]);
+        jobs.extend((1..=data::sitemap_parts(site)).map(Job::SitemapPart));
+        jobs.extend([Job::Robots, Job::Annotations]);
+        for (doc, d) in site.documents.iter().enumerate() {
+            jobs.extend(
+                (1..=data::annotation_pages(d)).map(|part| Job::AnnotationPage { doc, part }),
+            );
         }
-        for (i, t) in site.tags.iter().enumerate() {
-            lists.push((
-                List::Tag(i),
-                format!("tags/{}/", t.slug),
-                t.articles.len(),
-                site.config.paginate_by,
-            ));
-        }
-        for (i, s) in site.registry.all().iter().enumerate() {
-            lists.push((
-                List::Source(i),
-                format!("sources/{}/", s.slug),
+        jobs.push(Job::SearchIndex);
+        jobs.extend(
+            self.search_index()
+                .keys()
+                .map(|k| Job::SearchShard(k.to_string())),
+        );
+        jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
+        jobs.push(Job::HighlightCss);
+        jobs.extend((0..self.templates.static_files.len()).map(Job::ThemeStatic));
+        jobs.extend((0..site.assets.len()).map(Job::Asset));
+        jobs
+    }
+
+    /// How many pages a listing has.
+    fn page_total(&self, list: List) -> usize {
+        let site = self.site;
+        let (n, per) = match list {
+            List::Home => (site.home.articles.len(), site.home.paginate_by),
+            List::Section(i) => (
+                site.sections[i].articles.len(),
+                site.sections[i].paginate_by,
+            ),
+            List::Tag(i) => (site.tags[i].articles.len(), site.config.paginate_by),
+            List::Source(i) => (
                 site.source_uses.get(i).map_or(0, |u| u.entries().len()),
                 site.config.paginate_by,
-            ));
+            ),
+        };
+        page_count(n, per)
+    }
+
+    /// Where a job's output goes.
+    pub fn route(&self, job: &Job) -> Route {
+        let site = self.site;
+        match job {
+            Job::Document(i) => Route::Document {
+                dir: site.documents[*i].path.clone(),
+            },
+            Job::Listing { list, page } => Route::Listing {
+                list: list_route(site, *list),
+                page: *page,
+            },
+            Job::FirstPageRedirect(list) => Route::FirstPage(list_route(site, *list)),
+            Job::Tags => Route::TagIndex,
+            Job::Sources => Route::SourceIndex,
+            Job::SourceFeed(i) => Route::SourceFeed {
+                slug: site.registry.all()[*i].slug.clone(),
+            },
+            Job::NotFound => Route::NotFound,
+            Job::SiteFeed => Route::Feed,
+            Job::Sitemap => Route::Sitemap,
+            Job::SitemapPart(k) => Route::SitemapPart { k: *k },
+            Job::Robots => Route::Robots,
+            Job::Annotations => Route::Annotations,
+            Job::AnnotationPage { doc, part } => Route::AnnotationPage {
+                dir: site.documents[*doc].path.clone(),
+                part: *part,
+            },
+            Job::SearchIndex => Route::SearchIndex,
+            Job::SearchShard(key) => Route::SearchShard { key: key.clone() },
+            Job::SearchDoc(i) => Route::SearchDoc { doc: *i },
+            Job::HighlightCss => Route::HighlightCss,
+            Job::ThemeStatic(i) => Route::Copy {
+                path: self.templates.static_files[*i].0.clone(),
+            },
+            Job::Asset(i) => Route::Copy {
+                path: site.assets[*i].dest.clone(),
+            },
         }
-        for (list, base, n, per) in lists {
-            let pages = page_count(n, per);
-            for p in 1..=pages {
-                jobs.push((
-                    format!("{}index.html", page_path(&base, p)),
-                    Job::Listing { list, page: p },
-                ));
-            }
-            if pages > 1 {
-                jobs.push((
-                    format!("{base}page/1/index.html"),
-                    Job::FirstPageRedirect(list),
-                ));
-            }
-        }
-        jobs.push(("tags/index.html".into(), Job::Tags));
-        jobs.push(("sources/index.html".into(), Job::Sources));
-        for (i, s) in site.registry.all().iter().enumerate() {
-            jobs.push((format!("sources/{}/atom.xml", s.slug), Job::SourceFeed(i)));
-        }
-        jobs.push(("404.html".into(), Job::NotFound));
-        jobs.push(("atom.xml".into(), Job::SiteFeed));
-        jobs.push(("sitemap.xml".into(), Job::Sitemap));
-        for k in 1..=data::sitemap_parts(site) {
-            jobs.push((data::sitemap_part_path(k), Job::SitemapPart(k)));
-        }
-        jobs.push(("robots.txt".into(), Job::Robots));
-        jobs.push(("annotations.jsonld".into(), Job::Annotations));
-        for (doc, d) in site.documents.iter().enumerate() {
-            for part in 1..=data::annotation_pages(d) {
-                jobs.push((
-                    data::annotation_page_path(&d.path, part),
-                    Job::AnnotationPage { doc, part },
-                ));
-            }
-        }
-        jobs.push(("search-index.json".into(), Job::SearchIndex));
-        for key in self.search_index().keys() {
-            jobs.push((search::shard_path(key), Job::SearchShard(key.to_string())));
-        }
-        for i in 0..site.documents.len() {
-            jobs.push((search::doc_path(i), Job::SearchDoc(i)));
-        }
-        jobs.push(("highlight.css".into(), Job::HighlightCss));
-        for (i, (path, _)) in self.templates.static_files.iter().enumerate() {
-            jobs.push((path.clone(), Job::ThemeStatic(i)));
-        }
-        for (i, a) in site.assets.iter().enumerate() {
-            jobs.push((a.dest.clone(), Job::Asset(i)));
-        }
-        jobs
     }
 
     /// Where a job comes from, for collision messages.
@@ -434,7 +442,7 @@ impl<'a> Renderer<'a> {
             Job::Document(i) => self.render_document(*i, path)?,
             Job::Listing { list, page } => self.render_listing(*list, *page, path)?,
             Job::FirstPageRedirect(list) => {
-                let target = site.config.url(&self.list_base(*list));
+                let target = site.config.url(&self.list_base(*list).dir());
                 redirect_page(&target)
             }
             Job::Tags => {
@@ -498,13 +506,8 @@ impl<'a> Renderer<'a> {
         ctx
     }
 
-    fn list_base(&self, list: List) -> String {
-        match list {
-            List::Home => self.site.home.path.clone(),
-            List::Section(i) => self.site.sections[i].path.clone(),
-            List::Tag(i) => format!("tags/{}/", self.site.tags[i].slug),
-            List::Source(i) => format!("sources/{}/", self.site.registry.all()[i].slug),
-        }
+    fn list_base(&self, list: List) -> ListRoute {
+        list_route(self.site, list)
     }
 
     fn render_document(&self, i: usize, path: &str) -> Result<String, Diagnostic> {
@@ -637,7 +640,13 @@ impl<'a> Renderer<'a> {
         self.templates.render(template, &ctx)
     }
 
-    fn paginator(&self, articles: &[usize], per_page: usize, page: usize, base: &str) -> Paginator {
+    fn paginator(
+        &self,
+        articles: &[usize],
+        per_page: usize,
+        page: usize,
+        base: &ListRoute,
+    ) -> Paginator {
         let config = &self.site.config;
         let total_pages = page_count(articles.len(), per_page);
         let start = (page - 1) * per_page;
@@ -647,7 +656,7 @@ impl<'a> Renderer<'a> {
             .take(per_page)
             .map(|&i| self.catalogue.items[i].clone())
             .collect();
-        let url = |p: usize| config.url(&page_path(base, p));
+        let url = |p: usize| base.page_url(config, p);
         Paginator {
             current: page,
             total_pages,
@@ -672,7 +681,7 @@ impl<'a> Renderer<'a> {
         TagCtx {
             name: t.name.clone(),
             slug: t.slug.clone(),
-            url: self.site.config.url(&format!("tags/{}/", t.slug)),
+            url: self.site.config.url(&routes::tag_dir(&t.slug)),
             count: t.articles.len(),
         }
     }
@@ -745,7 +754,7 @@ impl<'a> Renderer<'a> {
                     notes,
                 })
                 .collect(),
-            feed_url: site.config.url(&format!("sources/{}/atom.xml", s.slug)),
+            feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
         };
         let mut ctx = self.base_context(path);
         ctx.insert("source", &source);
@@ -803,15 +812,20 @@ impl Job {
     }
 }
 
-/// The paths of every page of source `i`'s page (`sources/<key>/`,
-/// then `page/2/` …), for the dev server to know what a change touches.
-pub fn source_page_paths(site: &Site, i: usize) -> Vec<String> {
-    let slug = &site.registry.all()[i].slug;
-    let base = format!("sources/{slug}/");
-    let n = site.source_uses.get(i).map_or(0, |u| u.entries().len());
-    (1..=page_count(n, site.config.paginate_by))
-        .map(|p| format!("{}index.html", page_path(&base, p)))
-        .collect()
+/// The route of a listing.
+pub fn list_route(site: &Site, list: List) -> ListRoute {
+    match list {
+        List::Home => ListRoute::Home,
+        List::Section(i) => ListRoute::Section {
+            dir: site.sections[i].path.clone(),
+        },
+        List::Tag(i) => ListRoute::Tag {
+            slug: site.tags[i].slug.clone(),
+        },
+        List::Source(i) => ListRoute::Source {
+            slug: site.registry.all()[i].slug.clone(),
+        },
+    }
 }
 
 /// A tiny page that sends the browser on (for `page/1/`).

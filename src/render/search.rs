@@ -247,13 +247,15 @@ pub fn shard_keys<'a>(
 
 /// The path of a shard.
 pub fn shard_path(key: &str) -> String {
-    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("search-index/t/{hex}.json")
+    crate::routes::Route::SearchShard {
+        key: key.to_string(),
+    }
+    .path()
 }
 
 /// The path of document `i`'s fragment.
 pub fn doc_path(i: usize) -> String {
-    format!("search-index/d/{i}.json")
+    crate::routes::Route::SearchDoc { doc: i }.path()
 }
 
 /// One posting: document, note (0: the article; n: note n - 1), weight.
