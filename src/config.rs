@@ -29,6 +29,7 @@ const KNOWN_KEYS: &[&str] = &[
     "auto_sources",
     "output_dir",
     "feed_limit",
+    "ratings",
     "extra",
 ];
 
@@ -59,6 +60,8 @@ pub struct Config {
     pub feed_limit: usize,
     /// Free-form data for templates.
     pub extra: serde_json::Value,
+    /// The rating scale notes' `rating:` labels come from (DESIGN §11).
+    pub ratings: Option<crate::annotate::rating::RatingScale>,
     /// Whether base_url came from site.yaml (or the command line) rather
     /// than the default; feeds and sitemaps want a real host.
     #[serde(skip)]
@@ -85,6 +88,7 @@ impl Config {
             output_dir: root.join("output"),
             feed_limit: 20,
             extra: serde_json::Value::Object(Default::default()),
+            ratings: None,
             base_url_is_set: false,
         }
     }
@@ -209,6 +213,11 @@ impl Config {
         }
         if let Some(v) = f.take_raw("extra") {
             config.extra = yaml::to_json(&v);
+        }
+        if let Some(v) = f.take_raw("ratings") {
+            let (scale, d) = crate::annotate::rating::scale_from_yaml(v, source);
+            config.ratings = scale;
+            f.diagnostics.extend(d);
         }
         let mut diagnostics = std::mem::take(&mut f.diagnostics);
         diagnostics.extend(f.deny_unknown(KNOWN_KEYS, "site.yaml"));

@@ -1,68 +1,102 @@
-//! Front matter: splitting `---` blocks off Markdown files and reading their
-//! fields into a typed [`FrontMatter`].
+//! Front matter: splitting `---` (YAML) or `+++` (TOML, as Hugo and Zola
+//! write it) blocks off Markdown files and reading their fields into a
+//! typed [`FrontMatter`].
 //!
-//! Offsets matter here: the YAML starts on line 2 of the file, so every
-//! diagnostic is shifted by the lines before it, and the body keeps its byte
-//! offset in the file so Markdown positions can be turned into file lines.
+//! Offsets matter here: the front matter starts on line 2 of the file (or
+//! later, after blank lines), so every diagnostic is shifted by the lines
+//! before it, and the body keeps its byte offset in the file so Markdown
+//! positions can be turned into file lines.
+//!
+//! TOML is read with the `toml` crate and converted to the same YAML value
+//! tree, then read by the same [`Fields`]: the two formats cannot drift
+//! apart, and an article gives the same page in either.
 
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
-use crate::error::{Diagnostic, Location, did_you_mean};
+use crate::error::{Diagnostic, LineIndex, Location, did_you_mean};
 use crate::yaml::{self, Fields};
+
+/// The language of a front matter block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Between `---` lines.
+    #[default]
+    Yaml,
+    /// Between `+++` lines.
+    Toml,
+}
 
 /// A Markdown file split into its front matter and body.
 #[derive(Debug, Clone, Copy)]
 pub struct Split<'a> {
-    /// The YAML between the `---` lines (empty when there is none).
+    /// The front matter between its fences (empty when there is none), in
+    /// `format`.
     pub yaml: &'a str,
-    /// Lines of the file before the YAML starts.
+    /// Lines of the file before the front matter starts.
     pub yaml_line_offset: usize,
     pub body: &'a str,
     /// Byte offset of `body` in the file text.
     pub body_offset: usize,
+    pub format: Format,
 }
 
-/// Splits `---\n<yaml>\n---\n<body>`. A file that does not start with a
-/// `---` line has no front matter. A front matter block that is never
-/// closed is an error: guessing where it ends would lose text.
+/// Splits `---\n<yaml>\n---\n<body>` or `+++\n<toml>\n+++\n<body>`.
+/// Blank lines before the opening fence are skipped (editors and
+/// converters leave them). A file whose first other line is not a fence has
+/// no front matter. A front matter block that is never closed is an
+/// error: guessing where it ends would lose text.
 pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let t = &text[bom..];
+    let no_front_matter = Split {
+        yaml: "",
+        yaml_line_offset: 0,
+        body: t,
+        body_offset: bom,
+        format: Format::Yaml,
+    };
     // Lines end as everywhere else (`\n`, `\r\n` or a lone `\r`), so the
-    // YAML's line numbers, shifted by one, are the file's.
+    // front matter's line numbers, shifted, are the file's.
     let mut lines = crate::error::lines_inclusive(t);
-    let first = lines.next().unwrap_or_default();
-    if first.trim_end() != "---" {
-        return Ok(Split {
-            yaml: "",
-            yaml_line_offset: 0,
-            body: t,
-            body_offset: bom,
-        });
-    }
-    let yaml_start = first.len();
+    let mut start = 0;
+    let mut blank_lines = 0;
+    let (fence, format, yaml_start) = loop {
+        let Some(line) = lines.next() else {
+            return Ok(no_front_matter);
+        };
+        match line.trim_end() {
+            "---" => break ("---", Format::Yaml, start + line.len()),
+            "+++" => break ("+++", Format::Toml, start + line.len()),
+            "" => {
+                start += line.len();
+                blank_lines += 1;
+            }
+            _ => return Ok(no_front_matter),
+        }
+    };
     let mut pos = yaml_start;
     for line in lines {
         let end = pos + line.len();
         let l = line.trim_end();
-        if l == "---" || l == "..." {
+        if l == fence || (format == Format::Yaml && l == "...") {
             return Ok(Split {
                 yaml: &t[yaml_start..pos],
-                yaml_line_offset: 1,
+                yaml_line_offset: blank_lines + 1,
                 body: &t[end..],
                 body_offset: bom + end,
+                format,
             });
         }
         pos = end;
     }
     Err(Diagnostic::error(
-        Some(Location::at(file, 1, 1)),
+        Some(Location::at(file, blank_lines + 1, 1)),
         "the front matter that starts here is never closed",
     )
-    .with_help("end it with a line holding only `---`"))
+    .with_help(format!("end it with a line holding only `{fence}`")))
 }
 
 /// A date as written in front matter: `YYYY-MM-DD` or RFC 3339. The text
@@ -176,7 +210,11 @@ pub enum DocKind {
 pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Diagnostic>) {
     let mut fm = FrontMatter::default();
     let source = yaml::Source::new(file, split.yaml, split.yaml_line_offset);
-    let value = match source.parse() {
+    let (source, parsed) = match split.format {
+        Format::Yaml => (source, source.parse()),
+        Format::Toml => (source.with_toml_keys(), parse_toml(&source)),
+    };
+    let value = match parsed {
         Ok(v) => v,
         Err(d) => return (fm, vec![d]),
     };
@@ -228,11 +266,38 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
             ));
         }
     }
+    if kind == DocKind::Document
+        && let Some(date) = &fm.date
+        && date.datetime > chrono::Utc::now()
+    {
+        f.diagnostics.push(
+            Diagnostic::warning(
+                Some(f.location_of("date")),
+                format!(
+                    "`date` {} is in the future; the article is published all the same",
+                    date.iso()
+                ),
+            )
+            .with_help(
+                "`date` is when the original was published, so a future one is most likely a typo \
+                 (marginalia does not hold articles back until a date: use `draft: true` for that)",
+            ),
+        );
+    }
     // Unknown keys are kept for templates (archives come from other tools
-    // with their own keys); one within a typo of a known key is a warning.
+    // with their own keys); one within a typo of a known key is a warning,
+    // and so is one that Hugo or Zola give a meaning marginalia does not.
     let (rest, mut diagnostics) = f.into_rest();
     for (key, _) in &rest {
-        if let Some(near) = did_you_mean(key, known.iter().copied()) {
+        if let Some(instead) = elsewhere_meaning(key) {
+            diagnostics.push(
+                Diagnostic::warning(
+                    Some(source.key_location(key, None)),
+                    format!("`{key}` does nothing in marginalia (kept in page.extra)"),
+                )
+                .with_help(instead),
+            );
+        } else if let Some(near) = did_you_mean(key, known.iter().copied()) {
             diagnostics.push(
                 Diagnostic::warning(
                     Some(source.key_location(key, None)),
@@ -246,6 +311,72 @@ pub fn parse(file: &Path, split: &Split, kind: DocKind) -> (FrontMatter, Vec<Dia
         fm.extra.entry(key).or_insert_with(|| yaml::to_json(&value));
     }
     (fm, diagnostics)
+}
+
+/// What marginalia does instead of a front matter key that Hugo or Zola
+/// users expect to work.
+fn elsewhere_meaning(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "updated" | "lastmod" => {
+            "marginalia keeps no edit date: `archived` says when the copy was made, and \
+             each snapshot of a changed article is a version of it (`marginalia archive`)"
+        }
+        "aliases" => {
+            "marginalia writes no redirect pages; keep an article's URL by keeping its \
+             file name, or set `slug:` to the old name"
+        }
+        "categories" => "marginalia has one taxonomy: use `tags:` (tags get their own pages)",
+        "expiry_date" | "expirydate" | "expiryDate" => {
+            "marginalia never takes an article down by date: an archive keeps it; use \
+             `draft: true` to leave it out of the build"
+        }
+        _ => return None,
+    })
+}
+
+/// Parses TOML front matter into the YAML value tree [`Fields`] reads,
+/// with errors at their line and column in the file.
+fn parse_toml(source: &yaml::Source) -> Result<yaml::Value, Diagnostic> {
+    if source.text.trim().is_empty() {
+        return Ok(yaml::Value::Null);
+    }
+    match source.text.parse::<toml::Table>() {
+        Ok(table) => Ok(toml_to_yaml(toml::Value::Table(table))),
+        Err(e) => {
+            let location = match e.span() {
+                Some(span) => {
+                    let (line, column) =
+                        LineIndex::new(source.text).line_col(source.text, span.start);
+                    source.location(line, column)
+                }
+                None => Location::file(source.file),
+            };
+            let message = e.message().trim_end().to_string();
+            Err(Diagnostic::error(
+                Some(location),
+                format!("invalid TOML: {message}"),
+            ))
+        }
+    }
+}
+
+/// TOML dates become text, as the same date written in YAML is; the rest
+/// maps one to one.
+fn toml_to_yaml(v: toml::Value) -> yaml::Value {
+    use yaml::Value as Y;
+    match v {
+        toml::Value::String(s) => Y::String(s),
+        toml::Value::Integer(i) => Y::Number(i.into()),
+        toml::Value::Float(f) => Y::Number(f.into()),
+        toml::Value::Boolean(b) => Y::Bool(b),
+        toml::Value::Datetime(d) => Y::String(d.to_string()),
+        toml::Value::Array(items) => Y::Sequence(items.into_iter().map(toml_to_yaml).collect()),
+        toml::Value::Table(t) => Y::Mapping(
+            t.into_iter()
+                .map(|(k, v)| (Y::String(k), toml_to_yaml(v)))
+                .collect(),
+        ),
+    }
 }
 
 fn take_date(f: &mut Fields, key: &str) -> Option<Date> {
@@ -362,5 +493,79 @@ mod tests {
             Date::parse("2021-05-04T10:00:00-04:00").unwrap().iso(),
             "2021-05-04T10:00:00-04:00"
         );
+    }
+
+    fn p_toml(text: &str) -> (FrontMatter, Vec<Diagnostic>) {
+        let file = Path::new("content/a.md");
+        let s = split(file, text).unwrap();
+        assert_eq!(s.format, Format::Toml);
+        parse(file, &s, DocKind::Document)
+    }
+
+    #[test]
+    fn toml_reads_like_yaml() {
+        let (y, dy) = p(
+            "---\ntitle: T\ndate: 2021-05-04\nsource: nyt\narchived: 2026-11-26T10:00:00+02:00\n\
+             author: [A, B]\ntags: [x]\ndraft: false\nextra: {k: 1}\nimported_by: tool\n---\nBody\n",
+        );
+        let (t, dt) = p_toml(
+            "+++\ntitle = \"T\"\ndate = 2021-05-04\nsource = \"nyt\"\narchived = 2026-11-26T10:00:00+02:00\n\
+             author = [\"A\", \"B\"]\ntags = [\"x\"]\ndraft = false\nimported_by = \"tool\"\n[extra]\nk = 1\n+++\nBody\n",
+        );
+        assert!(dy.is_empty() && dt.is_empty(), "{dy:?} {dt:?}");
+        assert_eq!(y.title, t.title);
+        assert_eq!(y.date, t.date);
+        assert_eq!(y.archived, t.archived);
+        assert_eq!(y.authors, t.authors);
+        assert_eq!(y.extra, t.extra);
+        // Locations are the file's, as in YAML.
+        assert_eq!(t.source_location, Some(Location::at("content/a.md", 4, 1)));
+    }
+
+    #[test]
+    fn toml_errors_point_into_the_file() {
+        let (_, d) = p_toml("+++\ntitle = \"ok\"\ndate = [1, \n+++\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        let loc = d[0].location.as_ref().unwrap();
+        assert!(loc.line >= 3 && loc.column > 0, "{loc}");
+        assert!(d[0].message.starts_with("invalid TOML"), "{}", d[0].message);
+        let (_, d) = p_toml("+++\ntitle = \"ok\"\ndate = \"yesterday\"\ntitel = 1\n+++\n");
+        let err = d.iter().find(|x| x.is_error()).unwrap();
+        assert_eq!(err.location, Some(Location::at("content/a.md", 3, 1)));
+        let warn = d.iter().find(|x| !x.is_error()).unwrap();
+        assert_eq!(warn.location, Some(Location::at("content/a.md", 4, 1)));
+    }
+
+    #[test]
+    fn blank_lines_before_front_matter_are_skipped() {
+        let (fm, d) = p("\n  \n---\ntitle: T\ndate: nope\n---\nBody\n");
+        assert_eq!(fm.title.as_deref(), Some("T"));
+        assert_eq!(d[0].location, Some(Location::at("content/a.md", 5, 1)));
+        let e = split(Path::new("a.md"), "\n+++\ntitle = 1\n").unwrap_err();
+        assert_eq!(e.location, Some(Location::at("a.md", 2, 1)));
+        assert_eq!(
+            e.help.as_deref(),
+            Some("end it with a line holding only `+++`")
+        );
+    }
+
+    #[test]
+    fn hugo_and_zola_keys_warn_with_what_to_do_instead() {
+        let (fm, d) = p(
+            "---\nupdated: 2021-01-01\naliases: [/old/]\ncategories: [a]\nexpiry_date: 2030-01-01\n---\n",
+        );
+        assert_eq!(d.len(), 4, "{d:?}");
+        assert!(d.iter().all(|x| !x.is_error()));
+        assert_eq!(d[2].location, Some(Location::at("content/a.md", 4, 1)));
+        assert!(d[2].help.as_deref().unwrap().contains("tags"));
+        assert_eq!(fm.extra["categories"][0], "a");
+    }
+
+    #[test]
+    fn a_future_date_is_a_warning_and_still_published() {
+        let (fm, d) = p("---\ndate: 2999-01-01\n---\n");
+        assert!(fm.date.is_some());
+        assert_eq!(d.len(), 1);
+        assert!(!d[0].is_error() && d[0].message.contains("in the future"));
     }
 }

@@ -750,10 +750,11 @@ impl LiveSite {
         };
 
         // Parse the changed documents.
+        let ratings = self.site.config.ratings.clone();
         let parse = |files: Vec<DocFile>| -> Vec<(Option<site::ParsedDoc>, Vec<Diagnostic>)> {
             files
                 .par_iter()
-                .map(|f| site::parse_document(&root, f))
+                .map(|f| site::parse_document(&root, f, ratings.as_ref()))
                 .collect()
         };
         let mut parsed: Vec<site::ParsedDoc> = Vec::new();
@@ -881,7 +882,8 @@ impl LiveSite {
             && self.search_shards_differ();
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.lists.is_some() || shards_changed;
+        let mut structural =
+            replaced.lists.is_some() || shards_changed || self.claims_pages_changed();
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
@@ -1319,6 +1321,18 @@ impl LiveSite {
             later,
             removed,
         }
+    }
+
+    /// Whether the number of `/claims/` pages planned differs from what the
+    /// site's rated notes now need (a rating added or removed).
+    fn claims_pages_changed(&self) -> bool {
+        let planned = self
+            .jobs
+            .iter()
+            .filter(|(_, job)| matches!(job, Job::Claims(_)))
+            .count();
+        let claims = crate::render::exports::claims(&self.site).len();
+        planned != claims.div_ceil(self.site.config.paginate_by.max(1)).max(1)
     }
 
     /// The site-wide data files, which change with any document, and the

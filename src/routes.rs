@@ -70,6 +70,10 @@ pub enum Route {
     SearchIndex,
     /// `/highlight.css`: the generated stylesheet for highlighted code.
     HighlightCss,
+    /// `/claims/atom.xml`: the newest rated claims (DESIGN §11).
+    ClaimsFeed,
+    /// `/notes.csv`: every note as a spreadsheet row (DESIGN §11).
+    NotesCsv,
     /// A file copied as it is (from `static/`, beside an article, or the
     /// theme's `static/`), at this output path.
     Copy {
@@ -88,6 +92,8 @@ pub enum ListRoute {
     Tag { slug: String },
     /// `/sources/<slug>/`: articles from a source and notes citing it.
     Source { slug: String },
+    /// `/claims/`: every rated claim, newest first.
+    Claims,
 }
 
 impl ListRoute {
@@ -98,6 +104,7 @@ impl ListRoute {
             ListRoute::Section { dir } => dir.clone(),
             ListRoute::Tag { slug } => tag_dir(slug),
             ListRoute::Source { slug } => source_dir(slug),
+            ListRoute::Claims => CLAIMS_DIR.into(),
         }
     }
 
@@ -141,6 +148,8 @@ impl Route {
             Route::Annotations => ANNOTATIONS.into(),
             Route::SearchIndex => SEARCH_INDEX.into(),
             Route::HighlightCss => HIGHLIGHT_CSS.into(),
+            Route::ClaimsFeed => format!("{CLAIMS_DIR}{FEED}"),
+            Route::NotesCsv => NOTES_CSV.into(),
             Route::Copy { path } => path.clone(),
         }
     }
@@ -176,6 +185,10 @@ pub const SEARCH_INDEX: &str = "search-index.json";
 pub const HIGHLIGHT_CSS: &str = "highlight.css";
 /// `/sitemap.xml`.
 pub const SITEMAP: &str = "sitemap.xml";
+/// `claims/`: every rated claim.
+pub const CLAIMS_DIR: &str = "claims/";
+/// `/notes.csv`.
+pub const NOTES_CSV: &str = "notes.csv";
 
 /// `tags/`.
 /// Annotation page `part` (1-based) of the document at `dir`:
@@ -282,6 +295,16 @@ mod tests {
             "sources/nyt/atom.xml"
         );
         assert_eq!(section_dir("Long Reads/2021"), "long-reads/2021/");
+        assert_eq!(Route::NotesCsv.path(), "notes.csv");
+        assert_eq!(Route::ClaimsFeed.path(), "claims/atom.xml");
+        assert_eq!(
+            Route::Listing {
+                list: ListRoute::Claims,
+                page: 2
+            }
+            .path(),
+            "claims/page/2/index.html"
+        );
         assert_eq!(document_dir(Some("articles"), "x"), "articles/x/");
         assert_eq!(document_dir(None, "about"), "about/");
     }

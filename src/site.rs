@@ -137,7 +137,7 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
         .documents
         .par_iter()
         .map(|f| {
-            let (doc, d) = parse_document(root, f);
+            let (doc, d) = parse_document(root, f, config.ratings.as_ref());
             let doc = doc
                 .filter(|doc| options.drafts || !doc.fm.draft)
                 .map(|mut doc| {
@@ -625,7 +625,13 @@ impl ParsedDoc {
 
 /// Reads one document and its sidecar and parses both. `None` when the
 /// file cannot be read or split (the diagnostics say why).
-pub fn parse_document(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
+/// `ratings` is site.yaml's rating scale, which notes' ratings are
+/// checked against.
+pub fn parse_document(
+    root: &Path,
+    file: &DocFile,
+    ratings: Option<&crate::annotate::rating::RatingScale>,
+) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = match read_text(root, &file.rel) {
         Ok(t) => t,
@@ -657,6 +663,9 @@ pub fn parse_document(root: &Path, file: &DocFile) -> (Option<ParsedDoc>, Vec<Di
                 let (n, d) = sidecar::parse(sc, &t);
                 notes = n;
                 diags.extend(d);
+                for r in notes.iter_mut().filter_map(|n| n.rating.as_mut()) {
+                    diags.extend(crate::annotate::rating::resolve(r, ratings));
+                }
             }
             Err(d) => diags.push(d),
         }

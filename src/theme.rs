@@ -45,6 +45,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../themes/default/templates/404.html"),
     ),
     (
+        "claims.html",
+        include_str!("../themes/default/templates/claims.html"),
+    ),
+    (
         "partials/article-list.html",
         include_str!("../themes/default/templates/partials/article-list.html"),
     ),

@@ -34,6 +34,9 @@ pub struct Source<'a> {
     /// reading every line before it (a sidecar's notes each search their
     /// own lines, so without it many notes cost the square of the file).
     pub index: Option<&'a LineIndex>,
+    /// What follows a key on its line: `:` in YAML, `=` in TOML front
+    /// matter (whose fields are read through the same [`Fields`]).
+    pub separator: char,
 }
 
 impl<'a> Source<'a> {
@@ -43,6 +46,15 @@ impl<'a> Source<'a> {
             text,
             line_offset,
             index: None,
+            separator: ':',
+        }
+    }
+
+    /// The same source, whose keys are written `key = value` (TOML).
+    pub fn with_toml_keys(self) -> Source<'a> {
+        Source {
+            separator: '=',
+            ..self
         }
     }
 
@@ -119,7 +131,7 @@ impl<'a> Source<'a> {
             if n >= range.end {
                 break;
             }
-            if let Some(col) = key_column(line, key) {
+            if let Some(col) = key_column(line, key, self.separator) {
                 return self.location(n, col);
             }
         }
@@ -144,7 +156,7 @@ impl<'a> Source<'a> {
             if n < range.start {
                 continue;
             }
-            if let Some((key, col)) = line_key(line)
+            if let Some((key, col)) = line_key(line, self.separator)
                 && let Some(&i) = wanted.get(key)
                 && found[i].is_none()
             {
@@ -161,7 +173,7 @@ impl<'a> Source<'a> {
 
 /// The key a line like `key: v`, `  key: v`, `- key: v` or `"key": v`
 /// starts with, and its 1-based character column.
-fn line_key(line: &str) -> Option<(&str, usize)> {
+fn line_key(line: &str, separator: char) -> Option<(&str, usize)> {
     let trimmed = line.trim_start();
     let mut indent = line.len() - trimmed.len();
     let mut rest = trimmed;
@@ -176,21 +188,26 @@ fn line_key(line: &str) -> Option<(&str, usize)> {
             let end = r.find(q)?;
             return r[end + 1..]
                 .trim_start()
-                .starts_with(':')
+                .starts_with(separator)
                 .then_some((&r[..end], column));
         }
     }
-    // A plain key ends at the first `:` followed by white space or the end.
+    // A plain key ends at the first `:` followed by white space or the end
+    // (TOML: at the first `=`).
     let b = rest.as_bytes();
-    let colon = memchr::memchr_iter(b':', b)
-        .find(|&i| b.get(i + 1).is_none_or(|c| c.is_ascii_whitespace()))?;
+    let colon = if separator == ':' {
+        memchr::memchr_iter(b':', b)
+            .find(|&i| b.get(i + 1).is_none_or(|c| c.is_ascii_whitespace()))?
+    } else {
+        rest.find(separator)?
+    };
     let key = rest[..colon].trim_end();
     (!key.is_empty()).then_some((key, column))
 }
 
 /// Where `key:` starts on a line like `key: v`, `  key: v`, `- key: v` or
 /// `"key": v`, as a 1-based character column.
-fn key_column(line: &str, key: &str) -> Option<usize> {
+fn key_column(line: &str, key: &str, separator: char) -> Option<usize> {
     let trimmed = line.trim_start();
     let mut indent = line.len() - trimmed.len();
     let mut rest = trimmed;
@@ -207,7 +224,7 @@ fn key_column(line: &str, key: &str) -> Option<usize> {
                 .and_then(|r| r.strip_prefix(key)?.strip_prefix('\''))
         })
         .or_else(|| rest.strip_prefix(key))?;
-    if unquoted.trim_start().starts_with(':') {
+    if unquoted.trim_start().starts_with(separator) {
         Some(line[..indent].chars().count() + 1)
     } else {
         None

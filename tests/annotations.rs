@@ -360,7 +360,10 @@ fn theme_tag(tag: &common::Tag) -> bool {
     match tag.name.as_str() {
         "meta" => {
             attr("http-equiv").is_none()
-                && (attr("name").is_some() || attr("charset") == Some("utf-8"))
+                && (attr("name").is_some()
+                    || attr("charset") == Some("utf-8")
+                    // OpenGraph (issue 14).
+                    || attr("property").is_some_and(|p| p.starts_with("og:") || p.starts_with("article:")))
         }
         "link" => {
             matches!(
@@ -368,10 +371,14 @@ fn theme_tag(tag: &common::Tag) -> bool {
                 Some("icon" | "stylesheet" | "alternate" | "canonical")
             ) && ours(attr("href"))
         }
-        "script" => matches!(
-            attr("src"),
-            Some("https://example.org/sub/marginalia.js" | "https://example.org/sub/search.js")
-        ),
+        "script" => {
+            matches!(
+                attr("src"),
+                Some("https://example.org/sub/marginalia.js" | "https://example.org/sub/search.js")
+            )
+                // JSON-LD data blocks (issue 14): data, never run.
+                || (attr("type") == Some("application/ld+json") && attr("src").is_none())
+        }
         _ => false,
     }
 }

@@ -15,6 +15,7 @@ mod browser;
 mod build;
 mod commands;
 mod kill;
+mod meta;
 mod perf_cache;
 mod perf_data;
 mod regressions;

@@ -6,4 +6,5 @@
 pub mod anchor;
 pub mod edit;
 pub mod fold;
+pub mod rating;
 pub mod sidecar;

@@ -26,6 +26,7 @@ const NOTE_KEYS: &[&str] = &[
     "author",
     "date",
     "tags",
+    "rating",
 ];
 
 /// One note as written in a sidecar, before anchoring.
@@ -48,6 +49,8 @@ pub struct SidecarNote {
     pub author: Option<String>,
     pub date: Option<Date>,
     pub tags: Vec<String>,
+    /// A fact-check verdict on the quoted claim (DESIGN §11).
+    pub rating: Option<super::rating::Rating>,
 }
 
 /// Parses a sidecar's text. Every problem is reported; notes with a fatal
@@ -125,6 +128,12 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             }
         });
         let tags = f.take_string_list("tags");
+        let rating = f.take_raw("rating").and_then(|v| {
+            let at = f.location_of("rating");
+            let (r, d) = super::rating::from_yaml(v, source, line..next_line, at);
+            diagnostics.extend(d);
+            r
+        });
         diagnostics.extend(std::mem::take(&mut f.diagnostics));
         diagnostics.extend(f.deny_unknown(NOTE_KEYS, "a note"));
 
@@ -189,6 +198,7 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             author,
             date,
             tags,
+            rating,
         });
     }
     (notes, diagnostics)

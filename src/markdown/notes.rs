@@ -43,6 +43,14 @@ pub struct Note {
     pub author: Option<String>,
     pub date: Option<Date>,
     pub tags: Vec<String>,
+    /// A fact-check verdict on the quoted claim (DESIGN §11).
+    pub rating: Option<crate::annotate::rating::Rating>,
+    /// The quote as the sidecar writes it, without the page's smart
+    /// punctuation: structured data, citations and CSV keep text as written.
+    pub written_quote: String,
+    /// The note's Markdown as the sidecar writes it (for exports).
+    #[serde(skip)]
+    pub written_note: String,
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
@@ -107,6 +115,9 @@ struct NoteInput {
     author: Option<String>,
     date: Option<Date>,
     tags: Vec<String>,
+    rating: Option<crate::annotate::rating::Rating>,
+    written_quote: String,
+    written_note: String,
     line: usize,
     quote_in_text: String,
     prefix: String,
@@ -147,6 +158,9 @@ pub(super) fn plan(
                     author: n.author.clone(),
                     date: n.date.clone(),
                     tags: n.tags.clone(),
+                    rating: n.rating.clone(),
+                    written_quote: n.quote.split_whitespace().collect::<Vec<_>>().join(" "),
+                    written_note: n.note.clone(),
                     line: n.line,
                     quote_in_text: passage_text(&index.text()[range.clone()]),
                     prefix: passage_text(before),
@@ -190,6 +204,9 @@ pub(super) fn plan(
                     author: None,
                     date: None,
                     tags: Vec::new(),
+                    rating: None,
+                    written_quote: String::new(),
+                    written_note: String::new(),
                     line: n.line,
                     quote_in_text: String::new(),
                     prefix: String::new(),
@@ -355,6 +372,20 @@ impl Plan {
                 h.push_str("<span class=\"note-kind\">");
                 escape_into(&mut h, k);
                 h.push_str("</span>");
+            }
+            if let Some(r) = &n.rating {
+                // The verdict in words, so it never rests on colour alone.
+                h.push_str(
+                    "\n<p class=\"note-rating\"><span class=\"rating-badge\">Rating: <strong>",
+                );
+                escape_into(&mut h, &r.label);
+                h.push_str("</strong>");
+                if let (Some(v), Some(b), Some(w)) = (r.value, r.best, r.worst) {
+                    h.push_str(&format!(
+                        " <span class=\"rating-scale\">({v} on a scale from {w} to {b})</span>"
+                    ));
+                }
+                h.push_str("</span></p>");
             }
             h.push_str("\n<div class=\"note-body\">");
             h.push_str(&a.body_html);
@@ -611,6 +642,9 @@ impl Plan {
                     author: n.author,
                     date: n.date,
                     tags: n.tags,
+                    rating: n.rating,
+                    written_quote: n.written_quote,
+                    written_note: n.written_note,
                     line: n.line,
                 })
             })

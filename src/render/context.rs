@@ -89,6 +89,8 @@ pub struct NoteCtx {
     pub tags: Vec<String>,
     /// A deep link to the passage: `<article url>#<id>`.
     pub url: String,
+    /// A fact-check verdict: `{label, value, best, worst}` (DESIGN §11).
+    pub rating: Option<crate::annotate::rating::Rating>,
 }
 
 /// `page`: an article or standalone page.
@@ -130,6 +132,33 @@ pub struct PageCtx<'a> {
     /// The page's notes as a W3C Web Annotation page (JSON-LD); `None`
     /// without notes.
     pub annotations_url: Option<String>,
+}
+
+/// `head` in every template: what the page's `<head>` tells search
+/// engines, social previews and reference managers (DESIGN §11).
+#[derive(Serialize, Clone)]
+pub struct HeadCtx {
+    /// The page's own title (`og:title`), without the site's name.
+    pub title: String,
+    pub description: String,
+    /// `og:type`: `article` on articles, `website` elsewhere.
+    pub og_type: &'static str,
+    /// The canonical URL (absolute when `base_url` is).
+    pub url: String,
+    /// `article:published_time` (articles with a date).
+    pub published_time: Option<String>,
+    /// The feeds that cover this page (`<link rel="alternate">`).
+    pub feeds: Vec<FeedLink>,
+    /// Articles: schema.org JSON-LD blocks, each safe inside a `<script>`.
+    pub json_ld: Vec<String>,
+    /// Articles: `citation_*` meta tags as `[name, content]`.
+    pub citation_meta: Vec<(String, String)>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct FeedLink {
+    pub title: String,
+    pub url: String,
 }
 
 /// One page of a paginated listing.
@@ -392,6 +421,7 @@ impl Catalogue {
             date_display: n.date.as_ref().map(|x| x.display()),
             tags: n.tags.clone(),
             url: format!("{page_url}#{}", n.id),
+            rating: n.rating.clone(),
         }
     }
 }

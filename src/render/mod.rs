@@ -6,8 +6,11 @@
 //! are rendered in parallel and handed to an [`Output`] (the disk for
 //! `build`, memory for `serve`).
 
+pub mod cite;
 pub mod context;
 mod data;
+pub mod exports;
+pub mod jsonld;
 pub mod search;
 mod templates;
 
@@ -58,6 +61,13 @@ pub enum Job {
     /// The search fragment of document `i` (what a result shows).
     SearchDoc(usize),
     HighlightCss,
+    /// `/notes.csv` (DESIGN §11).
+    NotesCsv,
+    /// Page `n` (1-based) of `/claims/`, every rated claim.
+    Claims(usize),
+    /// `claims/page/1/` → `claims/`.
+    ClaimsFirstPage,
+    ClaimsFeed,
     /// A file copied as it is (index into `site.assets`).
     Asset(usize),
     /// A theme static file (index into `Templates::static_files`).
@@ -239,7 +249,12 @@ impl<'a> Renderer<'a> {
                 .map(|k| Job::SearchShard(k.to_string())),
         );
         jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
-        jobs.push(Job::HighlightCss);
+        jobs.extend([Job::HighlightCss, Job::NotesCsv, Job::ClaimsFeed]);
+        let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
+        jobs.extend((1..=claim_pages).map(Job::Claims));
+        if claim_pages > 1 {
+            jobs.push(Job::ClaimsFirstPage);
+        }
         jobs.extend((0..self.templates.static_files.len()).map(Job::ThemeStatic));
         jobs.extend((0..site.assets.len()).map(Job::Asset));
         jobs
@@ -294,6 +309,13 @@ impl<'a> Renderer<'a> {
             Job::SearchShard(key) => Route::SearchShard { key: key.clone() },
             Job::SearchDoc(i) => Route::SearchDoc { doc: *i },
             Job::HighlightCss => Route::HighlightCss,
+            Job::NotesCsv => Route::NotesCsv,
+            Job::ClaimsFeed => Route::ClaimsFeed,
+            Job::Claims(page) => Route::Listing {
+                list: ListRoute::Claims,
+                page: *page,
+            },
+            Job::ClaimsFirstPage => Route::FirstPage(ListRoute::Claims),
             Job::ThemeStatic(i) => Route::Copy {
                 path: self.templates.static_files[*i].0.clone(),
             },
@@ -448,6 +470,7 @@ impl<'a> Renderer<'a> {
             Job::Tags => {
                 let tags: Vec<TagCtx> = site.tags.iter().map(|t| self.tag_ctx(t)).collect();
                 let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Tags"), None));
                 ctx.insert("tags", &tags);
                 self.templates.render("tags.html", &ctx)?
             }
@@ -473,13 +496,19 @@ impl<'a> Renderer<'a> {
                     });
                 }
                 let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Sources"), None));
                 ctx.insert("sources", &groups);
                 self.templates.render("sources.html", &ctx)?
             }
             Job::NotFound => {
-                let ctx = self.base_context(path);
+                let mut ctx = self.base_context(path);
+                ctx.insert("head", &self.head(path, Some("Page not found"), None));
                 self.templates.render("404.html", &ctx)?
             }
+            Job::Claims(page) => self.render_claims(*page, path)?,
+            Job::ClaimsFirstPage => redirect_page(&ListRoute::Claims.page_url(&site.config, 1)),
+            Job::ClaimsFeed => exports::claims_feed(site),
+            Job::NotesCsv => return Ok(exports::notes_csv(site)),
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
             Job::Sitemap => data::sitemap(self),
@@ -503,7 +532,79 @@ impl<'a> Renderer<'a> {
         let current = path.strip_suffix("index.html").unwrap_or(path);
         ctx.insert("current_path", &format!("/{current}"));
         ctx.insert("current_url", &self.site.config.url(current));
+        ctx.insert("head", &self.head(path, None, None));
         ctx
+    }
+
+    /// The `head` context of the page at `path`: the site's title and
+    /// description unless the page has its own.
+    fn head(&self, path: &str, title: Option<&str>, description: Option<&str>) -> HeadCtx {
+        let config = &self.site.config;
+        let current = path.strip_suffix("index.html").unwrap_or(path);
+        HeadCtx {
+            title: title.unwrap_or(&config.title).to_string(),
+            description: description
+                .or(config.description.as_deref())
+                .unwrap_or_default()
+                .to_string(),
+            og_type: "website",
+            url: config.url(current),
+            published_time: None,
+            feeds: vec![FeedLink {
+                title: config.title.clone(),
+                url: Route::Feed.url(config),
+            }],
+            json_ld: Vec::new(),
+            citation_meta: Vec::new(),
+        }
+    }
+
+    /// Page `page` of `/claims/`: rated claims, newest first.
+    fn render_claims(&self, page: usize, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let claims = exports::claims(site);
+        let per_page = site.config.paginate_by;
+        let total_pages = page_count(claims.len(), per_page);
+        let url = |p: usize| ListRoute::Claims.page_url(&site.config, p);
+        let paginator = Paginator {
+            current: page,
+            total_pages,
+            total_items: claims.len(),
+            per_page,
+            items: claims
+                .iter()
+                .skip((page - 1) * per_page)
+                .take(per_page)
+                .filter_map(|&c| exports::claim_ctx(site, c))
+                .map(|c| Value::from_serializable(&c))
+                .collect(),
+            first_url: url(1),
+            last_url: url(total_pages),
+            prev_url: (page > 1).then(|| url(page - 1)),
+            next_url: (page < total_pages).then(|| url(page + 1)),
+            pages: (1..=total_pages)
+                .map(|p| PageNumber {
+                    number: p,
+                    url: url(p),
+                    current: p == page,
+                })
+                .collect(),
+        };
+        let mut ctx = self.base_context(path);
+        let mut head = self.head(
+            path,
+            Some("Rated claims"),
+            Some("Every claim fact-checked in the margin, newest first."),
+        );
+        let feed_url = Route::ClaimsFeed.url(&site.config);
+        head.feeds.push(FeedLink {
+            title: format!("Rated claims — {}", site.config.title),
+            url: feed_url.clone(),
+        });
+        ctx.insert("head", &head);
+        ctx.insert("claims_feed_url", &feed_url);
+        ctx.insert("paginator", &paginator);
+        self.templates.render("claims.html", &ctx)
     }
 
     fn list_base(&self, list: List) -> ListRoute {
@@ -586,6 +687,16 @@ impl<'a> Renderer<'a> {
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
+        let mut head = self.head(path, Some(&d.title), Some(d.description_or_summary()));
+        if d.is_article() {
+            head.og_type = "article";
+            head.published_time = d.date.as_ref().map(|x| x.rfc3339());
+            head.json_ld = jsonld::article_scripts(site, d);
+            let cite = cite::citation(site, d);
+            head.citation_meta = cite.meta.clone();
+            ctx.insert("cite", &cite);
+        }
+        ctx.insert("head", &head);
         let template = if d.is_article() {
             "article.html"
         } else {
@@ -630,9 +741,20 @@ impl<'a> Renderer<'a> {
                         .collect(),
                     extra: &s.extra,
                 };
+                if !matches!(list, List::Home) {
+                    ctx.insert(
+                        "head",
+                        &self.head(path, Some(&s.title), s.description.as_deref()),
+                    );
+                }
                 ctx.insert("section", &section);
             }
             List::Tag(i) => {
+                let name = &site.tags[i].name;
+                ctx.insert(
+                    "head",
+                    &self.head(path, Some(&format!("Tag: {name}")), None),
+                );
                 ctx.insert("tag", &self.tag_ctx(&site.tags[i]));
             }
             List::Source(_) => {}
@@ -757,6 +879,12 @@ impl<'a> Renderer<'a> {
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
         };
         let mut ctx = self.base_context(path);
+        let mut head = self.head(path, Some(&s.name), s.description.as_deref());
+        head.feeds.push(FeedLink {
+            title: format!("{} — {}", s.name, site.config.title),
+            url: source.feed_url.clone(),
+        });
+        ctx.insert("head", &head);
         ctx.insert("source", &source);
         ctx.insert("paginator", &paginator);
         self.templates.render("source.html", &ctx)
@@ -775,6 +903,10 @@ impl Job {
                 | Job::Annotations
                 | Job::SearchIndex
                 | Job::SearchShard(_)
+                | Job::NotesCsv
+                | Job::ClaimsFeed
+                | Job::Claims(_)
+                | Job::ClaimsFirstPage
         )
     }
 
@@ -807,6 +939,7 @@ impl Job {
                 ..
             } => "source.html",
             Job::NotFound => "404.html",
+            Job::Claims(_) => "claims.html",
             _ => return None,
         })
     }

@@ -1,0 +1,317 @@
+//! The site's notes for other tools (DESIGN §11): `/notes.csv`, every note
+//! as a spreadsheet row, and `/claims/`, every rated claim newest first,
+//! with its Atom feed.
+//!
+//! Text is kept as written (the sidecar's quote, not the page's smart
+//! punctuation). The CSV is written by the `csv` crate, which quotes what
+//! needs quoting; on top of that, a cell a spreadsheet would run as a
+//! formula is neutralised with a leading `'` ([`neutralise`]).
+
+use serde::Serialize;
+
+use crate::html::escape;
+use crate::markdown::Note;
+use crate::model::{Document, Site};
+use crate::routes::{ListRoute, Route};
+
+/// The columns of `/notes.csv`, in order.
+pub const CSV_COLUMNS: &[&str] = &[
+    "article_title",
+    "article_url",
+    "quote",
+    "prefix",
+    "suffix",
+    "note",
+    "kind",
+    "rating",
+    "rating_value",
+    "rating_best",
+    "rating_worst",
+    "sources",
+    "author",
+    "date",
+    "link",
+];
+
+/// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a
+/// tab or carriage return before one) gets a leading `'`, which
+/// spreadsheets show as text (OWASP's advice against CSV injection). So
+/// that the change can be undone exactly, a cell that already starts with
+/// `'` gets one more: removing one leading `'` from any cell that starts
+/// with one gives back the text as written.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The date a note speaks for: its own, else its article's.
+fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::frontmatter::Date> {
+    n.date.as_ref().or(d.date.as_ref())
+}
+
+/// `/notes.csv`: a header row, then one row per note of every article, in
+/// the site's order (newest article first, notes in reading order).
+pub fn notes_csv(site: &Site) -> Vec<u8> {
+    let config = &site.config;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail; a failed row would be left out.
+    let _ = w.write_record(CSV_COLUMNS);
+    for d in &site.documents {
+        let url = config.url(&d.path);
+        for n in &d.notes {
+            let rating = n.rating.as_ref();
+            let number = |x: Option<crate::annotate::rating::Score>| {
+                x.map(|v| v.to_string()).unwrap_or_default()
+            };
+            let sources: Vec<&str> = n
+                .sources
+                .iter()
+                .map(|k| site.registry.get(k).map_or(k.as_str(), |s| s.name.as_str()))
+                .collect();
+            let row = [
+                d.title.clone(),
+                url.clone(),
+                n.written_quote.clone(),
+                n.prefix.clone(),
+                n.suffix.clone(),
+                plain_text(&n.written_note),
+                n.kind.clone().unwrap_or_default(),
+                rating.map(|r| r.label.clone()).unwrap_or_default(),
+                number(rating.and_then(|r| r.value)),
+                number(rating.and_then(|r| r.best)),
+                number(rating.and_then(|r| r.worst)),
+                sources.join("; "),
+                n.author.clone().unwrap_or_default(),
+                note_date(d, n).map(|x| x.iso()).unwrap_or_default(),
+                format!("{url}#{}", n.id),
+            ];
+            let _ = w.write_record(row.iter().map(|c| neutralise(c).into_owned()));
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// A note's Markdown as plain text: the words as written (no smart
+/// punctuation), without the markup; paragraphs separated by a blank line.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, TagEnd};
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TASKLISTS;
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, options) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                out.push_str(&t)
+            }
+            Event::SoftBreak => out.push(' '),
+            Event::HardBreak => out.push('\n'),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
+            ) => out.push_str("\n\n"),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+/// A rated claim: note `note` of document `doc`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimRef {
+    pub doc: usize,
+    pub note: usize,
+}
+
+/// Every rated note of the site, newest first (by the note's date, else
+/// its article's; then in site and reading order).
+pub fn claims(site: &Site) -> Vec<ClaimRef> {
+    let mut out: Vec<(i64, ClaimRef)> = Vec::new();
+    for (i, d) in site.documents.iter().enumerate() {
+        for (j, n) in d.notes.iter().enumerate() {
+            if n.rating.is_some() {
+                let t = note_date(d, n).map_or(i64::MIN, |x| x.timestamp());
+                out.push((t, ClaimRef { doc: i, note: j }));
+            }
+        }
+    }
+    // Stable: equal dates keep site order (newest article first).
+    out.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
+    out.into_iter().map(|(_, c)| c).collect()
+}
+
+/// A claim as `claims.html` sees it.
+#[derive(Serialize)]
+pub struct ClaimCtx {
+    pub article_title: String,
+    pub article_url: String,
+    pub source: Option<String>,
+    /// The claim as written in the sidecar.
+    pub quote: String,
+    pub rating: crate::annotate::rating::Rating,
+    /// The note (HTML).
+    pub note: String,
+    pub author: Option<String>,
+    pub date: Option<String>,
+    pub date_display: Option<String>,
+    /// The note's deep link.
+    pub url: String,
+}
+
+pub fn claim_ctx(site: &Site, c: ClaimRef) -> Option<ClaimCtx> {
+    let d = site.documents.get(c.doc)?;
+    let n = d.notes.get(c.note)?;
+    let url = site.config.url(&d.path);
+    let date = note_date(d, n);
+    Some(ClaimCtx {
+        article_title: d.title.clone(),
+        source: d
+            .source
+            .as_deref()
+            .and_then(|k| site.registry.get(k))
+            .map(|s| s.name.clone()),
+        quote: n.written_quote.clone(),
+        rating: n.rating.clone()?,
+        note: n.body_html.clone(),
+        author: n.author.clone(),
+        date: date.map(|x| x.iso()),
+        date_display: date.map(|x| x.display()),
+        url: format!("{url}#{}", n.id),
+        article_url: url,
+    })
+}
+
+/// Text for XML: characters XML 1.0 cannot hold at all are dropped, the
+/// rest escaped.
+fn xml(s: &str) -> String {
+    let kept: String = s
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || ('\u{20}'..='\u{d7ff}').contains(&c)
+                || ('\u{e000}'..='\u{fffd}').contains(&c)
+                || c >= '\u{10000}'
+        })
+        .collect();
+    escape(&kept)
+}
+
+/// `/claims/atom.xml`: the newest `feed_limit` rated claims.
+pub fn claims_feed(site: &Site) -> String {
+    let config = &site.config;
+    let all = claims(site);
+    let entries: Vec<(ClaimRef, ClaimCtx)> = all
+        .iter()
+        .take(config.feed_limit)
+        .filter_map(|&c| Some((c, claim_ctx(site, c)?)))
+        .collect();
+    let newest = all
+        .first()
+        .and_then(|c| {
+            let d = &site.documents[c.doc];
+            note_date(d, &d.notes[c.note])
+        })
+        .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |x| x.rfc3339());
+    let self_url = Route::ClaimsFeed.url(config);
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+    x.push_str(&format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\">\n",
+        xml(&config.language)
+    ));
+    x.push_str(&format!(
+        "  <title>{}</title>\n",
+        xml(&format!("Rated claims — {}", config.title))
+    ));
+    x.push_str(&format!(
+        "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
+        xml(&self_url)
+    ));
+    x.push_str(&format!(
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+        xml(&ListRoute::Claims.page_url(config, 1))
+    ));
+    x.push_str(&format!("  <id>{}</id>\n", xml(&self_url)));
+    x.push_str(&format!("  <updated>{newest}</updated>\n"));
+    x.push_str(&format!(
+        "  <author><name>{}</name></author>\n",
+        xml(config.author.as_deref().unwrap_or(&config.title))
+    ));
+    for (c, e) in &entries {
+        let d = &site.documents[c.doc];
+        let date = note_date(d, &d.notes[c.note]).map_or_else(|| newest.clone(), |x| x.rfc3339());
+        x.push_str("  <entry>\n");
+        x.push_str(&format!(
+            "    <title>{}</title>\n",
+            xml(&format!("{}: “{}”", e.rating.label, e.quote))
+        ));
+        x.push_str(&format!(
+            "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+            xml(&e.url)
+        ));
+        x.push_str(&format!("    <id>{}</id>\n", xml(&e.url)));
+        x.push_str(&format!(
+            "    <published>{date}</published>\n    <updated>{date}</updated>\n"
+        ));
+        if let Some(a) = &e.author {
+            x.push_str(&format!("    <author><name>{}</name></author>\n", xml(a)));
+        }
+        x.push_str(&format!(
+            "    <category term=\"{}\"/>\n",
+            xml(&e.rating.label)
+        ));
+        x.push_str(&format!(
+            "    <summary type=\"html\">{}</summary>\n",
+            xml(&format!(
+                "<p>Rated <strong>{}</strong> in <a href=\"{}\">{}</a>.</p>{}",
+                escape(&e.rating.label),
+                escape(&e.article_url),
+                escape(&e.article_title),
+                e.note
+            ))
+        ));
+        x.push_str("  </entry>\n");
+    }
+    x.push_str("</feed>\n");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_reversibly() {
+        for (cell, out) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=x", "'\t=x"),
+            ("\r=x", "'\r=x"),
+            ("'quoted", "''quoted"),
+            ("plain = text", "plain = text"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), out);
+            let back = out.strip_prefix('\'').unwrap_or(out);
+            assert_eq!(back, cell);
+        }
+    }
+
+    #[test]
+    fn plain_text_keeps_words_as_written() {
+        assert_eq!(
+            plain_text("Said \"no\" -- it's *not*\nso.\n\n- `a=b`\n"),
+            "Said \"no\" -- it's not so.\n\na=b"
+        );
+    }
+
+    #[test]
+    fn xml_drops_what_xml_cannot_hold() {
+        assert_eq!(xml("a\u{1}b<c>\u{fffe}"), "ab&lt;c&gt;");
+    }
+}
