@@ -1,72 +1,115 @@
 #!/usr/bin/env bash
 # Benchmark: marginalia against Hugo on the same synthetic archive, in one run.
 #
-#   bench/run.sh [N ...]          default N: 1000 10000
+#   bench/run.sh [N ...]          default N: 10000
 #
 # Environment:
 #   GEN=../shared/bench/gen_corpus.py   the corpus generator (same articles for both tools)
 #   HUGO=hugo                           Hugo binary (Debian: apt-get install -y hugo)
-#   RUNS=5                              timed runs per command, after one untimed warm-up
+#   RUNS=3                              timed rounds (after one untimed warm-up round)
 #   WORK=/tmp/marginalia-bench          corpora and outputs (kept out of the repo)
+#   SEARCH=1                            also measure the bytes a search downloads
+#                                       (needs node, `npm ci` and /usr/bin/chromium)
 #
-# Every run builds into a fresh, non-existent output folder (deleted after
-# the timing, not during it). Figures are medians over RUNS of what
-# /usr/bin/time reports for the whole process: wall seconds, user+sys CPU
-# seconds and peak resident memory. Hugo builds the articles without their
-# notes (it has no sidecars); marginalia builds them with every note
-# anchored. The last column is marginalia / Hugo.
+# Each round runs, one after the other (so load on the machine falls on
+# all of them alike):
+#   hugo        Hugo's full build into a fresh folder (the bar)
+#   cold        `marginalia build --clean` into a fresh folder
+#   no-change   `marginalia build` again over that output, nothing changed
+#   article     `marginalia build` after one article was edited
+#   sidecar     `marginalia build` after one sidecar was edited
+# Every timed command is `sh -c 'sync; CMD'` after a `sync`, so writeback
+# of the previous command is not charged to the next. Figures are medians
+# over RUNS of wall seconds, user+sys CPU seconds and peak RSS (the
+# kernel's rusage of the child); the ratio is marginalia / Hugo's median.
+# Outputs are deleted outside the timing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 GEN=${GEN:-$here/../shared/bench/gen_corpus.py}
 HUGO=${HUGO:-hugo}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-3}
 WORK=${WORK:-/tmp/marginalia-bench}
+SEARCH=${SEARCH:-1}
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
+[ ${#sizes[@]} -gt 0 ] || sizes=(10000)
 
 command -v "$HUGO" >/dev/null || { echo "hugo not found (apt-get install -y hugo)" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "/usr/bin/time not found (apt-get install -y time)" >&2; exit 2; }
 [ -f "$GEN" ] || { echo "corpus generator not found: $GEN (set GEN=)" >&2; exit 2; }
 (cd "$here" && cargo build --release --quiet)
 bin="$here/target/release/marginalia"
 mkdir -p "$WORK"
 
-# measure LABEL OUTDIR CMD... → prints "wall cpu peak_MiB" (medians); {out} in CMD is the output folder
-measure() {
-  local out=$1; shift
-  local rows=()
-  for i in $(seq 0 "$RUNS"); do
-    local d="$out.run$i"
-    rm -rf "$d"
-    local cmd=("${@//\{out\}/$d}")
-    sync
-    /usr/bin/time -o "$WORK/time.txt" -f "%e %U %S %M" "${cmd[@]}" >/dev/null 2>&1 \
-      || { echo "FAILED: ${cmd[*]}" >&2; exit 1; }
-    [ "$i" -gt 0 ] && rows+=("$(tail -n 1 "$WORK/time.txt")")
-  done
-  for i in $(seq 0 "$RUNS"); do rm -rf "$out.run$i"; done
-  printf '%s\n' "${rows[@]}" | python3 -c '
-import statistics, sys
-rows = [list(map(float, l.split())) for l in sys.stdin if l.strip()]
-wall = statistics.median(r[0] for r in rows)
-cpu = statistics.median(r[1] + r[2] for r in rows)
-peak = statistics.median(r[3] for r in rows) / 1024
-print("%.3f %.3f %.0f" % (wall, cpu, peak))'
-}
-
-echo "# $(uname -srm), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+echo "# $(uname -srm), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $("$HUGO" version | head -n 1)"
 echo "# marginalia $("$bin" --version | awk '{print $2}') ($(cd "$here" && git rev-parse --short HEAD 2>/dev/null || echo unknown))"
-printf '\n| articles | notes | tool | wall s | CPU s | peak MiB | wall ratio | peak ratio |\n|---:|---:|---|---:|---:|---:|---:|---:|\n'
+
+rounds=$(cat <<'PY'
+import os, shutil, statistics, subprocess, sys, time
+n, work, runs, hugo, mbin = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+native, hsite = os.path.join(work, "native"), os.path.join(work, "hugo")
+out_m, out_h = os.path.join(work, "out-m"), os.path.join(work, "out-h")
+
+def timed(cmd):
+    os.sync()
+    t0 = time.perf_counter()
+    p = subprocess.Popen(["sh", "-c", 'sync; exec "$@"', "sh"] + cmd,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        sys.exit("FAILED: %s\n%s" % (" ".join(cmd), err.decode(errors="replace")))
+    return (wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024)
+
+def edit(path, text):
+    with open(path, "a") as f:
+        f.write(text)
+
+articles = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(native, "content"))
+                  for f in fs if f.endswith(".md") and not f.startswith("_"))
+sidecars = [a[:-3] + ".annotations.yaml" for a in articles if os.path.exists(a[:-3] + ".annotations.yaml")]
+rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar")}
+for i in range(runs + 1):
+    for d in (out_m, out_h):
+        shutil.rmtree(d, ignore_errors=True)
+    os.sync()
+    r = {}
+    r["hugo"] = timed([hugo, "--quiet", "-s", hsite, "-d", out_h])
+    r["cold"] = timed([mbin, "build", "--clean", "--root", native, "--output", out_m])
+    r["no-change"] = timed([mbin, "build", "--root", native, "--output", out_m])
+    edit(articles[(i * 7919) % len(articles)], "\nOne more sentence, edit %d.\n" % i)
+    r["article"] = timed([mbin, "build", "--root", native, "--output", out_m])
+    edit(sidecars[(i * 104729) % len(sidecars)], "\n# edited in round %d\n" % i)
+    r["sidecar"] = timed([mbin, "build", "--root", native, "--output", out_m])
+    if i:  # round 0 is the warm-up
+        for k, v in r.items():
+            rows[k].append(v)
+for d in (out_m, out_h):
+    shutil.rmtree(d, ignore_errors=True)
+hw = statistics.median(x[0] for x in rows["hugo"])
+for k, v in rows.items():
+    wall = statistics.median(x[0] for x in v)
+    cpu = statistics.median(x[1] for x in v)
+    peak = statistics.median(x[2] for x in v)
+    ratio = "" if k == "hugo" else "%.3f" % (wall / hw)
+    walls = " ".join("%.2f" % x[0] for x in v)
+    print("| %s | %s | %.3f | %.2f | %.0f | %s | %s |" % (n, k, wall, cpu, peak, ratio, walls))
+PY
+)
+
+printf '\n| articles | build | wall s | CPU s | peak MiB | ÷ Hugo wall | each run s |\n|---:|---|---:|---:|---:|---:|---|\n'
 for n in "${sizes[@]}"; do
   d="$WORK/$n"
   python3 "$GEN" --articles "$n" --flavor native --out "$d/native" --force >"$d.gen.log" 2>&1 || { cat "$d.gen.log"; exit 1; }
   python3 "$GEN" --articles "$n" --flavor hugo --out "$d/hugo" --force >/dev/null 2>&1
-  notes=$(grep -o '[0-9]* notes' "$d.gen.log" | awk '{print $1}')
-  read -r mw mc mp < <(measure "$d/out-m" "$bin" build --root "$d/native" --output "{out}")
-  read -r hw hc hp < <(measure "$d/out-h" "$HUGO" --quiet -s "$d/hugo" -d "{out}")
-  rw=$(python3 -c "print('%.2f' % ($mw / $hw))")
-  rp=$(python3 -c "print('%.2f' % ($mp / $hp))")
-  printf '| %s | %s | marginalia | %s | %s | %s | %s | %s |\n' "$n" "$notes" "$mw" "$mc" "$mp" "$rw" "$rp"
-  printf '| %s | – | hugo | %s | %s | %s | | |\n' "$n" "$hw" "$hc" "$hp"
+  rm -rf "$d/native/.marginalia"
+  python3 -c "$rounds" "$n" "$d" "$RUNS" "$HUGO" "$bin"
 done
+
+if [ "$SEARCH" = 1 ]; then
+  for n in "${sizes[@]}"; do
+    echo
+    echo "# search on $n articles: bytes downloaded per query (tests/browser/search-bytes.mjs)"
+    (cd "$here" && MARGINALIA_BIN="$bin" node tests/browser/search-bytes.mjs "$WORK/$n/native")
+  done
+fi

@@ -374,6 +374,21 @@ impl LiveSite {
         diags
     }
 
+    /// Whether the planned search shards are not those the site's terms
+    /// need now.
+    fn search_shards_differ(&self) -> bool {
+        let planned: BTreeSet<&str> = self
+            .jobs
+            .iter()
+            .filter_map(|(_, job)| match job {
+                Job::SearchShard(k) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect();
+        let now = crate::render::search::shard_keys(self.site.documents.iter());
+        planned.len() != now.len() || planned.iter().zip(&now).any(|(a, b)| *a != b.as_str())
+    }
+
     /// What kind of file `rel` (relative to the root) is, for an update.
     fn kind_of(&self, rel: &Path) -> Kind {
         match load::classify_path(rel, Some(&self.site.config.theme)) {
@@ -748,10 +763,16 @@ impl LiveSite {
         };
         let mut remove: Vec<PathBuf> = gone.clone();
         remove.extend(undo.inserted.iter().cloned());
+        let inserted_keys = crate::render::search::shard_keys(new_docs.iter());
         let replaced = self.replace_documents(&remove, new_docs);
+        // The search shards are planned by the terms' prefixes: when the
+        // changed documents' prefixes differ, the set of shards may.
+        let shards_changed = inserted_keys
+            != crate::render::search::shard_keys(replaced.taken.iter().map(|(_, d)| d))
+            && self.search_shards_differ();
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.rewired || self.claims_pages_changed();
+        let mut structural = replaced.rewired || shards_changed || self.claims_pages_changed();
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;

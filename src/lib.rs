@@ -20,6 +20,7 @@
 //! library never prints.
 
 pub mod annotate;
+pub mod cache;
 pub mod capture;
 pub mod config;
 pub mod error;
@@ -62,6 +63,9 @@ pub struct BuildReport {
     pub articles: usize,
     pub notes: usize,
     pub elapsed: Duration,
+    /// Nothing changed since the last build: the output was left as it
+    /// was ([`cache`]).
+    pub unchanged: bool,
 }
 
 /// Loads the site and its templates, and plans every output. Everything a
@@ -235,7 +239,11 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
             match r
                 .render_document_page(i, doc, &path)
                 .and_then(|html| sink.write(&path, html.into_bytes()))
-            {
+                .and_then(|()| {
+                    // Its search fragment needs its text, which goes next.
+                    let fragment = render::search::fragment(r.site, doc);
+                    sink.write(&render::search::doc_path(i), fragment)
+                }) {
                 Ok(()) => Vec::new(),
                 Err(d) => vec![d],
             }
@@ -271,7 +279,7 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         diags.sort();
         return (report, diags);
     }
-    jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_)));
+    jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
     let counting = Counting {
         inner: &out,
         progress,
@@ -291,9 +299,43 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         }
     }
     report.pages = stats.pages + documents_written;
-    report.files = stats.files + documents_written;
+    report.files = stats.files + 2 * documents_written;
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
+    report.elapsed = started.elapsed();
+    (report, diags)
+}
+
+/// [`build_with`] through the persistent build cache ([`cache`]): when
+/// the inputs, the binary, the options and the output are all as the last
+/// successful build left them, nothing is done. `clean` ignores the cache
+/// (and records afresh). Only a build without any warning is recorded, so
+/// a skipped build never hides a warning.
+pub fn build_cached(
+    options: &BuildOptions,
+    progress: &dyn Progress,
+    clean: bool,
+) -> (BuildReport, Diagnostics) {
+    let started = Instant::now();
+    let snapshot = cache::Snapshot::take(options);
+    if !clean && snapshot.unchanged() {
+        let report = BuildReport {
+            unchanged: true,
+            elapsed: started.elapsed(),
+            ..BuildReport::default()
+        };
+        return (report, Diagnostics::new());
+    }
+    cache::forget(&options.root);
+    let (mut report, mut diags) = build_with(options, progress);
+    if diags.is_empty()
+        && let Err(d) = snapshot.save(&options.root)
+    {
+        diags.push(
+            Diagnostic::warning(d.location, d.message)
+                .with_help("the site was built; the next build will be a full one"),
+        );
+    }
     report.elapsed = started.elapsed();
     (report, diags)
 }

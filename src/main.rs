@@ -95,6 +95,10 @@ enum Command {
         /// Include articles and pages marked `draft: true`.
         #[arg(long)]
         drafts: bool,
+        /// Build everything, ignoring the build cache in .marginalia/ (a
+        /// build with nothing changed is otherwise skipped).
+        #[arg(long)]
+        clean: bool,
     },
     /// Preview the site: build it into memory, serve it, rebuild what a change touches and reload open pages.
     ///
@@ -524,6 +528,7 @@ fn main() -> ExitCode {
             output,
             base_url,
             drafts,
+            clean,
         } => {
             if let Err(code) = site_root(&root) {
                 return code;
@@ -535,17 +540,24 @@ fn main() -> ExitCode {
                 drafts,
             };
             let bar = BuildBar::new();
-            let (report, diags) = marginalia::build_with(&options, &bar);
+            let (report, diags) = marginalia::build_cached(&options, &bar, clean);
             bar.finish();
             print_diagnostics(&diags);
             if diags.has_errors() {
                 say!("build failed; the previous output (if any) is untouched");
                 return ExitCode::from(1);
             }
-            let summary = format!(
-                "built {} pages ({} files): {} articles, {} notes anchored, in {:.2?}",
-                report.pages, report.files, report.articles, report.notes, report.elapsed
-            );
+            let summary = if report.unchanged {
+                format!(
+                    "nothing changed since the last build; the output is up to date (checked in {:.2?}; --clean rebuilds)",
+                    report.elapsed
+                )
+            } else {
+                format!(
+                    "built {} pages ({} files): {} articles, {} notes anchored, in {:.2?}",
+                    report.pages, report.files, report.articles, report.notes, report.elapsed
+                )
+            };
             if std::io::stderr().is_terminal() {
                 say!("{summary}");
             } else {

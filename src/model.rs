@@ -55,6 +55,8 @@ pub struct Document {
     pub internal_links: Vec<InternalLink>,
     pub written_links: Vec<crate::markdown::WrittenLink>,
     pub fixes: Vec<QuoteFix>,
+    /// Its terms for the search index, kept when its HTML is dropped.
+    pub search_terms: crate::render::search::Terms,
 }
 
 impl Document {

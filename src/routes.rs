@@ -45,6 +45,23 @@ pub enum Route {
     /// `/atom.xml`.
     Feed,
     Sitemap,
+    /// File `k` (1-based) of a sitemap split past 50,000 URLs.
+    SitemapPart {
+        k: usize,
+    },
+    /// Annotation page `part` (1-based) of the document at `dir`.
+    AnnotationPage {
+        dir: String,
+        part: usize,
+    },
+    /// The search terms starting with `key`.
+    SearchShard {
+        key: String,
+    },
+    /// The search fragment of document `doc`.
+    SearchDoc {
+        doc: usize,
+    },
     Robots,
     NotFound,
     /// `/annotations.jsonld`: every note as a W3C Web Annotation.
@@ -119,6 +136,13 @@ impl Route {
             Route::SourceFeed { slug } => source_feed_path(slug),
             Route::Feed => FEED.into(),
             Route::Sitemap => "sitemap.xml".into(),
+            Route::SitemapPart { k } => format!("sitemap-{k}.xml"),
+            Route::AnnotationPage { dir, part } => annotation_page_path(dir, *part),
+            Route::SearchShard { key } => {
+                let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("search-index/t/{hex}.json")
+            }
+            Route::SearchDoc { doc } => format!("search-index/d/{doc}.json"),
             Route::Robots => "robots.txt".into(),
             Route::NotFound => "404.html".into(),
             Route::Annotations => ANNOTATIONS.into(),
@@ -167,6 +191,16 @@ pub const CLAIMS_DIR: &str = "claims/";
 pub const NOTES_CSV: &str = "notes.csv";
 
 /// `tags/`.
+/// Annotation page `part` (1-based) of the document at `dir`:
+/// `annotations.jsonld` beside its page, then `annotations-2.jsonld`, …
+pub fn annotation_page_path(dir: &str, part: usize) -> String {
+    if part <= 1 {
+        format!("{dir}{ANNOTATIONS}")
+    } else {
+        format!("{dir}annotations-{part}.jsonld")
+    }
+}
+
 pub fn tags_dir() -> &'static str {
     "tags/"
 }

@@ -790,6 +790,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         internal_links: Vec::new(),
         written_links: Vec::new(),
         fixes: Vec::new(),
+        search_terms: Default::default(),
     }
 }
 
@@ -835,6 +836,7 @@ fn render_stub(
     d.internal_links = r.internal_links;
     d.written_links = r.written_links;
     d.fixes = r.fixes;
+    d.search_terms = crate::render::search::document_terms(&d);
     (d, r.diagnostics)
 }
 

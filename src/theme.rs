@@ -81,6 +81,10 @@ pub const STATIC: &[(&str, &[u8])] = &[
         include_bytes!("../themes/default/static/marginalia.js"),
     ),
     (
+        "search.js",
+        include_bytes!("../themes/default/static/search.js"),
+    ),
+    (
         "favicon.svg",
         include_bytes!("../themes/default/static/favicon.svg"),
     ),

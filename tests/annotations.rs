@@ -372,7 +372,10 @@ fn theme_tag(tag: &common::Tag) -> bool {
             ) && ours(attr("href"))
         }
         "script" => {
-            attr("src") == Some("https://example.org/sub/marginalia.js")
+            matches!(
+                attr("src"),
+                Some("https://example.org/sub/marginalia.js" | "https://example.org/sub/search.js")
+            )
                 // JSON-LD data blocks (issue 14): data, never run.
                 || (attr("type") == Some("application/ld+json") && attr("src").is_none())
         }

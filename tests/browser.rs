@@ -36,3 +36,27 @@ fn default_theme_in_headless_chromium() {
         .expect("could not run node");
     assert!(status.success(), "browser tests failed: {status}");
 }
+
+/// The search box (issue 13): bytes a query downloads, ranking, the
+/// passage, note deep links, typos, arrow keys (`tests/browser/search.test.mjs`).
+#[test]
+#[ignore = "needs Chromium (/usr/bin/chromium) and `npm ci`; .ci/run runs it"]
+fn search_in_headless_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("node_modules/playwright-core").is_dir(),
+        "run `npm ci` in {} first",
+        root.display()
+    );
+    let status = Command::new("node")
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "tests/browser/search.test.mjs",
+        ])
+        .current_dir(root)
+        .env("MARGINALIA_BIN", env!("CARGO_BIN_EXE_marginalia"))
+        .status()
+        .expect("could not run node");
+    assert!(status.success(), "search browser tests failed: {status}");
+}

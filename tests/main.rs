@@ -19,6 +19,8 @@ mod kill;
 mod markdown;
 mod meta;
 mod newcomer;
+mod perf_cache;
+mod perf_data;
 mod pipeline;
 mod regressions;
 mod robust;

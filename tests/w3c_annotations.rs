@@ -635,10 +635,48 @@ fn expected_notes() -> Vec<Expected> {
     ]
 }
 
+/// The collection, with the items of every page it chains (`first`, then
+/// each page's `next`) gathered into its first page, embedded: one
+/// document the checks below read as a whole.
 fn read_annotations(site: &TestSite) -> Value {
-    let text = site.read("annotations.jsonld");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("annotations.jsonld is not JSON: {e}\n{text}"))
+    let parse = |path: &str| -> Value {
+        let text = site.read(path);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}\n{text}"))
+    };
+    let mut doc = parse("annotations.jsonld");
+    let base = doc["id"]
+        .as_str()
+        .and_then(|id| id.strip_suffix("annotations.jsonld"))
+        .unwrap_or_default()
+        .to_string();
+    let mut next = doc["first"].as_str().map(String::from);
+    let mut first: Option<Value> = None;
+    let mut seen = 0;
+    while let Some(url) = next {
+        seen += 1;
+        assert!(seen < 10_000, "the pages' `next` links go round in a loop");
+        let path = url
+            .strip_prefix(&base)
+            .unwrap_or_else(|| panic!("page {url} is not under {base}"));
+        let mut page = parse(path);
+        next = page["next"].as_str().map(String::from);
+        match &mut first {
+            None => first = Some(page),
+            Some(f) => {
+                let more = page["items"].as_array_mut().map(std::mem::take);
+                if let (Some(all), Some(more)) = (f["items"].as_array_mut(), more) {
+                    all.extend(more);
+                }
+            }
+        }
+    }
+    if let Some(mut f) = first {
+        if let Some(o) = f.as_object_mut() {
+            o.remove("next");
+        }
+        doc["first"] = f;
+    }
+    doc
 }
 
 fn items(doc: &Value) -> &[Value] {

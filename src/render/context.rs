@@ -168,6 +168,9 @@ pub struct PageCtx<'a> {
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
     /// The Markdown file, relative to the site root.
     pub file: String,
+    /// The page's notes as a W3C Web Annotation page (JSON-LD); `None`
+    /// without notes.
+    pub annotations_url: Option<String>,
 }
 
 /// `head` in every template: what the page's `<head>` tells search

@@ -178,41 +178,120 @@ pub fn source_feed(r: &Renderer, i: usize) -> String {
     )
 }
 
-pub fn sitemap(r: &Renderer) -> String {
-    let site = r.site;
-    let config = &site.config;
+/// The most URLs one sitemap file may list (the sitemap protocol's
+/// limit). A site with more gets a sitemap index (`sitemap.xml`) pointing
+/// at `sitemap-1.xml`, `sitemap-2.xml`, … The environment variable
+/// `MARGINALIA_SITEMAP_MAX_URLS` lowers it, so tests can split a small
+/// site; it is not a documented setting.
+pub const SITEMAP_MAX_URLS: usize = 50_000;
+
+/// The most annotations one `AnnotationPage` holds. An article with more
+/// notes gets several pages (`annotations.jsonld`, `annotations-2.jsonld`,
+/// …). `MARGINALIA_ANNOTATION_PAGE_SIZE` lowers it, for tests.
+pub const ANNOTATION_PAGE_MAX: usize = 1_000;
+
+/// A limit, lowered (never raised) by a hidden environment variable.
+fn limit(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .map_or(default, |n| n.min(default))
+}
+
+pub fn sitemap_limit() -> usize {
+    limit("MARGINALIA_SITEMAP_MAX_URLS", SITEMAP_MAX_URLS)
+}
+
+pub fn annotation_page_limit() -> usize {
+    limit("MARGINALIA_ANNOTATION_PAGE_SIZE", ANNOTATION_PAGE_MAX)
+}
+
+/// How many URLs the sitemap lists (without making them).
+pub fn sitemap_len(site: &Site) -> usize {
+    3 + site.documents.len() + site.sections.len() + site.tags.len() + site.registry.len()
+}
+
+/// How many sitemap files a split sitemap has (0: one plain `sitemap.xml`).
+pub fn sitemap_parts(site: &Site) -> usize {
+    let (n, max) = (sitemap_len(site), sitemap_limit());
+    if n <= max { 0 } else { n.div_ceil(max) }
+}
+
+/// Every URL of the sitemap, in order, with its last modification date.
+fn sitemap_urls(site: &Site) -> Vec<(String, Option<String>)> {
+    let mut urls = Vec::with_capacity(sitemap_len(site));
+    urls.push((String::new(), None));
+    for d in &site.documents {
+        urls.push((
+            d.path.clone(),
+            d.date
+                .as_ref()
+                .map(|x| x.datetime.format("%Y-%m-%d").to_string()),
+        ));
+    }
+    for s in &site.sections {
+        urls.push((s.path.clone(), None));
+    }
+    urls.push((routes::tags_dir().into(), None));
+    for t in &site.tags {
+        urls.push((routes::tag_dir(&t.slug), None));
+    }
+    urls.push((routes::sources_dir().into(), None));
+    for s in site.registry.all() {
+        urls.push((routes::source_dir(&s.slug), None));
+    }
+    urls
+}
+
+fn urlset(r: &Renderer, urls: &[(String, Option<String>)]) -> String {
+    let config = &r.site.config;
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    let mut url = |path: &str, lastmod: Option<String>| {
+    for (path, lastmod) in urls {
         x.push_str(&format!("  <url><loc>{}</loc>", escape(&config.url(path))));
         if let Some(m) = lastmod {
             x.push_str(&format!("<lastmod>{m}</lastmod>"));
         }
         x.push_str("</url>\n");
-    };
-    url("", None);
-    for d in &site.documents {
-        url(
-            &d.path,
-            d.date
-                .as_ref()
-                .map(|x| x.datetime.format("%Y-%m-%d").to_string()),
-        );
-    }
-    for s in &site.sections {
-        url(&s.path, None);
-    }
-    url(routes::tags_dir(), None);
-    for t in &site.tags {
-        url(&routes::tag_dir(&t.slug), None);
-    }
-    url(routes::sources_dir(), None);
-    for s in site.registry.all() {
-        url(&routes::source_dir(&s.slug), None);
     }
     x.push_str("</urlset>\n");
     x
+}
+
+/// The path of sitemap file `k` (1-based) of a split sitemap.
+pub fn sitemap_part_path(k: usize) -> String {
+    routes::Route::SitemapPart { k }.path()
+}
+
+/// `sitemap.xml`: every URL, or, past [`SITEMAP_MAX_URLS`], a sitemap
+/// index of the split files.
+pub fn sitemap(r: &Renderer) -> String {
+    let site = r.site;
+    let parts = sitemap_parts(site);
+    if parts == 0 {
+        return urlset(r, &sitemap_urls(site));
+    }
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for k in 1..=parts {
+        x.push_str(&format!(
+            "  <sitemap><loc>{}</loc></sitemap>\n",
+            escape(&site.config.url(&sitemap_part_path(k)))
+        ));
+    }
+    x.push_str("</sitemapindex>\n");
+    x
+}
+
+/// Sitemap file `k` (1-based) of a split sitemap.
+pub fn sitemap_part(r: &Renderer, k: usize) -> String {
+    let max = sitemap_limit();
+    let urls = sitemap_urls(r.site);
+    let from = ((k.max(1) - 1) * max).min(urls.len());
+    urlset(r, &urls[from..(from + max).min(urls.len())])
 }
 
 pub fn robots(r: &Renderer) -> String {
@@ -237,45 +316,25 @@ struct Collection<'a> {
     label: String,
     total: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    first: Option<AnnotationPage<'a>>,
+    first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last: Option<String>,
 }
 
 #[derive(Serialize)]
 struct AnnotationPage<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
     id: String,
     #[serde(rename = "type")]
     kind: &'static str,
-    #[serde(rename = "startIndex")]
-    start_index: usize,
-    items: Items<'a>,
-}
-
-/// Every note of the site as an annotation, made one at a time while the
-/// file is written.
-struct Items<'a>(&'a Site);
-
-impl Serialize for Items<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let site = self.0;
-        s.collect_seq(site.documents.iter().flat_map(|d| {
-            let page_url = site.config.url(&d.path);
-            d.notes
-                .iter()
-                .flat_map(move |n| {
-                    let note = annotation(site, d, &page_url, n);
-                    let note_id = note.id.clone();
-                    let replies = n
-                        .replies
-                        .iter()
-                        .enumerate()
-                        .map(move |(i, r)| Item::Reply(reply(site, &note_id, i, r)));
-                    std::iter::once(Item::Note(note))
-                        .chain(replies)
-                        .collect::<Vec<_>>()
-                })
-                .collect::<Vec<_>>()
-        }))
-    }
+    #[serde(rename = "partOf")]
+    part_of: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    items: Vec<Item<'a>>,
 }
 
 #[derive(Serialize)]
@@ -472,13 +531,55 @@ fn annotation<'a>(
     }
 }
 
-/// Every sidecar note as a W3C Web Annotation, in one AnnotationCollection
-/// with a single embedded page (https://www.w3.org/TR/annotation-model/),
-/// written to `w` as it is made (the file holds every note of the archive).
+/// How many annotation pages document `d` has (0 without notes).
+pub fn annotation_pages(d: &Document) -> usize {
+    d.notes.len().div_ceil(annotation_page_limit())
+}
+
+/// The site path of annotation page `part` (1-based) of a document at
+/// site path `doc_path`: `annotations.jsonld` beside its page, then
+/// `annotations-2.jsonld`, …
+pub fn annotation_page_path(doc_path: &str, part: usize) -> String {
+    routes::annotation_page_path(doc_path, part)
+}
+
+/// The annotation page before page `part` of document `doc`, in site
+/// order (documents in order, each one's pages in order).
+fn previous_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)> {
+    if part > 1 {
+        return Some((doc, part - 1));
+    }
+    (0..doc)
+        .rev()
+        .map(|j| (j, annotation_pages(&site.documents[j])))
+        .find(|&(_, n)| n > 0)
+}
+
+/// The annotation page after page `part` of document `doc`.
+fn next_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)> {
+    if part < annotation_pages(&site.documents[doc]) {
+        return Some((doc, part + 1));
+    }
+    (doc + 1..site.documents.len())
+        .find(|&j| annotation_pages(&site.documents[j]) > 0)
+        .map(|j| (j, 1))
+}
+
+fn page_url(site: &Site, (doc, part): (usize, usize)) -> String {
+    site.config
+        .url(&annotation_page_path(&site.documents[doc].path, part))
+}
+
+/// `/annotations.jsonld`: the W3C Web Annotation `AnnotationCollection` of
+/// every sidecar note (https://www.w3.org/TR/annotation-model/ §5). The
+/// notes themselves are in per-article `AnnotationPage`s
+/// ([`annotation_page`]) that `first`/`last` and each page's `next`/`prev`
+/// chain together in site order, so no file grows with the archive.
 pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()> {
     let site = r.site;
     let config = &site.config;
-    let collection_id = config.url("annotations.jsonld");
+    let collection_id = config.url(routes::ANNOTATIONS);
+    // Replies are annotations too (of their note), counted in the total.
     let replies: usize = site
         .documents
         .iter()
@@ -486,6 +587,16 @@ pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()>
         .map(|n| n.replies.len())
         .sum();
     let total = site.note_count() + replies;
+    let first = site
+        .documents
+        .iter()
+        .position(|d| annotation_pages(d) > 0)
+        .map(|j| (j, 1));
+    let last = site
+        .documents
+        .iter()
+        .rposition(|d| annotation_pages(d) > 0)
+        .map(|j| (j, annotation_pages(&site.documents[j])));
     let doc = Collection {
         context: "http://www.w3.org/ns/anno.jsonld",
         id: &collection_id,
@@ -494,12 +605,8 @@ pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()>
         total,
         // A page holds one or more annotations (model 5.2), so a site
         // without notes has a collection with no page.
-        first: (total > 0).then(|| AnnotationPage {
-            id: format!("{collection_id}#page-1"),
-            kind: "AnnotationPage",
-            start_index: 0,
-            items: Items(site),
-        }),
+        first: first.map(|p| page_url(site, p)),
+        last: last.map(|p| page_url(site, p)),
     };
     write_json(w, &doc)?;
     w.write_all(b"\n")
@@ -512,59 +619,49 @@ pub fn annotations(r: &Renderer) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-#[derive(Serialize)]
-struct SearchEntry<'a> {
-    title: &'a str,
-    url: String,
-    date: Option<String>,
-    source: Option<&'a str>,
-    tags: &'a [String],
-    summary: &'a str,
-    notes: String,
-}
-
-/// The data the theme's search box reads: one entry per article and page.
-pub fn write_search_index(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()> {
-    struct Entries<'a>(&'a Site);
-    impl Serialize for Entries<'_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let site = self.0;
-            s.collect_seq(site.documents.iter().map(|d| {
-                SearchEntry {
-                    title: &d.title,
-                    url: site.config.url(&d.path),
-                    date: d.date.as_ref().map(|x| x.iso()),
-                    source: d
-                        .source
-                        .as_deref()
-                        .and_then(|k| site.registry.get(k))
-                        .map(|s| s.name.as_str()),
-                    tags: &d.tags,
-                    summary: d.description_or_summary(),
-                    notes: d
-                        .notes
-                        .iter()
-                        .map(|n| n.body_text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                }
-            }))
-        }
-    }
-    write_json(w, &Entries(r.site))
-}
-
-/// [`write_search_index`] into a string.
-pub fn search_index(r: &Renderer) -> String {
+/// Annotation page `part` (1-based) of document `doc`: at most
+/// [`ANNOTATION_PAGE_MAX`] of its notes, `partOf` the site's collection.
+/// It names only its neighbours, not its place in the whole list
+/// (`startIndex` is optional), so editing one sidecar changes one file.
+pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
+    let site = r.site;
+    let d = &site.documents[doc];
+    let per = annotation_page_limit();
+    let doc_url = site.config.url(&d.path);
+    let from = ((part.max(1) - 1) * per).min(d.notes.len());
+    // A note's replies ride on its page, right after it.
+    let items = d.notes[from..(from + per).min(d.notes.len())]
+        .iter()
+        .flat_map(|n| {
+            let note = annotation(site, d, &doc_url, n);
+            let note_id = note.id.clone();
+            std::iter::once(Item::Note(note)).chain(
+                n.replies
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, r)| Item::Reply(reply(site, &note_id, i, r))),
+            )
+        })
+        .collect();
+    let page = AnnotationPage {
+        context: "http://www.w3.org/ns/anno.jsonld",
+        id: page_url(site, (doc, part)),
+        kind: "AnnotationPage",
+        part_of: site.config.url(routes::ANNOTATIONS),
+        prev: previous_page(site, doc, part).map(|p| page_url(site, p)),
+        next: next_page(site, doc, part).map(|p| page_url(site, p)),
+        items,
+    };
     let mut out = Vec::new();
-    let _ = write_search_index(r, &mut out);
+    let _ = write_json(&mut out, &page);
+    out.push(b'\n');
     String::from_utf8(out).unwrap_or_default()
 }
 
 /// Writes compact JSON with `<`, `>` and `&` inside strings as `\\u`
 /// escapes: the same data, but archived text can never become markup if a
 /// page embeds the file (and a reader skimming it sees no raw tags).
-fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> std::io::Result<()> {
+pub(super) fn write_json<T: Serialize>(w: &mut dyn Write, value: &T) -> std::io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(w, SafeFormatter);
     value.serialize(&mut ser).map_err(std::io::Error::other)
 }

@@ -12,6 +12,7 @@ mod data;
 pub mod exports;
 pub mod jsonld;
 pub mod reads;
+pub mod search;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -46,9 +47,21 @@ pub enum Job {
     SiteFeed,
     SourceFeed(usize),
     Sitemap,
+    /// File `k` (1-based) of a sitemap split past 50,000 URLs.
+    SitemapPart(usize),
     Robots,
     Annotations,
+    /// Annotation page `part` (1-based) of document `doc`.
+    AnnotationPage {
+        doc: usize,
+        part: usize,
+    },
+    /// The search manifest, `search-index.json`.
     SearchIndex,
+    /// A shard of search terms (by its prefix).
+    SearchShard(String),
+    /// The search fragment of document `i` (what a result shows).
+    SearchDoc(usize),
     HighlightCss,
     /// `/notes.csv` (DESIGN §11).
     NotesCsv,
@@ -89,6 +102,8 @@ pub struct Renderer<'a> {
     /// catalogue between renders and updates it per document.
     catalogue: std::borrow::Cow<'a, Catalogue>,
     site_value: Value,
+    /// The search index, made on first use (it reads every document).
+    search: std::sync::OnceLock<search::Index>,
 }
 
 fn page_count(items: usize, per_page: usize) -> usize {
@@ -182,6 +197,7 @@ impl<'a> Renderer<'a> {
             templates,
             catalogue,
             site_value,
+            search: std::sync::OnceLock::new(),
         }
     }
 
@@ -189,6 +205,11 @@ impl<'a> Renderer<'a> {
     /// rendered from a template may change.
     pub fn site_value(&self) -> &Value {
         &self.site_value
+    }
+
+    /// The site's search index.
+    pub fn search_index(&self) -> &search::Index {
+        self.search.get_or_init(|| search::Index::new(self.site))
     }
 
     /// Every output of the site with its path, in a stable order.
@@ -221,15 +242,22 @@ impl<'a> Renderer<'a> {
         // A sitemap holds absolute URLs only: without base_url there is none.
         if site.config.base_url_is_set {
             jobs.push(Job::Sitemap);
+            jobs.extend((1..=data::sitemap_parts(site)).map(Job::SitemapPart));
         }
-        jobs.extend([
-            Job::Robots,
-            Job::Annotations,
-            Job::SearchIndex,
-            Job::HighlightCss,
-            Job::NotesCsv,
-            Job::ClaimsFeed,
-        ]);
+        jobs.extend([Job::Robots, Job::Annotations]);
+        for (doc, d) in site.documents.iter().enumerate() {
+            jobs.extend(
+                (1..=data::annotation_pages(d)).map(|part| Job::AnnotationPage { doc, part }),
+            );
+        }
+        jobs.push(Job::SearchIndex);
+        jobs.extend(
+            self.search_index()
+                .keys()
+                .map(|k| Job::SearchShard(k.to_string())),
+        );
+        jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
+        jobs.extend([Job::HighlightCss, Job::NotesCsv, Job::ClaimsFeed]);
         let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
         jobs.extend((1..=claim_pages).map(Job::Claims));
         if claim_pages > 1 {
@@ -278,9 +306,16 @@ impl<'a> Renderer<'a> {
             Job::NotFound => Route::NotFound,
             Job::SiteFeed => Route::Feed,
             Job::Sitemap => Route::Sitemap,
+            Job::SitemapPart(k) => Route::SitemapPart { k: *k },
             Job::Robots => Route::Robots,
             Job::Annotations => Route::Annotations,
+            Job::AnnotationPage { doc, part } => Route::AnnotationPage {
+                dir: site.documents[*doc].path.clone(),
+                part: *part,
+            },
             Job::SearchIndex => Route::SearchIndex,
+            Job::SearchShard(key) => Route::SearchShard { key: key.clone() },
+            Job::SearchDoc(i) => Route::SearchDoc { doc: *i },
             Job::HighlightCss => Route::HighlightCss,
             Job::NotesCsv => Route::NotesCsv,
             Job::ClaimsFeed => Route::ClaimsFeed,
@@ -301,7 +336,9 @@ impl<'a> Renderer<'a> {
     /// Where a job comes from, for collision messages.
     fn origin(&self, job: &Job) -> String {
         match job {
-            Job::Document(i) => self.site.documents[*i].file.display().to_string(),
+            Job::Document(i) | Job::AnnotationPage { doc: i, .. } | Job::SearchDoc(i) => {
+                self.site.documents[*i].file.display().to_string()
+            }
             Job::Asset(i) => self.site.assets[*i].file.display().to_string(),
             Job::ThemeStatic(i) => {
                 format!("the theme's static/{}", self.templates.static_files[*i].0)
@@ -411,7 +448,6 @@ impl<'a> Renderer<'a> {
                 out.copy_file(path, &self.site.config.root.join(&a.file))
             }
             Job::Annotations => out.write_with(path, &mut |w| data::write_annotations(self, w)),
-            Job::SearchIndex => out.write_with(path, &mut |w| data::write_search_index(self, w)),
             Job::ThemeStatic(i) => {
                 let bytes = self.templates.static_bytes(*i, &self.site.config.root)?;
                 out.write(path, bytes)
@@ -426,6 +462,12 @@ impl<'a> Renderer<'a> {
     /// The bytes of a generated job.
     pub fn render_bytes(&self, path: &str, job: &Job) -> Result<Vec<u8>, Diagnostic> {
         let site = self.site;
+        match job {
+            Job::SearchIndex => return Ok(self.search_index().manifest(site)),
+            Job::SearchShard(key) => return Ok(self.search_index().shard(key)),
+            Job::SearchDoc(i) => return Ok(search::fragment(site, &site.documents[*i])),
+            _ => {}
+        }
         let html = match job {
             Job::Document(i) => self.render_document(*i, path)?,
             Job::Listing { list, page } => self.render_listing(*list, *page, path)?,
@@ -478,9 +520,11 @@ impl<'a> Renderer<'a> {
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
             Job::Sitemap => data::sitemap(self),
+            Job::SitemapPart(k) => data::sitemap_part(self, *k),
+            Job::AnnotationPage { doc, part } => data::annotation_page(self, *doc, *part),
             Job::Robots => data::robots(self),
             Job::Annotations => data::annotations(self),
-            Job::SearchIndex => data::search_index(self),
+            Job::SearchIndex | Job::SearchShard(_) | Job::SearchDoc(_) => String::new(),
             Job::HighlightCss => crate::markdown::highlight::stylesheet(
                 &site.config.highlight_theme,
                 site.config.highlight_theme_dark.as_deref(),
@@ -691,6 +735,8 @@ impl<'a> Renderer<'a> {
             later,
             extra: &d.extra,
             file: d.file.display().to_string(),
+            annotations_url: (!d.notes.is_empty())
+                .then(|| config.url(&data::annotation_page_path(&d.path, 1))),
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
@@ -899,6 +945,24 @@ impl<'a> Renderer<'a> {
 }
 
 impl Job {
+    /// Whether the job is a site-wide data file that any document change
+    /// may change (the sitemap, the annotation collection, the search
+    /// index), as opposed to a page or a document's own data.
+    pub fn is_site_data(&self) -> bool {
+        matches!(
+            self,
+            Job::Sitemap
+                | Job::SitemapPart(_)
+                | Job::Annotations
+                | Job::SearchIndex
+                | Job::SearchShard(_)
+                | Job::NotesCsv
+                | Job::ClaimsFeed
+                | Job::Claims(_)
+                | Job::ClaimsFirstPage
+        )
+    }
+
     /// The template a job renders with (`None` for data files, copies and
     /// redirects). A change to that template, or to one it extends or
     /// includes, changes the job's output.

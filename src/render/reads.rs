@@ -139,7 +139,15 @@ impl Renderer<'_> {
             Job::Claims(_) | Job::ClaimsFeed | Job::NotesCsv => {
                 r.extend([Input::Config, Input::Registry, Input::AllDocuments]);
             }
-            Job::Sitemap | Job::Annotations | Job::SearchIndex => {
+            // One document's search entry: its text, notes and source names.
+            Job::SearchDoc(i) => r.extend([Input::Config, Input::Registry, doc(*i)]),
+            // An annotation page names its neighbours (prev/next), which
+            // any document gaining or losing notes can move; a search shard
+            // holds a term's postings across every document.
+            Job::AnnotationPage { .. } | Job::SearchShard(_) => {
+                r.extend([Input::Config, Input::Registry, Input::AllDocuments]);
+            }
+            Job::Sitemap | Job::SitemapPart(_) | Job::Annotations | Job::SearchIndex => {
                 r.extend([
                     Input::Config,
                     Input::Registry,

@@ -1,0 +1,312 @@
+//! The persistent build cache (DESIGN §6), in `.marginalia/` at the site
+//! root: a record of what the last successful build read and wrote, so a
+//! `build` with nothing changed does nothing.
+//!
+//! The record holds a content hash of every input file (site.yaml,
+//! content/, static/, templates/, themes/), of the binary itself, and of
+//! the build options (output folder, base URL, drafts, the hidden test
+//! limits), and the size, modification time and inode of every file of
+//! the output it wrote. A build is skipped only when all of these match:
+//! any changed input, another binary, other options, a touched, added or
+//! missing output file, or a cache that is missing, unreadable, corrupt or
+//! of another format, means a full build. The output never depends on the
+//! cache: a skipped build leaves the very files a full build would write
+//! (`tests/perf_cache.rs` checks this against `--clean` builds).
+//!
+//! This is whole-output granularity: it does not yet reuse parts of a
+//! build when one article changed (that needs the record of what each
+//! output read, which the render plan does not keep yet).
+//!
+//! Input hashes are reused from the record when a file's size and
+//! modification time are unchanged and the file was not modified within
+//! [`RACY`] of the moment the record was taken (as git's index does), so a
+//! no-change check reads no file but the binary.
+
+use std::collections::BTreeMap;
+use std::hash::Hasher;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use siphasher::sip128::{Hasher128, SipHasher13};
+
+use crate::error::Diagnostic;
+use crate::site::BuildOptions;
+
+/// The cache folder, at the site root.
+pub const CACHE_DIR: &str = ".marginalia";
+/// The record of the last build, in [`CACHE_DIR`].
+const RECORD: &str = "build.json";
+/// Bumped whenever the record's meaning changes.
+const FORMAT: u32 = 1;
+/// A file modified this close to the record may have changed again within
+/// the same timestamp: its hash is never taken on trust.
+const RACY: i128 = 2_000_000_000;
+
+/// The folders and files under the root that a build reads.
+const INPUTS: &[&str] = &["site.yaml", "content", "static", "templates", "themes"];
+
+/// Environment variables that change what a build writes.
+const ENV: &[&str] = &[
+    "MARGINALIA_SITEMAP_MAX_URLS",
+    "MARGINALIA_ANNOTATION_PAGE_SIZE",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    mtime: i128,
+    ino: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Input {
+    stamp: Stamp,
+    hash: String,
+}
+
+/// What the last successful build read and wrote.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Record {
+    format: u32,
+    /// When the inputs were read (ns since the epoch).
+    taken: i128,
+    binary: String,
+    options: String,
+    inputs: BTreeMap<String, Input>,
+    /// The output folder, absolute.
+    output: PathBuf,
+    outputs: BTreeMap<String, Stamp>,
+}
+
+fn hash_bytes(bytes: &[u8]) -> String {
+    let mut h = SipHasher13::new();
+    h.write(bytes);
+    format!("{:032x}", h.finish128().as_u128())
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    Ok(hash_bytes(&std::fs::read(path)?))
+}
+
+fn stamp(m: &std::fs::Metadata) -> Stamp {
+    Stamp {
+        size: m.len(),
+        mtime: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        ino: m.ino(),
+    }
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// The running binary's hash: another build of marginalia may render
+/// differently, whatever its version number says.
+fn binary_hash() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    hash_file(&exe).ok()
+}
+
+/// The output folder a build of `options` writes, absolute (as
+/// [`crate::site::load_parsed`] resolves it).
+fn output_dir(options: &BuildOptions) -> PathBuf {
+    let out = match &options.output {
+        Some(out) if out.is_absolute() => out.clone(),
+        Some(out) => std::env::current_dir()
+            .map(|c| c.join(out))
+            .unwrap_or_else(|_| out.clone()),
+        None => {
+            let (config, _) = crate::config::Config::load(&options.root);
+            if config.output_dir.is_absolute() {
+                config.output_dir
+            } else {
+                options.root.join(config.output_dir)
+            }
+        }
+    };
+    // The same folder whether or not it exists yet: resolve its parent.
+    match (out.parent(), out.file_name()) {
+        (Some(parent), Some(name)) => std::fs::canonicalize(parent)
+            .map(|p| p.join(name))
+            .unwrap_or(out),
+        _ => out,
+    }
+}
+
+fn options_key(options: &BuildOptions, output: &Path) -> String {
+    let env: Vec<(String, Option<String>)> = ENV
+        .iter()
+        .map(|v| (v.to_string(), std::env::var(v).ok()))
+        .collect();
+    format!(
+        "{}|{:?}|{}|{:?}",
+        output.display(),
+        options.base_url,
+        options.drafts,
+        env
+    )
+}
+
+/// Every input file (relative path → stamp), sorted.
+fn input_files(root: &Path, output: &Path) -> BTreeMap<String, (PathBuf, Stamp)> {
+    let mut files = BTreeMap::new();
+    for top in INPUTS {
+        let start = root.join(top);
+        for e in walkdir::WalkDir::new(&start)
+            .follow_links(true)
+            .into_iter()
+            .filter_entry(|e| !e.path().starts_with(output))
+            .filter_map(Result::ok)
+        {
+            if !e.file_type().is_file() {
+                continue;
+            }
+            let Ok(m) = e.metadata() else { continue };
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap_or(e.path())
+                .to_string_lossy()
+                .into_owned();
+            files.insert(rel, (e.path().to_path_buf(), stamp(&m)));
+        }
+    }
+    files
+}
+
+/// Hashes the inputs, reusing `previous` hashes where the file is
+/// unchanged and was not modified near the previous record.
+fn hash_inputs(
+    files: BTreeMap<String, (PathBuf, Stamp)>,
+    previous: Option<&Record>,
+) -> Option<BTreeMap<String, Input>> {
+    use rayon::prelude::*;
+    let files: Vec<(String, (PathBuf, Stamp))> = files.into_iter().collect();
+    files
+        .into_par_iter()
+        .map(|(rel, (path, stamp))| {
+            let known = previous.and_then(|p| {
+                p.inputs
+                    .get(&rel)
+                    .filter(|i| i.stamp == stamp && stamp.mtime < p.taken - RACY)
+                    .map(|i| i.hash.clone())
+            });
+            let hash = match known {
+                Some(h) => h,
+                None => hash_file(&path).ok()?,
+            };
+            Some((rel, Input { stamp, hash }))
+        })
+        .collect()
+}
+
+/// The stamps of every file in the output folder.
+fn output_files(output: &Path) -> BTreeMap<String, Stamp> {
+    walkdir::WalkDir::new(output)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            let rel = e
+                .path()
+                .strip_prefix(output)
+                .ok()?
+                .to_string_lossy()
+                .into_owned();
+            Some((rel, stamp(&m)))
+        })
+        .collect()
+}
+
+fn record_path(root: &Path) -> PathBuf {
+    root.join(CACHE_DIR).join(RECORD)
+}
+
+/// The record of the last build, if there is a readable one of this format.
+fn read_record(root: &Path) -> Option<Record> {
+    let text = std::fs::read(record_path(root)).ok()?;
+    let r: Record = serde_json::from_slice(&text).ok()?;
+    (r.format == FORMAT).then_some(r)
+}
+
+/// What the inputs are now, taken before a build: what [`save`] records
+/// after it succeeds.
+pub struct Snapshot {
+    taken: i128,
+    binary: Option<String>,
+    options: String,
+    inputs: Option<BTreeMap<String, Input>>,
+    output: PathBuf,
+    previous: Option<Record>,
+}
+
+impl Snapshot {
+    /// Reads the record and the inputs.
+    pub fn take(options: &BuildOptions) -> Snapshot {
+        let taken = now_ns();
+        let output = output_dir(options);
+        let previous = read_record(&options.root);
+        let inputs = hash_inputs(input_files(&options.root, &output), previous.as_ref());
+        Snapshot {
+            taken,
+            binary: binary_hash(),
+            options: options_key(options, &output),
+            inputs,
+            output,
+            previous,
+        }
+    }
+
+    /// Whether the last build read exactly these inputs with this binary
+    /// and these options, and its output is still as it wrote it.
+    pub fn unchanged(&self) -> bool {
+        let (Some(p), Some(binary), Some(inputs)) = (&self.previous, &self.binary, &self.inputs)
+        else {
+            return false;
+        };
+        p.binary == *binary
+            && p.options == self.options
+            && p.output == self.output
+            && p.inputs.len() == inputs.len()
+            && p.inputs
+                .iter()
+                .zip(inputs)
+                .all(|((a, x), (b, y))| a == b && x.hash == y.hash)
+            && output_files(&self.output) == p.outputs
+    }
+
+    /// Records a successful build of these inputs (whose output is now in
+    /// place).
+    pub fn save(self, root: &Path) -> Result<(), Diagnostic> {
+        let (Some(binary), Some(inputs)) = (self.binary, self.inputs) else {
+            return Ok(());
+        };
+        let record = Record {
+            format: FORMAT,
+            taken: self.taken,
+            binary,
+            options: self.options,
+            inputs,
+            outputs: output_files(&self.output),
+            output: self.output,
+        };
+        let dir = root.join(CACHE_DIR);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Diagnostic::io(&dir, "create the build cache folder", &e))?;
+        let bytes = serde_json::to_vec(&record).unwrap_or_default();
+        crate::fsutil::write_atomic(&record_path(root), &bytes)
+            .map_err(|e| Diagnostic::io(&record_path(root), "write the build cache", &e))
+    }
+}
+
+/// Forgets the last build (after a failed one: its output may be the
+/// previous one, but nothing is gained by trusting it).
+pub fn forget(root: &Path) {
+    let _ = std::fs::remove_file(record_path(root));
+}

@@ -1,0 +1,437 @@
+//! The search index the theme's search box reads, split so that a query
+//! downloads only what it needs (as Pagefind does):
+//!
+//! - `search-index.json`, the manifest: how many items there are and
+//!   which term shards exist;
+//! - `search-index/t/<hex>.json`, one shard per two-letter term prefix
+//!   (the prefix's UTF-8 bytes in hex name the file): each term with its
+//!   document frequency and its best postings `[doc, note, weight]`
+//!   (`note` 0 is the article itself, `n` its note `n - 1`), at most
+//!   [`POSTINGS_MAX`] of them, heaviest first;
+//! - `search-index/d/<doc>.json`, one per document: title, URL, date,
+//!   source, plain text and notes, fetched only for the results shown, to
+//!   show the matching passage.
+//!
+//! A query of one word fetches the manifest, one shard and the fragments
+//! of the results it shows; nothing grows with the archive but the number
+//! of files.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::model::{Document, Site};
+
+/// The most postings kept for one term. A term in more items than this is
+/// barely a filter; its heaviest items (title hits first) are what a
+/// reader wants from it, and the cap bounds every shard's size.
+pub const POSTINGS_MAX: usize = 200;
+
+/// Terms shorter than this are not indexed.
+const MIN_TERM: usize = 2;
+/// Nor longer ones (hashes, base64 blobs, URLs run together).
+const MAX_TERM: usize = 40;
+
+/// Characters of a term that name its shard.
+const KEY_CHARS: usize = 2;
+
+/// A document's own terms (title, tags, description, text; not its
+/// notes, which are items of their own) with their weights, kept after its
+/// text is dropped so the index can be made at the end of a build.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// Sorted distinct terms, each followed by '\n'.
+    words: String,
+    weights: Vec<u16>,
+}
+
+impl Terms {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u16)> {
+        self.words
+            .split_terminator('\n')
+            .zip(self.weights.iter().copied())
+    }
+}
+
+/// Calls `f` with every term of `text`: lowercased, accents dropped,
+/// split at anything not a letter or digit. The theme's search.js folds a
+/// query the same way.
+pub fn each_term(text: &str, mut f: impl FnMut(&str)) {
+    use unicode_normalization::UnicodeNormalization;
+    let mut word = String::new();
+    let mut flush = |word: &mut String| {
+        let n = word.chars().count();
+        if (MIN_TERM..=MAX_TERM).contains(&n) {
+            f(word);
+        }
+        word.clear();
+    };
+    for c in text.nfd() {
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        } else if !word.is_empty() {
+            flush(&mut word);
+        }
+    }
+    flush(&mut word);
+}
+
+/// The terms of a rendered document, weighted by where they occur.
+pub fn document_terms(d: &Document) -> Terms {
+    let mut w: HashMap<String, u32> = HashMap::new();
+    let mut add = |text: &str, weight: u32| {
+        each_term(text, |t| match w.get_mut(t) {
+            Some(x) => *x += weight,
+            None => {
+                w.insert(t.to_string(), weight);
+            }
+        })
+    };
+    add(&d.title, 8);
+    for t in &d.tags {
+        add(t, 4);
+    }
+    if let Some(desc) = &d.description {
+        add(desc, 2);
+    }
+    add(&plain_text(&d.content_html), 1);
+    let mut pairs: Vec<(String, u32)> = w.into_iter().collect();
+    pairs.sort_unstable();
+    let mut terms = Terms {
+        words: String::with_capacity(pairs.iter().map(|(t, _)| t.len() + 1).sum()),
+        weights: Vec::with_capacity(pairs.len()),
+    };
+    for (t, x) in pairs {
+        terms.words.push_str(&t);
+        terms.words.push('\n');
+        terms.weights.push(x.min(u32::from(u16::MAX)) as u16);
+    }
+    terms
+}
+
+/// The text of an article's HTML without its margin notes (`<aside>`) and
+/// tags, with the common entities decoded: what the passage shown under a
+/// result is cut from.
+pub fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    let mut aside_depth = 0usize;
+    while let Some(lt) = rest.find('<') {
+        if aside_depth == 0 {
+            push_decoded(&mut out, &rest[..lt]);
+        }
+        let after = &rest[lt..];
+        let Some(gt) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &after[1..gt];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name == "aside" {
+            if tag.starts_with('/') {
+                aside_depth = aside_depth.saturating_sub(1);
+            } else {
+                aside_depth += 1;
+            }
+        }
+        // Block ends separate words.
+        if aside_depth == 0
+            && matches!(
+                name.as_str(),
+                "p" | "br"
+                    | "li"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+                    | "pre"
+                    | "td"
+                    | "th"
+                    | "blockquote"
+                    | "div"
+                    | "aside"
+                    | "tr"
+            )
+            && !out.ends_with(' ')
+            && !out.is_empty()
+        {
+            out.push(' ');
+        }
+        rest = &after[gt + 1..];
+    }
+    if aside_depth == 0 {
+        push_decoded(&mut out, rest);
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+fn push_decoded(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp..];
+        let entity = after.find(';').filter(|&e| e <= 10).map(|e| &after[..=e]);
+        let decoded = entity.and_then(|e| match e {
+            "&amp;" => Some('&'),
+            "&lt;" => Some('<'),
+            "&gt;" => Some('>'),
+            "&quot;" => Some('"'),
+            "&#39;" | "&#x27;" | "&apos;" => Some('\''),
+            "&nbsp;" => Some(' '),
+            _ => {
+                let num = e.strip_prefix("&#")?.strip_suffix(';')?;
+                let n = match num.strip_prefix(['x', 'X']) {
+                    Some(h) => u32::from_str_radix(h, 16).ok()?,
+                    None => num.parse().ok()?,
+                };
+                char::from_u32(n)
+            }
+        });
+        match (entity, decoded) {
+            (Some(e), Some(c)) => {
+                out.push(c);
+                rest = &after[e.len()..];
+            }
+            _ => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
+/// The shard a term is in.
+fn key_of(term: &str) -> &str {
+    match term.char_indices().nth(KEY_CHARS) {
+        Some((i, _)) => &term[..i],
+        None => term,
+    }
+}
+
+/// The shard keys the terms of `docs` (and of their notes) fall in.
+pub fn shard_keys<'a>(
+    docs: impl Iterator<Item = &'a Document>,
+) -> std::collections::BTreeSet<String> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut add = |t: &str| {
+        if !keys.contains(key_of(t)) {
+            keys.insert(key_of(t).to_string());
+        }
+    };
+    for d in docs {
+        for (t, _) in d.search_terms.iter() {
+            add(t);
+        }
+        for n in &d.notes {
+            each_term(&n.body_text, &mut add);
+            each_term(&n.quote, &mut add);
+            for t in &n.tags {
+                each_term(t, &mut add);
+            }
+        }
+    }
+    keys
+}
+
+/// The path of a shard.
+pub fn shard_path(key: &str) -> String {
+    crate::routes::Route::SearchShard {
+        key: key.to_string(),
+    }
+    .path()
+}
+
+/// The path of document `i`'s fragment.
+pub fn doc_path(i: usize) -> String {
+    crate::routes::Route::SearchDoc { doc: i }.path()
+}
+
+/// One posting: document, note (0: the article; n: note n - 1), weight.
+type Posting = (u32, u32, u16);
+
+/// The inverted index of a site, by shard.
+#[derive(Default)]
+pub struct Index {
+    /// shard key → term → postings (unsorted until written).
+    shards: BTreeMap<String, BTreeMap<String, Vec<Posting>>>,
+    items: usize,
+}
+
+impl Index {
+    pub fn new(site: &Site) -> Index {
+        let mut index = Index::default();
+        let mut add = |term: &str, p: Posting| {
+            let shard = match index.shards.get_mut(key_of(term)) {
+                Some(s) => s,
+                None => index.shards.entry(key_of(term).to_string()).or_default(),
+            };
+            match shard.get_mut(term) {
+                Some(v) => v.push(p),
+                None => {
+                    shard.insert(term.to_string(), vec![p]);
+                }
+            }
+        };
+        for (i, d) in site.documents.iter().enumerate() {
+            let doc = i as u32;
+            for (t, w) in d.search_terms.iter() {
+                add(t, (doc, 0, w));
+            }
+            for (k, n) in d.notes.iter().enumerate() {
+                let mut w: BTreeMap<String, u16> = BTreeMap::new();
+                let mut weigh = |text: &str, x: u16| {
+                    each_term(text, |t| {
+                        let e = w.entry(t.to_string()).or_insert(0);
+                        *e = e.saturating_add(x);
+                    })
+                };
+                weigh(&n.body_text, 2);
+                weigh(&n.quote, 1);
+                for t in &n.tags {
+                    weigh(t, 4);
+                }
+                for (t, x) in w {
+                    add(&t, (doc, k as u32 + 1, x));
+                }
+            }
+        }
+        index.items = site
+            .documents
+            .iter()
+            .map(|d| 1 + d.notes.len())
+            .sum::<usize>();
+        index
+    }
+
+    /// The shard keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.shards.keys().map(String::as_str)
+    }
+
+    /// The manifest, `search-index.json`.
+    pub fn manifest(&self, site: &Site) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Manifest<'a> {
+            version: u32,
+            items: usize,
+            documents: usize,
+            key_chars: usize,
+            postings_max: usize,
+            terms: String,
+            docs: String,
+            shards: Vec<&'a str>,
+        }
+        let m = Manifest {
+            version: 2,
+            items: self.items,
+            documents: site.documents.len(),
+            key_chars: KEY_CHARS,
+            postings_max: POSTINGS_MAX,
+            terms: site.config.url("search-index/t/"),
+            docs: site.config.url("search-index/d/"),
+            shards: self.keys().collect(),
+        };
+        let mut out = Vec::new();
+        let _ = super::data::write_json(&mut out, &m);
+        out
+    }
+
+    /// A shard: `{term: [df, doc, note, weight, doc, note, weight, …]}`.
+    pub fn shard(&self, key: &str) -> Vec<u8> {
+        let mut out: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+        if let Some(terms) = self.shards.get(key) {
+            for (t, postings) in terms {
+                let mut p = postings.clone();
+                // Heaviest first; ties in site order, so output is stable.
+                p.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+                p.truncate(POSTINGS_MAX);
+                let mut flat = Vec::with_capacity(1 + p.len() * 3);
+                flat.push(postings.len() as u32);
+                for (d, n, w) in p {
+                    flat.extend([d, n, u32::from(w)]);
+                }
+                out.insert(t, flat);
+            }
+        }
+        let mut bytes = Vec::new();
+        let _ = super::data::write_json(&mut bytes, &out);
+        bytes
+    }
+}
+
+/// Document `i`'s fragment: what a result shows.
+pub fn fragment(site: &Site, d: &Document) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Fragment<'a> {
+        title: &'a str,
+        url: String,
+        date: Option<String>,
+        source: Option<&'a str>,
+        text: String,
+        /// `[id, text, quote]` of each note.
+        notes: Vec<[&'a str; 3]>,
+    }
+    let f = Fragment {
+        title: &d.title,
+        url: site.config.url(&d.path),
+        date: d.date.as_ref().map(|x| x.iso()),
+        source: d
+            .source
+            .as_deref()
+            .and_then(|k| site.registry.get(k))
+            .map(|s| s.name.as_str()),
+        text: plain_text(&d.content_html),
+        notes: d
+            .notes
+            .iter()
+            .map(|n| [n.id.as_str(), n.body_text.as_str(), n.quote.as_str()])
+            .collect(),
+    };
+    let mut out = Vec::new();
+    let _ = super::data::write_json(&mut out, &f);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(s: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        each_term(s, |t| v.push(t.to_string()));
+        v
+    }
+
+    #[test]
+    fn terms_are_folded_like_the_search_box_folds_a_query() {
+        assert_eq!(
+            terms("Café CRÈME, x 2021-05 l'été"),
+            ["cafe", "creme", "2021", "05", "ete"]
+        );
+    }
+
+    #[test]
+    fn plain_text_drops_tags_and_margin_notes() {
+        let html = "<p>One &amp; <em>two</em></p><aside class=\"margin-note\"><p>a <b>note</b></p></aside><p>three&#39;s</p>";
+        assert_eq!(plain_text(html), "One & two three's");
+    }
+
+    #[test]
+    fn shard_files_are_named_by_the_prefix_bytes() {
+        assert_eq!(key_of("word"), "wo");
+        assert_eq!(key_of("éa"), "éa");
+        assert_eq!(shard_path("wo"), "search-index/t/776f.json");
+    }
+}

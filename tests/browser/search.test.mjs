@@ -1,0 +1,138 @@
+// The search box in headless Chromium, on the sample archive (built with
+// the real binary, served on loopback under a sub-path): what a query
+// downloads, ranking, the passage shown, a hit in a note linking to the
+// note, a word one letter off, and the arrow keys.
+//
+// Run through cargo: `cargo test --test main -- --include-ignored browser::`
+import { test, before, after, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { start } from "./harness.mjs";
+import { typeAndCount } from "./search-bytes.mjs";
+
+const WIDE = { viewport: { width: 1440, height: 900 } };
+const LIMIT = 300 * 1024; // issue 13: a word typed downloads at most 300 KB
+
+let env;
+let fragments = [];
+
+before(async () => {
+  env = await start();
+  const page = await env.page(WIDE);
+  await page.goto(env.base);
+  fragments = await page.evaluate(async (u) => {
+    const m = await (await fetch(u)).json();
+    const all = [];
+    for (let i = 0; i < m.documents; i++) all.push(await (await fetch(m.docs + i + ".json")).json());
+    return all;
+  }, env.base + "search-index.json");
+  await page.context().close();
+});
+
+after(async () => {
+  await env?.stop();
+});
+
+afterEach(() => {
+  const problems = env.problems.splice(0);
+  assert.deepEqual(problems, [], "console errors or failed requests");
+  const outside = env.requests.splice(0).filter((u) => !u.startsWith(env.origin + "/"));
+  assert.deepEqual(outside, [], "requests that left the loopback server");
+});
+
+const words = (s) => (s || "").toLowerCase().match(/[a-z]{7,}/g) || [];
+const count = (s, w) => (s.toLowerCase().match(new RegExp(`\\b${w}\\b`, "g")) || []).length;
+
+async function home() {
+  const page = await env.page(WIDE);
+  await page.goto(env.base);
+  await page.waitForSelector(".search:not([hidden])");
+  return page;
+}
+
+test("a word from one note finds that note, links to it, and shows the passage", async () => {
+  // A word of one note only: in no title, text or other note.
+  let pick = null;
+  for (const f of fragments) {
+    for (const [id, text] of f.notes) {
+      const w = words(text).find((w) => fragments.every((g) => count(g.title + " " + g.text, w) === 0 && g.notes.every((n) => n[0] === id && g === f ? true : count(n[1] + " " + n[2], w) === 0)));
+      if (w) { pick = { word: w, href: `${f.url}#note-${id}`, id }; break; }
+    }
+    if (pick) break;
+  }
+  assert.ok(pick, "no word unique to one note");
+  const page = await home();
+  const got = await typeAndCount(page, pick.word);
+  assert.ok(got.bytes <= LIMIT, `downloaded ${got.bytes} bytes`);
+  assert.equal(got.results.length, 1, JSON.stringify(got.results));
+  assert.equal(got.results[0].href, pick.href);
+  const snippet = await page.locator("#search-results .search-snippet").first().textContent();
+  assert.ok(snippet.toLowerCase().includes(pick.word), `snippet "${snippet}" lacks "${pick.word}"`);
+  assert.equal(await page.locator("#search-results .search-snippet mark").first().textContent().then((t) => t.toLowerCase()), pick.word);
+  await page.locator("#search-results a").first().click();
+  await page.waitForURL(pick.href);
+  assert.equal(await page.evaluate(() => location.hash), `#note-${pick.id}`);
+  assert.ok(await page.locator(`aside.margin-note#note-${pick.id}`).count(), "the note is on the page");
+  await page.context().close();
+});
+
+test("results are ranked: the article with the word in its title comes first", async () => {
+  // A word in exactly one title that other documents also use in their text.
+  let pick = null;
+  for (const f of fragments) {
+    for (const w of words(f.title)) {
+      const titled = fragments.filter((g) => count(g.title, w) > 0);
+      const others = fragments.filter((g) => g !== f && count(g.text, w) > 0 && count(g.text, w) <= 3);
+      if (titled.length === 1 && others.length > 0 && count(f.text, w) >= 1) { pick = { word: w, url: f.url }; break; }
+    }
+    if (pick) break;
+  }
+  assert.ok(pick, "no title word shared with other articles' text");
+  const page = await home();
+  const got = await typeAndCount(page, pick.word + " ");
+  assert.ok(got.results.length >= 2, JSON.stringify(got.results));
+  assert.equal(got.results[0].href, pick.url, JSON.stringify(got.results));
+  await page.context().close();
+});
+
+test("a word one letter off still finds it", async () => {
+  const f = fragments.find((g) => words(g.title).length);
+  const w = words(f.title)[0];
+  const typos = [
+    w.slice(0, 3) + w[4] + w[3] + w.slice(5), // two letters swapped
+    w.slice(0, 4) + w.slice(5), // one missing
+    w.slice(0, 4) + "q" + w.slice(5), // one wrong
+    w[1] + w[0] + w.slice(2), // the first two swapped
+  ];
+  for (const t of typos) {
+    const page = await home();
+    const got = await typeAndCount(page, t + " ");
+    assert.ok(got.results.some((r) => r.href === f.url), `"${t}" (for "${w}") did not find ${f.url}: ${JSON.stringify(got.results)}`);
+    await page.context().close();
+  }
+});
+
+test("the arrow keys move through the results and back to the box", async () => {
+  const page = await home();
+  const got = await typeAndCount(page, "the ");
+  assert.ok(got.results.length >= 3, JSON.stringify(got.results));
+  const active = () => page.evaluate(() => (document.activeElement.id || document.activeElement.getAttribute("href")));
+  const hrefs = got.results.map((r) => r.href);
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await active(), hrefs[0]);
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await active(), hrefs[1]);
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await active(), hrefs[0]);
+  await page.keyboard.press("ArrowUp");
+  assert.equal(await active(), "search-input");
+  await page.context().close();
+});
+
+test("a query fetches only the manifest, its shard and the fragments it shows", async () => {
+  const page = await home();
+  const got = await typeAndCount(page, "anonymous", 400);
+  // One manifest, one shard, at most 8 fragments, whatever was typed when.
+  assert.ok(got.requests <= 10, `${got.requests} requests`);
+  assert.ok(got.bytes <= LIMIT, `${got.bytes} bytes`);
+  await page.context().close();
+});

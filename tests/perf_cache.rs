@@ -1,0 +1,208 @@
+//! The persistent build cache (issue 13, DESIGN §6): a build with nothing
+//! changed is skipped, and whatever happened to the cache or the output,
+//! the output is byte for byte what a `--clean` build writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::common::{self, TestSite};
+
+fn site() -> TestSite {
+    let s = TestSite::new();
+    s.file(
+        "site.yaml",
+        "title: Cache\nbase_url: https://example.org/\n",
+    )
+    .file(
+        "content/sources.yaml",
+        "gazette:\n  name: The Gazette\n  kind: publication\n",
+    );
+    for i in 0..4 {
+        s.file(
+            &format!("content/articles/a{i}.md"),
+            &format!(
+                "---\ntitle: Article {i}\ndate: 2021-02-0{}\nsource: gazette\ntags: [t{i}]\n---\nThe council voted on item {i} today.\n\n```rust\nfn main() {{ println!(\"{i}\"); }}\n```\n",
+                i + 1
+            ),
+        )
+        .file(
+            &format!("content/articles/a{i}.annotations.yaml"),
+            &format!("- quote: \"voted on item {i}\"\n  note: Checked against the minutes.\n"),
+        );
+    }
+    s
+}
+
+/// Every file under `dir` with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    common::walk(dir)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            (rel, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Builds with the cache; returns stdout.
+fn build(s: &TestSite, extra: &[&str]) -> String {
+    let mut args = vec!["build"];
+    args.extend_from_slice(extra);
+    let r = s.run(&args);
+    r.assert_ok();
+    r.stdout.clone()
+}
+
+/// Asserts that output/ is what a clean build of the site writes now.
+#[track_caller]
+fn assert_like_clean(s: &TestSite) {
+    let clean = tempfile::tempdir().unwrap();
+    let out = clean.path().join("out");
+    let o = out.to_string_lossy().into_owned();
+    // --clean, into another folder: a build that reads no cache.
+    s.run(&["build", "--clean", "--output", &o]).assert_ok();
+    let (got, want) = (tree(&s.root().join("output")), tree(&out));
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (k, v) in &want {
+        assert!(got[k] == *v, "{k} differs from a clean build");
+    }
+}
+
+const SKIPPED: &str = "nothing changed since the last build";
+
+#[test]
+fn a_build_with_nothing_changed_is_skipped_and_the_output_stays_right() {
+    let s = site();
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(s.root().join(".marginalia/build.json").is_file());
+    let before = tree(&s.root().join("output"));
+    assert!(build(&s, &[]).contains(SKIPPED));
+    assert_eq!(tree(&s.root().join("output")), before);
+    // --clean builds anyway.
+    assert!(!build(&s, &["--clean"]).contains(SKIPPED));
+    assert!(build(&s, &[]).contains(SKIPPED));
+    assert_like_clean(&s);
+}
+
+#[test]
+fn an_edited_article_or_sidecar_rebuilds_to_what_a_clean_build_writes() {
+    let s = site();
+    build(&s, &[]);
+    s.file(
+        "content/articles/a2.md",
+        "---\ntitle: Article 2, revised\ndate: 2021-02-03\nsource: gazette\n---\nThe council voted on item 2 again.\n",
+    );
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(
+        s.read("articles/a2/index.html")
+            .contains("Article 2, revised")
+    );
+    assert_like_clean(&s);
+
+    build(&s, &[]);
+    s.file(
+        "content/articles/a1.annotations.yaml",
+        "- quote: \"voted on item 1\"\n  note: A second look.\n- quote: \"council\"\n  note: Which council?\n",
+    );
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(s.read("articles/a1/index.html").contains("Which council?"));
+    assert_like_clean(&s);
+
+    // A template of the site's own, and site.yaml, count as inputs too.
+    build(&s, &[]);
+    s.file(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}Lost.{% endblock content %}",
+    );
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(s.read("404.html").contains("Lost."));
+    s.file(
+        "site.yaml",
+        "title: Cache two\nbase_url: https://example.org/\n",
+    );
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(s.read("index.html").contains("Cache two"));
+    assert_like_clean(&s);
+}
+
+#[test]
+fn a_corrupt_missing_or_foreign_cache_means_a_full_build() {
+    let s = site();
+    build(&s, &[]);
+    let record = s.root().join(".marginalia/build.json");
+    for bad in ["", "{not json", "{\"format\": 999}", "[]"] {
+        std::fs::write(&record, bad).unwrap();
+        assert!(
+            !build(&s, &[]).contains(SKIPPED),
+            "cache {bad:?} was trusted"
+        );
+        assert_like_clean(&s);
+    }
+    // A record of another binary.
+    build(&s, &[]);
+    let text = std::fs::read_to_string(&record).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let binary = v["binary"].as_str().unwrap().to_string();
+    std::fs::write(&record, text.replace(&binary, &"0".repeat(binary.len()))).unwrap();
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    std::fs::remove_dir_all(s.root().join(".marginalia")).unwrap();
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(build(&s, &[]).contains(SKIPPED));
+}
+
+#[test]
+fn an_output_that_no_longer_matches_the_cache_is_rebuilt() {
+    let s = site();
+    build(&s, &[]);
+    let page = s.out("articles/a0/index.html");
+    let good = std::fs::read(&page).unwrap();
+
+    std::fs::write(&page, b"hand edited").unwrap();
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert_eq!(std::fs::read(&page).unwrap(), good);
+
+    std::fs::remove_file(&page).unwrap();
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert_eq!(std::fs::read(&page).unwrap(), good);
+
+    std::fs::write(s.out("stray.html"), b"not ours").unwrap();
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    assert!(!s.exists("stray.html"));
+    assert_like_clean(&s);
+}
+
+#[test]
+fn other_options_or_limits_mean_a_full_build() {
+    let s = site();
+    build(&s, &[]);
+    assert!(!build(&s, &["--base-url", "https://other.example/"]).contains(SKIPPED));
+    assert!(s.read("index.html").contains("https://other.example/"));
+    assert!(!build(&s, &[]).contains(SKIPPED));
+    let r = common::bin()
+        .args(["build"])
+        .env("MARGINALIA_SITEMAP_MAX_URLS", "3")
+        .current_dir(s.root())
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    assert!(!String::from_utf8_lossy(&r.stdout).contains(SKIPPED));
+    assert!(s.exists("sitemap-1.xml"));
+}
+
+#[test]
+fn a_build_with_warnings_is_never_skipped() {
+    let s = site();
+    // No base_url: a warning on every build.
+    s.file("site.yaml", "title: Cache\n");
+    let r = s.run(&["build"]);
+    r.assert_ok();
+    assert!(r.stderr.contains("base_url"), "{}", r.stderr);
+    let r = s.run(&["build"]);
+    r.assert_ok();
+    assert!(!r.stdout.contains(SKIPPED));
+    assert!(r.stderr.contains("base_url"), "the warning is shown again");
+}
