@@ -20,6 +20,7 @@
 //! library never prints.
 
 pub mod annotate;
+pub mod charts;
 pub mod config;
 pub mod error;
 pub mod frontmatter;
