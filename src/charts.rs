@@ -82,12 +82,17 @@ impl BarChart {
     fn svg_across(&self) -> String {
         const H: f64 = 120.0;
         const AXIS: f64 = 16.0;
+        // A fixed drawing width, so labels keep one size however many
+        // months there are.
+        const W: f64 = 600.0;
         let n = self.bars.len().max(1);
-        let slot = 12.0_f64;
-        let width = slot * n as f64;
+        // At least twelve slots, so a young archive's few months are bars,
+        // not slabs.
+        let slot = W / n.max(12) as f64;
+        let width = W;
         let max = self.max_total() as f64;
-        let mut s = self.open(width, H + AXIS);
-        let label_every = n.div_ceil(8).max(1);
+        let mut s = self.open("chart chart-across", width, H + AXIS);
+        let label_every = n.div_ceil(6).max(1);
         for (i, bar) in self.bars.iter().enumerate() {
             let x = i as f64 * slot;
             let mut y = H;
@@ -113,8 +118,8 @@ impl BarChart {
                     s,
                     "<rect{} x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" style=\"fill:var(--kind, var(--chart-bar, currentColor))\"/>",
                     self.kind_attr(k),
-                    x + 1.5,
-                    slot - 3.0
+                    x + slot * 0.1,
+                    slot * 0.8
                 );
             }
             let _ = write!(
@@ -141,11 +146,11 @@ impl BarChart {
     /// Rows down the page (rankings): label above each bar, so long names
     /// read at 390 px.
     fn svg_down(&self) -> String {
-        const W: f64 = 300.0;
-        const ROW: f64 = 22.0;
+        const W: f64 = 400.0;
+        const ROW: f64 = 24.0;
         let height = ROW * self.bars.len().max(1) as f64;
         let max = self.max_total() as f64;
-        let mut s = self.open(W, height);
+        let mut s = self.open("chart chart-down", W, height);
         for (i, bar) in self.bars.iter().enumerate() {
             let y = i as f64 * ROW;
             if let Some(href) = &bar.href {
@@ -174,7 +179,7 @@ impl BarChart {
                     s,
                     "<rect{} x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"8\" style=\"fill:var(--kind, var(--chart-bar, currentColor))\"/>",
                     self.kind_attr(k),
-                    y + 11.0
+                    y + 12.0
                 );
                 x += w;
             }
@@ -182,7 +187,7 @@ impl BarChart {
                 s,
                 "<text class=\"chart-count\" x=\"{:.1}\" y=\"{:.1}\">{}</text></g>",
                 x + 4.0,
-                y + 19.0,
+                y + 20.0,
                 BarChart::total(bar)
             );
             if bar.href.is_some() {
@@ -193,11 +198,11 @@ impl BarChart {
         s
     }
 
-    fn open(&self, width: f64, height: f64) -> String {
+    fn open(&self, class: &str, width: f64, height: f64) -> String {
         let mut s = String::new();
         let _ = write!(
             s,
-            "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" \
+            "<svg class=\"{class}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" \
              preserveAspectRatio=\"xMinYMin meet\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\">\
              <title id=\"{id}-title\">{title}</title><desc id=\"{id}-desc\">{desc}</desc><g role=\"list\">",
             id = esc(&self.id),

@@ -13,6 +13,7 @@ mod annotations;
 mod bad_input;
 mod browser;
 mod build;
+mod charts;
 mod commands;
 mod kill;
 mod regressions;

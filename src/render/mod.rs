@@ -8,6 +8,7 @@
 
 pub mod context;
 mod data;
+mod stats;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +38,8 @@ pub enum Job {
     FirstPageRedirect(List),
     Tags,
     Sources,
+    /// `/stats/`: the archive's charts.
+    Stats,
     NotFound,
     SiteFeed,
     SourceFeed(usize),
@@ -154,6 +157,7 @@ impl<'a> Renderer<'a> {
             annotations_url: Route::Annotations.url(config),
             sources_url: Route::SourceIndex.url(config),
             tags_url: Route::TagIndex.url(config),
+            stats_url: Route::Stats.url(config),
             highlight_css_url: Route::HighlightCss.url(config),
             sections: top_sections,
             article_count: site.home.articles.len(),
@@ -202,6 +206,7 @@ impl<'a> Renderer<'a> {
         }
         jobs.push(Job::Tags);
         jobs.push(Job::Sources);
+        jobs.push(Job::Stats);
         jobs.extend((0..site.registry.len()).map(Job::SourceFeed));
         jobs.extend([
             Job::NotFound,
@@ -249,6 +254,7 @@ impl<'a> Renderer<'a> {
             Job::FirstPageRedirect(list) => Route::FirstPage(list_route(site, *list)),
             Job::Tags => Route::TagIndex,
             Job::Sources => Route::SourceIndex,
+            Job::Stats => Route::Stats,
             Job::SourceFeed(i) => Route::SourceFeed {
                 slug: site.registry.all()[*i].slug.clone(),
             },
@@ -433,6 +439,11 @@ impl<'a> Renderer<'a> {
                 let mut ctx = self.base_context(path);
                 ctx.insert("sources", &groups);
                 self.templates.render("sources.html", &ctx)?
+            }
+            Job::Stats => {
+                let mut ctx = self.base_context(path);
+                ctx.insert("charts", &stats::site_charts(site));
+                self.templates.render("stats.html", &ctx)?
             }
             Job::NotFound => {
                 let ctx = self.base_context(path);
@@ -709,6 +720,7 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
+            timeline: stats::source_timeline(site, i),
         };
         let mut ctx = self.base_context(path);
         ctx.insert("source", &source);
@@ -742,6 +754,7 @@ impl Job {
             } => "tag.html",
             Job::Tags => "tags.html",
             Job::Sources => "sources.html",
+            Job::Stats => "stats.html",
             Job::Listing {
                 list: List::Source(_),
                 ..
