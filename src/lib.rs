@@ -22,6 +22,7 @@
 pub mod annotate;
 pub mod cache;
 pub mod capture;
+pub mod charts;
 pub mod config;
 pub mod error;
 pub mod frontmatter;

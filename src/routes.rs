@@ -38,6 +38,8 @@ pub enum Route {
     TagIndex,
     /// `/sources/`: every source with its counts.
     SourceIndex,
+    /// `/stats/`: the archive at a glance, drawn.
+    Stats,
     /// `/sources/<slug>/atom.xml`.
     SourceFeed {
         slug: String,
@@ -133,6 +135,7 @@ impl Route {
             Route::FirstPage(list) => format!("{}page/1/{INDEX}", list.dir()),
             Route::TagIndex => format!("{}{INDEX}", tags_dir()),
             Route::SourceIndex => format!("{}{INDEX}", sources_dir()),
+            Route::Stats => format!("{}{INDEX}", stats_dir()),
             Route::SourceFeed { slug } => source_feed_path(slug),
             Route::Feed => FEED.into(),
             Route::Sitemap => "sitemap.xml".into(),
@@ -208,6 +211,11 @@ pub fn tags_dir() -> &'static str {
 /// `sources/`.
 pub fn sources_dir() -> &'static str {
     "sources/"
+}
+
+/// `stats/`.
+pub fn stats_dir() -> &'static str {
+    "stats/"
 }
 
 /// `tags/<slug>/`.

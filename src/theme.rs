@@ -53,6 +53,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../themes/default/templates/partials/article-list.html"),
     ),
     (
+        "stats.html",
+        include_str!("../themes/default/templates/stats.html"),
+    ),
+    (
+        "partials/chart.html",
+        include_str!("../themes/default/templates/partials/chart.html"),
+    ),
+    (
         "partials/pagination.html",
         include_str!("../themes/default/templates/partials/pagination.html"),
     ),

@@ -14,6 +14,7 @@ mod bad_input;
 mod browser;
 mod build;
 mod capture;
+mod charts;
 mod commands;
 mod kill;
 mod markdown;

@@ -28,6 +28,8 @@ pub struct SiteCtx<'a> {
     pub annotations_url: String,
     pub sources_url: String,
     pub tags_url: String,
+    /// `/stats/`: the archive's charts.
+    pub stats_url: String,
     /// The generated stylesheet for highlighted code.
     pub highlight_css_url: String,
     /// Top-level sections.
@@ -296,6 +298,9 @@ pub struct SourceCtx {
     /// Every note citing it, grouped by article (newest first).
     pub notes_by_article: Vec<ArticleNotes>,
     pub feed_url: String,
+    /// Its articles and citing notes per month, drawn (none when nothing
+    /// dated refers to it).
+    pub timeline: Option<crate::charts::Drawn>,
 }
 
 /// `tags` in tags.html, and `tag` in tag.html.

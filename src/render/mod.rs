@@ -13,6 +13,7 @@ pub mod exports;
 pub mod jsonld;
 pub mod reads;
 pub mod search;
+mod stats;
 mod templates;
 
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +44,8 @@ pub enum Job {
     FirstPageRedirect(List),
     Tags,
     Sources,
+    /// `/stats/`: the archive's charts.
+    Stats,
     NotFound,
     SiteFeed,
     SourceFeed(usize),
@@ -181,6 +184,7 @@ impl<'a> Renderer<'a> {
             annotations_url: Route::Annotations.url(config),
             sources_url: Route::SourceIndex.url(config),
             tags_url: Route::TagIndex.url(config),
+            stats_url: Route::Stats.url(config),
             highlight_css_url: Route::HighlightCss.url(config),
             sections: top_sections,
             menu: crate::menu::links(site),
@@ -237,6 +241,7 @@ impl<'a> Renderer<'a> {
         }
         jobs.push(Job::Tags);
         jobs.push(Job::Sources);
+        jobs.push(Job::Stats);
         jobs.extend((0..site.registry.len()).map(Job::SourceFeed));
         jobs.extend([Job::NotFound, Job::SiteFeed]);
         // A sitemap holds absolute URLs only: without base_url there is none.
@@ -300,6 +305,7 @@ impl<'a> Renderer<'a> {
             Job::FirstPageRedirect(list) => Route::FirstPage(list_route(site, *list)),
             Job::Tags => Route::TagIndex,
             Job::Sources => Route::SourceIndex,
+            Job::Stats => Route::Stats,
             Job::SourceFeed(i) => Route::SourceFeed {
                 slug: site.registry.all()[*i].slug.clone(),
             },
@@ -507,6 +513,11 @@ impl<'a> Renderer<'a> {
                 ctx.insert("head", &self.head(path, Some("Sources"), None));
                 ctx.insert("sources", &groups);
                 self.templates.render("sources.html", &ctx)?
+            }
+            Job::Stats => {
+                let mut ctx = self.base_context(path);
+                ctx.insert("charts", &stats::site_charts(site));
+                self.templates.render("stats.html", &ctx)?
             }
             Job::NotFound => {
                 let mut ctx = self.base_context(path);
@@ -930,6 +941,7 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
+            timeline: stats::source_timeline(site, i),
         };
         let mut ctx = self.base_context(path);
         let mut head = self.head(path, Some(&s.name), s.description.as_deref());
@@ -987,6 +999,7 @@ impl Job {
             } => "tag.html",
             Job::Tags => "tags.html",
             Job::Sources => "sources.html",
+            Job::Stats => "stats.html",
             Job::Listing {
                 list: List::Source(_),
                 ..

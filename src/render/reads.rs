@@ -101,8 +101,10 @@ impl Renderer<'_> {
                     List::Source(s) => {
                         r.push(Input::Registry);
                         r.push(Input::Source(site.registry.all()[*s].slug.clone()));
-                        // The notes citing it, shown under each article.
-                        r.extend(on_page.iter().map(|&i| doc(i)));
+                        // The notes citing it, shown under each article,
+                        // and its timeline, drawn from the dates and kinds
+                        // of every document that refers to it.
+                        r.extend(members.iter().map(|&i| doc(i)));
                     }
                 }
             }
@@ -134,6 +136,8 @@ impl Renderer<'_> {
                 r.extend(entries[..n].iter().map(|&i| doc(i)));
             }
             Job::ClaimsFirstPage => r.push(Input::Config),
+            // The charts count every document's dates, kinds and sources.
+            Job::Stats => r.extend([Input::Registry, Input::AllDocuments]),
             // Every rated note of the site, newest first: any document can
             // add, remove or move a claim.
             Job::Claims(_) | Job::ClaimsFeed | Job::NotesCsv => {

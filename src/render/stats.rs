@@ -1,0 +1,316 @@
+//! The numbers behind the archive's pictures (DESIGN §12): `/stats/` and
+//! each source page's timeline, counted from the model and drawn by
+//! [`crate::charts`].
+
+use std::collections::BTreeMap;
+
+use crate::charts::{Bar, BarChart, Drawn, Series, months};
+use crate::frontmatter::Date;
+use crate::model::Site;
+use crate::routes;
+
+/// How many sources and articles the rankings show.
+const TOP: usize = 20;
+
+/// The label of notes that have no `kind`.
+const NO_KIND: &str = "unlabelled";
+
+/// `YYYY-MM` of a date, and the (year, month) to order by.
+fn month_of(d: &Date) -> (i32, u32) {
+    use chrono::Datelike;
+    (d.datetime.year(), d.datetime.month())
+}
+
+fn month_key((y, m): (i32, u32)) -> String {
+    format!("{y:04}-{m:02}")
+}
+
+/// The note kinds used in the site, in a stable order (alphabetical, the
+/// unlabelled last).
+fn kinds_used(site: &Site) -> Vec<Option<String>> {
+    let mut kinds: Vec<Option<String>> = site
+        .documents
+        .iter()
+        .flat_map(|d| d.notes.iter().map(|n| n.kind.clone()))
+        .collect();
+    kinds.sort_by(|a, b| match (a, b) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, _) => std::cmp::Ordering::Greater,
+        (_, None) => std::cmp::Ordering::Less,
+        (Some(a), Some(b)) => a.cmp(b),
+    });
+    kinds.dedup();
+    kinds
+}
+
+fn kind_series(kinds: &[Option<String>]) -> Vec<Series> {
+    kinds
+        .iter()
+        .map(|k| Series {
+            kind: Some(k.clone().unwrap_or_else(|| NO_KIND.to_string())),
+            label: k.clone().unwrap_or_else(|| NO_KIND.to_string()),
+        })
+        .collect()
+}
+
+/// Months from the first to the last key of `counts`, each with its values
+/// (zero for quiet months).
+fn month_bars(counts: &BTreeMap<(i32, u32), Vec<u64>>, width: usize) -> Vec<Bar> {
+    let (Some(first), Some(last)) = (counts.keys().next(), counts.keys().next_back()) else {
+        return Vec::new();
+    };
+    let index: BTreeMap<String, &Vec<u64>> =
+        counts.iter().map(|(k, v)| (month_key(*k), v)).collect();
+    months(*first, *last)
+        .into_iter()
+        .map(|m| Bar {
+            values: index
+                .get(&m)
+                .map(|v| (*v).clone())
+                .unwrap_or_else(|| vec![0; width]),
+            label: m,
+            href: None,
+        })
+        .collect()
+}
+
+/// Every chart of `/stats/`, in reading order.
+pub fn site_charts(site: &Site) -> Vec<Drawn> {
+    let mut charts = Vec::new();
+    let config = &site.config;
+
+    // Articles per month.
+    let mut per_month: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
+    let mut undated = 0;
+    for (_, d) in site.articles() {
+        match &d.date {
+            Some(date) => per_month.entry(month_of(date)).or_insert_with(|| vec![0])[0] += 1,
+            None => undated += 1,
+        }
+    }
+    charts.push(
+        BarChart {
+            id: "articles-per-month".into(),
+            title: "Articles per month".into(),
+            desc: format!(
+                "How many archived articles were published each month{}.",
+                if undated > 0 {
+                    format!(" ({undated} without a date are not counted)")
+                } else {
+                    String::new()
+                }
+            ),
+            series: vec![Series {
+                kind: None,
+                label: "articles".into(),
+            }],
+            bars: month_bars(&per_month, 1),
+            across: true,
+        }
+        .draw(),
+    );
+
+    // Notes by kind.
+    let kinds = kinds_used(site);
+    let mut by_kind = vec![0u64; kinds.len()];
+    for d in &site.documents {
+        for n in &d.notes {
+            if let Some(i) = kinds.iter().position(|k| *k == n.kind) {
+                by_kind[i] += 1;
+            }
+        }
+    }
+    charts.push(
+        BarChart {
+            id: "notes-by-kind".into(),
+            title: "Notes by kind".into(),
+            desc: "How many margin notes there are of each kind.".into(),
+            series: kind_series(&kinds),
+            bars: kinds
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let mut values = vec![0; kinds.len()];
+                    values[i] = by_kind[i];
+                    Bar {
+                        label: k.clone().unwrap_or_else(|| NO_KIND.to_string()),
+                        href: None,
+                        values,
+                    }
+                })
+                .collect(),
+            across: false,
+        }
+        .draw(),
+    );
+
+    // The most-cited sources: notes citing each.
+    let mut sources: Vec<(u64, String, String)> = site
+        .registry
+        .all()
+        .iter()
+        .zip(&site.source_uses)
+        .map(|(s, uses)| {
+            (
+                uses.notes.len() as u64,
+                s.name.clone(),
+                config.url(&routes::source_dir(&s.slug)),
+            )
+        })
+        .filter(|(n, _, _)| *n > 0)
+        .collect();
+    sources.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    sources.truncate(TOP);
+    charts.push(
+        BarChart {
+            id: "most-cited-sources".into(),
+            title: format!("The {TOP} most-cited sources"),
+            desc:
+                "Sources ranked by the notes that cite them; each bar links to the source's page."
+                    .into(),
+            series: vec![Series {
+                kind: None,
+                label: "notes citing it".into(),
+            }],
+            bars: sources
+                .into_iter()
+                .map(|(n, name, url)| Bar {
+                    label: name,
+                    href: Some(url),
+                    values: vec![n],
+                })
+                .collect(),
+            across: false,
+        }
+        .draw(),
+    );
+
+    // The most-annotated articles.
+    let mut articles: Vec<(u64, usize)> = site
+        .articles()
+        .map(|(i, d)| (d.notes.len() as u64, i))
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    articles.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    articles.truncate(TOP);
+    charts.push(
+        BarChart {
+            id: "most-annotated-articles".into(),
+            title: format!("The {TOP} most-annotated articles"),
+            desc: "Articles ranked by their margin notes; each bar links to the article.".into(),
+            series: vec![Series {
+                kind: None,
+                label: "notes".into(),
+            }],
+            bars: articles
+                .into_iter()
+                .map(|(n, i)| Bar {
+                    label: site.documents[i].title.clone(),
+                    href: Some(config.url(&site.documents[i].path)),
+                    values: vec![n],
+                })
+                .collect(),
+            across: false,
+        }
+        .draw(),
+    );
+
+    // How many notes an article has.
+    const BUCKETS: [(u64, u64, &str); 8] = [
+        (0, 0, "0"),
+        (1, 1, "1"),
+        (2, 2, "2"),
+        (3, 3, "3"),
+        (4, 5, "4–5"),
+        (6, 10, "6–10"),
+        (11, 20, "11–20"),
+        (21, u64::MAX, "21+"),
+    ];
+    let mut spread = [0u64; BUCKETS.len()];
+    for (_, d) in site.articles() {
+        let n = d.notes.len() as u64;
+        if let Some(b) = BUCKETS
+            .iter()
+            .position(|(lo, hi, _)| (*lo..=*hi).contains(&n))
+        {
+            spread[b] += 1;
+        }
+    }
+    charts.push(
+        BarChart {
+            id: "notes-per-article".into(),
+            title: "Notes per article".into(),
+            desc: "How many articles have no notes, one note, two, and so on.".into(),
+            series: vec![Series {
+                kind: None,
+                label: "articles".into(),
+            }],
+            bars: BUCKETS
+                .iter()
+                .zip(spread)
+                .map(|((_, _, label), n)| Bar {
+                    label: format!("{label} notes"),
+                    href: None,
+                    values: vec![n],
+                })
+                .collect(),
+            across: false,
+        }
+        .draw(),
+    );
+    charts
+}
+
+/// A source's timeline: per month, the articles from it and the notes
+/// citing it, stacked by kind. A note without a date counts at its
+/// article's date; undated both, it is left out. `None` when nothing dated
+/// refers to the source.
+pub fn source_timeline(site: &Site, source: usize) -> Option<Drawn> {
+    let uses = site.source_uses.get(source)?;
+    let kinds = kinds_used(site);
+    let width = 1 + kinds.len();
+    let mut counts: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
+    for &d in &uses.articles {
+        if let Some(date) = &site.documents[d].date {
+            counts
+                .entry(month_of(date))
+                .or_insert_with(|| vec![0; width])[0] += 1;
+        }
+    }
+    for r in &uses.notes {
+        let doc = &site.documents[r.doc];
+        let note = &doc.notes[r.note];
+        let Some(date) = note.date.as_ref().or(doc.date.as_ref()) else {
+            continue;
+        };
+        let k = kinds.iter().position(|k| *k == note.kind).unwrap_or(0);
+        counts
+            .entry(month_of(date))
+            .or_insert_with(|| vec![0; width])[1 + k] += 1;
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let mut series = vec![Series {
+        kind: None,
+        label: "articles".into(),
+    }];
+    series.extend(kind_series(&kinds).into_iter().map(|mut s| {
+        s.label = format!("{} notes", s.label);
+        s
+    }));
+    let name = &site.registry.all()[source].name;
+    Some(
+        BarChart {
+            id: "source-timeline".into(),
+            title: format!("{name} by month"),
+            desc: format!(
+                "Articles from {name} and notes citing it, per month, the notes stacked by kind."
+            ),
+            series,
+            bars: month_bars(&counts, width),
+            across: true,
+        }
+        .draw(),
+    )
+}
