@@ -219,6 +219,9 @@ enum Command {
     /// original_url) with the same text is reported "unchanged" and nothing
     /// is written. Fetches time out after 30 s (MARGINALIA_FETCH_TIMEOUT_MS
     /// overrides it), follow at most 10 redirects and take at most 20 MiB.
+    #[command(
+        after_help = "Examples:\n  marginalia archive https://www.example.com/news/2024/03/council-vote\n  marginalia archive saved-page.html --url https://www.example.com/news/x --section news\n  marginalia archive --from-file reading-list.txt --root my-archive"
+    )]
     Archive {
         /// The page: an http(s) URL or a saved .html file (omit with --from-file).
         #[arg(required_unless_present = "from_file")]
@@ -428,11 +431,11 @@ fn archive_one(
             if let Some(k) = new_source {
                 say!("added the source `{k}` to content/sources.yaml");
             }
-            println!("{}", index.display());
+            out!("{}", index.display());
             ExitCode::SUCCESS
         }
         Ok(Outcome::Unchanged { index }) => {
-            println!("unchanged: {} already holds this page", index.display());
+            out!("unchanged: {} already holds this page", index.display());
             ExitCode::SUCCESS
         }
         Ok(Outcome::Changed { index }) => {
@@ -489,11 +492,11 @@ fn archive_list(
                     say!("warning: {}: {w}", item.source);
                 }
                 archived += 1;
-                println!("{}", index.display());
+                out!("{}", index.display());
             }
             Ok(Outcome::Unchanged { index }) => {
                 unchanged += 1;
-                println!("unchanged: {}", index.display());
+                out!("unchanged: {}", index.display());
             }
             Ok(Outcome::Changed { index }) => {
                 failed += 1;
@@ -505,7 +508,7 @@ fn archive_list(
             }
         }
     }
-    println!("{archived} archived, {unchanged} unchanged, {failed} failed");
+    out!("{archived} archived, {unchanged} unchanged, {failed} failed");
     if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -817,10 +820,10 @@ fn new_article(
             if let Some(w) = made.warning {
                 say!("warning: {w}");
             }
-            println!("created {}", made.article.display());
-            println!("created {}", made.sidecar.display());
+            out!("created {}", made.article.display());
+            out!("created {}", made.sidecar.display());
             if date.is_none() {
-                println!("fill in `date:` (when the original was published) in its front matter");
+                out!("fill in `date:` (when the original was published) in its front matter");
             }
             ExitCode::SUCCESS
         }
@@ -880,29 +883,29 @@ fn init_site(
     match marginalia::scaffold::init_site(&dir, &options) {
         Ok(report) => {
             for f in &report.created {
-                println!("created {}", f.display());
+                out!("created {}", f.display());
             }
             for f in &report.updated {
-                println!("added the output and cache folders to {}", f.display());
+                out!("added the output and cache folders to {}", f.display());
             }
             if report.base_url == marginalia::config::PLACEHOLDER_BASE_URL {
-                println!(
+                out!(
                     "base_url is a placeholder ({}): set it in site.yaml before you publish",
                     report.base_url
                 );
             }
             if let Some(h) = host {
-                println!("{}: {}", h.file(), h.next_step());
+                out!("{}: {}", h.file(), h.next_step());
             }
             let root = if dir == std::path::Path::new(".") {
                 String::new()
             } else {
                 format!(" --root {}", dir.display())
             };
-            println!("next:");
-            println!("  marginalia serve{root}        preview it, reloading as you edit");
-            println!("  marginalia new content/articles/my-first-article.md{root}");
-            println!("  marginalia build{root}        write the site into output/");
+            out!("next:");
+            out!("  marginalia serve{root}        preview it, reloading as you edit");
+            out!("  marginalia new content/articles/my-first-article.md{root}");
+            out!("  marginalia build{root}        write the site into output/");
             ExitCode::SUCCESS
         }
         Err(diags) => {

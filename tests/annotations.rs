@@ -371,6 +371,22 @@ fn theme_tag(tag: &common::Tag) -> bool {
                 Some("icon" | "stylesheet" | "alternate" | "canonical")
             ) && ours(attr("href"))
         }
+        // The charts the build draws (issue 15): inline SVG with only these
+        // attributes; what is inside is checked like the rest.
+        "svg" => {
+            attr("class").is_some_and(|c| c.starts_with("chart ") || c == "note-map")
+                && tag.attrs.iter().all(|(a, _)| {
+                    matches!(
+                        a.as_str(),
+                        "class"
+                            | "xmlns"
+                            | "viewbox"
+                            | "preserveaspectratio"
+                            | "role"
+                            | "aria-labelledby"
+                    )
+                })
+        }
         "script" => {
             matches!(
                 attr("src"),

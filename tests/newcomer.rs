@@ -471,7 +471,10 @@ fn the_menu_follows_site_yaml_or_the_sections_and_menu_pages() {
         .into_iter()
         .map(|l| l.0)
         .collect();
-    assert_eq!(texts, ["Articles", "Papers", "About us", "Sources", "Tags"]);
+    assert_eq!(
+        texts,
+        ["Articles", "Papers", "About us", "Sources", "Tags", "Stats"]
+    );
 
     // With it: its order, its titles, site-relative and absolute links.
     let s = menu_site(
@@ -490,6 +493,7 @@ fn the_menu_follows_site_yaml_or_the_sections_and_menu_pages() {
             ("Code", "https://code.example/me"),
             ("Sources", "https://ex.net/sub/sources/"),
             ("Tags", "https://ex.net/sub/tags/"),
+            ("Stats", "https://ex.net/sub/stats/"),
         ]
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );

@@ -11,7 +11,7 @@ fn site() -> TestSite {
     let s = TestSite::new();
     s.file(
         "site.yaml",
-        "title: Cache\nbase_url: https://example.org/\n",
+        "title: Cache\nbase_url: https://cache.example.net/\n",
     )
     .file(
         "content/sources.yaml",
@@ -122,7 +122,7 @@ fn an_edited_article_or_sidecar_rebuilds_to_what_a_clean_build_writes() {
     assert!(s.read("404.html").contains("Lost."));
     s.file(
         "site.yaml",
-        "title: Cache two\nbase_url: https://example.org/\n",
+        "title: Cache two\nbase_url: https://cache.example.net/\n",
     );
     assert!(!build(&s, &[]).contains(SKIPPED));
     assert!(s.read("index.html").contains("Cache two"));
