@@ -63,8 +63,15 @@ function checkLayout(f, where) {
 
 test("wide: the notes add little blank space to the text and sit near their passages, on every sample article and a dense one", async () => {
   const page = await open(env.base);
-  const index = await page.evaluate(async (u) => (await fetch(u)).json(), env.base + "search-index.json");
-  const urls = index.map((e) => e.url).concat(env.bases["/dense/"] + DENSE_PATH);
+  // Every document's URL, from the sharded search index's manifest and
+  // its per-document fragments.
+  const index = await page.evaluate(async (u) => {
+    const m = await (await fetch(u)).json();
+    const all = [];
+    for (let i = 0; i < m.documents; i++) all.push((await (await fetch(m.docs + i + ".json")).json()).url);
+    return all;
+  }, env.base + "search-index.json");
+  const urls = index.concat(env.bases["/dense/"] + DENSE_PATH);
   figures.wide = {};
   const results = [];
   for (const url of urls) {
