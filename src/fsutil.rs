@@ -15,33 +15,24 @@ use std::path::{Path, PathBuf};
 /// the same folder, fsync, rename, fsync of the folder. On error the target
 /// is untouched and the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = temp_path_for(path);
-    let result = (|| {
-        let mut f = File::options().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        // The rename is only durable once the folder's entry is on disk.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    write_via_temp(path, bytes, |tmp, path| fs::rename(tmp, path))
 }
 
 /// Like [`write_atomic`], but refuses to replace an existing file: the
 /// final step is a hard link, which fails when the target exists, so two
 /// writers racing for one name never overwrite each other.
 pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temp(path, bytes, |tmp, path| fs::hard_link(tmp, path))
+}
+
+/// Writes `bytes` to a fresh temporary file beside `path`, flushes it to
+/// the disk, lets `publish` put it in place, and makes the folder's entry
+/// durable. The temporary file never outlives the call.
+fn write_via_temp(
+    path: &Path,
+    bytes: &[u8],
+    publish: impl FnOnce(&Path, &Path) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -52,12 +43,15 @@ pub fn create_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        fs::hard_link(&tmp, path)?;
+        publish(&tmp, path)?;
+        // The new entry is only durable once the folder is on disk.
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
         }
         Ok(())
     })();
+    // Gone already after a rename; the leftover name after a hard link or
+    // an error.
     let _ = fs::remove_file(&tmp);
     result
 }
