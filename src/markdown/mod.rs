@@ -188,7 +188,12 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     // Anchor the sidecar notes against the text index, built once. It takes
     // the joined text rather than a copy, and goes once the notes are
     // anchored: a 200 MB article held both, and their foldings, to the end.
-    let index = TextIndex::new(std::mem::take(&mut scan.joined));
+    // Without notes there is nothing to anchor, and no folded copy is made.
+    let mut joined = std::mem::take(&mut scan.joined);
+    if input.notes.is_empty() {
+        joined = String::new();
+    }
+    let index = TextIndex::new(joined);
     let mut lines: Option<LineIndex> = None;
     let footnote_labels: Vec<String> = footnotes.iter().map(|(l, _)| l.clone()).collect();
     let mut plan = notes::plan(
@@ -491,7 +496,10 @@ fn push_separator(joined: &mut String) {
 /// Builds the text index and finds the document's structure in one pass.
 fn scan(events: &Events) -> Scan {
     let mut s = Scan {
-        joined: String::with_capacity(events.len() * 24),
+        // Room for the whole text at once (it is about as long as the
+        // source the events span): growing a 200 MB text by doubling holds
+        // the old and the new buffer together at each step.
+        joined: String::with_capacity(events.iter().map(|(_, r)| r.end).max().unwrap_or(0)),
         segments: Vec::new(),
         blocks: Vec::new(),
         footnote_refs: Vec::new(),
