@@ -1067,3 +1067,101 @@ fn hypothesis_positions_without_a_quote_are_anchored_when_they_fit() {
     assert!(marks >= 3, "{marks} marks in {page}");
     assert!(!page.contains("PoSfar01") && !page.contains("RaNge001"));
 }
+
+// ---- 9. and 10. A long article, many notes ---------------------------------
+
+/// An article of about `bytes` bytes of ordinary paragraphs, and a sidecar
+/// of `notes` notes each quoting one of its sentences (spread over it).
+fn long_article_site(bytes: usize, notes: usize) -> TestSite {
+    const WORDS: &[&str] = &[
+        "the", "archive", "of", "letters", "was", "kept", "in", "a", "cedar", "box", "that",
+        "nobody", "opened", "for", "years", "until", "winter", "when", "she", "read", "them",
+    ];
+    let mut body = String::with_capacity(bytes + 1024);
+    let mut sentences: Vec<String> = Vec::new();
+    let mut state = 7u64;
+    while body.len() < bytes {
+        let para = sentences.len();
+        if para % 50 == 0 {
+            body.push_str(&format!("## Part {para}\n\n"));
+        }
+        let mut words = Vec::new();
+        for _ in 0..12 {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            words.push(WORDS[(state >> 33) as usize % WORDS.len()]);
+        }
+        // The number makes every sentence unique, so each note anchors.
+        let sentence = format!("Para {para} {}.", words.join(" "));
+        // Paragraphs of ordinary length (about 400 bytes).
+        let more = words.join(" ");
+        body.push_str(&format!(
+            "{sentence} Then {more}, {para}. And {more} again. Once more {more}; and a last {more}.\n\n"
+        ));
+        sentences.push(sentence);
+    }
+    let mut sidecar = String::new();
+    for i in 0..notes {
+        let s = &sentences[i * sentences.len() / notes.max(1)];
+        sidecar.push_str(&format!("- quote: \"{s}\"\n  note: Note {i}.\n"));
+    }
+    let s = TestSite::new();
+    s.file("site.yaml", "title: Long\nbase_url: https://example.org/\n")
+        .file(
+            "content/articles/long.md",
+            &format!("---\ntitle: Long\ndate: 2024-01-02\n---\n{body}"),
+        );
+    if notes > 0 {
+        s.file("content/articles/long.annotations.yaml", &sidecar);
+    }
+    s
+}
+
+/// Issue 16 item 9: a long article's build peaks at a small multiple of
+/// its size (plus the program's own start-up memory). The issue asks for
+/// under 4× at 200 MB with a release build, which is measured, not
+/// asserted here (4.3× when last measured); a debug build at a few MB
+/// keeps more per parser event, so this guard allows 6×.
+/// `ROBUST_ARTICLE_MB` sets the size (default 8).
+#[test]
+fn a_long_article_builds_in_under_four_times_its_size() {
+    let mb = env_count("ROBUST_ARTICLE_MB", 8);
+    // What the program takes for a site of one short article.
+    let (_, start_up) = run_measured(&long_article_site(1000, 0), &["build"]);
+    let s = long_article_site(mb << 20, 0);
+    let (r, peak) = run_measured(&s, &["build"]);
+    r.assert_ok();
+    let page = s.read("articles/long/index.html");
+    assert!(page.len() > mb << 20, "the whole article is on its page");
+    if let (Some(kib), Some(start_up)) = (peak, start_up) {
+        let budget = 6 * (mb << 10) as u64 + start_up;
+        eprintln!("{mb} MB article: peak {kib} KiB (budget {budget} KiB)");
+        assert!(kib < budget, "peak {kib} KiB for a {mb} MB article");
+    }
+}
+
+/// Issue 16 item 10: many notes on one long article take time about
+/// linear in their sum, not their product. `ROBUST_NOTES` sets the notes
+/// (default 3,000; the issue's case is 100,000); the deadline is only a
+/// guard against a quadratic blow-up.
+#[test]
+fn many_notes_on_a_long_article_build_in_linear_time() {
+    let notes = env_count("ROBUST_NOTES", 3_000);
+    let s = long_article_site(notes * 400, notes);
+    let started = Instant::now();
+    let r = s.build();
+    let took = started.elapsed();
+    r.assert_ok();
+    let page = s.read("articles/long/index.html");
+    assert_eq!(
+        common::count(&page, "<aside class=\"margin-note\" id=\"note-"),
+        notes,
+        "every note anchored"
+    );
+    eprintln!("{notes} notes: {took:?}");
+    assert!(
+        took < Duration::from_secs(300),
+        "{notes} notes took {took:?}"
+    );
+}
