@@ -173,6 +173,9 @@ pub struct PageCtx<'a> {
     /// The page's notes as a W3C Web Annotation page (JSON-LD); `None`
     /// without notes.
     pub annotations_url: Option<String>,
+    /// Articles with numbered notes: an inline SVG strip of where in the
+    /// text they fall (DESIGN §12).
+    pub note_map: Option<String>,
 }
 
 /// `head` in every template: what the page's `<head>` tells search

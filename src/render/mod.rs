@@ -748,6 +748,7 @@ impl<'a> Renderer<'a> {
             file: d.file.display().to_string(),
             annotations_url: (!d.notes.is_empty())
                 .then(|| config.url(&data::annotation_page_path(&d.path, 1))),
+            note_map: stats::article_note_map(d),
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
