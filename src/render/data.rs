@@ -28,7 +28,7 @@ fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
 /// An entry's or feed's `<id>`: its URL when `base_url` gives one; else a
 /// `urn:uuid:` made from the site title and the path (Atom ids must be
 /// absolute, and links may stay relative to the feed).
-fn atom_id(config: &crate::config::Config, path: &str) -> String {
+pub(super) fn atom_id(config: &crate::config::Config, path: &str) -> String {
     if config.base_url_is_set {
         return config.url(path);
     }

@@ -1,0 +1,363 @@
+//! Versions of an article (DESIGN §10, issue 12) through the real binary:
+//! snapshot pages, the word diff, `/changes/` and its feed, notes pinned
+//! to a version, notes whose passage changed since, source counts.
+
+use crate::common;
+
+use common::{TestSite, count};
+
+const BASE: &str = "https://example.org/a/";
+
+const SOURCES: &str = "\
+gazette:
+  name: The Gazette
+  kind: publication
+  url: https://gazette.example/
+";
+
+fn front(title: &str, archived: &str) -> String {
+    format!(
+        "---\ntitle: \"{title}\"\ndate: 2021-05-03\nsource: gazette\n\
+         original_url: https://gazette.example/budget\narchived: {archived}\n---\n"
+    )
+}
+
+const P1: &str = "The council voted on Monday to cut the library budget by 10 percent.";
+const P2: &str = "Three branches will close in the autumn, officials said.";
+const P3: &str = "The mayor called the decision painful but necessary.";
+const NOTICE: &str =
+    "Correction: an earlier version of this article misstated the size of the cut.";
+
+/// A bundle with three earlier snapshots and the latest: a stealth word
+/// change (10 → 12 percent), a removed paragraph, and an added correction
+/// notice; plus a second article from the same source that never changed.
+fn fixture() -> TestSite {
+    let s = TestSite::new();
+    let p1_12 = P1.replace("10 percent", "12 percent");
+    s.file(
+        "site.yaml",
+        &format!("title: Versions test\nbase_url: {BASE}\n"),
+    )
+    .file("content/sources.yaml", SOURCES)
+    .file(
+        "content/news/budget/versions/2021-05-04.md",
+        &format!(
+            "{}{P1}\n\n{P2}\n\n{P3}\n",
+            front("Council cuts library budget", "2021-05-04T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/versions/2021-05-05.md",
+        &format!(
+            "{}{p1_12}\n\n{P2}\n\n{P3}\n",
+            front("Council cuts library budget", "2021-05-05T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/versions/2021-05-06.md",
+        &format!(
+            "{}{p1_12}\n\n{P3}\n",
+            front("Council cuts library funding", "2021-05-06T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/index.md",
+        &format!(
+            "{}{p1_12}\n\n{P3}\n\n{NOTICE}\n",
+            front("Council cuts library funding", "2021-05-07T10:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/index.annotations.yaml",
+        "\
+- quote: \"10 percent\"
+  note: The first figure the paper printed.
+  version: 2021-05-04
+  id: first-figure
+- quote: Three branches will close
+  note: Which three?
+  version: 2021-05-05
+  id: branches
+- quote: painful but necessary
+  note: The mayor's words, unchanged since the first capture.
+  version: 2021-05-04
+  id: mayor
+- quote: cut the library budget
+  note: Written on the latest.
+  id: latest-note
+",
+    )
+    .file(
+        "content/news/other.md",
+        "---\ntitle: Other\ndate: 2021-04-01\nsource: gazette\n---\nNothing changed here.\n",
+    );
+    s
+}
+
+fn between<'a>(hay: &'a str, from: &str, to: &str) -> &'a str {
+    let a = hay
+        .find(from)
+        .unwrap_or_else(|| panic!("{from:?} not in page"));
+    let rest = &hay[a..];
+    let b = rest.find(to).map_or(rest.len(), |b| b + to.len());
+    &rest[..b]
+}
+
+#[test]
+fn snapshots_render_with_their_notes_under_a_banner() {
+    let s = fixture();
+    let run = s.build();
+    run.assert_ok();
+    // The snapshots are not articles of their own, nor copied as files.
+    assert!(!s.exists("news/budget/versions/2021-05-04.md"));
+    assert!(!s.exists("news/2021-05-04/index.html"));
+    let home = s.read("index.html");
+    assert_eq!(count(&home, "Council cuts library"), 1, "{home}");
+
+    let v1 = s.read("news/budget/versions/2021-05-04/index.html");
+    assert!(v1.contains("class=\"version-banner\""));
+    assert!(v1.contains("Not the latest version"));
+    assert!(v1.contains(&format!("href=\"{BASE}news/budget/\"")));
+    assert!(v1.contains("10 percent</mark>"), "{v1}");
+    assert!(v1.contains(P2));
+    // The notes written on it: the first figure and the mayor's, not the
+    // one written on 2021-05-05 nor the latest's.
+    assert!(v1.contains("id=\"note-first-figure\""));
+    assert!(v1.contains("id=\"note-mayor\""));
+    assert!(!v1.contains("id=\"note-branches\""));
+    assert!(!v1.contains("id=\"note-latest-note\""));
+    assert!(v1.contains("<mark class=\"anchor\" id=\"first-figure\""));
+
+    let v2 = s.read("news/budget/versions/2021-05-05/index.html");
+    assert!(v2.contains("by 12 percent"));
+    assert!(v2.contains("id=\"note-branches\""));
+    assert!(!v2.contains("id=\"note-first-figure\""));
+
+    let v3 = s.read("news/budget/versions/2021-05-06/index.html");
+    assert!(!v3.contains("Three branches"));
+    assert!(v3.contains("Council cuts library funding"));
+    assert!(!v3.contains("<aside"));
+}
+
+#[test]
+fn the_diff_page_marks_exactly_the_changed_words() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("news/budget/changes/index.html");
+    let c1 = between(&page, "id=\"change-2021-05-05\"", "</section>");
+    assert!(
+        c1.contains("to cut the library budget by <del>10</del><ins>12</ins> percent."),
+        "{c1}"
+    );
+    assert!(c1.contains("1 word removed"), "{c1}");
+    assert!(c1.contains("1 word added"), "{c1}");
+    assert!(
+        c1.contains("datetime=\"2021-05-04T09:00:00+00:00\""),
+        "{c1}"
+    );
+    assert!(c1.contains("no correction or update notice added"));
+
+    let c2 = between(&page, "id=\"change-2021-05-06\"", "</section>");
+    assert!(c2.contains(&format!("<p class=\"diff-changed\"><del>{P2}</del></p>")));
+    // Nine words of the paragraph and one of the title.
+    assert!(c2.contains("10 words removed"), "{c2}");
+    assert!(c2.contains("Title: Council cuts library <del>budget</del><ins>funding</ins>"));
+    // Context: the paragraphs either side, unmarked.
+    assert!(
+        c2.contains(&format!("<p class=\"diff-context\">{P3}</p>")),
+        "{c2}"
+    );
+
+    let c3 = between(&page, "id=\"change-2021-05-07\"", "</section>");
+    assert!(c3.contains(&format!(
+        "<p class=\"diff-changed\"><ins>{NOTICE}</ins></p>"
+    )));
+    assert!(c3.contains("0 words removed"), "{c3}");
+    assert!(c3.contains("13 words added"), "{c3}");
+    assert!(c3.contains("a correction or update notice was added"));
+    assert!(c3.contains("(latest)"));
+
+    // The latest page says how many versions and links the diff.
+    let latest = s.read("news/budget/index.html");
+    assert!(latest.contains("4 versions"), "{latest}");
+    assert!(latest.contains(&format!("href=\"{BASE}news/budget/changes/\"")));
+}
+
+#[test]
+fn changes_list_and_feed_are_newest_first_and_valid_atom() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("changes/index.html");
+    let order: Vec<usize> = [
+        "2021-05-06 → 2021-05-07",
+        "2021-05-05 → 2021-05-06",
+        "2021-05-04 → 2021-05-05",
+    ]
+    .iter()
+    .map(|x| page.find(x).unwrap_or_else(|| panic!("{x} in {page}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(page.contains("13 added"));
+    assert!(page.contains(&format!("{BASE}changes/atom.xml")));
+
+    let xml = s.read("changes/atom.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("the changes feed is well-formed XML");
+    let atom = "http://www.w3.org/2005/Atom";
+    let feed = doc.root_element();
+    assert!(feed.has_tag_name((atom, "feed")));
+    let text = |n: roxmltree::Node, name: &str| {
+        n.children()
+            .find(|c| c.has_tag_name((atom, name)))
+            .and_then(|c| c.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    for required in ["id", "title", "updated"] {
+        assert!(!text(feed, required).is_empty(), "{required}");
+    }
+    assert_eq!(text(feed, "updated"), "2021-05-07T10:00:00+00:00");
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|c| c.has_tag_name((atom, "entry")))
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(
+        text(entries[0], "title"),
+        "Council cuts library funding: 0 words removed, 13 added"
+    );
+    let mut ids = Vec::new();
+    for e in &entries {
+        for required in ["id", "title", "updated"] {
+            assert!(!text(*e, required).is_empty(), "{required}");
+        }
+        chrono::DateTime::parse_from_rfc3339(&text(*e, "updated")).unwrap();
+        ids.push(text(*e, "id"));
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "entry ids are unique");
+}
+
+#[test]
+fn pinned_notes_follow_their_passage_or_show_as_changed() {
+    let s = fixture();
+    let run = s.build();
+    run.assert_ok();
+    let latest = s.read("news/budget/index.html");
+    // Still in the latest: the mayor's note (pinned to 2021-05-04) and the
+    // latest's own note are anchored as usual.
+    assert!(latest.contains("<mark class=\"anchor\" id=\"mayor\""));
+    assert!(latest.contains("<mark class=\"anchor\" id=\"latest-note\""));
+    // Gone from the latest: shown as changed since noted, never dropped.
+    let changed = between(&latest, "id=\"note-first-figure\"", "</aside>");
+    assert!(changed.contains("data-state=\"changed\""), "{changed}");
+    assert!(changed.contains("<del>10 percent</del>"), "{changed}");
+    assert!(
+        changed.contains("Closest now: <ins>12 percent</ins>"),
+        "{changed}"
+    );
+    assert!(changed.contains("The first figure the paper printed."));
+    assert!(changed.contains(&format!(
+        "{BASE}news/budget/versions/2021-05-04/#first-figure"
+    )));
+    let branches = between(&latest, "id=\"note-branches\"", "</aside>");
+    assert!(branches.contains("data-state=\"changed\""));
+    assert!(branches.contains("<del>Three branches will close</del>"));
+    // The build warns about each, naming the sidecar.
+    assert_eq!(
+        count(&run.stderr, "shown there as changed since noted"),
+        2,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("index.annotations.yaml:1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_source_page_counts_changed_articles_and_notices() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("sources/gazette/index.html");
+    assert!(
+        page.contains("1 of its 2 articles changed after capture</strong>; 1 of those changes added a correction or update notice"),
+        "{page}"
+    );
+    assert!(page.contains("open with “Correction”"));
+}
+
+#[test]
+fn an_unknown_version_is_an_error_listing_the_versions() {
+    let s = fixture();
+    s.file(
+        "content/news/budget/index.annotations.yaml",
+        "- quote: painful\n  note: x\n  version: 2021-05-09\n",
+    );
+    let run = s.build();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("index.annotations.yaml:3:3"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("there is no version \"2021-05-09\""));
+    assert!(
+        run.stderr.contains(
+            "its versions are 2021-05-04, 2021-05-05, 2021-05-06, 2021-05-07 (the latest, index.md)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn two_snapshots_on_one_date_are_an_error() {
+    let s = fixture();
+    s.file(
+        "content/news/budget/versions/2021-05-05T1200.md",
+        &format!("{}{P1}\n", front("Noon", "2021-05-05T12:00:00+00:00")),
+    );
+    let run = s.build();
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("content/news/budget/versions/2021-05-05T1200.md:1:1"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("two snapshots of this article have the date 2021-05-05")
+    );
+}
+
+#[test]
+fn a_pinned_note_must_anchor_on_its_version() {
+    let s = fixture();
+    s.file(
+        "content/news/budget/index.annotations.yaml",
+        "- quote: Correction\n  note: x\n  version: 2021-05-04\n",
+    );
+    let run = s.build();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("index.annotations.yaml:1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn search_finds_the_latest_text_only() {
+    let s = fixture();
+    s.build().assert_ok();
+    let mut all = String::new();
+    for f in common::walk(&s.out("search-index")) {
+        all.push_str(&std::fs::read_to_string(f).unwrap());
+    }
+    all.push_str(&s.read("search-index.json"));
+    assert!(all.contains("correction"), "latest text is indexed");
+    assert!(!all.contains("autumn"), "a removed paragraph is not");
+}
