@@ -361,3 +361,148 @@ fn search_finds_the_latest_text_only() {
     assert!(all.contains("correction"), "latest text is indexed");
     assert!(!all.contains("autumn"), "a removed paragraph is not");
 }
+
+// --- re-capture, against a loopback server --------------------------------
+
+/// A loopback HTTP server that serves whatever `page` holds now.
+fn page_server(page: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let body = page.lock().unwrap().clone();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+fn news_page(base: &str, figure: &str, extra: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><title>Library budget cut</title>\
+         <link rel=\"canonical\" href=\"{base}/budget\">\
+         <meta property=\"article:published_time\" content=\"2021-05-03\">\
+         <meta name=\"author\" content=\"Ann Reporter\"></head><body><article>\
+         <h1>Library budget cut</h1>\
+         <p>The council voted on Monday to cut the library budget by {figure} percent, \
+         a decision that surprised many residents of the town.</p>\
+         <p>Three branches will close in the autumn, officials said on Tuesday, \
+         and opening hours at the others will be shortened.</p>\
+         <p>The mayor called the decision painful but necessary, and promised a review next year.</p>\
+         {extra}</article></body></html>"
+    )
+}
+
+#[test]
+fn re_archiving_keeps_the_old_text_and_pins_the_notes() {
+    let page = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let base = page_server(page.clone());
+    *page.lock().unwrap() = news_page(&base, "10", "");
+    let s = TestSite::new();
+    s.file("site.yaml", "title: Recapture\n");
+    let url = format!("{base}/budget");
+    let r = s.run(&["archive", &url]);
+    r.assert_ok();
+    let index = r.stdout.lines().last().unwrap().trim().to_string();
+    assert!(index.ends_with("/index.md"), "{}", r.stdout);
+    let dir = index.trim_end_matches("index.md").to_string();
+    let sidecar = format!("{dir}index.annotations.yaml");
+    // Notes written on the first capture, one already pinned by hand.
+    let notes = "# my notes\n- quote: by 10 percent\n  note: The first figure.\n\n\
+                 - quote: painful but necessary\n  note: |\n    The mayor.\n";
+    s.file(&sidecar, notes);
+
+    // Unchanged: says so, writes nothing.
+    let before = common::walk(s.root());
+    let r = s.run(&["archive", &url]);
+    r.assert_ok();
+    assert!(r.stdout.contains("unchanged"), "{}", r.stdout);
+    assert_eq!(common::walk(s.root()), before);
+
+    // Changed: the old text moves to versions/, the notes are pinned.
+    let old_index = std::fs::read_to_string(s.root().join(&index)).unwrap();
+    let archived = old_index
+        .lines()
+        .find_map(|l| l.strip_prefix("archived: "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let stem = &archived[..10];
+    *page.lock().unwrap() = news_page(
+        &base,
+        "12",
+        "<p>Correction: an earlier version of this article misstated the size of the cut.</p>",
+    );
+    let r = s.run(&["archive", &url]);
+    r.assert_ok();
+    assert!(
+        r.stdout.contains("changed: 1 word removed, 14 added"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("2 notes were pinned"), "{}", r.stdout);
+    let snapshot = format!("{dir}versions/{stem}.md");
+    assert_eq!(
+        std::fs::read_to_string(s.root().join(&snapshot)).unwrap(),
+        old_index
+    );
+    assert!(
+        s.root()
+            .join(format!("{dir}versions/{stem}.original.html"))
+            .is_file()
+    );
+    let new_index = std::fs::read_to_string(s.root().join(&index)).unwrap();
+    assert!(new_index.contains("by 12 percent"));
+    assert_eq!(
+        std::fs::read_to_string(s.root().join(&sidecar)).unwrap(),
+        format!(
+            "# my notes\n- quote: by 10 percent\n  note: The first figure.\n  version: {stem}\n\n\
+             - quote: painful but necessary\n  note: |\n    The mayor.\n  version: {stem}\n"
+        )
+    );
+
+    // The site builds: the first note shows as changed on the latest page.
+    let run = s.build();
+    run.assert_ok();
+    let section_path = dir.trim_start_matches("content/");
+    let latest = s.read(&format!("{section_path}index.html"));
+    assert!(latest.contains("data-state=\"changed\""), "{latest}");
+    assert!(latest.contains("<mark class=\"anchor\" id=\"n2\""));
+    assert!(s.exists(&format!("{section_path}versions/{stem}/index.html")));
+}
+
+#[test]
+fn check_fix_never_moves_a_pinned_note() {
+    let s = fixture();
+    let sidecar = "content/news/budget/index.annotations.yaml";
+    // A drift on the latest for an unpinned note, and a pinned note whose
+    // passage is only close to the latest text.
+    let text = "- quote: cut the library budget by 12 percents\n  note: unpinned\n\
+                - quote: by 10 percent\n  note: pinned\n  version: 2021-05-04\n";
+    s.file(sidecar, text);
+    let r = s.run(&["check", "--fix"]);
+    let after = std::fs::read_to_string(s.root().join(sidecar)).unwrap();
+    assert!(
+        after.contains("quote: by 10 percent\n  note: pinned\n  version: 2021-05-04"),
+        "{after}\n{}",
+        r.stderr
+    );
+    assert!(
+        after.contains("quote: cut the library budget by 12 percent\n"),
+        "the unpinned one is fixed: {after}\n{}{}",
+        r.stdout,
+        r.stderr
+    );
+}

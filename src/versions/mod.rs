@@ -8,6 +8,7 @@
 //! ([`render`]). The latest snapshot is the bundle's `index.md`.
 
 pub mod diff;
+pub mod recapture;
 
 use std::path::{Path, PathBuf};
 
