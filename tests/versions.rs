@@ -506,3 +506,39 @@ fn check_fix_never_moves_a_pinned_note() {
         r.stderr
     );
 }
+
+#[test]
+fn annotations_target_the_snapshot_each_note_was_written_on() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page: serde_json::Value =
+        serde_json::from_str(&s.read("news/budget/annotations.jsonld")).unwrap();
+    let items = page["items"].as_array().unwrap();
+    let target = |id: &str| {
+        items
+            .iter()
+            .find(|a| a["id"].as_str().unwrap().ends_with(&format!("#note-{id}")))
+            .unwrap_or_else(|| panic!("{id} in {page}"))["target"]
+            .clone()
+    };
+    let v1 = format!("{BASE}news/budget/versions/2021-05-04/");
+    let mayor = target("mayor");
+    assert_eq!(mayor["source"], v1.as_str());
+    assert_eq!(mayor["selector"]["type"], "TextQuoteSelector");
+    assert_eq!(mayor["selector"]["exact"], "painful but necessary");
+    // Changed since noted: still an annotation, on the words it was about.
+    let first = target("first-figure");
+    assert_eq!(first["source"], v1.as_str());
+    assert_eq!(first["selector"]["exact"], "10 percent");
+    assert_eq!(
+        target("branches")["source"],
+        format!("{BASE}news/budget/versions/2021-05-05/").as_str()
+    );
+    assert_eq!(
+        target("latest-note")["source"],
+        format!("{BASE}news/budget/").as_str()
+    );
+    assert_eq!(items.len(), 4);
+    let all: serde_json::Value = serde_json::from_str(&s.read("annotations.jsonld")).unwrap();
+    assert_eq!(all["total"], 4);
+}
