@@ -542,3 +542,27 @@ fn annotations_target_the_snapshot_each_note_was_written_on() {
     let all: serde_json::Value = serde_json::from_str(&s.read("annotations.jsonld")).unwrap();
     assert_eq!(all["total"], 4);
 }
+
+#[test]
+fn the_sample_octopus_story_shows_its_changed_headline() {
+    let out = tempfile::tempdir().unwrap();
+    let o = common::bin()
+        .args(["build", "--root", env!("CARGO_MANIFEST_DIR"), "--output"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap();
+    let diff = read("articles/octopus-sleep/changes/index.html");
+    assert!(
+        diff.contains("Title: <del>Scientists prove octopuses</del><ins>Octopuses</ins> dream"),
+        "{diff}"
+    );
+    assert!(diff.contains("no correction or update notice added"));
+    let first = read("articles/octopus-sleep/versions/2024-08-09/index.html");
+    assert!(first.contains("now scientists have proved it"));
+    assert!(first.contains("Not the latest version"));
+    assert!(read("articles/octopus-sleep/index.html").contains("2 versions"));
+    assert!(read("changes/index.html").contains("Octopuses dream just like us"));
+    assert!(read("sources/brightwater/index.html").contains("changed after capture"));
+}
