@@ -566,3 +566,80 @@ fn the_sample_octopus_story_shows_its_changed_headline() {
     assert!(read("changes/index.html").contains("Octopuses dream just like us"));
     assert!(read("sources/brightwater/index.html").contains("changed after capture"));
 }
+
+#[test]
+fn serve_re_renders_what_a_snapshot_edit_touches() {
+    use marginalia::incremental::{LiveSite, Produced};
+    let s = fixture();
+    let options = marginalia::site::BuildOptions {
+        root: s.root().to_path_buf(),
+        ..Default::default()
+    };
+    let (live, diags) = LiveSite::load(&options);
+    let mut live = live.unwrap_or_else(|| panic!("{diags:?}"));
+    let text = |p: Produced| match p {
+        Produced::Bytes(b) => String::from_utf8(b).unwrap(),
+        Produced::File(f) => std::fs::read_to_string(f).unwrap(),
+    };
+    let snapshot = "content/news/budget/versions/2021-05-05.md";
+    let old = std::fs::read_to_string(s.root().join(snapshot)).unwrap();
+    s.file(
+        snapshot,
+        &old.replace("painful but necessary", "painful but unavoidable"),
+    );
+    // The article's own page comes first (`early`), the rest after.
+    let mut early: Vec<String> = Vec::new();
+    let update = live
+        .apply(&[s.root().join(snapshot)], &mut |files| {
+            early.extend(files.iter().map(|(p, _)| p.clone()))
+        })
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let changed: Vec<&String> = update
+        .files
+        .iter()
+        .map(|(p, _)| p)
+        .chain(&update.later)
+        .chain(&early)
+        .collect();
+    for p in [
+        "news/budget/versions/2021-05-05/index.html",
+        "news/budget/changes/index.html",
+        "news/budget/index.html",
+        "changes/index.html",
+        "changes/atom.xml",
+    ] {
+        assert!(
+            changed.iter().any(|c| *c == p),
+            "{p} not re-rendered: {changed:?}"
+        );
+    }
+    let page = text(
+        live.render_path("news/budget/versions/2021-05-05/index.html")
+            .unwrap()
+            .unwrap(),
+    );
+    assert!(page.contains("painful but unavoidable"));
+    let diff = text(
+        live.render_path("news/budget/changes/index.html")
+            .unwrap()
+            .unwrap(),
+    );
+    assert!(
+        diff.contains("painful but <del>necessary.</del><ins>unavoidable.</ins>"),
+        "{diff}"
+    );
+
+    // A new snapshot is a new page, and a removed one goes.
+    let added = "content/news/budget/versions/2021-05-03.md";
+    s.file(
+        added,
+        &format!("{}{P1}\n", front("Earliest", "2021-05-03T09:00:00+00:00")),
+    );
+    live.apply(&[s.root().join(added)], &mut |_| {})
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(live.has_path("news/budget/versions/2021-05-03/index.html"));
+    s.remove(added);
+    live.apply(&[s.root().join(added)], &mut |_| {})
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!live.has_path("news/budget/versions/2021-05-03/index.html"));
+}
