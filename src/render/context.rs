@@ -176,6 +176,9 @@ pub struct PageCtx<'a> {
     /// Its earlier snapshots and the diff page (DESIGN §10); `None` for an
     /// article with one version.
     pub versions: Option<super::versions::VersionsCtx>,
+    /// Articles with numbered notes: an inline SVG strip of where in the
+    /// text they fall (DESIGN §12).
+    pub note_map: Option<String>,
 }
 
 /// `head` in every template: what the page's `<head>` tells search

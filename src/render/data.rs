@@ -209,7 +209,7 @@ pub fn annotation_page_limit() -> usize {
 
 /// How many URLs the sitemap lists (without making them).
 pub fn sitemap_len(site: &Site) -> usize {
-    3 + site.documents.len() + site.sections.len() + site.tags.len() + site.registry.len()
+    5 + site.documents.len() + site.sections.len() + site.tags.len() + site.registry.len()
 }
 
 /// How many sitemap files a split sitemap has (0: one plain `sitemap.xml`).
@@ -241,6 +241,8 @@ fn sitemap_urls(site: &Site) -> Vec<(String, Option<String>)> {
     for s in site.registry.all() {
         urls.push((routes::source_dir(&s.slug), None));
     }
+    urls.push((routes::ListRoute::Claims.dir(), None));
+    urls.push((routes::stats_dir().into(), None));
     urls
 }
 

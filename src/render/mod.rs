@@ -795,6 +795,7 @@ impl<'a> Renderer<'a> {
             annotations_url: (!d.notes.is_empty())
                 .then(|| config.url(&data::annotation_page_path(&d.path, 1))),
             versions: self.versions_ctx(d),
+            note_map: stats::article_note_map(d),
         };
         let mut ctx = self.base_context(path);
         ctx.insert("page", &page);
