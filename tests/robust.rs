@@ -1082,7 +1082,7 @@ fn long_article_site(bytes: usize, notes: usize) -> TestSite {
     let mut state = 7u64;
     while body.len() < bytes {
         let para = sentences.len();
-        if para % 50 == 0 {
+        if para.is_multiple_of(50) {
             body.push_str(&format!("## Part {para}\n\n"));
         }
         let mut words = Vec::new();
