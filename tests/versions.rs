@@ -349,17 +349,65 @@ fn a_pinned_note_must_anchor_on_its_version() {
     );
 }
 
+/// Search (DESIGN §10): the latest text finds the latest page; words only
+/// earlier snapshots have (a removed paragraph) find the first snapshot
+/// that has them, so what a stealth edit removed can still be found.
 #[test]
-fn search_finds_the_latest_text_only() {
+fn search_finds_removed_words_in_the_snapshot_that_has_them() {
     let s = fixture();
     s.build().assert_ok();
-    let mut all = String::new();
-    for f in common::walk(&s.out("search-index")) {
-        all.push_str(&std::fs::read_to_string(f).unwrap());
-    }
-    all.push_str(&s.read("search-index.json"));
-    assert!(all.contains("correction"), "latest text is indexed");
-    assert!(!all.contains("autumn"), "a removed paragraph is not");
+    let json = |rel: &str| -> serde_json::Value {
+        serde_json::from_str(&s.read(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    };
+    // A term's shard is named by the hex of its first two bytes.
+    let postings = |term: &str| -> Vec<u64> {
+        let key: String = term.bytes().take(2).map(|b| format!("{b:02x}")).collect();
+        json(&format!("search-index/t/{key}.json"))[term]
+            .as_array()
+            .unwrap_or_else(|| panic!("{term} is indexed"))
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect()
+    };
+    let manifest = json("search-index.json");
+    let budget = (0..manifest["documents"].as_u64().unwrap())
+        .find(|i| {
+            json(&format!("search-index/d/{i}.json"))["title"] == "Council cuts library funding"
+        })
+        .expect("the article has a search fragment");
+    let fragment = json(&format!("search-index/d/{budget}.json"));
+    let notes = fragment["notes"].as_array().unwrap().len() as u64;
+
+    // [df, doc, slot, weight, …]: slot 0 is the article, 1..=notes its
+    // notes, past them its earlier snapshots, oldest first.
+    let correction = postings("correction");
+    assert!(
+        correction[1..]
+            .chunks(3)
+            .any(|p| p[0] == budget && p[1] == 0),
+        "the latest text finds the latest page: {correction:?}"
+    );
+    let autumn = postings("autumn");
+    let slots: Vec<u64> = autumn[1..]
+        .chunks(3)
+        .filter(|p| p[0] == budget)
+        .map(|p| p[1])
+        .collect();
+    // In snapshots 1 and 2 (2021-05-04, 2021-05-05), gone from 3 and the latest.
+    assert_eq!(slots, [notes + 1, notes + 2], "{autumn:?}");
+    let versions = fragment["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 3);
+    let first = versions[0].as_array().unwrap();
+    assert_eq!(first[1], format!("{BASE}news/budget/versions/2021-05-04/"));
+    assert_eq!(first[2], "Council cuts library budget");
+    assert!(first[3].as_str().unwrap().contains("close in the autumn"));
+    // Words the latest still has are not indexed again for the snapshots.
+    assert!(
+        postings("mayor")[1..]
+            .chunks(3)
+            .all(|p| p[0] != budget || p[1] <= notes),
+        "unchanged words find the latest only"
+    );
 }
 
 // --- re-capture, against a loopback server --------------------------------

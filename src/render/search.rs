@@ -389,11 +389,21 @@ impl Index {
                     add(&t, (doc, k as u32 + 1, x));
                 }
             }
+            // Words an earlier snapshot had and the latest has not (DESIGN
+            // §10): what a stealth edit removed stays findable, and the hit
+            // leads to the snapshot that still says it. Words the latest
+            // still has find the latest, so they are not indexed twice.
+            for (v, snapshot) in earlier_snapshots(d).iter().enumerate() {
+                let slot = (d.notes.len() + 1 + v) as u32;
+                for (t, x) in removed_terms(d, snapshot) {
+                    add(&t, (doc, slot, x));
+                }
+            }
         }
         index.items = site
             .documents
             .iter()
-            .map(|d| 1 + d.notes.len())
+            .map(|d| 1 + d.notes.len() + earlier_snapshots(d).len())
             .sum::<usize>();
         index
     }
@@ -454,6 +464,27 @@ impl Index {
     }
 }
 
+/// An article's earlier snapshots, oldest first (none without versions).
+fn earlier_snapshots(d: &Document) -> &[crate::versions::Snapshot] {
+    d.versions.as_ref().map_or(&[], |v| v.snapshots.as_slice())
+}
+
+/// The terms of an earlier snapshot (title and text) that the latest
+/// version no longer has, weighted as [`document_terms`] weighs them.
+fn removed_terms(d: &Document, snapshot: &crate::versions::Snapshot) -> BTreeMap<String, u16> {
+    let latest: std::collections::HashSet<&str> = d.search_terms.iter().map(|(t, _)| t).collect();
+    let mut w: BTreeMap<String, u16> = BTreeMap::new();
+    let mut weigh = |t: &str, x: u16| {
+        if !latest.contains(t) {
+            let e = w.entry(t.to_string()).or_insert(0);
+            *e = e.saturating_add(x);
+        }
+    };
+    each_term(&snapshot.title, |t| weigh(t, 8));
+    each_html_term(&snapshot.content_html, |t| weigh(t, 1));
+    w
+}
+
 /// Document `i`'s fragment: what a result shows.
 pub fn fragment(site: &Site, d: &Document) -> Vec<u8> {
     let mut out = Vec::new();
@@ -477,6 +508,10 @@ pub fn write_fragment(
         text: PlainText<'a>,
         /// `[id, text, quote]` of each note.
         notes: Vec<[&'a str; 3]>,
+        /// `[date, url, title, text]` of each earlier snapshot, oldest
+        /// first: what a hit on words the latest no longer has shows.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        versions: Vec<[String; 4]>,
     }
     let f = Fragment {
         title: &d.title,
@@ -492,6 +527,21 @@ pub fn write_fragment(
             .notes
             .iter()
             .map(|n| [n.id.as_str(), n.body_text.as_str(), n.quote.as_str()])
+            .collect(),
+        versions: earlier_snapshots(d)
+            .iter()
+            .map(|s| {
+                let url = crate::routes::Route::Snapshot {
+                    dir: d.path.clone(),
+                    stem: s.stem.clone(),
+                }
+                .url(&site.config);
+                let date = s
+                    .archived
+                    .as_ref()
+                    .map_or_else(|| s.stem.clone(), |x| x.display());
+                [date, url, s.title.clone(), plain_text(&s.content_html)]
+            })
             .collect(),
     };
     super::data::write_json(w, &f)

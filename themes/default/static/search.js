@@ -172,25 +172,29 @@
         out.textContent = "";
         top.forEach(function (r, k) {
           var f = frags[k], note = Number(r.id.split(":")[1]);
-          var n = note > 0 ? f.notes[note - 1] : null;
+          var n = note > 0 && note <= f.notes.length ? f.notes[note - 1] : null;
+          // Past the notes: an earlier snapshot holding words the latest
+          // version no longer has.
+          var v = note > f.notes.length ? (f.versions || [])[note - f.notes.length - 1] : null;
           var li = document.createElement("li");
           li.id = "search-result-" + k;
           var a = document.createElement("a");
-          a.href = n ? f.url + "#note-" + n[0] : f.url;
-          a.textContent = n ? "Note on " + f.title : f.title;
+          a.href = n ? f.url + "#note-" + n[0] : v ? v[1] : f.url;
+          a.textContent = n ? "Note on " + f.title : v ? v[2] + " (version of " + v[0] + ")" : f.title;
           li.appendChild(a);
           var meta = document.createElement("span");
           meta.className = "search-meta";
           meta.textContent = [f.date, f.source].filter(Boolean).join(" · ");
           li.appendChild(meta);
           var p = n ? (passage(n[1], r.terms) || passage(n[2], r.terms) || [n[1].slice(0, 150), "", ""])
+                : v ? (passage(v[3], r.terms) || passage(v[2], r.terms))
                     : (passage(f.text, r.terms) || passage(f.title, r.terms));
           if (p) {
             var sn = document.createElement("span");
             sn.className = "search-snippet";
             var mk = document.createElement("mark");
             mk.textContent = p[1];
-            sn.appendChild(document.createTextNode((n ? "In a note: " : "") + p[0]));
+            sn.appendChild(document.createTextNode((n ? "In a note: " : v ? "Since changed: " : "") + p[0]));
             sn.appendChild(mk);
             sn.appendChild(document.createTextNode(p[2]));
             li.appendChild(sn);
