@@ -3,7 +3,7 @@
 //! the `<mark>`s and `<aside>`s of DESIGN §4 into the emitted events.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,7 @@ use pulldown_cmark::{CowStr, Event};
 use serde::Serialize;
 
 use super::aside::{AsideCtx, DateCtx, NOTE_PARTIAL, NoteTemplate, RatingCtx, SourceRef};
+use super::stream::{Extension, Item, Origin};
 use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
 use crate::annotate::sidecar::HIGHLIGHT;
@@ -524,8 +525,11 @@ impl Plan {
         }
     }
 
-    pub(super) fn asides_before(&self, event: usize) -> impl Iterator<Item = String> + '_ {
-        self.asides.get(&event).into_iter().flatten().cloned()
+    /// The asides that go before the events in `events`.
+    fn asides_before(&self, events: Range<usize>) -> impl Iterator<Item = String> + '_ {
+        self.asides
+            .range(events)
+            .flat_map(|(_, v)| v.iter().cloned())
     }
 
     /// Asides that go after the last event (their block ended the
@@ -575,13 +579,7 @@ impl Plan {
     /// Marks never straddle the event's boundaries (the next event may be
     /// an inline tag), so a passage crossing inline markup becomes several
     /// marks with one `data-note`; only the first carries the `id`.
-    pub(super) fn weave<'a>(
-        &self,
-        out: &mut Vec<Event<'a>>,
-        ann: &mut Vec<bool>,
-        text: CowStr<'a>,
-        start: usize,
-    ) {
+    fn weave<'a>(&self, out: &mut Out<'_, 'a>, text: CowStr<'a>, start: usize) {
         let end = start + text.len();
         let mut covering: Vec<&Anchored> = self.overlapping(start..end).collect();
         // Outer passages first, so marks nest.
@@ -616,42 +614,38 @@ impl Plan {
                 .zip(&want)
                 .take_while(|(x, y)| std::ptr::eq(**x, **y))
                 .count();
-            self.close(out, ann, &mut open, keep, a);
+            self.close(out, &mut open, keep, a);
             for n in &want[keep..] {
-                out.push(Event::InlineHtml(self.mark_open(n).into()));
-                ann.push(true);
+                out.push(
+                    Event::InlineHtml(self.mark_open(n).into()),
+                    Origin::Annotation,
+                );
                 open.push(n);
             }
             let piece = &text[a - start..b - start];
-            out.push(Event::Text(CowStr::from(piece.to_string())));
-            ann.push(false);
+            out.push(
+                Event::Text(CowStr::from(piece.to_string())),
+                Origin::Rendered,
+            );
         }
-        self.close(out, ann, &mut open, 0, end);
+        self.close(out, &mut open, 0, end);
     }
 
     /// Closes open marks down to `keep`, writing the note number of each
     /// passage that ends at `pos`.
-    fn close<'a>(
-        &self,
-        out: &mut Vec<Event<'a>>,
-        ann: &mut Vec<bool>,
-        open: &mut Vec<&Anchored>,
-        keep: usize,
-        pos: usize,
-    ) {
+    fn close(&self, out: &mut Out, open: &mut Vec<&Anchored>, keep: usize, pos: usize) {
         while open.len() > keep {
             let n = open
                 .pop()
                 .unwrap_or_else(|| unreachable!("len > keep >= 0"));
-            out.push(Event::InlineHtml("</mark>".into()));
-            ann.push(true);
+            out.push(Event::InlineHtml("</mark>".into()), Origin::Annotation);
             if n.range.end <= pos && !n.ref_done.get() {
-                self.push_ref(out, ann, n);
+                self.push_ref(out, n);
             }
         }
     }
 
-    fn push_ref<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, n: &Anchored) {
+    fn push_ref(&self, out: &mut Out, n: &Anchored) {
         n.ref_done.set(true);
         if self.input_notes[n.source].bare_highlight {
             return;
@@ -663,8 +657,7 @@ impl Plan {
                 num = n.number
             )
             .into(),
-        ));
-        ann.push(true);
+        ), Origin::Annotation);
     }
 
     fn mark_open(&self, n: &Anchored) -> String {
@@ -731,6 +724,138 @@ impl Plan {
                 })
             })
             .collect()
+    }
+}
+
+/// Writes the `<aside>` of each note before the event its block asks for
+/// (the first after the block), and wraps the text of passages in
+/// `<mark>`s followed by the note's number. It goes first in the chain: it
+/// places by parsed event, and rewrites the author's text and inline code.
+pub(super) struct Weave<'p> {
+    plan: &'p Plan,
+    scan: &'p Scan,
+    /// The first event whose asides are not written yet.
+    next_event: usize,
+    /// The next segment of the text index to look at (they are in event
+    /// order, as the events come).
+    next_segment: usize,
+}
+
+impl<'p> Weave<'p> {
+    pub fn new(plan: &'p Plan, scan: &'p Scan) -> Self {
+        Weave {
+            plan,
+            scan,
+            next_event: 0,
+            next_segment: 0,
+        }
+    }
+}
+
+impl<'a> Extension<'a> for Weave<'_> {
+    fn feed(&mut self, item: Item<'a>, queue: &mut VecDeque<Item<'a>>) {
+        let Item {
+            event,
+            range,
+            source,
+            origin,
+        } = item;
+        let mut out = Out {
+            queue,
+            range,
+            source,
+        };
+        if self.next_event <= source {
+            for aside in self.plan.asides_before(self.next_event..source + 1) {
+                out.push(Event::Html(aside.into()), Origin::Annotation);
+            }
+            self.next_event = source + 1;
+        }
+        let (text, is_code) = match event {
+            Event::Text(t) if origin == Origin::Author => (t, false),
+            Event::Code(t) if origin == Origin::Author => (t, true),
+            event => return out.push(event, origin),
+        };
+        let segments = &self.scan.segments;
+        while self.next_segment < segments.len() && segments[self.next_segment].event < source {
+            self.next_segment += 1;
+        }
+        let start = match segments.get(self.next_segment) {
+            Some(seg)
+                if seg.event == source && self.plan.covers(seg.start..seg.start + text.len()) =>
+            {
+                seg.start
+            }
+            _ => {
+                let event = if is_code {
+                    Event::Code(text)
+                } else {
+                    Event::Text(text)
+                };
+                return out.push(event, origin);
+            }
+        };
+        // Marks go inside the code element, so a passage may begin or end
+        // within inline code.
+        if is_code {
+            out.push(Event::InlineHtml("<code>".into()), Origin::Rendered);
+        }
+        self.plan.weave(&mut out, text, start);
+        if is_code {
+            out.push(Event::InlineHtml("</code>".into()), Origin::Rendered);
+        }
+    }
+}
+
+/// Writes the items made for one item: they keep its place.
+struct Out<'q, 'a> {
+    queue: &'q mut VecDeque<Item<'a>>,
+    range: Range<usize>,
+    source: usize,
+}
+
+impl<'a> Out<'_, 'a> {
+    fn push(&mut self, event: Event<'a>, origin: Origin) {
+        self.queue.push_back(Item {
+            event,
+            range: self.range.clone(),
+            source: self.source,
+            origin,
+        });
+    }
+}
+
+/// Writes each footnote reference as the number of its margin note (the
+/// first one also the note's way back), or as written when the footnote
+/// has no definition (or inside a note, which has no plan).
+pub(super) struct FootnoteRefs<'p> {
+    plan: Option<&'p Plan>,
+    seen: HashSet<String>,
+}
+
+impl<'p> FootnoteRefs<'p> {
+    pub fn new(plan: Option<&'p Plan>) -> Self {
+        FootnoteRefs {
+            plan,
+            seen: HashSet::new(),
+        }
+    }
+}
+
+impl<'a> Extension<'a> for FootnoteRefs<'_> {
+    fn feed(&mut self, item: Item<'a>, out: &mut VecDeque<Item<'a>>) {
+        let Event::FootnoteReference(label) = &item.event else {
+            return out.push_back(item);
+        };
+        if !item.is_author() {
+            return out.push_back(item);
+        }
+        let first = self.seen.insert(label.to_string());
+        let written = match self.plan.and_then(|p| p.footnote_ref_html(label, first)) {
+            Some(sup) => item.derived(Event::InlineHtml(sup.into()), Origin::Annotation),
+            None => item.derived(Event::Text(format!("[^{label}]").into()), Origin::Rendered),
+        };
+        out.push_back(written);
     }
 }
 
