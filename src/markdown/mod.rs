@@ -28,7 +28,6 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use serde::Serialize;
 
 use crate::annotate::anchor::TextIndex;
 use crate::annotate::sidecar::SidecarNote;
@@ -42,8 +41,10 @@ use raw_html::RawHtml;
 use stream::{Item, Origin, Through};
 use urls::{Rewriter, Urls};
 
+/// Kept here for code written against the old paths.
+pub use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 pub use aside::{NOTE_PARTIAL, NoteTemplate};
-pub use notes::{Note, QuoteFix, missing_words};
+pub use notes::missing_words;
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.
@@ -88,33 +89,6 @@ pub struct Input<'a> {
     pub notes: &'a [SidecarNote],
     /// Use the first heading as the title (and leave it out of the body).
     pub title_from_heading: bool,
-}
-
-/// A heading of the document, for a table of contents.
-#[derive(Debug, Clone, Serialize)]
-pub struct Heading {
-    pub level: u8,
-    pub id: String,
-    pub title: String,
-}
-
-/// A link from this document to another page of the site, kept so `check`
-/// can verify it (and its `#fragment`).
-#[derive(Debug, Clone)]
-pub struct InternalLink {
-    /// Site path (`articles/x/`) without the fragment.
-    pub path: String,
-    pub fragment: Option<String>,
-    pub location: Location,
-}
-
-/// A URL the document writes into its page (a link or image from its
-/// Markdown, a footnote, a note, or an `href`/`src` in raw HTML), as
-/// rendered, with where it is written: `check` reports a broken one there.
-#[derive(Debug, Clone)]
-pub struct WrittenLink {
-    pub url: String,
-    pub location: Location,
 }
 
 /// A rendered document.

@@ -5,10 +5,9 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pulldown_cmark::{CowStr, Event};
-use serde::Serialize;
 
 use super::aside::{AsideCtx, DateCtx, NOTE_PARTIAL, NoteTemplate, RatingCtx, SourceRef};
 use super::stream::{Extension, Item, Origin};
@@ -16,8 +15,8 @@ use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
 use crate::annotate::sidecar::HIGHLIGHT;
 use crate::error::{Diagnostic, LineIndex, Location};
-use crate::frontmatter::Date;
 use crate::html::escape;
+use crate::model::{Date, Note, QuoteFix};
 
 /// How many characters of context a note keeps on each side of its passage
 /// (the W3C TextQuoteSelector's prefix and suffix).
@@ -26,42 +25,6 @@ pub const CONTEXT_CHARS: usize = 32;
 /// How similar a drifted quote's closest passage must be for `check --fix`
 /// to rewrite it.
 pub const FIX_THRESHOLD: f64 = 0.8;
-
-/// A sidecar note, anchored and rendered.
-#[derive(Debug, Clone, Serialize)]
-pub struct Note {
-    pub id: String,
-    /// Its number in reading order; 0 for a highlight without a note
-    /// (which has no number and no aside).
-    pub number: usize,
-    pub kind: Option<String>,
-    /// The passage as it reads in the article.
-    pub quote: String,
-    /// Up to 32 characters before and after the passage, within its block.
-    pub prefix: String,
-    pub suffix: String,
-    /// The note, rendered from Markdown.
-    pub body_html: String,
-    pub body_text: String,
-    /// Source keys.
-    pub sources: Vec<String>,
-    pub author: Option<String>,
-    pub date: Option<Date>,
-    pub tags: Vec<String>,
-    /// A fact-check verdict on the quoted claim (DESIGN §11).
-    pub rating: Option<crate::annotate::rating::Rating>,
-    /// The quote as the sidecar writes it, without the page's smart
-    /// punctuation: structured data, citations and CSV keep text as written.
-    pub written_quote: String,
-    /// The note's Markdown as the sidecar writes it (for exports).
-    #[serde(skip)]
-    pub written_note: String,
-    /// The thread under the note (`replies:` in the sidecar).
-    pub replies: Vec<crate::annotate::sidecar::Reply>,
-    /// The note's line in its sidecar.
-    #[serde(skip)]
-    pub line: usize,
-}
 
 /// The thread under a note: each reply's text (plain text, paragraphs at
 /// blank lines, escaped), its author and date, oldest first.
@@ -102,17 +65,6 @@ fn replies_html(h: &mut String, replies: &[crate::annotate::sidecar::Reply]) {
         h.push_str("</li>\n");
     }
     h.push_str("</ol>\n");
-}
-
-/// A quote that no longer matches but has one close candidate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuoteFix {
-    pub sidecar: PathBuf,
-    /// The note's line in the sidecar.
-    pub line: usize,
-    pub old: String,
-    pub new: String,
-    pub similarity: f64,
 }
 
 /// A sidecar note that anchored.

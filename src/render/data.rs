@@ -13,7 +13,7 @@ use crate::routes;
 
 /// The date a feed entry carries: its `date`, else when it was archived.
 /// An article with neither is left out of feeds (the build warns).
-fn entry_date(d: &Document) -> Option<&crate::frontmatter::Date> {
+fn entry_date(d: &Document) -> Option<&crate::model::Date> {
     d.date.as_ref().or(d.archived.as_ref())
 }
 
@@ -467,7 +467,7 @@ fn annotation<'a>(
     site: &'a Site,
     d: &'a Document,
     page_url: &str,
-    n: &'a crate::markdown::Note,
+    n: &'a crate::model::Note,
 ) -> Annotation<'a> {
     let config = &site.config;
     let mut body = vec![Body::Text {
