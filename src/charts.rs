@@ -297,7 +297,8 @@ pub fn note_map(id: &str, title: &str, marks: &[NoteMark]) -> String {
     let _ = write!(
         s,
         "<svg class=\"note-map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" preserveAspectRatio=\"none\" \
-         role=\"img\" aria-labelledby=\"{id}-title\"><title id=\"{id}-title\">{}</title>\
+         role=\"img\" aria-labelledby=\"{id}-title {id}-desc\"><title id=\"{id}-title\">{}</title>\
+         <desc id=\"{id}-desc\">Each mark is a note, placed where its passage falls between the start of the text (left) and its end (right); each links to its note.</desc>\
          <rect class=\"note-map-track\" x=\"0\" y=\"{:.0}\" width=\"{W}\" height=\"2\" style=\"fill:var(--rule, currentColor)\"/>",
         esc(title),
         H / 2.0 - 1.0,

@@ -59,6 +59,9 @@ pub struct Document {
     pub fixes: Vec<QuoteFix>,
     /// Its terms for the search index, kept when its HTML is dropped.
     pub search_terms: crate::render::search::Terms,
+    /// Its earlier snapshots and what changed, for a bundle with a
+    /// `versions/` folder (DESIGN §10).
+    pub versions: Option<Box<crate::versions::Versions>>,
 }
 
 impl Document {
@@ -69,6 +72,11 @@ impl Document {
     /// What listings and feeds describe the document with.
     pub fn description_or_summary(&self) -> &str {
         self.description.as_deref().unwrap_or(&self.summary_text)
+    }
+
+    /// How many versions it has (1 without earlier snapshots).
+    pub fn version_count(&self) -> usize {
+        self.versions.as_ref().map_or(1, |v| v.count())
     }
 
     /// Minutes to read at 220 words a minute, at least 1.
@@ -292,6 +300,9 @@ pub struct Note {
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
+    /// The snapshot the note was written on (`version:`), `None` for the
+    /// latest (DESIGN §10).
+    pub version: Option<String>,
 }
 
 /// A quote that no longer matches but has one close candidate.

@@ -250,3 +250,57 @@ fn a_site_with_nothing_dated_draws_no_timeline() {
     let stats = s.read("stats/index.html");
     assert!(stats.contains("1 without a date are not counted"));
 }
+
+/// The thin map beside an annotated article's title: one link per note,
+/// in reading order, each pointing at its note's aside, placed along the
+/// text in the order the passages come, coloured by kind.
+#[test]
+fn article_note_map_places_each_note_where_its_passage_is() {
+    let s = site();
+    s.build().assert_ok();
+    let page = s.read("articles/a/index.html");
+    let start = page
+        .find("<figure class=\"note-map-figure\">")
+        .expect("an annotated article has a note map");
+    let figure = &page[start..];
+    let svg = &figure[figure.find("<svg").unwrap()..figure.find("</svg>").unwrap() + 6];
+    let doc = roxmltree::Document::parse(svg).expect("the note map parses");
+    let root = doc.root_element();
+    assert_eq!(root.attribute("role"), Some("img"));
+    let title = root
+        .children()
+        .find(|n| n.has_tag_name("title"))
+        .and_then(|n| n.text())
+        .unwrap();
+    assert_eq!(title, "Where the 3 notes fall in the text");
+    assert!(root.children().any(|n| n.has_tag_name("desc")));
+
+    let ticks: Vec<(String, String, f64)> = root
+        .children()
+        .filter(|n| n.has_tag_name("a"))
+        .map(|a| {
+            let rect = a.children().find(|n| n.has_tag_name("rect")).unwrap();
+            (
+                a.attribute("href").unwrap().to_string(),
+                rect.attribute("data-kind").unwrap().to_string(),
+                rect.attribute("x").unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = fixture()[0].3.iter().map(|(_, k, _)| *k).collect();
+    assert_eq!(ticks.len(), kinds.len());
+    for (i, (href, kind, _)) in ticks.iter().enumerate() {
+        assert_eq!(kind, kinds[i], "tick {i}");
+        let id = href.strip_prefix('#').expect("an in-page link");
+        assert!(
+            page.contains(&format!("<aside class=\"margin-note\" id=\"{id}\"")),
+            "{href} points at a note's aside"
+        );
+    }
+    // The passages come in this order in the text, so the ticks do too.
+    assert!(ticks.windows(2).all(|w| w[0].2 < w[1].2), "{ticks:?}");
+
+    // An article without notes draws no map.
+    let bare = s.read("articles/c/index.html");
+    assert!(!bare.contains("note-map"));
+}

@@ -75,12 +75,15 @@ const BASE: &str = "https://example.org/sub/";
 fn a_sitemap_past_its_limit_becomes_an_index_of_sitemaps() {
     let s = site(12, |_| 0);
     // One file when the URLs fit: home, 12 articles, the section, tags/,
-    // 2 tags, sources/, 2 sources = 20.
+    // 2 tags, sources/, 2 sources, claims/, stats/ = 22.
     build_with(&s, &[]);
     let single = s.read("sitemap.xml");
     assert!(single.contains("<urlset"), "{single}");
     let all: BTreeSet<String> = locs(&single).into_iter().collect();
-    assert_eq!(all.len(), 20, "{single}");
+    assert_eq!(all.len(), 22, "{single}");
+    for page in ["claims/", "stats/"] {
+        assert!(all.contains(&format!("{BASE}{page}")), "{page}: {single}");
+    }
     assert!(!s.exists("sitemap-1.xml"));
 
     build_with(&s, &[("MARGINALIA_SITEMAP_MAX_URLS", "6")]);
@@ -88,7 +91,7 @@ fn a_sitemap_past_its_limit_becomes_an_index_of_sitemaps() {
     assert!(index.contains("<sitemapindex"), "{index}");
     assert!(!index.contains("<urlset"), "{index}");
     let parts = locs(&index);
-    assert_eq!(parts.len(), 4, "20 URLs, 6 a file: {index}");
+    assert_eq!(parts.len(), 4, "22 URLs, 6 a file: {index}");
     let mut split = BTreeSet::new();
     for p in &parts {
         let rel = p.strip_prefix(BASE).expect("a sitemap under base_url");

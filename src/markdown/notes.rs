@@ -673,6 +673,7 @@ impl Plan {
                     written_note: n.written_note,
                     replies: n.replies,
                     line: n.line,
+                    version: None,
                 })
             })
             .collect()

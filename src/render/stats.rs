@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::charts::{Bar, BarChart, Drawn, Series, months};
+use crate::charts::{Bar, BarChart, Drawn, NoteMark, Series, months, note_map};
 use crate::model::Date;
 use crate::model::Site;
 use crate::routes;
@@ -313,4 +313,62 @@ pub fn source_timeline(site: &Site, source: usize) -> Option<Drawn> {
         }
         .draw(),
     )
+}
+
+/// The thin map beside an article's title (DESIGN §12): where in its text
+/// each numbered note's passage falls, coloured by kind, each tick a link
+/// to the note. `None` when the article has no numbered note.
+///
+/// Positions are read from the rendered body, where each passage starts
+/// with `<mark class="anchor" id="ID"`: the body is what the reader
+/// scrolls, so a tick at 40 % is 40 % of the way down the text, whatever
+/// the Markdown's headings and links weigh.
+pub fn article_note_map(d: &crate::model::Document) -> Option<String> {
+    const MARK: &str = "<mark class=\"anchor\" id=\"";
+    let body = &d.content_html;
+    if body.is_empty() || !d.notes.iter().any(|n| n.number > 0) {
+        return None;
+    }
+    let mut starts: std::collections::HashMap<&str, usize> = Default::default();
+    for (at, _) in body.match_indices(MARK) {
+        let rest = &body[at + MARK.len()..];
+        if let Some(end) = rest.find('"') {
+            starts.entry(&rest[..end]).or_insert(at);
+        }
+    }
+    let marks: Vec<NoteMark> = d
+        .notes
+        .iter()
+        .filter(|n| n.number > 0)
+        .filter_map(|n| {
+            let at = *starts.get(n.id.as_str())?;
+            let kind = n.kind.as_deref().unwrap_or(NO_KIND);
+            Some(NoteMark {
+                at: (at as u128 * 1000 / body.len() as u128) as u32,
+                kind: n.kind.clone(),
+                href: format!("#note-{}", n.id),
+                label: format!("Note {} ({kind}): “{}”", n.number, short_quote(&n.quote)),
+            })
+        })
+        .collect();
+    if marks.is_empty() {
+        return None;
+    }
+    let title = format!(
+        "Where the {} note{} fall in the text",
+        marks.len(),
+        if marks.len() == 1 { "" } else { "s" }
+    );
+    Some(note_map("note-map", &title, &marks))
+}
+
+/// The first words of a passage, for a tick's tooltip.
+fn short_quote(quote: &str) -> String {
+    const WORDS: usize = 8;
+    let words: Vec<&str> = quote.split_whitespace().collect();
+    if words.len() <= WORDS {
+        words.join(" ")
+    } else {
+        format!("{} …", words[..WORDS].join(" "))
+    }
 }
