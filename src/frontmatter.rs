@@ -13,10 +13,9 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
-use serde::Serialize;
-
 use crate::error::{Diagnostic, LineIndex, Location, did_you_mean};
+/// Kept here for code written against the old path.
+pub use crate::model::Date;
 use crate::yaml::{self, Fields};
 
 /// The language of a front matter block.
@@ -97,64 +96,6 @@ pub fn split<'a>(file: &Path, text: &'a str) -> Result<Split<'a>, Diagnostic> {
         "the front matter that starts here is never closed",
     )
     .with_help(format!("end it with a line holding only `{fence}`")))
-}
-
-/// A date as written in front matter: `YYYY-MM-DD` or RFC 3339. The text
-/// is kept so templates can show what the author wrote, and so a time zone
-/// is never lost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Date {
-    pub datetime: DateTime<FixedOffset>,
-    pub has_time: bool,
-}
-
-impl Date {
-    pub fn parse(s: &str) -> Option<Date> {
-        let s = s.trim();
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            if s.len() != 10 {
-                return None;
-            }
-            let dt = d.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset();
-            return Some(Date {
-                datetime: dt,
-                has_time: false,
-            });
-        }
-        DateTime::parse_from_rfc3339(s).ok().map(|dt| Date {
-            datetime: dt,
-            has_time: true,
-        })
-    }
-
-    /// `2021-05-04` or `2021-05-04T10:00:00+02:00`.
-    pub fn iso(&self) -> String {
-        if self.has_time {
-            self.datetime.to_rfc3339()
-        } else {
-            self.datetime.format("%Y-%m-%d").to_string()
-        }
-    }
-
-    /// RFC 3339 always (Atom and JSON-LD want a full timestamp).
-    pub fn rfc3339(&self) -> String {
-        self.datetime.to_rfc3339()
-    }
-
-    /// "4 May 2021", for people.
-    pub fn display(&self) -> String {
-        self.datetime.format("%-d %B %Y").to_string()
-    }
-
-    pub fn timestamp(&self) -> i64 {
-        self.datetime.timestamp()
-    }
-}
-
-impl Serialize for Date {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.iso())
-    }
 }
 
 /// What a Markdown file's front matter says. Every field is optional.

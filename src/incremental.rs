@@ -440,15 +440,28 @@ impl LiveSite {
                         && (!self.by_path.contains_key(&theme_static_out(r))
                             || !root.join(r).is_file())
                 });
+            let note_partial = self.templates.fingerprint(crate::markdown::NOTE_PARTIAL);
             let mut update = if templates {
                 self.apply_templates()?
             } else {
                 Update::default()
             };
-            let docs_or_assets: Vec<(PathBuf, Kind)> = kinds
+            let mut docs_or_assets: Vec<(PathBuf, Kind)> = kinds
                 .into_iter()
                 .filter(|(_, k)| matches!(k, Kind::Document | Kind::Asset | Kind::ThemeStatic))
                 .collect();
+            if self.templates.fingerprint(crate::markdown::NOTE_PARTIAL) != note_partial {
+                // The partial writes the asides inside each document's
+                // rendered body (what `Job::Document` declares it reads),
+                // so the documents render again, not only their pages.
+                let listed: HashSet<PathBuf> =
+                    docs_or_assets.iter().map(|(p, _)| p.clone()).collect();
+                let all = self.site.documents.iter().map(|d| d.file.clone());
+                docs_or_assets.extend(
+                    all.filter(|f| !listed.contains(f))
+                        .map(|f| (f, Kind::Document)),
+                );
+            }
             if !docs_or_assets.is_empty() {
                 let u = match self.apply_content(&docs_or_assets, early) {
                     Outcome::Done(u) => u,
@@ -886,8 +899,14 @@ impl LiveSite {
                 continue;
             };
             match insert_by_file.remove(f) {
-                Some(new) => {
-                    rewire |= !same_wiring(&self.site.documents[i], &new);
+                Some(mut new) => {
+                    if same_wiring(&self.site.documents[i], &new) {
+                        // Not re-wired: its tags keep the site's spelling
+                        // (the first in site order), which wiring gave it.
+                        new.tags = self.site.documents[i].tags.clone();
+                    } else {
+                        rewire = true;
+                    }
                     let old = std::mem::replace(&mut self.site.documents[i], new);
                     taken.push((self.ids[i], old));
                     touched.push(i);
@@ -1318,6 +1337,16 @@ impl Clock {
 }
 
 fn merge(into: &mut Update, u: Update) {
+    // A page the later step rendered again (a document whose body the note
+    // partial changed, after the templates step rendered its page) holds
+    // the newer bytes: the earlier ones must not follow the early pages.
+    let newer: HashSet<&str> = u
+        .early
+        .iter()
+        .map(String::as_str)
+        .chain(u.files.iter().map(|(p, _)| p.as_str()))
+        .collect();
+    into.files.retain(|(p, _)| !newer.contains(p.as_str()));
     into.timings.extend(u.timings);
     into.files.extend(u.files);
     into.later.extend(u.later);

@@ -36,6 +36,7 @@ pub mod markdown;
 pub mod menu;
 pub mod model;
 pub mod output;
+pub mod paths;
 pub mod render;
 pub mod routes;
 pub mod scaffold;
@@ -391,7 +392,7 @@ pub struct AppliedFix {
 /// sidecar's text in place (comments and layout stay).
 pub fn fix_quotes(site: &Site) -> (Vec<AppliedFix>, Vec<Diagnostic>) {
     use std::collections::BTreeMap;
-    let mut by_file: BTreeMap<&std::path::Path, Vec<&markdown::QuoteFix>> = BTreeMap::new();
+    let mut by_file: BTreeMap<&std::path::Path, Vec<&crate::model::QuoteFix>> = BTreeMap::new();
     for d in &site.documents {
         for f in &d.fixes {
             by_file.entry(f.sidecar.as_path()).or_default().push(f);

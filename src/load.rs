@@ -13,6 +13,7 @@ use walkdir::WalkDir;
 
 use crate::annotate::sidecar::SIDECAR_SUFFIX;
 use crate::error::{Diagnostic, Location};
+use crate::paths::{check_inside, is_ignored_name};
 
 pub const CONTENT_DIR: &str = "content";
 pub const STATIC_DIR: &str = "static";
@@ -69,19 +70,6 @@ pub struct ContentTree {
     /// Sidecars with no Markdown file beside them.
     pub orphan_sidecars: Vec<PathBuf>,
     pub has_sources_file: bool,
-}
-
-/// Editor and OS leftovers that never belong in a site.
-pub fn is_ignored_name(name: &str) -> bool {
-    name.starts_with('.')
-        || name.ends_with('~')
-        || (name.starts_with('#') && name.ends_with('#'))
-        || name.ends_with(".swp")
-        || name.ends_with(".swo")
-        || name.ends_with(".swx")
-        || name.ends_with(".tmp")
-        || name == "4913"
-        || name == "Thumbs.db"
 }
 
 /// Whether a file or folder name is left out of the site: editor and OS
@@ -207,26 +195,6 @@ pub fn evidence_dest(path: &str) -> String {
     } else {
         path.to_string()
     }
-}
-
-/// The containment rule, for a folder marginalia reads from (content/,
-/// static/, themes/<name>/templates/ and static/, templates/): it must
-/// resolve inside the site root. A folder that is, or sits under, a
-/// symlink to elsewhere would otherwise publish whatever it points at
-/// (`themes/evil/static -> ~/.ssh`). Missing folders pass (nothing is read).
-pub fn check_inside(root: &Path, dir: &Path) -> Result<(), Diagnostic> {
-    let Ok(real) = dir.canonicalize() else {
-        return Ok(());
-    };
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    if real.starts_with(&canonical_root) {
-        return Ok(());
-    }
-    Err(Diagnostic::error(
-        Some(Location::file(rel_to(root, dir))),
-        "this folder leads outside the site (through a symlink); nothing in it is read",
-    )
-    .with_help("copy the files into the site instead"))
 }
 
 /// A file found by the walk, after symlink checks.

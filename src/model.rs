@@ -5,9 +5,11 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Serialize;
+
 use crate::config::Config;
-use crate::frontmatter::Date;
-use crate::markdown::{Heading, InternalLink, Note, QuoteFix};
+use crate::error::Location;
 use crate::sources::Registry;
 
 /// An article (in a section) or a standalone page, rendered.
@@ -53,7 +55,7 @@ pub struct Document {
     pub word_count: usize,
     pub ids: Vec<String>,
     pub internal_links: Vec<InternalLink>,
-    pub written_links: Vec<crate::markdown::WrittenLink>,
+    pub written_links: Vec<WrittenLink>,
     pub fixes: Vec<QuoteFix>,
     /// Its terms for the search index, kept when its HTML is dropped.
     pub search_terms: crate::render::search::Terms,
@@ -177,4 +179,139 @@ impl Site {
     pub fn note_count(&self) -> usize {
         self.documents.iter().map(|d| d.notes.len()).sum()
     }
+}
+
+/// A date as written in front matter: `YYYY-MM-DD` or RFC 3339. The text
+/// is kept so templates can show what the author wrote, and so a time zone
+/// is never lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Date {
+    pub datetime: DateTime<FixedOffset>,
+    pub has_time: bool,
+}
+
+impl Date {
+    pub fn parse(s: &str) -> Option<Date> {
+        let s = s.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            if s.len() != 10 {
+                return None;
+            }
+            let dt = d.and_hms_opt(0, 0, 0)?.and_utc().fixed_offset();
+            return Some(Date {
+                datetime: dt,
+                has_time: false,
+            });
+        }
+        DateTime::parse_from_rfc3339(s).ok().map(|dt| Date {
+            datetime: dt,
+            has_time: true,
+        })
+    }
+
+    /// `2021-05-04` or `2021-05-04T10:00:00+02:00`.
+    pub fn iso(&self) -> String {
+        if self.has_time {
+            self.datetime.to_rfc3339()
+        } else {
+            self.datetime.format("%Y-%m-%d").to_string()
+        }
+    }
+
+    /// RFC 3339 always (Atom and JSON-LD want a full timestamp).
+    pub fn rfc3339(&self) -> String {
+        self.datetime.to_rfc3339()
+    }
+
+    /// "4 May 2021", for people.
+    pub fn display(&self) -> String {
+        self.datetime.format("%-d %B %Y").to_string()
+    }
+
+    pub fn timestamp(&self) -> i64 {
+        self.datetime.timestamp()
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.iso())
+    }
+}
+
+/// A heading of the document, for a table of contents.
+#[derive(Debug, Clone, Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+}
+
+/// A link from this document to another page of the site, kept so `check`
+/// can verify it (and its `#fragment`).
+#[derive(Debug, Clone)]
+pub struct InternalLink {
+    /// Site path (`articles/x/`) without the fragment.
+    pub path: String,
+    pub fragment: Option<String>,
+    pub location: Location,
+}
+
+/// A URL the document writes into its page (a link or image from its
+/// Markdown, a footnote, a note, or an `href`/`src` in raw HTML), as
+/// rendered, with where it is written: `check` reports a broken one there.
+#[derive(Debug, Clone)]
+pub struct WrittenLink {
+    pub url: String,
+    pub location: Location,
+}
+
+/// A sidecar note, anchored and rendered.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub id: String,
+    /// Its number in reading order; 0 for a highlight without a note
+    /// (which has no number and no aside).
+    pub number: usize,
+    pub kind: Option<String>,
+    /// The passage as it reads in the article.
+    pub quote: String,
+    /// Up to 32 characters before and after the passage, within its block.
+    pub prefix: String,
+    pub suffix: String,
+    /// The note, rendered from Markdown.
+    pub body_html: String,
+    pub body_text: String,
+    /// Source keys.
+    pub sources: Vec<String>,
+    pub author: Option<String>,
+    pub date: Option<Date>,
+    pub tags: Vec<String>,
+    /// A fact-check verdict on the quoted claim (DESIGN §11).
+    pub rating: Option<crate::annotate::rating::Rating>,
+    /// The quote as the sidecar writes it, without the page's smart
+    /// punctuation: structured data, citations and CSV keep text as written.
+    pub written_quote: String,
+    /// The note's Markdown as the sidecar writes it (for exports).
+    #[serde(skip)]
+    pub written_note: String,
+    /// The thread under the note (`replies:` in the sidecar).
+    pub replies: Vec<crate::annotate::sidecar::Reply>,
+    /// The note's line in its sidecar.
+    #[serde(skip)]
+    pub line: usize,
+    /// The snapshot the note was written on (`version:`), `None` for the
+    /// latest (DESIGN §10).
+    pub version: Option<String>,
+}
+
+/// A quote that no longer matches but has one close candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteFix {
+    pub sidecar: PathBuf,
+    /// The note's line in the sidecar.
+    pub line: usize,
+    pub old: String,
+    pub new: String,
+    pub similarity: f64,
 }

@@ -91,7 +91,7 @@ pub struct NewOptions<'a> {
 pub fn new_article(path: &Path, options: &NewOptions) -> Result<NewArticle, Diagnostic> {
     let date = match options.date {
         None => None,
-        Some(d) => Some(crate::frontmatter::Date::parse(d).ok_or_else(|| {
+        Some(d) => Some(crate::model::Date::parse(d).ok_or_else(|| {
             Diagnostic::error(None, format!("--date {d:?} is not a date"))
                 .with_help("write YYYY-MM-DD (2021-05-04) or RFC 3339 (2021-05-04T09:30:00+02:00)")
         })?),

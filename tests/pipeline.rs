@@ -44,6 +44,7 @@ enum Edit {
         notes: u8,
     },
     Sources(u8),
+    /// 0–2: a page template and 404.html; 3: the margin-note partial.
     Template(u8),
     Stylesheet(u8),
     SiteYaml(u8),
@@ -61,7 +62,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (0..NAMES.len()).prop_map(|name| Edit::Delete { name }),
         2 => (0..NAMES.len(), 0u8..3).prop_map(|(name, notes)| Edit::Sidecar { name, notes }),
         1 => (0u8..3).prop_map(Edit::Sources),
-        1 => (0u8..3).prop_map(Edit::Template),
+        1 => (0u8..4).prop_map(Edit::Template),
         1 => (0u8..3).prop_map(Edit::Stylesheet),
         1 => (0u8..3).prop_map(Edit::SiteYaml),
         1 => (0u8..3).prop_map(Edit::Snapshot),
@@ -240,6 +241,17 @@ fn apply_to_files(root: &Path, e: &Edit) -> Vec<String> {
         Edit::Sources(v) => {
             write(root, "content/sources.yaml", &sources(v));
             vec!["content/sources.yaml".into()]
+        }
+        Edit::Template(3) => {
+            // The note partial renders inside each document's body, not
+            // through a page template: the documents holding notes change.
+            let p = "templates/partials/note.html";
+            write(
+                root,
+                p,
+                "<aside class=\"margin-note\" id=\"note-{{ note.id }}\">NOTE {{ note.number }}: {{ note.body | safe }}</aside>\n",
+            );
+            vec![p.into()]
         }
         Edit::Template(v) => {
             let p = "templates/page.html";
@@ -421,6 +433,21 @@ fn cases() -> u32 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200)
+}
+
+#[test]
+fn an_edited_note_partial_rerenders_the_documents_with_notes() {
+    run_sequence(&[Edit::Template(3)]).unwrap();
+    run_sequence(&[Edit::Sidecar { name: 0, notes: 2 }, Edit::Template(3)]).unwrap();
+    let article = |name, tags| Edit::Article {
+        name,
+        title: 0,
+        date: 0,
+        source: 0,
+        tags,
+        body: 0,
+    };
+    run_sequence(&[article(0, 0), article(2, 2), Edit::Template(3)]).unwrap();
 }
 
 proptest! {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Diagnostic, LineIndex, Location};
-use crate::frontmatter::Date;
+use crate::model::Date;
 use crate::yaml::{self, Fields, Value};
 
 /// The file name suffix of a sidecar: `x.md` → `x.annotations.yaml`.

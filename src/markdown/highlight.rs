@@ -5,12 +5,17 @@
 //! The syntax and theme sets are loaded once per process, on first use, so
 //! a site without code never pays for them.
 
+use std::collections::VecDeque;
 use std::sync::OnceLock;
+
+use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
+
+use super::stream::{Extension, Item, Origin};
 
 const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
@@ -87,6 +92,48 @@ pub fn code_block(lang: Option<&str>, code: &str) -> String {
             out
         }
         None => plain(&lang_attr, code),
+    }
+}
+
+/// Replaces each code block (its start, text and end) by its highlighted
+/// HTML, written where the block ends. What other extensions wrote inside
+/// the block passes through.
+#[derive(Default)]
+pub(super) struct Highlight {
+    /// The open block's language and text.
+    open: Option<(Option<String>, String)>,
+}
+
+impl<'a> Extension<'a> for Highlight {
+    fn feed(&mut self, item: Item<'a>, out: &mut VecDeque<Item<'a>>) {
+        if !item.is_author() {
+            out.push_back(item);
+            return;
+        }
+        if let Some((_, text)) = &mut self.open {
+            match &item.event {
+                Event::Text(t) => text.push_str(t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let (lang, text) = self.open.take().unwrap_or_default();
+                    let html = code_block(lang.as_deref(), &text);
+                    out.push_back(item.derived(Event::Html(html.into()), Origin::Rendered));
+                }
+                _ => {}
+            }
+            return;
+        }
+        match &item.event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().map(str::to_string)
+                    }
+                    CodeBlockKind::Indented => None,
+                };
+                self.open = Some((lang, String::new()));
+            }
+            _ => out.push_back(item),
+        }
     }
 }
 

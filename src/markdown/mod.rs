@@ -16,27 +16,35 @@
 //!    sanitised when the document holds raw HTML.
 
 mod aside;
+mod headings;
 pub mod highlight;
 mod notes;
+mod raw_html;
+mod stream;
+mod urls;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use pulldown_cmark::{
-    CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
-};
-use serde::Serialize;
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::annotate::anchor::TextIndex;
 use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::html;
 use crate::sources::Registry;
-use crate::url::{UrlUse, is_safe_url_for, percent_decode};
+use headings::HeadingIds;
+use highlight::Highlight;
+use notes::{FootnoteRefs, Weave};
+use raw_html::RawHtml;
+use stream::{Item, Origin, Through};
+use urls::{Rewriter, Urls};
 
+/// Kept here for code written against the old paths.
+pub use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 pub use aside::{NOTE_PARTIAL, NoteTemplate};
-pub use notes::{Note, QuoteFix, missing_words};
+pub use notes::missing_words;
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.
@@ -81,33 +89,6 @@ pub struct Input<'a> {
     pub notes: &'a [SidecarNote],
     /// Use the first heading as the title (and leave it out of the body).
     pub title_from_heading: bool,
-}
-
-/// A heading of the document, for a table of contents.
-#[derive(Debug, Clone, Serialize)]
-pub struct Heading {
-    pub level: u8,
-    pub id: String,
-    pub title: String,
-}
-
-/// A link from this document to another page of the site, kept so `check`
-/// can verify it (and its `#fragment`).
-#[derive(Debug, Clone)]
-pub struct InternalLink {
-    /// Site path (`articles/x/`) without the fragment.
-    pub path: String,
-    pub fragment: Option<String>,
-    pub location: Location,
-}
-
-/// A URL the document writes into its page (a link or image from its
-/// Markdown, a footnote, a note, or an `href`/`src` in raw HTML), as
-/// rendered, with where it is written: `check` reports a broken one there.
-#[derive(Debug, Clone)]
-pub struct WrittenLink {
-    pub url: String,
-    pub location: Location,
 }
 
 /// A rendered document.
@@ -209,63 +190,13 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
 
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
-    let mut heading_ids: HashMap<usize, String> = HashMap::new();
-    let mut next_suffix: HashMap<String, usize> = HashMap::new();
-    for (start, _, level, text) in &scan.headings {
-        // An explicit id (`{#…}`) is kept when it is safe to put in a
-        // URL fragment and an attribute as it is; otherwise it is slugified.
-        let explicit = match &events[*start].0 {
-            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
-            _ => None,
-        };
-        let explicit = explicit.map(|id| {
-            let plain = id.chars().all(|c| {
-                !c.is_whitespace()
-                    && !c.is_control()
-                    && !matches!(c, '"' | '\'' | '<' | '>' | '&' | '#' | '%')
-            });
-            if plain { id } else { slug::slugify(&id) }
-        });
-        let base = explicit.filter(|id| !id.is_empty()).unwrap_or_else(|| {
-            let s = slug::slugify(text);
-            if s.is_empty() {
-                "section".to_string()
-            } else {
-                s
-            }
-        });
-        // `base`, else `base-1`, `base-2`, … counting on from the last one
-        // taken for this base (starting from 1 each time made n equal
-        // headings cost n² tries).
-        let mut id = base.clone();
-        if !used.insert(id.clone()) {
-            let n = next_suffix.entry(base.clone()).or_insert(1);
-            loop {
-                id = format!("{base}-{n}");
-                *n += 1;
-                if used.insert(id.clone()) {
-                    break;
-                }
-            }
-        }
-        out.toc.push(Heading {
-            level: *level as u8,
-            id: id.clone(),
-            title: text.clone(),
-        });
-        heading_ids.insert(*start, id);
-    }
+    let (toc, heading_ids) = headings::assign_ids(&events, &scan.headings, &mut used);
+    out.toc = toc;
     out.ids.extend(used);
 
     let mut emitter = Emitter {
-        input,
-        env,
+        urls: Rewriter::new(input, env, &mut lines),
         heading_ids: &heading_ids,
-        lines: &mut lines,
-        fixed_location: None,
-        out_links: Vec::new(),
-        written_links: Vec::new(),
-        diagnostics: Vec::new(),
         has_raw_html: false,
     };
 
@@ -273,20 +204,20 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     // article body), links resolved like the article's.
     let sidecar = input.sidecar.unwrap_or(input.file);
     for (i, md, line) in plan.note_bodies_needed(input) {
-        emitter.fixed_location = Some(Location::at(sidecar, line, 0));
+        emitter.urls.fixed_location = Some(Location::at(sidecar, line, 0));
         let (html, text) = emitter.fragment(md, true);
         plan.set_note_body(i, html, text);
     }
-    emitter.fixed_location = None;
+    emitter.urls.fixed_location = None;
 
     // Footnote bodies go through the same emitter (links, code).
     let mut body_has_raw_html = false;
     for (label, evs) in footnotes {
         emitter.has_raw_html = false;
-        let (fe, _, _) = emitter.emit(evs, None);
+        let items = emitter.emit(evs, None);
         body_has_raw_html |= emitter.has_raw_html;
         let mut h = String::new();
-        pulldown_cmark::html::push_html(&mut h, fe.into_iter());
+        stream::push_html(&mut h, items.into_iter());
         plan.set_footnote_body(&label, h);
     }
     let template = env.note_template.unwrap_or_else(|| NoteTemplate::builtin());
@@ -300,28 +231,25 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
 
     emitter.has_raw_html = false;
     let n_events = events.len();
-    let (mut body_events, mut is_annotation, starts) = emitter.emit(events, Some((&plan, &scan)));
+    let mut body = emitter.emit(events, Some((&plan, &scan)));
     body_has_raw_html |= emitter.has_raw_html;
     for aside in plan.asides_after_last(n_events) {
-        body_events.push(Event::Html(aside.into()));
-        is_annotation.push(true);
+        body.push(Item {
+            event: Event::Html(aside.into()),
+            range: input.body.len()..input.body.len(),
+            source: n_events,
+            origin: Origin::Annotation,
+        });
     }
-    let mut html_out = String::with_capacity(input.body.len() * 3 / 2 + 256);
-    pulldown_cmark::html::push_html(&mut html_out, body_events.iter().cloned());
 
     // The summary: the same events without marks, note numbers and notes.
     if let Some(range) = &scan.summary {
-        let a = starts[range.start.min(starts.len() - 1)];
-        let b = starts
-            .get(range.end)
-            .copied()
-            .unwrap_or(body_events.len())
-            .max(a);
-        let summary_events = body_events[a..b]
+        let summary_events = body
             .iter()
-            .zip(&is_annotation[a..b])
-            .filter(|(_, ann)| !**ann)
-            .map(|(e, _)| match e {
+            .skip_while(|item| item.source < range.start)
+            .take_while(|item| item.source < range.end)
+            .filter(|item| item.origin != Origin::Annotation)
+            .map(|item| match &item.event {
                 Event::Start(Tag::Heading { level, .. }) => Event::Start(Tag::Heading {
                     level: *level,
                     id: None,
@@ -332,10 +260,12 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
             });
         pulldown_cmark::html::push_html(&mut out.summary_html, summary_events);
     }
+    let mut html_out = String::with_capacity(input.body.len() * 3 / 2 + 256);
+    stream::push_html(&mut html_out, body.into_iter());
 
-    out.internal_links = std::mem::take(&mut emitter.out_links);
-    out.written_links = std::mem::take(&mut emitter.written_links);
-    out.diagnostics.append(&mut emitter.diagnostics);
+    out.internal_links = std::mem::take(&mut emitter.urls.internal_links);
+    out.written_links = std::mem::take(&mut emitter.urls.written_links);
+    out.diagnostics.append(&mut emitter.urls.diagnostics);
     out.html = html_out;
     if body_has_raw_html {
         // unsafe_html lets the article's own HTML through on its page; the
@@ -651,36 +581,17 @@ pub fn clean_text(s: &str) -> String {
         .join(" ")
 }
 
-/// The emit pass: turns parsed events into the events that are written,
-/// and records links and problems on the way.
-struct Emitter<'e, 'a> {
-    input: &'e Input<'a>,
-    env: &'e Env<'e>,
+/// The emit pass: the extensions chained over parsed events, and what they
+/// record on the way.
+struct Emitter<'e> {
+    urls: Rewriter<'e>,
     heading_ids: &'e HashMap<usize, String>,
-    lines: &'e mut Option<LineIndex>,
-    /// Set while rendering a note: problems point at the note's line.
-    fixed_location: Option<Location>,
-    out_links: Vec<InternalLink>,
-    written_links: Vec<WrittenLink>,
-    diagnostics: Vec<Diagnostic>,
     has_raw_html: bool,
 }
 
-impl<'e, 'a> Emitter<'e, 'a> {
-    fn location(&mut self, body_offset: usize) -> Location {
-        if let Some(loc) = &self.fixed_location {
-            return loc.clone();
-        }
-        let lines = self
-            .lines
-            .get_or_insert_with(|| LineIndex::new(self.input.file_text));
-        let (line, col) =
-            lines.line_col(self.input.file_text, self.input.body_offset + body_offset);
-        Location::at(self.input.file, line, col)
-    }
-
+impl<'e> Emitter<'e> {
     /// Renders a Markdown fragment (a note) to HTML and plain text.
-    fn fragment(&mut self, md: &'a str, sanitise: bool) -> (String, String) {
+    fn fragment(&mut self, md: &str, sanitise: bool) -> (String, String) {
         let (events, _) = parse(md);
         let text = events
             .iter()
@@ -692,394 +603,35 @@ impl<'e, 'a> Emitter<'e, 'a> {
             })
             .collect::<String>();
         self.has_raw_html = false;
-        let (evs, _, _) = self.emit(events, None);
+        let items = self.emit(events, None);
         let mut h = String::with_capacity(md.len() + 32);
-        pulldown_cmark::html::push_html(&mut h, evs.into_iter());
+        stream::push_html(&mut h, items.into_iter());
         if sanitise && self.has_raw_html {
             h = html::sanitise(&h);
         }
         (h, clean_text(&text))
     }
 
-    /// Emits `events`. With a note plan, marks and margin notes are woven
-    /// in. Returns the events, which of them are annotation markup (left
-    /// out of summaries), and where each input event starts in the output.
-    #[allow(clippy::type_complexity)]
-    fn emit(
+    /// Emits `events` through every extension. With a note plan (the
+    /// article's body), marks, margin notes and footnote numbers are woven
+    /// in; without one (a note, a footnote's body) they are not.
+    fn emit<'a>(
         &mut self,
         events: Events<'a>,
         notes: Option<(&notes::Plan, &Scan)>,
-    ) -> (Vec<Event<'a>>, Vec<bool>, Vec<usize>) {
-        let mut out: Vec<Event<'a>> = Vec::with_capacity(events.len() + 16);
-        let mut ann: Vec<bool> = Vec::with_capacity(events.len() + 16);
-        let mut starts: Vec<usize> = Vec::with_capacity(events.len());
-        // Links and images we dropped (unsafe URL): their End is dropped too.
-        let mut dropped_links: Vec<bool> = Vec::new();
-        let mut dropped_images: Vec<bool> = Vec::new();
-        let mut code: Option<(Option<String>, String)> = None;
-        let mut segment_cursor = 0usize;
-        let mut footnote_seen: HashSet<String> = HashSet::new();
-        let mut current_heading: Option<String> = None;
-
-        for (i, (ev, range)) in events.into_iter().enumerate() {
-            starts.push(out.len());
-            if let Some((plan, _)) = notes {
-                for aside in plan.asides_before(i) {
-                    out.push(Event::Html(CowStr::from(aside)));
-                    ann.push(true);
-                }
-            }
-            if let Some((_, text)) = &mut code {
-                match ev {
-                    Event::Text(t) => text.push_str(&t),
-                    Event::End(TagEnd::CodeBlock) => {
-                        let (lang, text) = code.take().unwrap_or_default();
-                        out.push(Event::Html(
-                            highlight::code_block(lang.as_deref(), &text).into(),
-                        ));
-                        ann.push(false);
-                    }
-                    _ => {}
-                }
-                continue;
-            }
-            match ev {
-                Event::Start(Tag::CodeBlock(kind)) => {
-                    let lang = match kind {
-                        CodeBlockKind::Fenced(info) => {
-                            info.split([' ', ',', '{']).next().map(str::to_string)
-                        }
-                        CodeBlockKind::Indented => None,
-                    };
-                    code = Some((lang, String::new()));
-                }
-                Event::Start(Tag::Heading {
-                    level,
-                    classes,
-                    attrs,
-                    ..
-                }) => {
-                    let id = self.heading_ids.get(&i).cloned();
-                    current_heading = id.clone();
-                    out.push(Event::Start(Tag::Heading {
-                        level,
-                        id: id.map(CowStr::from),
-                        classes,
-                        attrs,
-                    }));
-                    ann.push(false);
-                }
-                Event::End(TagEnd::Heading(level)) => {
-                    if let Some(id) = current_heading.take() {
-                        // An explicit id (`{#…}`) is the author's text: escape it.
-                        let a = format!(
-                            "<a class=\"heading-anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a>",
-                            html::escape(&id)
-                        );
-                        out.push(Event::InlineHtml(a.into()));
-                        ann.push(true);
-                    }
-                    out.push(Event::End(TagEnd::Heading(level)));
-                    ann.push(false);
-                }
-                Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => match self.rewrite_url(&dest_url, link_type, range.start, true) {
-                    Some(url) => {
-                        dropped_links.push(false);
-                        out.push(Event::Start(Tag::Link {
-                            link_type,
-                            dest_url: url.into(),
-                            title,
-                            id,
-                        }));
-                        ann.push(false);
-                    }
-                    None => dropped_links.push(true),
-                },
-                Event::End(TagEnd::Link) => {
-                    if !dropped_links.pop().unwrap_or(false) {
-                        out.push(Event::End(TagEnd::Link));
-                        ann.push(false);
-                    }
-                }
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }) => match self.rewrite_url(&dest_url, link_type, range.start, false) {
-                    Some(url) => {
-                        dropped_images.push(false);
-                        out.push(Event::Start(Tag::Image {
-                            link_type,
-                            dest_url: url.into(),
-                            title,
-                            id,
-                        }));
-                        ann.push(false);
-                    }
-                    None => dropped_images.push(true),
-                },
-                Event::End(TagEnd::Image) => {
-                    if !dropped_images.pop().unwrap_or(false) {
-                        out.push(Event::End(TagEnd::Image));
-                        ann.push(false);
-                    }
-                }
-                ev @ (Event::Text(_) | Event::Code(_)) if notes.is_some() => {
-                    let Some((plan, scan)) = notes else { continue };
-                    // This event's place in the text index (segments are in event order).
-                    while segment_cursor < scan.segments.len()
-                        && scan.segments[segment_cursor].event < i
-                    {
-                        segment_cursor += 1;
-                    }
-                    let seg = scan.segments.get(segment_cursor).filter(|s| s.event == i);
-                    let (text, is_code) = match ev {
-                        Event::Code(t) => (t, true),
-                        Event::Text(t) => (t, false),
-                        other => {
-                            out.push(other);
-                            ann.push(false);
-                            continue;
-                        }
-                    };
-                    match seg {
-                        Some(seg) if plan.covers(seg.start..seg.start + text.len()) => {
-                            // Marks go inside the code element, so a passage
-                            // may begin or end within inline code.
-                            if is_code {
-                                out.push(Event::InlineHtml("<code>".into()));
-                                ann.push(false);
-                            }
-                            plan.weave(&mut out, &mut ann, text, seg.start);
-                            if is_code {
-                                out.push(Event::InlineHtml("</code>".into()));
-                                ann.push(false);
-                            }
-                        }
-                        _ => {
-                            out.push(if is_code {
-                                Event::Code(text)
-                            } else {
-                                Event::Text(text)
-                            });
-                            ann.push(false);
-                        }
-                    }
-                }
-                Event::FootnoteReference(label) => {
-                    let first = footnote_seen.insert(label.to_string());
-                    match notes.and_then(|(plan, _)| plan.footnote_ref_html(&label, first)) {
-                        Some(sup) => {
-                            out.push(Event::InlineHtml(sup.into()));
-                            ann.push(true);
-                        }
-                        // No definition (or inside a note): keep the text as written.
-                        None => {
-                            out.push(Event::Text(format!("[^{label}]").into()));
-                            ann.push(false);
-                        }
-                    }
-                }
-                Event::Html(h) | Event::InlineHtml(h) if h.trim() == "<!-- more -->" => {
-                    out.push(Event::Html("<span id=\"more\"></span>".into()));
-                    ann.push(true);
-                }
-                ev @ (Event::Html(_) | Event::InlineHtml(_)) => {
-                    self.has_raw_html = true;
-                    if let Event::Html(h) | Event::InlineHtml(h) = &ev {
-                        for (url, at) in crate::linkcheck::urls_in_html(h) {
-                            let location = self.location(range.start + at.min(range.len()));
-                            self.written_links.push(WrittenLink { url, location });
-                        }
-                    }
-                    out.push(ev);
-                    ann.push(false);
-                }
-                other => {
-                    out.push(other);
-                    ann.push(false);
-                }
-            }
-        }
-        starts.push(out.len());
-        (out, ann, starts)
-    }
-
-    /// Rewrites a link or image URL (see [`Emitter::rewrite`]) and
-    /// records where the result is written.
-    fn rewrite_url(
-        &mut self,
-        url: &str,
-        link_type: LinkType,
-        offset: usize,
-        is_link: bool,
-    ) -> Option<String> {
-        let rewritten = self.rewrite(url, link_type, offset, is_link)?;
-        let location = self.location(offset);
-        self.written_links.push(WrittenLink {
-            url: rewritten.clone(),
-            location,
-        });
-        Some(rewritten)
-    }
-
-    /// Rewrites a link or image URL: content files by path → page URLs,
-    /// relative files → URLs under `asset_base`, root-relative paths → under
-    /// base_url. Unsafe URLs are dropped (with a warning) → `None`.
-    fn rewrite(
-        &mut self,
-        url: &str,
-        link_type: LinkType,
-        offset: usize,
-        is_link: bool,
-    ) -> Option<String> {
-        if matches!(link_type, LinkType::Email) {
-            return Some(url.to_string());
-        }
-        let used = if is_link { UrlUse::Link } else { UrlUse::Image };
-        if !is_safe_url_for(url, used) {
-            let loc = self.location(offset);
-            let what = if is_link { "link" } else { "image" };
-            self.diagnostics.push(Diagnostic::warning(
-                Some(loc),
-                format!(
-                    "{what} to an unsafe address removed: {:?}",
-                    truncate(url, 60)
-                ),
-            ));
-            return None;
-        }
-        let url = url.trim();
-        if url.is_empty() || url.starts_with('#') || has_scheme(url) || url.starts_with("//") {
-            return Some(url.to_string());
-        }
-        let (path, fragment) = match url.split_once('#') {
-            Some((p, f)) => (p, Some(f)),
-            None => (url, None),
+    ) -> Vec<Item<'a>> {
+        let parsed = stream::items(events);
+        let woven: Box<dyn Iterator<Item = Item<'a>>> = match notes {
+            Some((plan, scan)) => Box::new(parsed.through(Weave::new(plan, scan))),
+            None => Box::new(parsed),
         };
-        let (path, query) = match path.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (path, None),
-        };
-        let decoded = percent_decode(path).map_or_else(|| path.to_string(), |d| d.into_owned());
-        if let Some(root_rel) = decoded.strip_prefix('/') {
-            return Some(self.finish_url(root_rel, query, fragment));
-        }
-        // A Markdown file: a link to that page.
-        if decoded.ends_with(".md") {
-            let dir = self.input.file.parent().unwrap_or(Path::new(""));
-            let target = normalise(&dir.join(&decoded));
-            let found = target.as_ref().and_then(|t| self.env.links.get(t)).cloned();
-            return match found {
-                Some(site_path) => {
-                    let loc = self.location(offset);
-                    self.out_links.push(InternalLink {
-                        path: site_path.clone(),
-                        fragment: fragment.map(str::to_string),
-                        location: loc,
-                    });
-                    Some(self.finish_url(&site_path, query, fragment))
-                }
-                None => {
-                    let loc = self.location(offset);
-                    let shown = target.map_or_else(|| decoded.clone(), |t| t.display().to_string());
-                    let mut d = Diagnostic::error(
-                        Some(loc),
-                        format!("link to {url:?}: there is no content file {shown}"),
-                    );
-                    d.help = crate::error::suggestion(
-                        &shown,
-                        self.env.links.keys().filter_map(|k| k.to_str()),
-                    );
-                    self.diagnostics.push(d);
-                    Some(url.to_string())
-                }
-            };
-        }
-        // Any other relative path: resolved against the page's files.
-        let joined = format!("{}{}", self.input.asset_base, decoded);
-        let site_path = normalise_slash(&joined).unwrap_or(joined);
-        Some(self.finish_url(&site_path, query, fragment))
-    }
-
-    fn finish_url(&self, site_path: &str, query: Option<&str>, fragment: Option<&str>) -> String {
-        let mut s = String::with_capacity(self.env.base_url.len() + site_path.len() + 16);
-        s.push_str(self.env.base_url);
-        s.push_str(site_path.trim_start_matches('/'));
-        if let Some(q) = query {
-            s.push('?');
-            s.push_str(q);
-        }
-        if let Some(f) = fragment {
-            s.push('#');
-            s.push_str(f);
-        }
-        s
-    }
-}
-
-fn has_scheme(url: &str) -> bool {
-    match url.find(':') {
-        Some(i) => {
-            let scheme = &url[..i];
-            !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        }
-        None => false,
-    }
-}
-
-/// `a/b/../c` → `a/c`; `None` when `..` climbs above the start.
-fn normalise(p: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::Normal(s) => out.push(s),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-fn normalise_slash(p: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in p.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            other => parts.push(other),
-        }
-    }
-    let mut s = parts.join("/");
-    if p.ends_with('/') && !s.is_empty() {
-        s.push('/');
-    }
-    Some(s)
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n).collect();
-        t.push('…');
-        t
+        woven
+            .through(Highlight::default())
+            .through(HeadingIds::new(self.heading_ids))
+            .through(FootnoteRefs::new(notes.map(|(plan, _)| plan)))
+            .through(RawHtml::new(&mut self.has_raw_html))
+            .through(Urls::new(&mut self.urls))
+            .collect()
     }
 }
 

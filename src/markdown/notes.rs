@@ -3,20 +3,20 @@
 //! the `<mark>`s and `<aside>`s of DESIGN §4 into the emitted events.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pulldown_cmark::{CowStr, Event};
-use serde::Serialize;
 
 use super::aside::{AsideCtx, DateCtx, NOTE_PARTIAL, NoteTemplate, RatingCtx, SourceRef};
+use super::stream::{Extension, Item, Origin};
 use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
 use crate::annotate::sidecar::HIGHLIGHT;
 use crate::error::{Diagnostic, LineIndex, Location};
-use crate::frontmatter::Date;
 use crate::html::escape;
+use crate::model::{Date, Note, QuoteFix};
 
 /// How many characters of context a note keeps on each side of its passage
 /// (the W3C TextQuoteSelector's prefix and suffix).
@@ -25,45 +25,6 @@ pub const CONTEXT_CHARS: usize = 32;
 /// How similar a drifted quote's closest passage must be for `check --fix`
 /// to rewrite it.
 pub const FIX_THRESHOLD: f64 = 0.8;
-
-/// A sidecar note, anchored and rendered.
-#[derive(Debug, Clone, Serialize)]
-pub struct Note {
-    pub id: String,
-    /// Its number in reading order; 0 for a highlight without a note
-    /// (which has no number and no aside).
-    pub number: usize,
-    pub kind: Option<String>,
-    /// The passage as it reads in the article.
-    pub quote: String,
-    /// Up to 32 characters before and after the passage, within its block.
-    pub prefix: String,
-    pub suffix: String,
-    /// The note, rendered from Markdown.
-    pub body_html: String,
-    pub body_text: String,
-    /// Source keys.
-    pub sources: Vec<String>,
-    pub author: Option<String>,
-    pub date: Option<Date>,
-    pub tags: Vec<String>,
-    /// A fact-check verdict on the quoted claim (DESIGN §11).
-    pub rating: Option<crate::annotate::rating::Rating>,
-    /// The quote as the sidecar writes it, without the page's smart
-    /// punctuation: structured data, citations and CSV keep text as written.
-    pub written_quote: String,
-    /// The note's Markdown as the sidecar writes it (for exports).
-    #[serde(skip)]
-    pub written_note: String,
-    /// The thread under the note (`replies:` in the sidecar).
-    pub replies: Vec<crate::annotate::sidecar::Reply>,
-    /// The note's line in its sidecar.
-    #[serde(skip)]
-    pub line: usize,
-    /// The snapshot the note was written on (`version:`), `None` for the
-    /// latest (DESIGN §10).
-    pub version: Option<String>,
-}
 
 /// The thread under a note: each reply's text (plain text, paragraphs at
 /// blank lines, escaped), its author and date, oldest first.
@@ -104,17 +65,6 @@ fn replies_html(h: &mut String, replies: &[crate::annotate::sidecar::Reply]) {
         h.push_str("</li>\n");
     }
     h.push_str("</ol>\n");
-}
-
-/// A quote that no longer matches but has one close candidate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuoteFix {
-    pub sidecar: PathBuf,
-    /// The note's line in the sidecar.
-    pub line: usize,
-    pub old: String,
-    pub new: String,
-    pub similarity: f64,
 }
 
 /// A sidecar note that anchored.
@@ -527,8 +477,11 @@ impl Plan {
         }
     }
 
-    pub(super) fn asides_before(&self, event: usize) -> impl Iterator<Item = String> + '_ {
-        self.asides.get(&event).into_iter().flatten().cloned()
+    /// The asides that go before the events in `events`.
+    fn asides_before(&self, events: Range<usize>) -> impl Iterator<Item = String> + '_ {
+        self.asides
+            .range(events)
+            .flat_map(|(_, v)| v.iter().cloned())
     }
 
     /// Asides that go after the last event (their block ended the
@@ -578,13 +531,7 @@ impl Plan {
     /// Marks never straddle the event's boundaries (the next event may be
     /// an inline tag), so a passage crossing inline markup becomes several
     /// marks with one `data-note`; only the first carries the `id`.
-    pub(super) fn weave<'a>(
-        &self,
-        out: &mut Vec<Event<'a>>,
-        ann: &mut Vec<bool>,
-        text: CowStr<'a>,
-        start: usize,
-    ) {
+    fn weave<'a>(&self, out: &mut Out<'_, 'a>, text: CowStr<'a>, start: usize) {
         let end = start + text.len();
         let mut covering: Vec<&Anchored> = self.overlapping(start..end).collect();
         // Outer passages first, so marks nest.
@@ -619,42 +566,38 @@ impl Plan {
                 .zip(&want)
                 .take_while(|(x, y)| std::ptr::eq(**x, **y))
                 .count();
-            self.close(out, ann, &mut open, keep, a);
+            self.close(out, &mut open, keep, a);
             for n in &want[keep..] {
-                out.push(Event::InlineHtml(self.mark_open(n).into()));
-                ann.push(true);
+                out.push(
+                    Event::InlineHtml(self.mark_open(n).into()),
+                    Origin::Annotation,
+                );
                 open.push(n);
             }
             let piece = &text[a - start..b - start];
-            out.push(Event::Text(CowStr::from(piece.to_string())));
-            ann.push(false);
+            out.push(
+                Event::Text(CowStr::from(piece.to_string())),
+                Origin::Rendered,
+            );
         }
-        self.close(out, ann, &mut open, 0, end);
+        self.close(out, &mut open, 0, end);
     }
 
     /// Closes open marks down to `keep`, writing the note number of each
     /// passage that ends at `pos`.
-    fn close<'a>(
-        &self,
-        out: &mut Vec<Event<'a>>,
-        ann: &mut Vec<bool>,
-        open: &mut Vec<&Anchored>,
-        keep: usize,
-        pos: usize,
-    ) {
+    fn close(&self, out: &mut Out, open: &mut Vec<&Anchored>, keep: usize, pos: usize) {
         while open.len() > keep {
             let n = open
                 .pop()
                 .unwrap_or_else(|| unreachable!("len > keep >= 0"));
-            out.push(Event::InlineHtml("</mark>".into()));
-            ann.push(true);
+            out.push(Event::InlineHtml("</mark>".into()), Origin::Annotation);
             if n.range.end <= pos && !n.ref_done.get() {
-                self.push_ref(out, ann, n);
+                self.push_ref(out, n);
             }
         }
     }
 
-    fn push_ref<'a>(&self, out: &mut Vec<Event<'a>>, ann: &mut Vec<bool>, n: &Anchored) {
+    fn push_ref(&self, out: &mut Out, n: &Anchored) {
         n.ref_done.set(true);
         if self.input_notes[n.source].bare_highlight {
             return;
@@ -666,8 +609,7 @@ impl Plan {
                 num = n.number
             )
             .into(),
-        ));
-        ann.push(true);
+        ), Origin::Annotation);
     }
 
     fn mark_open(&self, n: &Anchored) -> String {
@@ -735,6 +677,138 @@ impl Plan {
                 })
             })
             .collect()
+    }
+}
+
+/// Writes the `<aside>` of each note before the event its block asks for
+/// (the first after the block), and wraps the text of passages in
+/// `<mark>`s followed by the note's number. It goes first in the chain: it
+/// places by parsed event, and rewrites the author's text and inline code.
+pub(super) struct Weave<'p> {
+    plan: &'p Plan,
+    scan: &'p Scan,
+    /// The first event whose asides are not written yet.
+    next_event: usize,
+    /// The next segment of the text index to look at (they are in event
+    /// order, as the events come).
+    next_segment: usize,
+}
+
+impl<'p> Weave<'p> {
+    pub fn new(plan: &'p Plan, scan: &'p Scan) -> Self {
+        Weave {
+            plan,
+            scan,
+            next_event: 0,
+            next_segment: 0,
+        }
+    }
+}
+
+impl<'a> Extension<'a> for Weave<'_> {
+    fn feed(&mut self, item: Item<'a>, queue: &mut VecDeque<Item<'a>>) {
+        let Item {
+            event,
+            range,
+            source,
+            origin,
+        } = item;
+        let mut out = Out {
+            queue,
+            range,
+            source,
+        };
+        if self.next_event <= source {
+            for aside in self.plan.asides_before(self.next_event..source + 1) {
+                out.push(Event::Html(aside.into()), Origin::Annotation);
+            }
+            self.next_event = source + 1;
+        }
+        let (text, is_code) = match event {
+            Event::Text(t) if origin == Origin::Author => (t, false),
+            Event::Code(t) if origin == Origin::Author => (t, true),
+            event => return out.push(event, origin),
+        };
+        let segments = &self.scan.segments;
+        while self.next_segment < segments.len() && segments[self.next_segment].event < source {
+            self.next_segment += 1;
+        }
+        let start = match segments.get(self.next_segment) {
+            Some(seg)
+                if seg.event == source && self.plan.covers(seg.start..seg.start + text.len()) =>
+            {
+                seg.start
+            }
+            _ => {
+                let event = if is_code {
+                    Event::Code(text)
+                } else {
+                    Event::Text(text)
+                };
+                return out.push(event, origin);
+            }
+        };
+        // Marks go inside the code element, so a passage may begin or end
+        // within inline code.
+        if is_code {
+            out.push(Event::InlineHtml("<code>".into()), Origin::Rendered);
+        }
+        self.plan.weave(&mut out, text, start);
+        if is_code {
+            out.push(Event::InlineHtml("</code>".into()), Origin::Rendered);
+        }
+    }
+}
+
+/// Writes the items made for one item: they keep its place.
+struct Out<'q, 'a> {
+    queue: &'q mut VecDeque<Item<'a>>,
+    range: Range<usize>,
+    source: usize,
+}
+
+impl<'a> Out<'_, 'a> {
+    fn push(&mut self, event: Event<'a>, origin: Origin) {
+        self.queue.push_back(Item {
+            event,
+            range: self.range.clone(),
+            source: self.source,
+            origin,
+        });
+    }
+}
+
+/// Writes each footnote reference as the number of its margin note (the
+/// first one also the note's way back), or as written when the footnote
+/// has no definition (or inside a note, which has no plan).
+pub(super) struct FootnoteRefs<'p> {
+    plan: Option<&'p Plan>,
+    seen: HashSet<String>,
+}
+
+impl<'p> FootnoteRefs<'p> {
+    pub fn new(plan: Option<&'p Plan>) -> Self {
+        FootnoteRefs {
+            plan,
+            seen: HashSet::new(),
+        }
+    }
+}
+
+impl<'a> Extension<'a> for FootnoteRefs<'_> {
+    fn feed(&mut self, item: Item<'a>, out: &mut VecDeque<Item<'a>>) {
+        let Event::FootnoteReference(label) = &item.event else {
+            return out.push_back(item);
+        };
+        if !item.is_author() {
+            return out.push_back(item);
+        }
+        let first = self.seen.insert(label.to_string());
+        let written = match self.plan.and_then(|p| p.footnote_ref_html(label, first)) {
+            Some(sup) => item.derived(Event::InlineHtml(sup.into()), Origin::Annotation),
+            None => item.derived(Event::Text(format!("[^{label}]").into()), Origin::Rendered),
+        };
+        out.push_back(written);
     }
 }
 

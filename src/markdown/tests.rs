@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::annotate::anchor::TextIndex;
 use crate::annotate::sidecar;
 use crate::sources::Registry;
 
@@ -225,4 +226,211 @@ fn missing_words_aligns_word_by_word() {
     assert_eq!(m("one two three", "one three"), "two");
     assert_eq!(m("one two three", "one two three four"), "");
     assert_eq!(m("", "anything"), "");
+}
+
+// Each extension alone, on parsed events: the chain is the sum of these.
+
+/// Parses `md` and writes its events through `extension` only.
+fn through_one<'a>(md: &'a str, extension: impl stream::Extension<'a>) -> String {
+    let (events, _) = parse(md);
+    let mut h = String::new();
+    stream::push_html(&mut h, stream::items(events).through(extension));
+    h
+}
+
+#[test]
+fn heading_ids_write_the_id_and_anchor_they_are_given() {
+    let ids: HashMap<usize, String> = [(0, "x".to_string()), (6, "a\"b".to_string())].into();
+    assert_eq!(
+        through_one(
+            "## One\n\n### Two\n\n## Three\n",
+            headings::HeadingIds::new(&ids)
+        ),
+        "<h2 id=\"x\">One<a class=\"heading-anchor\" href=\"#x\" aria-label=\"Link to this section\">#</a></h2>\n\
+         <h3>Two</h3>\n\
+         <h2 id=\"a&quot;b\">Three<a class=\"heading-anchor\" href=\"#a&quot;b\" aria-label=\"Link to this section\">#</a></h2>\n"
+    );
+}
+
+#[test]
+fn heading_ids_count_on_past_taken_ones() {
+    let (events, _) = parse("## Same\n\n## Same\n\n# \n");
+    let s = scan(&events);
+    let mut used: HashSet<String> = ["same".to_string(), "same-2".to_string()].into();
+    let (toc, ids) = headings::assign_ids(&events, &s.headings, &mut used);
+    let got: Vec<(u8, &str, &str)> = toc
+        .iter()
+        .map(|h| (h.level, h.id.as_str(), h.title.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "same-1", "Same"),
+            (2, "same-3", "Same"),
+            (1, "section", "")
+        ]
+    );
+    assert_eq!(ids[&0], "same-1");
+    assert!(used.contains("same-3") && used.contains("section"));
+}
+
+#[test]
+fn highlight_replaces_code_blocks_and_nothing_else() {
+    assert_eq!(
+        through_one(
+            "Text `inline`.\n\n```\na < b\n```\n\n    indented\n",
+            highlight::Highlight::default()
+        ),
+        "<p>Text <code>inline</code>.</p>\n\
+         <pre class=\"code\"><code>a &lt; b\n</code></pre>\n\
+         <pre class=\"code\"><code>indented\n</code></pre>\n"
+    );
+    // The info string's first word is the language.
+    assert_eq!(
+        through_one("```nosuch {.x}\nq\n```\n", highlight::Highlight::default()),
+        "<pre class=\"code\" data-lang=\"nosuch\"><code class=\"language-nosuch\">q\n</code></pre>\n"
+    );
+}
+
+#[test]
+fn raw_html_turns_the_more_marker_into_an_anchor_and_flags_other_html() {
+    let mut flagged = false;
+    assert_eq!(
+        through_one(
+            "Intro.\n\n<!-- more -->\n\nRest.\n",
+            raw_html::RawHtml::new(&mut flagged)
+        ),
+        "<p>Intro.</p>\n<span id=\"more\"></span>\n<p>Rest.</p>\n"
+    );
+    assert!(!flagged, "the marker is not the author's HTML");
+    assert_eq!(
+        through_one(
+            "A <b>bold</b> move.\n",
+            raw_html::RawHtml::new(&mut flagged)
+        ),
+        "<p>A <b>bold</b> move.</p>\n"
+    );
+    assert!(flagged);
+}
+
+#[test]
+fn footnote_refs_without_a_plan_stay_as_written() {
+    assert_eq!(
+        through_one("Claim.[^1]\n\n[^1]: Def.\n", notes::FootnoteRefs::new(None)),
+        "<p>Claim.[^1]</p>\n"
+    );
+}
+
+/// An environment for URL rewriting in `content/articles/a.md`.
+fn with_rewriter<T>(body: &str, f: impl FnOnce(&mut urls::Rewriter) -> T) -> T {
+    let mut links: HashMap<PathBuf, String> = HashMap::new();
+    links.insert(PathBuf::from("content/articles/b.md"), "articles/b/".into());
+    let registry = Registry::default();
+    let env = Env {
+        base_url: "https://example.org/",
+        unsafe_html: false,
+        links: &links,
+        sources: &registry,
+        note_template: None,
+    };
+    let input = Input {
+        file: Path::new("content/articles/a.md"),
+        file_text: body,
+        body,
+        body_offset: 0,
+        asset_base: "articles/",
+        sidecar: None,
+        notes: &[],
+        title_from_heading: false,
+    };
+    let mut lines = None;
+    let mut rewriter = urls::Rewriter::new(&input, &env, &mut lines);
+    f(&mut rewriter)
+}
+
+#[test]
+fn urls_are_rewritten_dropped_or_recorded_where_written() {
+    let body = "[b](b.md) [x](javascript:x) ![p](p.png)\n\n<a href=\"/raw\">r</a>\n";
+    let (html, written, diags) = with_rewriter(body, |rw| {
+        let html = through_one(body, urls::Urls::new(rw));
+        let written: Vec<String> = rw
+            .written_links
+            .iter()
+            .map(|l| format!("{} {}", l.location, l.url))
+            .collect();
+        (html, written, rw.diagnostics.len())
+    });
+    assert_eq!(
+        html,
+        "<p><a href=\"https://example.org/articles/b/\">b</a> x <img src=\"https://example.org/articles/p.png\" alt=\"p\" /></p>\n\
+         <p><a href=\"/raw\">r</a></p>\n"
+    );
+    assert_eq!(
+        written,
+        [
+            "content/articles/a.md:1:1 https://example.org/articles/b/",
+            "content/articles/a.md:1:29 https://example.org/articles/p.png",
+            "content/articles/a.md:3:1 /raw",
+        ]
+    );
+    assert_eq!(diags, 1, "the unsafe link is reported");
+}
+
+/// Parses `body`, anchors the notes of `sidecar_yaml` and writes the
+/// events through the weave only (note bodies left empty).
+fn weave_only(body: &str, sidecar_yaml: &str) -> String {
+    let (notes, d) = sidecar::parse(Path::new(SIDECAR), sidecar_yaml);
+    assert!(d.is_empty(), "{d:?}");
+    let input = Input {
+        file: Path::new("content/articles/a.md"),
+        file_text: body,
+        body,
+        body_offset: 0,
+        asset_base: "articles/",
+        sidecar: Some(Path::new(SIDECAR)),
+        notes: &notes,
+        title_from_heading: false,
+    };
+    let (events, _) = parse(body);
+    let s = scan(&events);
+    let index = TextIndex::new(s.joined.clone());
+    let (mut lines, mut out) = (None, Rendered::default());
+    let mut plan = notes::plan(&input, &index, &s, &events, &[], &mut lines, &mut out);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    plan.build_asides(
+        "https://example.org/",
+        &Registry::default(),
+        NoteTemplate::builtin(),
+        Path::new(SIDECAR),
+        &mut out.diagnostics,
+    );
+    let mut h = String::new();
+    stream::push_html(
+        &mut h,
+        stream::items(events).through(notes::Weave::new(&plan, &s)),
+    );
+    h
+}
+
+#[test]
+fn weave_marks_the_passage_and_puts_the_aside_after_its_block() {
+    assert_eq!(
+        weave_only(
+            "One `two` three.\n\nNext.\n",
+            "- quote: two three\n  note: N.\n"
+        ),
+        "<p>One <code><mark class=\"anchor\" id=\"n1\" data-note=\"note-n1\" aria-details=\"note-n1\">two</mark></code>\
+         <mark class=\"anchor\" data-note=\"note-n1\" aria-details=\"note-n1\"> three</mark>\
+         <sup class=\"note-ref\"><a href=\"#note-n1\" aria-label=\"Note 1\">1</a></sup>.</p>\n\
+         <aside class=\"margin-note\" id=\"note-n1\" role=\"note\" aria-label=\"Note 1\">\n\
+         <a class=\"note-number\" href=\"#n1\" aria-label=\"Note 1, back to its passage\">1</a>\n\
+         <div class=\"note-body\"></div>\n\
+         </aside>\n\
+         <p>Next.</p>\n"
+    );
+    // A highlight without a note: a mark, no number, no aside.
+    assert_eq!(
+        weave_only("One two.\n\nNext.\n", "- quote: two\n  kind: highlight\n"),
+        "<p>One <mark class=\"highlight\" id=\"n1\" data-kind=\"highlight\">two</mark>.</p>\n<p>Next.</p>\n"
+    );
 }

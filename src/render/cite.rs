@@ -54,7 +54,7 @@ struct CslItem {
     accessed: Option<CslDate>,
 }
 
-fn date_parts(d: &crate::frontmatter::Date) -> CslDate {
+fn date_parts(d: &crate::model::Date) -> CslDate {
     use chrono::Datelike;
     let x = d.datetime;
     CslDate {

@@ -149,7 +149,7 @@ pub struct PageCtx<'a> {
     pub summary: &'a str,
     /// The rendered body with its marks and margin notes (HTML).
     pub content: &'a str,
-    pub toc: &'a [crate::markdown::Heading],
+    pub toc: &'a [crate::model::Heading],
     pub notes: Vec<NoteCtx>,
     /// The distinct note kinds on the page, in order of first use (for a legend).
     pub note_kinds: Vec<String>,
@@ -452,7 +452,7 @@ impl Catalogue {
     }
 
     /// The template view of one note of the page at `page_url`.
-    pub fn note(&self, site: &Site, page_url: &str, n: &crate::markdown::Note) -> NoteCtx {
+    pub fn note(&self, site: &Site, page_url: &str, n: &crate::model::Note) -> NoteCtx {
         NoteCtx {
             id: n.id.clone(),
             number: n.number,

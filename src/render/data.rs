@@ -13,7 +13,7 @@ use crate::routes;
 
 /// The date a feed entry carries: its `date`, else when it was archived.
 /// An article with neither is left out of feeds (the build warns).
-fn entry_date(d: &Document) -> Option<&crate::frontmatter::Date> {
+fn entry_date(d: &Document) -> Option<&crate::model::Date> {
     d.date.as_ref().or(d.archived.as_ref())
 }
 
@@ -469,7 +469,7 @@ fn annotation<'a>(
     site: &'a Site,
     d: &'a Document,
     page_url: &str,
-    n: &'a crate::markdown::Note,
+    n: &'a crate::model::Note,
 ) -> Annotation<'a> {
     let config = &site.config;
     let mut body = vec![Body::Text {
@@ -562,7 +562,7 @@ pub fn annotation_pages(d: &Document) -> usize {
 /// Every note of a document as annotations see it: those on its page,
 /// then those written on an earlier snapshot whose passage has changed
 /// since (shown on the page as changed since noted; DESIGN §10).
-fn annotated(d: &Document) -> impl Iterator<Item = &crate::markdown::Note> {
+fn annotated(d: &Document) -> impl Iterator<Item = &crate::model::Note> {
     d.notes.iter().chain(
         d.versions
             .iter()

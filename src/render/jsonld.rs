@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use crate::markdown::Note;
+use crate::model::Note;
 use crate::model::{Document, Site};
 use crate::sources::{Source, SourceKind};
 

@@ -72,6 +72,8 @@ impl Renderer<'_> {
             Job::Document(i) => {
                 let d = &site.documents[*i];
                 r.push(doc(*i));
+                // The body holds the asides the note partial wrote.
+                r.push(Input::Template(crate::markdown::NOTE_PARTIAL.to_string()));
                 r.push(Input::Registry);
                 if let Some(s) = d.section {
                     let sec = &site.sections[s];

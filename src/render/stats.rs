@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::charts::{Bar, BarChart, Drawn, NoteMark, Series, months, note_map};
-use crate::frontmatter::Date;
+use crate::model::Date;
 use crate::model::Site;
 use crate::routes;
 

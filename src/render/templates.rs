@@ -8,7 +8,7 @@ use tera::{Context, Kwargs, State, Tera, TeraResult};
 use walkdir::WalkDir;
 
 use crate::error::{Diagnostic, Location, suggestion};
-use crate::load::is_ignored_name;
+use crate::paths::{check_inside, is_ignored_name};
 use crate::theme;
 
 /// Where a theme static file comes from.
@@ -34,7 +34,7 @@ pub struct Templates {
 /// nothing, and an error, when `dir` leads outside the site root.
 fn files_in(root: &Path, dir: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    if let Err(d) = crate::load::check_inside(root, dir) {
+    if let Err(d) = check_inside(root, dir) {
         diags.push(d);
         return out;
     }
@@ -78,7 +78,7 @@ impl Templates {
 
         let theme_dir = root.join("themes").join(theme_name);
         if theme_dir.is_dir() {
-            if let Err(d) = crate::load::check_inside(root, &theme_dir) {
+            if let Err(d) = check_inside(root, &theme_dir) {
                 return Err(vec![d]);
             }
             let rel_base = Path::new("themes").join(theme_name);
@@ -360,7 +360,7 @@ fn set(texts: &mut Vec<(String, String)>, name: &str, text: String) {
 /// carries dates as `2021-05-04` or RFC 3339) with chrono's strftime codes.
 fn date_filter(value: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
     let format: &str = kwargs.get("format")?.unwrap_or("%-d %B %Y");
-    let date = crate::frontmatter::Date::parse(value)
+    let date = crate::model::Date::parse(value)
         .ok_or_else(|| tera::Error::message(format!("date filter: {value:?} is not a date")))?;
     let mut out = String::new();
     use std::fmt::Write;
