@@ -325,6 +325,10 @@ impl LiveSite {
             if let Some(sc) = &f.sidecar {
                 self.sidecar_of.insert(sc.clone(), f.rel.clone());
             }
+            // A snapshot is read with its article (DESIGN §10).
+            for v in &f.versions {
+                self.sidecar_of.insert(v.clone(), f.rel.clone());
+            }
             self.doc_files.insert(f.rel.clone(), f);
         }
         self.sections = tree.sections;
@@ -395,7 +399,7 @@ impl LiveSite {
             FileKind::Config | FileKind::Sources | FileKind::SectionIndex => Kind::Full,
             FileKind::Template => Kind::Template,
             FileKind::ThemeStatic => Kind::ThemeStatic,
-            FileKind::Document | FileKind::Sidecar => Kind::Document,
+            FileKind::Document | FileKind::Sidecar | FileKind::Snapshot => Kind::Document,
             FileKind::Copied => Kind::Asset,
             FileKind::Ignored => Kind::Ignored,
         }

@@ -32,6 +32,9 @@ pub struct DocFile {
     pub bundle_dir: Option<PathBuf>,
     /// The sidecar beside it, when there is one (relative to the root).
     pub sidecar: Option<PathBuf>,
+    /// A bundle's earlier snapshots, `versions/<date>.md` (relative to the
+    /// root), in file name order: oldest first (DESIGN §10).
+    pub versions: Vec<PathBuf>,
 }
 
 /// A file copied into the output as it is.
@@ -109,6 +112,9 @@ pub enum FileKind {
     Document,
     /// `<stem>.annotations.yaml`.
     Sidecar,
+    /// An earlier snapshot of a bundle, `<bundle>/versions/<date>.md`
+    /// (DESIGN §10): part of its article, never a page of its own.
+    Snapshot,
     /// Copied as it is: any file under `static/`, any other file (or a
     /// folder) under `content/`.
     Copied,
@@ -165,6 +171,8 @@ pub fn classify_path(rel: &Path, theme: Option<&str>) -> FileKind {
                 FileKind::SectionIndex
             } else if name.ends_with(SIDECAR_SUFFIX) {
                 FileKind::Sidecar
+            } else if is_snapshot_path(&parts[1..]) {
+                FileKind::Snapshot
             } else if name.ends_with(".md") {
                 FileKind::Document
             } else {
@@ -173,6 +181,19 @@ pub fn classify_path(rel: &Path, theme: Option<&str>) -> FileKind {
         }
         _ => FileKind::Ignored,
     }
+}
+
+/// Whether `parts` (below `content/`) name a snapshot file:
+/// `<section…>/<slug>/versions/<stem>.md` with a snapshot stem
+/// (`2021-05-04` or `2021-05-04T0930`). Any other `.md` under `versions/`
+/// is an ordinary bundle file.
+fn is_snapshot_path(parts: &[String]) -> bool {
+    let n = parts.len();
+    n >= 3
+        && parts[n - 2] == crate::versions::VERSIONS_DIR
+        && parts[n - 1]
+            .strip_suffix(".md")
+            .is_some_and(|stem| crate::versions::parse_stem(stem).is_some())
 }
 
 /// Where a bundle file is published. A captured page (`original.html`,
@@ -384,6 +405,8 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
     let all_files: std::collections::HashSet<&Path> =
         found.iter().map(|f| f.rel.as_path()).collect();
     let mut sidecars = Vec::new();
+    // (the bundle's index.md, the snapshot file), both from the root.
+    let mut snapshots: Vec<(PathBuf, PathBuf)> = Vec::new();
 
     for f in &found {
         let rel_root = content.join(&f.rel);
@@ -416,6 +439,22 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
         } else {
             bundle_of(&f.rel)
         };
+        if let Some(bundle_dir) = &bundle
+            && f.rel.strip_prefix(bundle_dir).is_ok_and(|inner| {
+                let parts: Vec<String> = std::iter::once(String::new())
+                    .chain(
+                        inner
+                            .components()
+                            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+                    )
+                    .collect();
+                parts.len() == 3 && is_snapshot_path(&parts)
+            })
+        {
+            // A snapshot belongs to its article (DESIGN §10), not copied.
+            snapshots.push((content.join(bundle_dir).join("index.md"), rel_root));
+            continue;
+        }
         if let Some(bundle_dir) = &bundle {
             // A file inside a page bundle: copied next to the page.
             let inner = f.rel.strip_prefix(bundle_dir).unwrap_or(&f.rel);
@@ -463,6 +502,7 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
                 stem,
                 bundle_dir,
                 sidecar: has_sidecar.then(|| content.join(sidecar_rel)),
+                versions: Vec::new(),
             });
             continue;
         }
@@ -477,6 +517,21 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
                 Some(Location::file(&rel_root)),
                 "this file name is not valid UTF-8, so it cannot have a URL",
             )),
+        }
+    }
+
+    if !snapshots.is_empty() {
+        snapshots.sort();
+        let by_file: std::collections::HashMap<PathBuf, usize> = tree
+            .documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.rel.clone(), i))
+            .collect();
+        for (index, snapshot) in snapshots {
+            if let Some(&i) = by_file.get(&index) {
+                tree.documents[i].versions.push(snapshot);
+            }
         }
     }
 
@@ -499,6 +554,49 @@ fn classify(_root: &Path, found: Vec<Found>, tree: &mut ContentTree, diags: &mut
 mod tests {
     use super::*;
     use std::fs;
+
+    #[test]
+    fn snapshots_belong_to_their_bundle_and_are_not_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        for f in [
+            "content/articles/b/index.md",
+            "content/articles/b/versions/2021-05-04T0930.md",
+            "content/articles/b/versions/2021-05-04.original.html",
+            "content/articles/b/versions/2021-05-03.md",
+            "content/articles/b/versions/notes.md",
+        ] {
+            touch(r, f);
+        }
+        let (tree, diags) = load_tree(r);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(tree.documents.len(), 1);
+        assert_eq!(
+            tree.documents[0].versions,
+            [
+                PathBuf::from("content/articles/b/versions/2021-05-03.md"),
+                PathBuf::from("content/articles/b/versions/2021-05-04T0930.md"),
+            ]
+        );
+        let copied: Vec<&str> = tree
+            .assets
+            .iter()
+            .map(|a| a.rel.to_str().unwrap())
+            .collect();
+        assert!(
+            copied.iter().all(|c| !c.ends_with("05-03.md")),
+            "{copied:?}"
+        );
+        assert!(copied.contains(&"content/articles/b/versions/notes.md"));
+        assert_eq!(
+            classify_path(Path::new("content/articles/b/versions/2021-05-03.md"), None),
+            FileKind::Snapshot
+        );
+        assert_eq!(
+            classify_path(Path::new("content/articles/b/versions/notes.md"), None),
+            FileKind::Document
+        );
+    }
 
     fn touch(root: &Path, rel: &str) {
         let p = root.join(rel);

@@ -438,9 +438,10 @@ fn archive_one(
             out!("unchanged: {} already holds this page", index.display());
             ExitCode::SUCCESS
         }
-        Ok(Outcome::Changed { index }) => {
-            say!("{}", changed_message(&index));
-            ExitCode::from(1)
+        Ok(Outcome::Versioned(v)) => {
+            out!("{}", versioned_message(&v));
+            out!("{}", v.index.display());
+            ExitCode::SUCCESS
         }
         Err(e) => {
             say!("error: {e}");
@@ -449,10 +450,24 @@ fn archive_one(
     }
 }
 
-fn changed_message(index: &std::path::Path) -> String {
+/// The diff summary of a re-capture whose text changed (DESIGN §10).
+fn versioned_message(v: &marginalia::versions::recapture::NewVersion) -> String {
     format!(
-        "{} already holds this page, and its text has changed since; keeping versions of an article is not built yet, so nothing was written",
-        index.display()
+        "changed: {} word{} removed, {} added{}; the previous text is kept as {}{}",
+        v.words_removed,
+        if v.words_removed == 1 { "" } else { "s" },
+        v.words_added,
+        if v.title_changed {
+            ", and the title changed"
+        } else {
+            ""
+        },
+        v.snapshot.display(),
+        match v.pinned {
+            0 => String::new(),
+            1 => "; 1 note was pinned to it (version:)".into(),
+            n => format!("; {n} notes were pinned to it (version:)"),
+        }
     )
 }
 
@@ -498,9 +513,10 @@ fn archive_list(
                 unchanged += 1;
                 out!("unchanged: {}", index.display());
             }
-            Ok(Outcome::Changed { index }) => {
-                failed += 1;
-                say!("failed: {}: {}", item.source, changed_message(index));
+            Ok(Outcome::Versioned(v)) => {
+                archived += 1;
+                out!("{}", versioned_message(v));
+                out!("{}", v.index.display());
             }
             Err(e) => {
                 failed += 1;

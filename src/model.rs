@@ -57,6 +57,9 @@ pub struct Document {
     pub fixes: Vec<QuoteFix>,
     /// Its terms for the search index, kept when its HTML is dropped.
     pub search_terms: crate::render::search::Terms,
+    /// Its earlier snapshots and what changed, for a bundle with a
+    /// `versions/` folder (DESIGN §10).
+    pub versions: Option<Box<crate::versions::Versions>>,
 }
 
 impl Document {
@@ -67,6 +70,11 @@ impl Document {
     /// What listings and feeds describe the document with.
     pub fn description_or_summary(&self) -> &str {
         self.description.as_deref().unwrap_or(&self.summary_text)
+    }
+
+    /// How many versions it has (1 without earlier snapshots).
+    pub fn version_count(&self) -> usize {
+        self.versions.as_ref().map_or(1, |v| v.count())
     }
 
     /// Minutes to read at 220 words a minute, at least 1.

@@ -76,6 +76,21 @@ pub enum Route {
     ClaimsFeed,
     /// `/notes.csv`: every note as a spreadsheet row (DESIGN §11).
     NotesCsv,
+    /// An earlier snapshot of the article at `dir` (DESIGN §10):
+    /// `<dir>versions/<stem>/`.
+    Snapshot {
+        dir: String,
+        stem: String,
+    },
+    /// What changed between the snapshots of the article at `dir`:
+    /// `<dir>changes/`.
+    DocChanges {
+        dir: String,
+    },
+    /// `/changes/`: every change of the archive, newest first.
+    Changes,
+    /// `/changes/atom.xml`.
+    ChangesFeed,
     /// A file copied as it is (from `static/`, beside an article, or the
     /// theme's `static/`), at this output path.
     Copy {
@@ -153,6 +168,12 @@ impl Route {
             Route::HighlightCss => HIGHLIGHT_CSS.into(),
             Route::ClaimsFeed => format!("{CLAIMS_DIR}{FEED}"),
             Route::NotesCsv => NOTES_CSV.into(),
+            Route::Snapshot { dir, stem } => {
+                format!("{dir}{}/{stem}/{INDEX}", crate::versions::VERSIONS_DIR)
+            }
+            Route::DocChanges { dir } => format!("{dir}{CHANGES_DIR}{INDEX}"),
+            Route::Changes => format!("{CHANGES_DIR}{INDEX}"),
+            Route::ChangesFeed => format!("{CHANGES_DIR}{FEED}"),
             Route::Copy { path } => path.clone(),
         }
     }
@@ -190,6 +211,8 @@ pub const HIGHLIGHT_CSS: &str = "highlight.css";
 pub const SITEMAP: &str = "sitemap.xml";
 /// `claims/`: every rated claim.
 pub const CLAIMS_DIR: &str = "claims/";
+/// `changes/`: what changed (site-wide, and below each article).
+pub const CHANGES_DIR: &str = "changes/";
 /// `/notes.csv`.
 pub const NOTES_CSV: &str = "notes.csv";
 

@@ -40,6 +40,8 @@ pub struct ParsedDoc {
     body_len: usize,
     fm: FrontMatter,
     notes: Vec<SidecarNote>,
+    /// A bundle's earlier snapshots, oldest first (DESIGN §10).
+    snapshots: Vec<crate::versions::ParsedSnapshot>,
 }
 
 /// Reads a text file, refusing (not mangling) what is not UTF-8.
@@ -745,6 +747,15 @@ pub fn parse_document(
             Err(d) => diags.push(d),
         }
     }
+    let (snapshots, d) = crate::versions::read_snapshots(root, &file.versions);
+    diags.extend(d);
+    let latest = crate::versions::latest_name(fm.archived.as_ref(), &snapshots);
+    diags.extend(crate::versions::check_note_versions(
+        &notes,
+        &snapshots,
+        latest.as_deref(),
+        file.sidecar.as_deref(),
+    ));
     (
         Some(ParsedDoc {
             file: file.clone(),
@@ -753,6 +764,7 @@ pub fn parse_document(
             body_len,
             fm,
             notes,
+            snapshots,
         }),
         diags,
     )
@@ -815,6 +827,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         written_links: Vec::new(),
         fixes: Vec::new(),
         search_terms: Default::default(),
+        versions: None,
     }
 }
 
@@ -833,18 +846,42 @@ fn render_stub(
         (None, Some(folder)) => routes::section_dir(folder),
         (None, None) => String::new(),
     };
+    let body = &text[body_offset..body_offset + body_len];
+    let latest_name = crate::versions::latest_name(doc.fm.archived.as_ref(), &doc.snapshots);
+    let latest = crate::versions::Latest {
+        title: &stub.title,
+        body,
+        strip_title: doc.fm.title.is_none(),
+        archived: doc.fm.archived.as_ref(),
+    };
+    // Notes pinned to an earlier snapshot are anchored there, and here
+    // only when their passage is still in this text (DESIGN §10).
+    let latest_notes = crate::versions::latest_notes(&doc.notes, &latest, latest_name.as_deref());
     let input = Input {
         file: &doc.file.rel,
         file_text: text,
-        body: &text[body_offset..body_offset + body_len],
+        body,
         body_offset,
         asset_base: &asset_base,
         sidecar: doc.file.sidecar.as_deref(),
-        notes: &doc.notes,
+        notes: latest_notes.as_deref().unwrap_or(&doc.notes),
         title_from_heading: doc.fm.title.is_none(),
     };
-    let r = markdown::render(&input, env);
+    let mut r = markdown::render(&input, env);
     let mut d = stub.clone();
+    if !doc.snapshots.is_empty() || latest_notes.is_some() {
+        let (versions, diags) = crate::versions::render(
+            &doc.snapshots,
+            &doc.notes,
+            doc.file.sidecar.as_deref(),
+            &latest,
+            &mut r.notes,
+            &asset_base,
+            env,
+        );
+        r.diagnostics.extend(diags);
+        d.versions = (!doc.snapshots.is_empty()).then(|| Box::new(versions));
+    }
     if doc.fm.title.is_none()
         && let Some(t) = r.title
     {

@@ -65,6 +65,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../themes/default/templates/partials/pagination.html"),
     ),
     (
+        "snapshot.html",
+        include_str!("../themes/default/templates/snapshot.html"),
+    ),
+    (
+        "changes.html",
+        include_str!("../themes/default/templates/changes.html"),
+    ),
+    (
+        "all_changes.html",
+        include_str!("../themes/default/templates/all_changes.html"),
+    ),
+    (
         "partials/note-card.html",
         include_str!("../themes/default/templates/partials/note-card.html"),
     ),

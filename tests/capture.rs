@@ -396,7 +396,7 @@ fn hostile_page_leaves_nothing_executable_in_the_built_site() {
 }
 
 #[test]
-fn capturing_twice_writes_nothing_and_a_changed_text_is_refused() {
+fn capturing_twice_writes_nothing_and_a_changed_text_becomes_a_version() {
     let s = site();
     let (index, _, _) = capture(&s, "news.html", &[]);
     let before = common::walk(s.root());
@@ -409,7 +409,8 @@ fn capturing_twice_writes_nothing_and_a_changed_text_is_refused() {
     assert_eq!(read(&s, "content/sources.yaml"), sources_before);
 
     // The same page (same canonical address, with tracking junk) whose
-    // text changed: a clear message, nothing written.
+    // text changed: the old text is kept as a snapshot (DESIGN §10; more
+    // in tests/versions.rs).
     let changed = std::fs::read_to_string(fixture("news.html"))
         .unwrap()
         .replace(
@@ -425,12 +426,15 @@ fn capturing_twice_writes_nothing_and_a_changed_text_is_refused() {
             "http://www.coastal-ledger.example/news/2025/03/flood-wall-vote-delayed/?utm_source=x",
         ],
     );
-    r.assert_code(1);
-    assert!(r.stderr.contains("text has changed"), "{}", r.stderr);
-    assert!(r.stderr.contains("not built yet"), "{}", r.stderr);
-    let mut after = common::walk(s.root());
-    after.retain(|p| !p.ends_with("changed.html"));
-    assert_eq!(after, before);
+    r.assert_ok();
+    assert!(
+        r.stdout.contains("changed: 2 words removed, 3 added"),
+        "{}",
+        r.stdout
+    );
+    assert!(read(&s, &index).contains("£52 million"));
+    let after = common::walk(s.root());
+    assert_eq!(after.len(), before.len() + 3, "{after:?}");
 }
 
 #[test]

@@ -30,4 +30,5 @@ mod sample;
 mod serve;
 mod serve_load;
 mod theme;
+mod versions;
 mod w3c_annotations;

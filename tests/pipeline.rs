@@ -47,6 +47,9 @@ enum Edit {
     Template(u8),
     Stylesheet(u8),
     SiteYaml(u8),
+    /// Edit the bundle's earlier snapshot, or add or remove a second one
+    /// (DESIGN §10).
+    Snapshot(u8),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -61,6 +64,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (0u8..3).prop_map(Edit::Template),
         1 => (0u8..3).prop_map(Edit::Stylesheet),
         1 => (0u8..3).prop_map(Edit::SiteYaml),
+        1 => (0u8..3).prop_map(Edit::Snapshot),
     ]
 }
 
@@ -95,8 +99,25 @@ fn article(title: u8, date: u8, source: u8, tags: u8, body: u8) -> String {
     format!("---\ntitle: {title}\ndate: {date}\n{source}tags: {tags}\n---\n{body}\n")
 }
 
+const SNAPSHOT: &str = "content/news/bundle/versions/2020-01-01.md";
+const SECOND_SNAPSHOT: &str = "content/news/bundle/versions/2020-06-01.md";
+
+fn snapshot(archived: &str, body: &str) -> String {
+    format!("---\ntitle: Bundle\ndate: 2019-12-31\narchived: {archived}\n---\n{body}\n")
+}
+
 /// The site before any edit.
 fn initial(root: &Path) {
+    write(
+        root,
+        "content/news/bundle/index.md",
+        &snapshot("2021-02-01", "A quotable passage, as it reads now."),
+    );
+    write(
+        root,
+        SNAPSHOT,
+        &snapshot("2020-01-01", "A quotable passage, as it first read."),
+    );
     write(root, "site.yaml", "title: T\npaginate_by: 2\n");
     write(root, "content/sources.yaml", &sources(0));
     write(root, "content/about.md", "---\ntitle: About\n---\nAbout.\n");
@@ -186,6 +207,36 @@ fn apply_to_files(root: &Path, e: &Edit) -> Vec<String> {
             }
             vec![s]
         }
+        Edit::Snapshot(v) => match v {
+            0 => {
+                write(
+                    root,
+                    SNAPSHOT,
+                    &snapshot("2020-01-01", "A quotable passage, edited."),
+                );
+                vec![SNAPSHOT.to_string()]
+            }
+            1 => {
+                write(
+                    root,
+                    SNAPSHOT,
+                    &snapshot("2020-01-01", "A quotable passage, as it first read."),
+                );
+                vec![SNAPSHOT.to_string()]
+            }
+            _ => {
+                if exists(SECOND_SNAPSHOT) {
+                    remove(root, SECOND_SNAPSHOT);
+                } else {
+                    write(
+                        root,
+                        SECOND_SNAPSHOT,
+                        &snapshot("2020-06-01", "A second capture."),
+                    );
+                }
+                vec![SECOND_SNAPSHOT.to_string()]
+            }
+        },
         Edit::Sources(v) => {
             write(root, "content/sources.yaml", &sources(v));
             vec!["content/sources.yaml".into()]

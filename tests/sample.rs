@@ -47,6 +47,8 @@ fn the_sample_archive_builds_without_errors_or_warnings() {
     {
         if entry.ends_with("index.html")
             && !entry.to_string_lossy().contains("/page/")
+            // A diff page shows text, not notes (DESIGN §10).
+            && !entry.to_string_lossy().contains("/changes/")
             && entry.parent() != Some(&target.join("articles"))
             && entry.parent() != Some(&target.join("papers"))
         {

@@ -28,6 +28,7 @@ const NOTE_KEYS: &[&str] = &[
     "tags",
     "rating",
     "replies",
+    "version",
 ];
 
 /// The `kind` of a marked passage with no note beside it (DESIGN §1).
@@ -67,6 +68,12 @@ pub struct SidecarNote {
     pub rating: Option<super::rating::Rating>,
     /// The thread under the note, oldest first.
     pub replies: Vec<Reply>,
+    /// The snapshot it was written on (`version: 2021-05-04`, DESIGN §10);
+    /// `None` for the latest. Checked against the article's snapshots
+    /// when the article is read.
+    pub version: Option<String>,
+    /// Where `version:` is written, for an unknown version's error.
+    pub version_location: Option<Location>,
 }
 
 /// Reads a note's `replies:` list; every problem is reported at the
@@ -205,6 +212,11 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             }
         });
         let tags = f.take_string_list("tags");
+        let version = f
+            .take_string("version")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let version_location = version.as_ref().map(|_| f.location_of("version"));
         let replies_at = f.location_of("replies");
         let replies = f
             .take_raw("replies")
@@ -296,6 +308,8 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
             tags,
             rating,
             replies,
+            version,
+            version_location,
         });
     }
     (notes, diagnostics)

@@ -6,8 +6,8 @@
 //! title, …) and [`metadata`] (canonical address, published time) →
 //! [`take`] puts them together into a [`Capture`], which is only data:
 //! nothing is written until [`archive`] decides what to do with it
-//! (write a new bundle, say "unchanged", or refuse a changed text until
-//! versions exist). The versions work (§10) plugs in at that decision.
+//! (write a new bundle, say "unchanged", or keep the old text as a
+//! snapshot and write the new one: [`crate::versions::recapture`]).
 //!
 //! Invariants: an existing article is never overwritten (every file of a
 //! bundle is created with `create_new_atomic`, in a folder that did not
@@ -120,9 +120,9 @@ pub enum Outcome {
     },
     /// The page is in the archive with the same text; nothing written.
     Unchanged { index: PathBuf },
-    /// The page is in the archive but its text changed; nothing written,
-    /// because keeping versions (DESIGN §10) is not built yet.
-    Changed { index: PathBuf },
+    /// The page is in the archive and its text changed: the old text is
+    /// kept as a snapshot and the new one is the latest (DESIGN §10).
+    Versioned(crate::versions::recapture::NewVersion),
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -294,9 +294,11 @@ pub fn archive(root: &Path, source: &str, options: &Options) -> Result<Outcome, 
                 index: existing.file,
             }
         } else {
-            Outcome::Changed {
-                index: existing.file,
-            }
+            Outcome::Versioned(crate::versions::recapture::add_version(
+                root,
+                &existing.file,
+                &capture,
+            )?)
         });
     }
     bundle::write(root, capture, options)

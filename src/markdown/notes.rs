@@ -60,6 +60,9 @@ pub struct Note {
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
+    /// The snapshot the note was written on (`version:`), `None` for the
+    /// latest (DESIGN §10).
+    pub version: Option<String>,
 }
 
 /// The thread under a note: each reply's text (plain text, paragraphs at
@@ -728,6 +731,7 @@ impl Plan {
                     written_note: n.written_note,
                     replies: n.replies,
                     line: n.line,
+                    version: None,
                 })
             })
             .collect()

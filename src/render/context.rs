@@ -173,6 +173,9 @@ pub struct PageCtx<'a> {
     /// The page's notes as a W3C Web Annotation page (JSON-LD); `None`
     /// without notes.
     pub annotations_url: Option<String>,
+    /// Its earlier snapshots and the diff page (DESIGN §10); `None` for an
+    /// article with one version.
+    pub versions: Option<super::versions::VersionsCtx>,
     /// Articles with numbered notes: an inline SVG strip of where in the
     /// text they fall (DESIGN §12).
     pub note_map: Option<String>,
@@ -304,6 +307,10 @@ pub struct SourceCtx {
     /// Its articles and citing notes per month, drawn (none when nothing
     /// dated refers to it).
     pub timeline: Option<crate::charts::Drawn>,
+    /// How many of its articles changed after capture (DESIGN §10).
+    pub changed_articles: usize,
+    /// How many of those changes added a correction or update notice.
+    pub changes_with_notice: usize,
 }
 
 /// `tags` in tags.html, and `tag` in tag.html.

@@ -28,7 +28,7 @@ fn newest<'a>(docs: impl Iterator<Item = &'a Document>) -> String {
 /// An entry's or feed's `<id>`: its URL when `base_url` gives one; else a
 /// `urn:uuid:` made from the site title and the path (Atom ids must be
 /// absolute, and links may stay relative to the feed).
-fn atom_id(config: &crate::config::Config, path: &str) -> String {
+pub(super) fn atom_id(config: &crate::config::Config, path: &str) -> String {
     if config.base_url_is_set {
         return config.url(path);
     }
@@ -506,6 +506,27 @@ fn annotation<'a>(
             .with_timezone(&chrono::Utc)
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     });
+    // A note written on an earlier snapshot targets that snapshot, with
+    // the quote as it was anchored there (DESIGN §10).
+    let written_on = n.version.as_deref().and_then(|v| {
+        let s = d
+            .versions
+            .as_ref()?
+            .snapshots
+            .iter()
+            .find(|s| s.stem == v)?;
+        let there = s.notes.iter().find(|x| x.id == n.id)?;
+        let url = routes::Route::Snapshot {
+            dir: d.path.clone(),
+            stem: s.stem.clone(),
+        }
+        .url(config);
+        Some((url, there))
+    });
+    let (target_url, anchored) = match written_on {
+        Some((url, there)) => (url, there),
+        None => (page_url.to_string(), n),
+    };
     Annotation {
         id: format!("{page_url}#note-{}", n.id),
         kind: "Annotation",
@@ -522,12 +543,12 @@ fn annotation<'a>(
         body,
         target: Target {
             kind: "SpecificResource",
-            source: page_url.to_string(),
+            source: target_url,
             selector: QuoteSelector {
                 kind: "TextQuoteSelector",
-                exact: &n.quote,
-                prefix: &n.prefix,
-                suffix: &n.suffix,
+                exact: &anchored.quote,
+                prefix: &anchored.prefix,
+                suffix: &anchored.suffix,
             },
         },
     }
@@ -535,7 +556,18 @@ fn annotation<'a>(
 
 /// How many annotation pages document `d` has (0 without notes).
 pub fn annotation_pages(d: &Document) -> usize {
-    d.notes.len().div_ceil(annotation_page_limit())
+    annotated(d).count().div_ceil(annotation_page_limit())
+}
+
+/// Every note of a document as annotations see it: those on its page,
+/// then those written on an earlier snapshot whose passage has changed
+/// since (shown on the page as changed since noted; DESIGN §10).
+fn annotated(d: &Document) -> impl Iterator<Item = &crate::markdown::Note> {
+    d.notes.iter().chain(
+        d.versions
+            .iter()
+            .flat_map(|v| v.changed_notes.iter().map(|c| &c.note)),
+    )
 }
 
 /// The site path of annotation page `part` (1-based) of a document at
@@ -582,13 +614,12 @@ pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()>
     let config = &site.config;
     let collection_id = config.url(routes::ANNOTATIONS);
     // Replies are annotations too (of their note), counted in the total.
-    let replies: usize = site
+    let (notes, replies) = site
         .documents
         .iter()
-        .flat_map(|d| &d.notes)
-        .map(|n| n.replies.len())
-        .sum();
-    let total = site.note_count() + replies;
+        .flat_map(annotated)
+        .fold((0, 0), |(n, r), note| (n + 1, r + note.replies.len()));
+    let total = notes + replies;
     let first = site
         .documents
         .iter()
@@ -630,10 +661,11 @@ pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
     let d = &site.documents[doc];
     let per = annotation_page_limit();
     let doc_url = site.config.url(&d.path);
-    let from = ((part.max(1) - 1) * per).min(d.notes.len());
+    let from = (part.max(1) - 1) * per;
     // A note's replies ride on its page, right after it.
-    let items = d.notes[from..(from + per).min(d.notes.len())]
-        .iter()
+    let items = annotated(d)
+        .skip(from)
+        .take(per)
         .flat_map(|n| {
             let note = annotation(site, d, &doc_url, n);
             let note_id = note.id.clone();

@@ -187,7 +187,7 @@ pub fn claim_ctx(site: &Site, c: ClaimRef) -> Option<ClaimCtx> {
 
 /// Text for XML: characters XML 1.0 cannot hold at all are dropped, the
 /// rest escaped.
-fn xml(s: &str) -> String {
+pub(super) fn xml(s: &str) -> String {
     let kept: String = s
         .chars()
         .filter(|&c| {

@@ -15,6 +15,7 @@ pub mod reads;
 pub mod search;
 mod stats;
 mod templates;
+mod versions;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -73,6 +74,18 @@ pub enum Job {
     /// `claims/page/1/` → `claims/`.
     ClaimsFirstPage,
     ClaimsFeed,
+    /// Earlier snapshot `version` (index into its `Versions::snapshots`)
+    /// of document `doc` (DESIGN §10).
+    Snapshot {
+        doc: usize,
+        version: usize,
+    },
+    /// What changed between the snapshots of document `i`.
+    DocChanges(usize),
+    /// `/changes/`.
+    Changes,
+    /// `/changes/atom.xml`.
+    ChangesFeed,
     /// A file copied as it is (index into `site.assets`).
     Asset(usize),
     /// A theme static file (index into `Templates::static_files`).
@@ -268,6 +281,16 @@ impl<'a> Renderer<'a> {
         if claim_pages > 1 {
             jobs.push(Job::ClaimsFirstPage);
         }
+        for (doc, d) in site.documents.iter().enumerate() {
+            if let Some(v) = &d.versions {
+                jobs.extend((0..v.snapshots.len()).map(|version| Job::Snapshot { doc, version }));
+                jobs.push(Job::DocChanges(doc));
+            }
+        }
+        // `/changes/` exists once any article has an earlier snapshot.
+        if site.documents.iter().any(|d| d.versions.is_some()) {
+            jobs.extend([Job::Changes, Job::ChangesFeed]);
+        }
         jobs.extend((0..self.templates.static_files.len()).map(Job::ThemeStatic));
         jobs.extend((0..site.assets.len()).map(Job::Asset));
         jobs
@@ -330,6 +353,23 @@ impl<'a> Renderer<'a> {
                 page: *page,
             },
             Job::ClaimsFirstPage => Route::FirstPage(ListRoute::Claims),
+            Job::Snapshot { doc, version } => {
+                let d = &site.documents[*doc];
+                Route::Snapshot {
+                    dir: d.path.clone(),
+                    stem: d
+                        .versions
+                        .as_ref()
+                        .and_then(|v| v.snapshots.get(*version))
+                        .map(|s| s.stem.clone())
+                        .unwrap_or_default(),
+                }
+            }
+            Job::DocChanges(i) => Route::DocChanges {
+                dir: site.documents[*i].path.clone(),
+            },
+            Job::Changes => Route::Changes,
+            Job::ChangesFeed => Route::ChangesFeed,
             Job::ThemeStatic(i) => Route::Copy {
                 path: self.templates.static_files[*i].0.clone(),
             },
@@ -342,9 +382,11 @@ impl<'a> Renderer<'a> {
     /// Where a job comes from, for collision messages.
     fn origin(&self, job: &Job) -> String {
         match job {
-            Job::Document(i) | Job::AnnotationPage { doc: i, .. } | Job::SearchDoc(i) => {
-                self.site.documents[*i].file.display().to_string()
-            }
+            Job::Document(i)
+            | Job::AnnotationPage { doc: i, .. }
+            | Job::SearchDoc(i)
+            | Job::Snapshot { doc: i, .. }
+            | Job::DocChanges(i) => self.site.documents[*i].file.display().to_string(),
             Job::Asset(i) => self.site.assets[*i].file.display().to_string(),
             Job::ThemeStatic(i) => {
                 format!("the theme's static/{}", self.templates.static_files[*i].0)
@@ -527,6 +569,10 @@ impl<'a> Renderer<'a> {
             Job::Claims(page) => self.render_claims(*page, path)?,
             Job::ClaimsFirstPage => redirect_page(&ListRoute::Claims.page_url(&site.config, 1)),
             Job::ClaimsFeed => exports::claims_feed(site),
+            Job::Snapshot { doc, version } => self.render_snapshot(*doc, *version, path)?,
+            Job::DocChanges(i) => self.render_doc_changes(*i, path)?,
+            Job::Changes => self.render_all_changes(path)?,
+            Job::ChangesFeed => versions::changes_feed(site),
             Job::NotesCsv => return Ok(exports::notes_csv(site)),
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
@@ -748,6 +794,7 @@ impl<'a> Renderer<'a> {
             file: d.file.display().to_string(),
             annotations_url: (!d.notes.is_empty())
                 .then(|| config.url(&data::annotation_page_path(&d.path, 1))),
+            versions: self.versions_ctx(d),
             note_map: stats::article_note_map(d),
         };
         let mut ctx = self.base_context(path);
@@ -943,6 +990,8 @@ impl<'a> Renderer<'a> {
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
             timeline: stats::source_timeline(site, i),
+            changed_articles: versions::source_change_counts(site, &uses.articles).0,
+            changes_with_notice: versions::source_change_counts(site, &uses.articles).1,
         };
         let mut ctx = self.base_context(path);
         let mut head = self.head(path, Some(&s.name), s.description.as_deref());
@@ -973,6 +1022,8 @@ impl Job {
                 | Job::ClaimsFeed
                 | Job::Claims(_)
                 | Job::ClaimsFirstPage
+                | Job::Changes
+                | Job::ChangesFeed
         )
     }
 
@@ -1007,6 +1058,9 @@ impl Job {
             } => "source.html",
             Job::NotFound => "404.html",
             Job::Claims(_) => "claims.html",
+            Job::Snapshot { .. } => "snapshot.html",
+            Job::DocChanges(_) => "changes.html",
+            Job::Changes => "all_changes.html",
             _ => return None,
         })
     }

@@ -136,6 +136,13 @@ impl Renderer<'_> {
                 r.extend(entries[..n].iter().map(|&i| doc(i)));
             }
             Job::ClaimsFirstPage => r.push(Input::Config),
+            // A snapshot page links the latest and lists the versions; the
+            // diff page compares them: all of it is the document's.
+            Job::Snapshot { doc: i, .. } | Job::DocChanges(i) => {
+                r.extend([Input::Registry, doc(*i)]);
+            }
+            // Any document can gain or lose a change.
+            Job::Changes | Job::ChangesFeed => r.extend([Input::Config, Input::AllDocuments]),
             // The charts count every document's dates, kinds and sources.
             Job::Stats => r.extend([Input::Registry, Input::AllDocuments]),
             // Every rated note of the site, newest first: any document can

@@ -181,13 +181,29 @@ fn diff_words(old: &str, new: &str) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::new();
     let mut run: Option<(String, String)> = None;
     let flush = |run: &mut Option<(String, String)>, out: &mut Vec<Piece>| {
-        if let Some((r, ad)) = run.take() {
+        if let Some((mut r, mut ad)) = run.take() {
+            // White space both sides start or end with is not a change:
+            // `in <del>flashes</del><ins>their</ins>`, not `in<del> flashes`.
+            let mut tail = String::new();
+            if !r.is_empty() && !ad.is_empty() {
+                let lead = common_space(r.chars(), ad.chars());
+                push_same(out, r[..lead].to_string());
+                r.drain(..lead);
+                ad.drain(..lead);
+                if !r.is_empty() && !ad.is_empty() {
+                    let trail = common_space(r.chars().rev(), ad.chars().rev());
+                    tail = r[r.len() - trail..].to_string();
+                    r.truncate(r.len() - trail);
+                    ad.truncate(ad.len() - trail);
+                }
+            }
             if !r.is_empty() {
                 out.push(Piece::Removed(r));
             }
             if !ad.is_empty() {
                 out.push(Piece::Added(ad));
             }
+            push_same(out, tail);
         }
     };
     for (k, op) in ops.iter().enumerate() {
@@ -215,6 +231,15 @@ fn diff_words(old: &str, new: &str) -> Vec<Piece> {
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// The byte length of the white space two texts share at their start
+/// (given as char iterators, either way round).
+fn common_space(a: impl Iterator<Item = char>, b: impl Iterator<Item = char>) -> usize {
+    a.zip(b)
+        .take_while(|(x, y)| x == y && x.is_whitespace())
+        .map(|(x, _)| x.len_utf8())
+        .sum()
 }
 
 fn push_same(out: &mut Vec<Piece>, text: String) {
@@ -363,6 +388,42 @@ mod tests {
         );
         assert_eq!((d.words_removed, d.words_added), (1, 4));
         assert!(d.blocks.is_empty());
+    }
+
+    #[test]
+    fn shared_white_space_stays_outside_the_change() {
+        let pieces = diff_words(
+            "the animals replay the day's hunt in flashes of colour.",
+            "the animals changing colour in their sleep.",
+        );
+        let html = pieces_html(&pieces);
+        assert!(
+            !html.contains("<del> ") && !html.contains("<ins> "),
+            "{html}"
+        );
+        assert!(
+            !html.contains(" </del>") && !html.contains(" </ins>"),
+            "{html}"
+        );
+        let text: String = pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Same(t) | Piece::Added(t) => Some(t.as_str()),
+                Piece::Removed(_) => None,
+            })
+            .collect();
+        assert_eq!(text, "the animals changing colour in their sleep.");
+        let old: String = pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Same(t) | Piece::Removed(t) => Some(t.as_str()),
+                Piece::Added(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            old,
+            "the animals replay the day's hunt in flashes of colour."
+        );
     }
 
     #[test]

@@ -1,0 +1,645 @@
+//! Versions of an article (DESIGN §10, issue 12) through the real binary:
+//! snapshot pages, the word diff, `/changes/` and its feed, notes pinned
+//! to a version, notes whose passage changed since, source counts.
+
+use crate::common;
+
+use common::{TestSite, count};
+
+const BASE: &str = "https://example.org/a/";
+
+const SOURCES: &str = "\
+gazette:
+  name: The Gazette
+  kind: publication
+  url: https://gazette.example/
+";
+
+fn front(title: &str, archived: &str) -> String {
+    format!(
+        "---\ntitle: \"{title}\"\ndate: 2021-05-03\nsource: gazette\n\
+         original_url: https://gazette.example/budget\narchived: {archived}\n---\n"
+    )
+}
+
+const P1: &str = "The council voted on Monday to cut the library budget by 10 percent.";
+const P2: &str = "Three branches will close in the autumn, officials said.";
+const P3: &str = "The mayor called the decision painful but necessary.";
+const NOTICE: &str =
+    "Correction: an earlier version of this article misstated the size of the cut.";
+
+/// A bundle with three earlier snapshots and the latest: a stealth word
+/// change (10 → 12 percent), a removed paragraph, and an added correction
+/// notice; plus a second article from the same source that never changed.
+fn fixture() -> TestSite {
+    let s = TestSite::new();
+    let p1_12 = P1.replace("10 percent", "12 percent");
+    s.file(
+        "site.yaml",
+        &format!("title: Versions test\nbase_url: {BASE}\n"),
+    )
+    .file("content/sources.yaml", SOURCES)
+    .file(
+        "content/news/budget/versions/2021-05-04.md",
+        &format!(
+            "{}{P1}\n\n{P2}\n\n{P3}\n",
+            front("Council cuts library budget", "2021-05-04T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/versions/2021-05-05.md",
+        &format!(
+            "{}{p1_12}\n\n{P2}\n\n{P3}\n",
+            front("Council cuts library budget", "2021-05-05T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/versions/2021-05-06.md",
+        &format!(
+            "{}{p1_12}\n\n{P3}\n",
+            front("Council cuts library funding", "2021-05-06T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/index.md",
+        &format!(
+            "{}{p1_12}\n\n{P3}\n\n{NOTICE}\n",
+            front("Council cuts library funding", "2021-05-07T10:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/index.annotations.yaml",
+        "\
+- quote: \"10 percent\"
+  note: The first figure the paper printed.
+  version: 2021-05-04
+  id: first-figure
+- quote: Three branches will close
+  note: Which three?
+  version: 2021-05-05
+  id: branches
+- quote: painful but necessary
+  note: The mayor's words, unchanged since the first capture.
+  version: 2021-05-04
+  id: mayor
+- quote: cut the library budget
+  note: Written on the latest.
+  id: latest-note
+",
+    )
+    .file(
+        "content/news/other.md",
+        "---\ntitle: Other\ndate: 2021-04-01\nsource: gazette\n---\nNothing changed here.\n",
+    );
+    s
+}
+
+fn between<'a>(hay: &'a str, from: &str, to: &str) -> &'a str {
+    let a = hay
+        .find(from)
+        .unwrap_or_else(|| panic!("{from:?} not in page"));
+    let rest = &hay[a..];
+    let b = rest.find(to).map_or(rest.len(), |b| b + to.len());
+    &rest[..b]
+}
+
+#[test]
+fn snapshots_render_with_their_notes_under_a_banner() {
+    let s = fixture();
+    let run = s.build();
+    run.assert_ok();
+    // The snapshots are not articles of their own, nor copied as files.
+    assert!(!s.exists("news/budget/versions/2021-05-04.md"));
+    assert!(!s.exists("news/2021-05-04/index.html"));
+    let home = s.read("index.html");
+    assert_eq!(count(&home, "Council cuts library"), 1, "{home}");
+
+    let v1 = s.read("news/budget/versions/2021-05-04/index.html");
+    assert!(v1.contains("class=\"version-banner\""));
+    assert!(v1.contains("Not the latest version"));
+    assert!(v1.contains(&format!("href=\"{BASE}news/budget/\"")));
+    assert!(v1.contains("10 percent</mark>"), "{v1}");
+    assert!(v1.contains(P2));
+    // The notes written on it: the first figure and the mayor's, not the
+    // one written on 2021-05-05 nor the latest's.
+    assert!(v1.contains("id=\"note-first-figure\""));
+    assert!(v1.contains("id=\"note-mayor\""));
+    assert!(!v1.contains("id=\"note-branches\""));
+    assert!(!v1.contains("id=\"note-latest-note\""));
+    assert!(v1.contains("<mark class=\"anchor\" id=\"first-figure\""));
+
+    let v2 = s.read("news/budget/versions/2021-05-05/index.html");
+    assert!(v2.contains("by 12 percent"));
+    assert!(v2.contains("id=\"note-branches\""));
+    assert!(!v2.contains("id=\"note-first-figure\""));
+
+    let v3 = s.read("news/budget/versions/2021-05-06/index.html");
+    assert!(!v3.contains("Three branches"));
+    assert!(v3.contains("Council cuts library funding"));
+    assert!(!v3.contains("<aside"));
+}
+
+#[test]
+fn the_diff_page_marks_exactly_the_changed_words() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("news/budget/changes/index.html");
+    let c1 = between(&page, "id=\"change-2021-05-05\"", "</section>");
+    assert!(
+        c1.contains("to cut the library budget by <del>10</del><ins>12</ins> percent."),
+        "{c1}"
+    );
+    assert!(c1.contains("1 word removed"), "{c1}");
+    assert!(c1.contains("1 word added"), "{c1}");
+    assert!(
+        c1.contains("datetime=\"2021-05-04T09:00:00+00:00\""),
+        "{c1}"
+    );
+    assert!(c1.contains("no correction or update notice added"));
+
+    let c2 = between(&page, "id=\"change-2021-05-06\"", "</section>");
+    assert!(c2.contains(&format!("<p class=\"diff-changed\"><del>{P2}</del></p>")));
+    // Nine words of the paragraph and one of the title.
+    assert!(c2.contains("10 words removed"), "{c2}");
+    assert!(c2.contains("Title: Council cuts library <del>budget</del><ins>funding</ins>"));
+    // Context: the paragraphs either side, unmarked.
+    assert!(
+        c2.contains(&format!("<p class=\"diff-context\">{P3}</p>")),
+        "{c2}"
+    );
+
+    let c3 = between(&page, "id=\"change-2021-05-07\"", "</section>");
+    assert!(c3.contains(&format!(
+        "<p class=\"diff-changed\"><ins>{NOTICE}</ins></p>"
+    )));
+    assert!(c3.contains("0 words removed"), "{c3}");
+    assert!(c3.contains("13 words added"), "{c3}");
+    assert!(c3.contains("a correction or update notice was added"));
+    assert!(c3.contains("(latest)"));
+
+    // The latest page says how many versions and links the diff.
+    let latest = s.read("news/budget/index.html");
+    assert!(latest.contains("4 versions"), "{latest}");
+    assert!(latest.contains(&format!("href=\"{BASE}news/budget/changes/\"")));
+}
+
+#[test]
+fn changes_list_and_feed_are_newest_first_and_valid_atom() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("changes/index.html");
+    let order: Vec<usize> = [
+        "2021-05-06 → 2021-05-07",
+        "2021-05-05 → 2021-05-06",
+        "2021-05-04 → 2021-05-05",
+    ]
+    .iter()
+    .map(|x| page.find(x).unwrap_or_else(|| panic!("{x} in {page}")))
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    assert!(page.contains("13 added"));
+    assert!(page.contains(&format!("{BASE}changes/atom.xml")));
+
+    let xml = s.read("changes/atom.xml");
+    let doc = roxmltree::Document::parse(&xml).expect("the changes feed is well-formed XML");
+    let atom = "http://www.w3.org/2005/Atom";
+    let feed = doc.root_element();
+    assert!(feed.has_tag_name((atom, "feed")));
+    let text = |n: roxmltree::Node, name: &str| {
+        n.children()
+            .find(|c| c.has_tag_name((atom, name)))
+            .and_then(|c| c.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    for required in ["id", "title", "updated"] {
+        assert!(!text(feed, required).is_empty(), "{required}");
+    }
+    assert_eq!(text(feed, "updated"), "2021-05-07T10:00:00+00:00");
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|c| c.has_tag_name((atom, "entry")))
+        .collect();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(
+        text(entries[0], "title"),
+        "Council cuts library funding: 0 words removed, 13 added"
+    );
+    let mut ids = Vec::new();
+    for e in &entries {
+        for required in ["id", "title", "updated"] {
+            assert!(!text(*e, required).is_empty(), "{required}");
+        }
+        chrono::DateTime::parse_from_rfc3339(&text(*e, "updated")).unwrap();
+        ids.push(text(*e, "id"));
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "entry ids are unique");
+}
+
+#[test]
+fn pinned_notes_follow_their_passage_or_show_as_changed() {
+    let s = fixture();
+    let run = s.build();
+    run.assert_ok();
+    let latest = s.read("news/budget/index.html");
+    // Still in the latest: the mayor's note (pinned to 2021-05-04) and the
+    // latest's own note are anchored as usual.
+    assert!(latest.contains("<mark class=\"anchor\" id=\"mayor\""));
+    assert!(latest.contains("<mark class=\"anchor\" id=\"latest-note\""));
+    // Gone from the latest: shown as changed since noted, never dropped.
+    let changed = between(&latest, "id=\"note-first-figure\"", "</aside>");
+    assert!(changed.contains("data-state=\"changed\""), "{changed}");
+    assert!(changed.contains("<del>10 percent</del>"), "{changed}");
+    assert!(
+        changed.contains("Closest now: <ins>12 percent</ins>"),
+        "{changed}"
+    );
+    assert!(changed.contains("The first figure the paper printed."));
+    assert!(changed.contains(&format!(
+        "{BASE}news/budget/versions/2021-05-04/#first-figure"
+    )));
+    let branches = between(&latest, "id=\"note-branches\"", "</aside>");
+    assert!(branches.contains("data-state=\"changed\""));
+    assert!(branches.contains("<del>Three branches will close</del>"));
+    // The build warns about each, naming the sidecar.
+    assert_eq!(
+        count(&run.stderr, "shown there as changed since noted"),
+        2,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("index.annotations.yaml:1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_source_page_counts_changed_articles_and_notices() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("sources/gazette/index.html");
+    assert!(
+        page.contains("1 of its 2 articles changed after capture</strong>; 1 of those changes added a correction or update notice"),
+        "{page}"
+    );
+    assert!(page.contains("open with “Correction”"));
+}
+
+#[test]
+fn an_unknown_version_is_an_error_listing_the_versions() {
+    let s = fixture();
+    s.file(
+        "content/news/budget/index.annotations.yaml",
+        "- quote: painful\n  note: x\n  version: 2021-05-09\n",
+    );
+    let run = s.build();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("index.annotations.yaml:3:3"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("there is no version \"2021-05-09\""));
+    assert!(
+        run.stderr.contains(
+            "its versions are 2021-05-04, 2021-05-05, 2021-05-06, 2021-05-07 (the latest, index.md)"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn two_snapshots_on_one_date_are_an_error() {
+    let s = fixture();
+    s.file(
+        "content/news/budget/versions/2021-05-05T1200.md",
+        &format!("{}{P1}\n", front("Noon", "2021-05-05T12:00:00+00:00")),
+    );
+    let run = s.build();
+    run.assert_code(1);
+    assert!(
+        run.stderr
+            .contains("content/news/budget/versions/2021-05-05T1200.md:1:1"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("two snapshots of this article have the date 2021-05-05")
+    );
+}
+
+#[test]
+fn a_pinned_note_must_anchor_on_its_version() {
+    let s = fixture();
+    s.file(
+        "content/news/budget/index.annotations.yaml",
+        "- quote: Correction\n  note: x\n  version: 2021-05-04\n",
+    );
+    let run = s.build();
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains("index.annotations.yaml:1"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn search_finds_the_latest_text_only() {
+    let s = fixture();
+    s.build().assert_ok();
+    let mut all = String::new();
+    for f in common::walk(&s.out("search-index")) {
+        all.push_str(&std::fs::read_to_string(f).unwrap());
+    }
+    all.push_str(&s.read("search-index.json"));
+    assert!(all.contains("correction"), "latest text is indexed");
+    assert!(!all.contains("autumn"), "a removed paragraph is not");
+}
+
+// --- re-capture, against a loopback server --------------------------------
+
+/// A loopback HTTP server that serves whatever `page` holds now.
+fn page_server(page: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let body = page.lock().unwrap().clone();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+fn news_page(base: &str, figure: &str, extra: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><title>Library budget cut</title>\
+         <link rel=\"canonical\" href=\"{base}/budget\">\
+         <meta property=\"article:published_time\" content=\"2021-05-03\">\
+         <meta name=\"author\" content=\"Ann Reporter\"></head><body><article>\
+         <h1>Library budget cut</h1>\
+         <p>The council voted on Monday to cut the library budget by {figure} percent, \
+         a decision that surprised many residents of the town.</p>\
+         <p>Three branches will close in the autumn, officials said on Tuesday, \
+         and opening hours at the others will be shortened.</p>\
+         <p>The mayor called the decision painful but necessary, and promised a review next year.</p>\
+         {extra}</article></body></html>"
+    )
+}
+
+#[test]
+fn re_archiving_keeps_the_old_text_and_pins_the_notes() {
+    let page = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let base = page_server(page.clone());
+    *page.lock().unwrap() = news_page(&base, "10", "");
+    let s = TestSite::new();
+    s.file("site.yaml", "title: Recapture\n");
+    let url = format!("{base}/budget");
+    let r = s.run(&["archive", &url]);
+    r.assert_ok();
+    let index = r.stdout.lines().last().unwrap().trim().to_string();
+    assert!(index.ends_with("/index.md"), "{}", r.stdout);
+    let dir = index.trim_end_matches("index.md").to_string();
+    let sidecar = format!("{dir}index.annotations.yaml");
+    // Notes written on the first capture, one already pinned by hand.
+    let notes = "# my notes\n- quote: by 10 percent\n  note: The first figure.\n\n\
+                 - quote: painful but necessary\n  note: |\n    The mayor.\n";
+    s.file(&sidecar, notes);
+
+    // Unchanged: says so, writes nothing.
+    let before = common::walk(s.root());
+    let r = s.run(&["archive", &url]);
+    r.assert_ok();
+    assert!(r.stdout.contains("unchanged"), "{}", r.stdout);
+    assert_eq!(common::walk(s.root()), before);
+
+    // Changed: the old text moves to versions/, the notes are pinned.
+    let old_index = std::fs::read_to_string(s.root().join(&index)).unwrap();
+    let archived = old_index
+        .lines()
+        .find_map(|l| l.strip_prefix("archived: "))
+        .unwrap()
+        .trim_matches('"')
+        .to_string();
+    let stem = &archived[..10];
+    *page.lock().unwrap() = news_page(
+        &base,
+        "12",
+        "<p>Correction: an earlier version of this article misstated the size of the cut.</p>",
+    );
+    let r = s.run(&["archive", &url]);
+    r.assert_ok();
+    assert!(
+        r.stdout.contains("changed: 1 word removed, 14 added"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("2 notes were pinned"), "{}", r.stdout);
+    let snapshot = format!("{dir}versions/{stem}.md");
+    assert_eq!(
+        std::fs::read_to_string(s.root().join(&snapshot)).unwrap(),
+        old_index
+    );
+    assert!(
+        s.root()
+            .join(format!("{dir}versions/{stem}.original.html"))
+            .is_file()
+    );
+    let new_index = std::fs::read_to_string(s.root().join(&index)).unwrap();
+    assert!(new_index.contains("by 12 percent"));
+    assert_eq!(
+        std::fs::read_to_string(s.root().join(&sidecar)).unwrap(),
+        format!(
+            "# my notes\n- quote: by 10 percent\n  note: The first figure.\n  version: {stem}\n\n\
+             - quote: painful but necessary\n  note: |\n    The mayor.\n  version: {stem}\n"
+        )
+    );
+
+    // The site builds: the first note shows as changed on the latest page.
+    let run = s.build();
+    run.assert_ok();
+    let section_path = dir.trim_start_matches("content/");
+    let latest = s.read(&format!("{section_path}index.html"));
+    assert!(latest.contains("data-state=\"changed\""), "{latest}");
+    assert!(latest.contains("<mark class=\"anchor\" id=\"n2\""));
+    assert!(s.exists(&format!("{section_path}versions/{stem}/index.html")));
+}
+
+#[test]
+fn check_fix_never_moves_a_pinned_note() {
+    let s = fixture();
+    let sidecar = "content/news/budget/index.annotations.yaml";
+    // A drift on the latest for an unpinned note, and a pinned note whose
+    // passage is only close to the latest text.
+    let text = "- quote: cut the library budget by 12 percents\n  note: unpinned\n\
+                - quote: by 10 percent\n  note: pinned\n  version: 2021-05-04\n";
+    s.file(sidecar, text);
+    let r = s.run(&["check", "--fix"]);
+    let after = std::fs::read_to_string(s.root().join(sidecar)).unwrap();
+    assert!(
+        after.contains("quote: by 10 percent\n  note: pinned\n  version: 2021-05-04"),
+        "{after}\n{}",
+        r.stderr
+    );
+    assert!(
+        after.contains("quote: cut the library budget by 12 percent\n"),
+        "the unpinned one is fixed: {after}\n{}{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
+#[test]
+fn annotations_target_the_snapshot_each_note_was_written_on() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page: serde_json::Value =
+        serde_json::from_str(&s.read("news/budget/annotations.jsonld")).unwrap();
+    let items = page["items"].as_array().unwrap();
+    let target = |id: &str| {
+        items
+            .iter()
+            .find(|a| a["id"].as_str().unwrap().ends_with(&format!("#note-{id}")))
+            .unwrap_or_else(|| panic!("{id} in {page}"))["target"]
+            .clone()
+    };
+    let v1 = format!("{BASE}news/budget/versions/2021-05-04/");
+    let mayor = target("mayor");
+    assert_eq!(mayor["source"], v1.as_str());
+    assert_eq!(mayor["selector"]["type"], "TextQuoteSelector");
+    assert_eq!(mayor["selector"]["exact"], "painful but necessary");
+    // Changed since noted: still an annotation, on the words it was about.
+    let first = target("first-figure");
+    assert_eq!(first["source"], v1.as_str());
+    assert_eq!(first["selector"]["exact"], "10 percent");
+    assert_eq!(
+        target("branches")["source"],
+        format!("{BASE}news/budget/versions/2021-05-05/").as_str()
+    );
+    assert_eq!(
+        target("latest-note")["source"],
+        format!("{BASE}news/budget/").as_str()
+    );
+    assert_eq!(items.len(), 4);
+    let all: serde_json::Value = serde_json::from_str(&s.read("annotations.jsonld")).unwrap();
+    assert_eq!(all["total"], 4);
+}
+
+#[test]
+fn the_sample_octopus_story_shows_its_changed_headline() {
+    let out = tempfile::tempdir().unwrap();
+    let o = common::bin()
+        .args(["build", "--root", env!("CARGO_MANIFEST_DIR"), "--output"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |p: &str| std::fs::read_to_string(out.path().join(p)).unwrap();
+    let diff = read("articles/octopus-sleep/changes/index.html");
+    assert!(
+        diff.contains("Title: <del>Scientists prove octopuses</del><ins>Octopuses</ins> dream"),
+        "{diff}"
+    );
+    assert!(diff.contains("no correction or update notice added"));
+    let first = read("articles/octopus-sleep/versions/2024-08-09/index.html");
+    assert!(first.contains("now scientists have proved it"));
+    assert!(first.contains("Not the latest version"));
+    assert!(read("articles/octopus-sleep/index.html").contains("2 versions"));
+    assert!(read("changes/index.html").contains("Octopuses dream just like us"));
+    assert!(read("sources/brightwater/index.html").contains("changed after capture"));
+}
+
+#[test]
+fn serve_re_renders_what_a_snapshot_edit_touches() {
+    use marginalia::incremental::{LiveSite, Produced};
+    let s = fixture();
+    let options = marginalia::site::BuildOptions {
+        root: s.root().to_path_buf(),
+        ..Default::default()
+    };
+    let (live, diags) = LiveSite::load(&options);
+    let mut live = live.unwrap_or_else(|| panic!("{diags:?}"));
+    let text = |p: Produced| match p {
+        Produced::Bytes(b) => String::from_utf8(b).unwrap(),
+        Produced::File(f) => std::fs::read_to_string(f).unwrap(),
+    };
+    let snapshot = "content/news/budget/versions/2021-05-05.md";
+    let old = std::fs::read_to_string(s.root().join(snapshot)).unwrap();
+    s.file(
+        snapshot,
+        &old.replace("painful but necessary", "painful but unavoidable"),
+    );
+    // The article's own page comes first (`early`), the rest after.
+    let mut early: Vec<String> = Vec::new();
+    let update = live
+        .apply(&[s.root().join(snapshot)], &mut |files| {
+            early.extend(files.iter().map(|(p, _)| p.clone()))
+        })
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let changed: Vec<&String> = update
+        .files
+        .iter()
+        .map(|(p, _)| p)
+        .chain(&update.later)
+        .chain(&early)
+        .collect();
+    for p in [
+        "news/budget/versions/2021-05-05/index.html",
+        "news/budget/changes/index.html",
+        "news/budget/index.html",
+        "changes/index.html",
+        "changes/atom.xml",
+    ] {
+        assert!(
+            changed.iter().any(|c| *c == p),
+            "{p} not re-rendered: {changed:?}"
+        );
+    }
+    let page = text(
+        live.render_path("news/budget/versions/2021-05-05/index.html")
+            .unwrap()
+            .unwrap(),
+    );
+    assert!(page.contains("painful but unavoidable"));
+    let diff = text(
+        live.render_path("news/budget/changes/index.html")
+            .unwrap()
+            .unwrap(),
+    );
+    assert!(
+        diff.contains("painful but <del>necessary.</del><ins>unavoidable.</ins>"),
+        "{diff}"
+    );
+
+    // A new snapshot is a new page, and a removed one goes.
+    let added = "content/news/budget/versions/2021-05-03.md";
+    s.file(
+        added,
+        &format!("{}{P1}\n", front("Earliest", "2021-05-03T09:00:00+00:00")),
+    );
+    live.apply(&[s.root().join(added)], &mut |_| {})
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(live.has_path("news/budget/versions/2021-05-03/index.html"));
+    s.remove(added);
+    live.apply(&[s.root().join(added)], &mut |_| {})
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(!live.has_path("news/budget/versions/2021-05-03/index.html"));
+}
