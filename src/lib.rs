@@ -287,6 +287,7 @@ fn build_reusing(
         .into_iter()
         .map(|(f, k)| (f, std::sync::Mutex::new(Some(k))))
         .collect();
+    let docs_reused = std::sync::atomic::AtomicUsize::new(0);
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
@@ -331,6 +332,7 @@ fn build_reusing(
                 return None;
             }
             progress.advance(2);
+            docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Some(doc)
         };
         loaded.render_documents_reusing(false, reuse, |i, doc| {
@@ -386,7 +388,8 @@ fn build_reusing(
         return (report, diags, None);
     }
     jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
-    let mut reused = 0;
+    let docs_reused_n = docs_reused.into_inner();
+    let mut reused = 2 * docs_reused_n;
     if let Some(state) = &mut state {
         for (i, d) in site.documents.iter().enumerate() {
             if let Some((page, frag)) = doc_records.get(i) {
@@ -411,6 +414,7 @@ fn build_reusing(
             })
             .collect();
         let mut todo = Vec::with_capacity(jobs.len());
+        let before = reused;
         for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
             state.jobs.insert(path.clone(), rec);
             if render {
@@ -419,14 +423,14 @@ fn build_reusing(
                 reused += 1;
             }
         }
-        progress.advance(reused);
+        progress.advance(reused - before);
         jobs = todo;
         state.docs = site
             .documents
             .par_iter()
             .filter_map(|d| {
                 let key = *keys.get(&d.file)?;
-                Some((d.file.clone(), (key, cache::KeptDoc::keep(d))))
+                Some((d.file.clone(), (key, cache::KeptDoc::keep(d)?)))
             })
             .collect();
     }
@@ -449,7 +453,7 @@ fn build_reusing(
         }
     }
     report.pages = stats.pages + documents_written;
-    report.files = stats.files + reused + 2 * documents_written;
+    report.files = stats.files + reused + 2 * documents_written - 2 * docs_reused_n;
     report.reused = reused;
     report.articles = site.home.articles.len();
     report.notes = site.note_count();

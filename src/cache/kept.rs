@@ -93,6 +93,7 @@ struct KeptNote {
     written_note: String,
     replies: Vec<(Option<String>, Option<KeptDate>, String)>,
     line: usize,
+    version: Option<String>,
 }
 
 fn date(d: &Date) -> KeptDate {
@@ -146,6 +147,7 @@ fn note(n: &Note) -> KeptNote {
         written_note,
         replies,
         line,
+        version,
     } = n;
     KeptNote {
         id: id.clone(),
@@ -190,6 +192,7 @@ fn note(n: &Note) -> KeptNote {
             })
             .collect(),
         line: *line,
+        version: version.clone(),
     }
 }
 
@@ -226,14 +229,17 @@ fn unnote(n: KeptNote) -> Note {
             })
             .collect(),
         line: n.line,
+        version: n.version,
     }
 }
 
 impl KeptDoc {
     /// What a document keeps. `section` and `tags` are left out: the
     /// build derives them again from the whole site ([`crate::site::wire`]),
-    /// and so is `content_html`, which the previous output holds.
-    pub fn keep(d: &Document) -> KeptDoc {
+    /// and so is `content_html`, which the previous output holds. A
+    /// document with versions (DESIGN §10) is not kept: it is rendered
+    /// again by every build.
+    pub fn keep(d: &Document) -> Option<KeptDoc> {
         let Document {
             file,
             sidecar,
@@ -267,8 +273,12 @@ impl KeptDoc {
             written_links,
             fixes,
             search_terms,
+            versions,
         } = d;
-        KeptDoc {
+        if versions.is_some() {
+            return None;
+        }
+        Some(KeptDoc {
             file: file.clone(),
             sidecar: sidecar.clone(),
             section_folder: section_folder.clone(),
@@ -338,7 +348,7 @@ impl KeptDoc {
                 })
                 .collect(),
             search_terms: search_terms.clone(),
-        }
+        })
     }
 
     /// The document again, without its page HTML; `section` and `tags`
@@ -407,6 +417,7 @@ impl KeptDoc {
                 })
                 .collect(),
             search_terms: self.search_terms,
+            versions: None,
         })
     }
 }
