@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::annotate::anchor::Selector;
+use crate::annotate::anchor::{Selector, TextIndex};
 use crate::annotate::edit::{self, NewNote, NewReply};
+use crate::annotate::fold::BLOCK_SEPARATOR;
 use crate::annotate::sidecar::{self, SIDECAR_SUFFIX};
 use crate::error::{Diagnostic, Location};
 use crate::frontmatter::{self, DocKind};
@@ -158,9 +159,15 @@ pub struct ImportReport {
     /// Page notes: annotations of a whole page, with no selector: (uri, id).
     pub page_notes: Vec<(String, String)>,
     /// Annotations that locate their passage only by position or range
-    /// (no quoted text), which cannot be found again in the archived text:
-    /// (uri, id).
-    pub position_only: Vec<(String, String)>,
+    /// (no quoted text) and could not be imported: (uri, id, why).
+    pub position_only: Vec<(String, String, String)>,
+    /// Annotations with positions but no quoted text whose passage was
+    /// taken from the article's text at those positions, and imported:
+    /// (id, start, end, the passage). Positions count UTF-16 code units,
+    /// as Hypothesis does, in the article's text with one line break
+    /// between blocks; they fit only when the page annotated had the
+    /// article's text alone, so the user is shown each passage to check.
+    pub by_position: Vec<(String, usize, usize, String)>,
     /// Replies imported into their note's thread.
     pub replies: usize,
     /// Replies whose note is neither in this export nor imported now:
@@ -190,6 +197,10 @@ pub struct ImportOptions {
     /// Keep hidden, flagged and private annotations too.
     pub include_private: bool,
 }
+
+/// Characters of context taken on either side of a passage found by
+/// position (what the W3C selectors marginalia writes carry).
+const CONTEXT_CHARS: usize = 32;
 
 /// Hypothesis user ids look like `acct:alice@hypothes.is`.
 fn author_of(a: &Annotation) -> Option<String> {
@@ -293,7 +304,7 @@ pub fn import_hypothesis_with(
     let mut pending: HashMap<PathBuf, (String, HashSet<String>, Vec<NewNote>)> = HashMap::new();
     // Note id → (its sidecar, its place in the notes to add).
     let mut added_at: HashMap<String, (PathBuf, usize)> = HashMap::new();
-    let mut indexes: HashMap<PathBuf, crate::annotate::anchor::TextIndex> = HashMap::new();
+    let mut indexes: HashMap<PathBuf, TextIndex> = HashMap::new();
     let kept: Vec<&Annotation> = annotations
         .iter()
         .filter(|a| {
@@ -310,18 +321,39 @@ pub fn import_hypothesis_with(
             report.unmatched.push((a.uri.clone(), a.id.clone()));
             continue;
         };
-        let Some(q) = a.selector("TextQuoteSelector") else {
-            if a.selector("TextPositionSelector").is_some() || a.selector("RangeSelector").is_some()
-            {
-                report.position_only.push((a.uri.clone(), a.id.clone()));
-            } else {
-                report.page_notes.push((a.uri.clone(), a.id.clone()));
-            }
-            continue;
+        let index = indexes.entry(article.file.clone()).or_insert_with(|| {
+            crate::markdown::text_index(&article.body_text, article.strip_title)
+        });
+        let (exact, prefix, suffix) = match a.selector("TextQuoteSelector") {
+            Some(q) => (
+                q["exact"].as_str().unwrap_or_default().to_string(),
+                q["prefix"].as_str().map(str::to_string),
+                q["suffix"].as_str().map(str::to_string),
+            ),
+            None => match a.selector("TextPositionSelector") {
+                Some(p) => match quote_at_position(index, p) {
+                    Ok(derived) => derived,
+                    Err(why) => {
+                        report
+                            .position_only
+                            .push((a.uri.clone(), a.id.clone(), why));
+                        continue;
+                    }
+                },
+                None if a.selector("RangeSelector").is_some() => {
+                    report.position_only.push((
+                        a.uri.clone(),
+                        a.id.clone(),
+                        "it has only a RangeSelector, which names elements of the page annotated, not text".into(),
+                    ));
+                    continue;
+                }
+                None => {
+                    report.page_notes.push((a.uri.clone(), a.id.clone()));
+                    continue;
+                }
+            },
         };
-        let exact = q["exact"].as_str().unwrap_or_default().to_string();
-        let prefix = q["prefix"].as_str().map(str::to_string);
-        let suffix = q["suffix"].as_str().map(str::to_string);
         let id = note_id(&a.id);
 
         let entry = match pending.get_mut(&article.sidecar) {
@@ -357,9 +389,7 @@ pub fn import_hypothesis_with(
             report.already_there += 1;
             continue;
         }
-        let index = indexes.entry(article.file.clone()).or_insert_with(|| {
-            crate::markdown::text_index(&article.body_text, article.strip_title)
-        });
+        let index = &indexes[&article.file];
         let sel = Selector {
             exact: &exact,
             prefix: prefix.as_deref(),
@@ -376,6 +406,14 @@ pub fn import_hypothesis_with(
                 .with_note(format!("note: {}", a.text.trim())),
             );
             continue;
+        }
+        if a.selector("TextQuoteSelector").is_none()
+            && let Some(p) = a.selector("TextPositionSelector")
+        {
+            let at = |k: &str| p[k].as_u64().unwrap_or_default() as usize;
+            report
+                .by_position
+                .push((a.id.clone(), at("start"), at("end"), exact.clone()));
         }
         let highlight = a.text.trim().is_empty();
         report.highlights += usize::from(highlight);
@@ -436,6 +474,57 @@ pub fn import_hypothesis_with(
         }
     }
     Ok(report)
+}
+
+/// The quote, prefix and suffix at a `TextPositionSelector`'s `start` and
+/// `end`: UTF-16 code units (JavaScript string offsets, as Hypothesis
+/// counts) into the article's text, its blocks joined by one line break
+/// (as a page's text reads them). The context is the 32 characters on
+/// either side within the block, as a W3C selector written here has.
+/// An error says why the positions do not fit.
+fn quote_at_position(
+    index: &TextIndex,
+    selector: &serde_json::Value,
+) -> Result<(String, Option<String>, Option<String>), String> {
+    let (Some(start), Some(end)) = (selector["start"].as_u64(), selector["end"].as_u64()) else {
+        return Err("its TextPositionSelector has no numeric start and end".into());
+    };
+    let text = index.text();
+    let mut bytes = [None, None];
+    let mut units = 0u64;
+    for (at, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        for (slot, want) in bytes.iter_mut().zip([start, end]) {
+            if units == want && slot.is_none() {
+                *slot = Some(at);
+            }
+        }
+        units += c.len_utf16() as u64;
+    }
+    let total = units - 1;
+    let (Some(from), Some(to)) = (bytes[0], bytes[1]) else {
+        return Err(if start.max(end) > total {
+            format!(
+                "its positions ({start}–{end}) lie beyond the article's text ({total} characters): they count in a page with more text than the article"
+            )
+        } else {
+            format!("its positions ({start}–{end}) fall inside a character")
+        });
+    };
+    let quote = text
+        .get(from..to)
+        .unwrap_or_default()
+        .replace(BLOCK_SEPARATOR, " ");
+    if start >= end || quote.trim().is_empty() {
+        return Err(format!(
+            "its positions ({start}–{end}) hold no text in the article"
+        ));
+    }
+    let (before, after) = index.context(from..to, CONTEXT_CHARS);
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    Ok((quote, some(before), some(after)))
 }
 
 /// Hypothesis dates (`2021-05-05T10:00:00.123456+00:00`) as RFC 3339 the

@@ -343,14 +343,23 @@ fn build_reusing(
                 dir: doc.path.clone(),
             }
             .path();
-            match r
-                .render_document_page(i, doc, &path)
-                .and_then(|html| sink.write(&path, html.into_bytes()))
-                .and_then(|()| {
-                    // Its search fragment needs its text, which goes next.
-                    let fragment = render::search::fragment(r.site, doc);
-                    sink.write(&render::search::doc_path(i), fragment)
-                }) {
+            // Both files are streamed in: a long article's page and text
+            // are never held whole beside its HTML. A template error stops
+            // the page and is reported as itself (the build then fails,
+            // and the half-written page is never published).
+            let mut failed = None;
+            let page = sink.write_with(&path, &mut |w| {
+                r.write_document_page(i, doc, &path, w).map_err(|d| {
+                    failed = Some(d);
+                    std::io::Error::other("template error")
+                })
+            });
+            match failed.map_or(page, Err).and_then(|()| {
+                // Its search fragment needs its text, which goes next.
+                sink.write_with(&render::search::doc_path(i), &mut |w| {
+                    render::search::write_fragment(r.site, doc, w)
+                })
+            }) {
                 Ok(()) => Vec::new(),
                 Err(d) => vec![d],
             }

@@ -775,9 +775,14 @@ fn main() -> ExitCode {
                     for (uri, id) in &report.page_notes {
                         out!("skipped page note {id} on {uri}: it quotes no passage");
                     }
-                    for (uri, id) in &report.position_only {
+                    for (uri, id, why) in &report.position_only {
                         out!(
-                            "skipped annotation {id} on {uri}: it locates its passage only by position or range, with no quoted text to find in the archived article"
+                            "skipped annotation {id} on {uri}: it locates its passage only by position or range, with no quoted text, and {why}"
+                        );
+                    }
+                    for (id, start, end, quote) in &report.by_position {
+                        out!(
+                            "annotation {id} quotes no text: its passage was taken at positions {start}–{end} of the article's text: \"{quote}\" (check that this is the passage meant)"
                         );
                     }
                     for (reply, note) in &report.orphan_replies {

@@ -355,6 +355,9 @@ impl Loaded {
                     ),
                     Err(d) => (stub.clone(), vec![d]),
                 };
+                // The page is written from the rendered document alone: a
+                // 200 MB article's text need not stay beside its HTML.
+                drop(text);
                 diags.extend(each(i, &doc));
                 if !keep_content {
                     doc.content_html = String::new();

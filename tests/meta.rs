@@ -522,7 +522,8 @@ fn notes_csv_parses_back_with_formulas_neutralised() {
             "sources",
             "author",
             "date",
-            "link"
+            "link",
+            "reply_to"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

@@ -319,6 +319,21 @@ impl Folder {
     }
 
     fn feed_chunk(&mut self, chunk: &str, offset: usize) {
+        // No character composes with a preceding dash, so NFC of a chunk
+        // that starts with one is the dash followed by NFC of the rest.
+        // Fed apart, the dash maps to itself: when it joins a dash run,
+        // the run's piece then ends at the dash instead of claiming the
+        // marks after it, so a quote that ends at the run does not map back
+        // to text ending in those marks.
+        if let Some(first) = chunk.chars().next()
+            && classify(first, self.mode) == Class::Dash
+            && first.len_utf8() < chunk.len()
+        {
+            let at = first.len_utf8();
+            self.feed(first, offset..offset + at, true);
+            self.feed_chunk(&chunk[at..], offset + at);
+            return;
+        }
         // Removed chars are dropped before composing, so that `a`, soft
         // hyphen, combining acute folds like `a` + combining acute.
         let kept = || chunk.chars().filter(|&c| !is_removed(c));
@@ -533,6 +548,30 @@ pub(crate) mod tests {
         }
         assert_eq!(fold_str("a - b"), "a - b");
         assert_eq!(fold_str("a \u{2014} b"), "a - b");
+        // Marks on a dash of a run stay after the folded dash, but the
+        // dashes map back without them.
+        assert_eq!(fold_str("a--\u{301}"), "a-\u{301}");
+        let folded = Folded::new("a--\u{344}");
+        assert_eq!(folded.as_str(), "a-\u{308}\u{301}");
+        assert_eq!(folded.original_range(0..2), 0..3);
+        assert_eq!(folded.original_range(2..6), 3..5);
+        let folded = Folded::new("a\u{2013}\u{212b}");
+        assert_eq!(folded.as_str(), "a-\u{c5}");
+        assert_eq!(folded.original_range(1..2), 1..4);
+    }
+
+    /// What feeding a dash apart from the rest of its chunk relies on.
+    #[test]
+    fn nothing_composes_with_a_dash() {
+        for dash in [
+            '-', '\u{2010}', '\u{2011}', '\u{2012}', '\u{2013}', '\u{2014}', '\u{2015}', '\u{2212}',
+        ] {
+            assert_eq!(classify(dash, Mode::Fragment), Class::Dash);
+            let composing = (0..=0x10ffff_u32)
+                .filter_map(char::from_u32)
+                .find(|&c| unicode_normalization::char::compose(dash, c).is_some());
+            assert_eq!(composing, None, "{dash:?}");
+        }
     }
 
     #[test]

@@ -188,7 +188,12 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     // Anchor the sidecar notes against the text index, built once. It takes
     // the joined text rather than a copy, and goes once the notes are
     // anchored: a 200 MB article held both, and their foldings, to the end.
-    let index = TextIndex::new(std::mem::take(&mut scan.joined));
+    // Without notes there is nothing to anchor, and no folded copy is made.
+    let mut joined = std::mem::take(&mut scan.joined);
+    if input.notes.is_empty() {
+        joined = String::new();
+    }
+    let index = TextIndex::new(joined);
     let mut lines: Option<LineIndex> = None;
     let footnote_labels: Vec<String> = footnotes.iter().map(|(l, _)| l.clone()).collect();
     let mut plan = notes::plan(
@@ -393,27 +398,34 @@ fn parse(body: &str) -> (Events<'_>, Vec<(String, Events<'_>)>) {
 /// whole). A run is joined into one growing buffer, so this is linear: a
 /// paragraph of 100,000 smart quotes once took minutes when each merge
 /// copied the text merged so far.
-fn merge_text(events: Events<'_>) -> Events<'_> {
-    let mut out: Events = Vec::with_capacity(events.len());
-    let mut iter = events.into_iter().peekable();
-    while let Some((ev, range)) = iter.next() {
-        let Event::Text(first) = ev else {
-            out.push((ev, range));
-            continue;
-        };
-        if !matches!(iter.peek(), Some((Event::Text(_), _))) {
-            out.push((Event::Text(first), range));
-            continue;
+fn merge_text(mut events: Events<'_>) -> Events<'_> {
+    // In place: a second list of a long article's events would double
+    // their memory.
+    let is_text = |e: &(Event, Range<usize>)| matches!(e.0, Event::Text(_));
+    let n = events.len();
+    let mut kept = 0;
+    let mut i = 0;
+    while i < n {
+        if is_text(&events[i]) && events.get(i + 1).is_some_and(is_text) {
+            let start = events[i].1.start;
+            let mut text = String::new();
+            let mut j = i;
+            while let Some((Event::Text(t), _)) = events.get(j) {
+                text.push_str(t);
+                j += 1;
+            }
+            let end = events[j - 1].1.end;
+            // Slots before `i` hold only events already moved or merged.
+            events[kept] = (Event::Text(text.into()), start..end);
+            i = j;
+        } else {
+            events.swap(kept, i);
+            i += 1;
         }
-        let mut text = first.into_string();
-        let mut end = range.end;
-        while let Some((Event::Text(t), r)) = iter.next_if(|(e, _)| matches!(e, Event::Text(_))) {
-            text.push_str(&t);
-            end = r.end;
-        }
-        out.push((Event::Text(text.into()), range.start..end));
+        kept += 1;
     }
-    out
+    events.truncate(kept);
+    events
 }
 
 /// The text of a leading `# Title`, as [`render`] takes it for a document
@@ -491,7 +503,10 @@ fn push_separator(joined: &mut String) {
 /// Builds the text index and finds the document's structure in one pass.
 fn scan(events: &Events) -> Scan {
     let mut s = Scan {
-        joined: String::with_capacity(events.len() * 24),
+        // Room for the whole text at once (it is about as long as the
+        // source the events span): growing a 200 MB text by doubling holds
+        // the old and the new buffer together at each step.
+        joined: String::with_capacity(events.iter().map(|(_, r)| r.end).max().unwrap_or(0)),
         segments: Vec::new(),
         blocks: Vec::new(),
         footnote_refs: Vec::new(),

@@ -31,6 +31,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "author",
     "date",
     "link",
+    "reply_to",
 ];
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a
@@ -52,7 +53,10 @@ fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::frontmatter:
 }
 
 /// `/notes.csv`: a header row, then one row per note of every article, in
-/// the site's order (newest article first, notes in reading order).
+/// the site's order (newest article first, notes in reading order), each
+/// followed by a row per reply in its thread (oldest first). A reply's row
+/// quotes nothing and has no kind or rating; its `link` and `reply_to` are
+/// the deep link of the note it answers (`reply_to` is empty for a note).
 pub fn notes_csv(site: &Site) -> Vec<u8> {
     let config = &site.config;
     let mut w = csv::WriterBuilder::new()
@@ -88,8 +92,32 @@ pub fn notes_csv(site: &Site) -> Vec<u8> {
                 n.author.clone().unwrap_or_default(),
                 note_date(d, n).map(|x| x.iso()).unwrap_or_default(),
                 format!("{url}#{}", n.id),
+                String::new(),
             ];
             let _ = w.write_record(row.iter().map(|c| neutralise(c).into_owned()));
+            let link = &row[14];
+            for r in &n.replies {
+                let date = r.date.as_ref().or_else(|| note_date(d, n));
+                let row = [
+                    d.title.as_str(),
+                    url.as_str(),
+                    "",
+                    "",
+                    "",
+                    &plain_text(&r.text),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    r.author.as_deref().unwrap_or_default(),
+                    &date.map(|x| x.iso()).unwrap_or_default(),
+                    link,
+                    link,
+                ];
+                let _ = w.write_record(row.iter().map(|c| neutralise(c).into_owned()));
+            }
         }
     }
     w.into_inner().unwrap_or_default()

@@ -689,6 +689,22 @@ impl<'a> Renderer<'a> {
         d: &crate::model::Document,
         path: &str,
     ) -> Result<String, Diagnostic> {
+        let mut out = Vec::new();
+        self.write_document_page(i, d, path, &mut out)?;
+        Ok(String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    /// [`Renderer::render_document_page`], written to `w` as it is
+    /// rendered (a build streams each page into its file: a 200 MB
+    /// article's page is never held whole beside its HTML).
+    pub fn write_document_page(
+        &self,
+        i: usize,
+        d: &crate::model::Document,
+        path: &str,
+        w: &mut dyn std::io::Write,
+    ) -> Result<(), Diagnostic> {
         let site = self.site;
         let config = &site.config;
         let mut note_kinds: Vec<String> = Vec::new();
@@ -814,7 +830,7 @@ impl<'a> Renderer<'a> {
         } else {
             "page.html"
         };
-        self.templates.render(template, &ctx)
+        self.templates.render_to(template, &ctx, w)
     }
 
     fn render_listing(&self, list: List, page: usize, path: &str) -> Result<String, Diagnostic> {

@@ -98,7 +98,12 @@ pub fn document_terms(d: &Document) -> Terms {
     if let Some(desc) = &d.description {
         add(desc, 2);
     }
-    add(&plain_text(&d.content_html), 1);
+    each_html_term(&d.content_html, |t| match w.get_mut(t) {
+        Some(x) => *x += 1,
+        None => {
+            w.insert(t.to_string(), 1);
+        }
+    });
     let mut pairs: Vec<(String, u32)> = w.into_iter().collect();
     pairs.sort_unstable();
     let mut terms = Terms {
@@ -118,6 +123,18 @@ pub fn document_terms(d: &Document) -> Terms {
 /// result is cut from.
 pub fn plain_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
+    plain_text_pieces(html, |piece| out.push_str(piece));
+    out
+}
+
+/// [`plain_text`] piece by piece, so that a long article's text can be
+/// indexed and written out without a whole copy of it in memory.
+fn plain_text_pieces(html: &str, f: impl FnMut(&str)) {
+    let mut out = TrimEnd {
+        f,
+        pending: String::new(),
+        last: None,
+    };
     let mut rest = html;
     let mut aside_depth = 0usize;
     while let Some(lt) = rest.find('<') {
@@ -163,24 +180,51 @@ pub fn plain_text(html: &str) -> String {
                     | "aside"
                     | "tr"
             )
-            && !out.ends_with(' ')
-            && !out.is_empty()
+            && out.last.is_some_and(|c| c != ' ')
         {
-            out.push(' ');
+            out.push(" ");
         }
         rest = &after[gt + 1..];
     }
     if aside_depth == 0 {
         push_decoded(&mut out, rest);
     }
-    out.truncate(out.trim_end().len());
-    out
 }
 
-fn push_decoded(out: &mut String, text: &str) {
+/// Passes text on, holding white space back until more text follows it:
+/// what reaches `f` is the text with its end trimmed as `str::trim_end`
+/// trims it.
+struct TrimEnd<F: FnMut(&str)> {
+    f: F,
+    pending: String,
+    /// The last char pushed, white space included.
+    last: Option<char>,
+}
+
+impl<F: FnMut(&str)> TrimEnd<F> {
+    fn push(&mut self, s: &str) {
+        let Some(c) = s.chars().next_back() else {
+            return;
+        };
+        self.last = Some(c);
+        let head = s.trim_end();
+        if head.is_empty() {
+            self.pending.push_str(s);
+            return;
+        }
+        if !self.pending.is_empty() {
+            (self.f)(&self.pending);
+            self.pending.clear();
+        }
+        (self.f)(head);
+        self.pending.push_str(&s[head.len()..]);
+    }
+}
+
+fn push_decoded<F: FnMut(&str)>(out: &mut TrimEnd<F>, text: &str) {
     let mut rest = text;
     while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
+        out.push(&rest[..amp]);
         let after = &rest[amp..];
         let entity = after.find(';').filter(|&e| e <= 10).map(|e| &after[..=e]);
         let decoded = entity.and_then(|e| match e {
@@ -201,16 +245,55 @@ fn push_decoded(out: &mut String, text: &str) {
         });
         match (entity, decoded) {
             (Some(e), Some(c)) => {
-                out.push(c);
+                out.push(c.encode_utf8(&mut [0; 4]));
                 rest = &after[e.len()..];
             }
             _ => {
-                out.push('&');
+                out.push("&");
                 rest = &after[1..];
             }
         }
     }
-    out.push_str(rest);
+    out.push(rest);
+}
+
+/// An article's [`plain_text`] as a JSON string, written piece by piece.
+struct PlainText<'a>(&'a str);
+
+impl Serialize for PlainText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::fmt::Display for PlainText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut result = Ok(());
+        plain_text_pieces(self.0, |piece| {
+            if result.is_ok() {
+                result = f.write_str(piece);
+            }
+        });
+        result
+    }
+}
+
+/// Calls [`each_term`] on the plain text of `html` in slices cut at ASCII
+/// spaces, which end a term and never combine with a neighbour under
+/// NFD: the same terms as from the whole text, without holding it.
+fn each_html_term(html: &str, mut f: impl FnMut(&str)) {
+    const SLICE: usize = 1 << 16;
+    let mut buf = String::new();
+    plain_text_pieces(html, |piece| {
+        buf.push_str(piece);
+        if buf.len() >= SLICE
+            && let Some(cut) = buf.rfind(' ')
+        {
+            each_term(&buf[..cut], &mut f);
+            buf.drain(..=cut);
+        }
+    });
+    each_term(&buf, &mut f);
 }
 
 /// The shard a term is in.
@@ -374,13 +457,25 @@ impl Index {
 
 /// Document `i`'s fragment: what a result shows.
 pub fn fragment(site: &Site, d: &Document) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = write_fragment(site, d, &mut out);
+    out
+}
+
+/// [`fragment`], written as it is made: an article's text is never held
+/// as a whole, neither as plain text nor as JSON.
+pub fn write_fragment(
+    site: &Site,
+    d: &Document,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct Fragment<'a> {
         title: &'a str,
         url: String,
         date: Option<String>,
         source: Option<&'a str>,
-        text: String,
+        text: PlainText<'a>,
         /// `[id, text, quote]` of each note.
         notes: Vec<[&'a str; 3]>,
     }
@@ -393,16 +488,14 @@ pub fn fragment(site: &Site, d: &Document) -> Vec<u8> {
             .as_deref()
             .and_then(|k| site.registry.get(k))
             .map(|s| s.name.as_str()),
-        text: plain_text(&d.content_html),
+        text: PlainText(&d.content_html),
         notes: d
             .notes
             .iter()
             .map(|n| [n.id.as_str(), n.body_text.as_str(), n.quote.as_str()])
             .collect(),
     };
-    let mut out = Vec::new();
-    let _ = super::data::write_json(&mut out, &f);
-    out
+    super::data::write_json(w, &f)
 }
 
 #[cfg(test)]
@@ -427,6 +520,47 @@ mod tests {
     fn plain_text_drops_tags_and_margin_notes() {
         let html = "<p>One &amp; <em>two</em></p><aside class=\"margin-note\"><p>a <b>note</b></p></aside><p>three&#39;s</p>";
         assert_eq!(plain_text(html), "One & two three's");
+    }
+
+    #[test]
+    fn plain_text_trims_the_end_only() {
+        assert_eq!(
+            plain_text("  <p>a &nbsp;</p>\n<p> b\u{a0}</p>\n \t"),
+            "  a  \n  b"
+        );
+        assert_eq!(plain_text("<p> </p><p>x</p>"), " x");
+        assert_eq!(plain_text("<p></p><p>x</p>"), "x");
+        assert_eq!(plain_text(" \n"), "");
+    }
+
+    /// A long HTML text, its terms cut at slice boundaries.
+    fn long_html() -> String {
+        let mut html = String::new();
+        for i in 0..6000 {
+            html.push_str(&format!(
+                "<p>Cafe\u{301} n\u{303}o {i} cr&egrave;me&#233; <em>x</em>y \u{a0}z</p>\n<aside>not {i}</aside>"
+            ));
+        }
+        html
+    }
+
+    #[test]
+    fn terms_by_slices_equal_terms_of_the_whole_text() {
+        let html = long_html();
+        assert!(html.len() > 4 << 16);
+        let mut sliced = Vec::new();
+        each_html_term(&html, |t| sliced.push(t.to_string()));
+        assert_eq!(sliced, terms(&plain_text(&html)));
+    }
+
+    #[test]
+    fn streamed_fragment_text_equals_the_whole_text() {
+        let html = long_html();
+        let mut streamed = Vec::new();
+        crate::render::data::write_json(&mut streamed, &PlainText(&html)).unwrap();
+        let mut whole = Vec::new();
+        crate::render::data::write_json(&mut whole, &plain_text(&html)).unwrap();
+        assert_eq!(streamed, whole);
     }
 
     #[test]

@@ -235,6 +235,18 @@ impl Templates {
         self.tera.render(name, ctx).map_err(|e| self.diagnostic(&e))
     }
 
+    /// [`Templates::render`], written to `w` as it is rendered.
+    pub fn render_to(
+        &self,
+        name: &str,
+        ctx: &Context,
+        w: &mut dyn std::io::Write,
+    ) -> Result<(), Diagnostic> {
+        self.tera
+            .render_to(name, ctx, w)
+            .map_err(|e| self.diagnostic(&e))
+    }
+
     /// The file a template came from, for messages
     /// (`themes/default/templates/x.html (built in)`).
     pub fn origin(&self, name: &str) -> Option<&str> {
