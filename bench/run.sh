@@ -18,6 +18,13 @@
 #   no-change   `marginalia build` again over that output, nothing changed
 #   article     `marginalia build` after one article was edited
 #   sidecar     `marginalia build` after one sidecar was edited
+# then serve's first-page latency: from starting `marginalia serve` to the
+# first complete answer for the home page (median of RUNS).
+#
+# The generated corpus is first made warning-free (bench/fixup.py: the note
+# kinds it uses are declared, a quote it wrote twice into one article is
+# pinned with `occurrence: 1`), since only a build without warnings is
+# recorded by the build cache.
 # Every timed command is `sh -c 'sync; CMD'` after a `sync`, so writeback
 # of the previous command is not charged to the next. Figures are medians
 # over RUNS of wall seconds, user+sys CPU seconds and peak RSS (the
@@ -102,8 +109,43 @@ for n in "${sizes[@]}"; do
   d="$WORK/$n"
   python3 "$GEN" --articles "$n" --flavor native --out "$d/native" --force >"$d.gen.log" 2>&1 || { cat "$d.gen.log"; exit 1; }
   python3 "$GEN" --articles "$n" --flavor hugo --out "$d/hugo" --force >/dev/null 2>&1
+  python3 "$here/bench/fixup.py" "$d/native" "$bin"
   rm -rf "$d/native/.marginalia"
   python3 -c "$rounds" "$n" "$d" "$RUNS" "$HUGO" "$bin"
+done
+
+serve_first=$(cat <<'PY'
+import os, signal, statistics, subprocess, sys, time, urllib.request
+site, runs, mbin = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+port = 18000 + os.getpid() % 1000
+waits = []
+for i in range(runs):
+    t0 = time.perf_counter()
+    p = subprocess.Popen([mbin, "serve", "--root", site, "--port", str(port)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=60) as r:
+                    r.read()
+                    if r.status == 200:
+                        break
+            except OSError:
+                if p.poll() is not None:
+                    sys.exit("serve exited early")
+                time.sleep(0.01)
+        waits.append(time.perf_counter() - t0)
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait()
+print("| serve: first page | %.3f s (median of %d: %s) |" % (
+    statistics.median(waits), runs, " ".join("%.2f" % w for w in waits)))
+PY
+)
+echo
+for n in "${sizes[@]}"; do
+  echo "# serve on $n articles"
+  python3 -c "$serve_first" "$WORK/$n/native" "$RUNS" "$bin"
 done
 
 if [ "$SEARCH" = 1 ]; then

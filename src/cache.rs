@@ -13,9 +13,16 @@
 //! cache: a skipped build leaves the very files a full build would write
 //! (`tests/perf_cache.rs` checks this against `--clean` builds).
 //!
-//! This is whole-output granularity: it does not yet reuse parts of a
-//! build when one article changed (that needs the record of what each
-//! output read, which the render plan does not keep yet).
+//! When something did change, the build reuses what it can ([`State`],
+//! beside the record in `state.bin`): each output's hash of what it read
+//! ([`ledger`]) and each document as rendered ([`kept`]). A document whose
+//! Markdown and sidecar are unchanged is not rendered again, and an output
+//! whose hash is unchanged is the previous output's file, hard-linked into
+//! the new site's staging folder (so the swap stays atomic). This applies
+//! only when every input besides the documents and sidecars (site.yaml,
+//! sources.yaml, templates, themes, static files, section indexes, copied
+//! files), the documents' paths, the binary and the options are the
+//! previous build's; anything else is a full build.
 //!
 //! Input hashes are reused from the record when a file's size and
 //! modification time are unchanged and the file was not modified within
@@ -34,12 +41,19 @@ use siphasher::sip128::{Hasher128, SipHasher13};
 use crate::error::Diagnostic;
 use crate::site::BuildOptions;
 
+pub mod kept;
+pub mod ledger;
+
+pub use kept::KeptDoc;
+
 /// The cache folder, at the site root.
 pub const CACHE_DIR: &str = ".marginalia";
 /// The record of the last build, in [`CACHE_DIR`].
 const RECORD: &str = "build.json";
+/// What a build leaves for the next one to reuse, in [`CACHE_DIR`].
+const STATE: &str = "state.bin";
 /// Bumped whenever the record's meaning changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// A file modified this close to the record may have changed again within
 /// the same timestamp: its hash is never taken on trust.
 const RACY: i128 = 2_000_000_000;
@@ -79,6 +93,23 @@ pub struct Record {
     /// The output folder, absolute.
     output: PathBuf,
     outputs: BTreeMap<String, Stamp>,
+    /// The content hash of `state.bin` as this build wrote it (a state
+    /// that does not match is not used).
+    state: Option<String>,
+}
+
+/// What a build leaves for the next one to reuse.
+#[derive(Default, Serialize, Deserialize)]
+pub struct State {
+    /// The hash of every input that is not a document or a sidecar.
+    pub env: u128,
+    /// The hash of every document's file and site path.
+    pub links: u128,
+    /// Output path → the hash of what it read ([`ledger::Valuer::record`]).
+    pub jobs: std::collections::HashMap<String, u128>,
+    /// Document file → (its Markdown and sidecar's content hash, the
+    /// document as rendered).
+    pub docs: std::collections::HashMap<PathBuf, (u128, KeptDoc)>,
 }
 
 fn hash_bytes(bytes: &[u8]) -> String {
@@ -237,6 +268,10 @@ fn record_path(root: &Path) -> PathBuf {
     root.join(CACHE_DIR).join(RECORD)
 }
 
+fn state_path(root: &Path) -> PathBuf {
+    root.join(CACHE_DIR).join(STATE)
+}
+
 /// The record of the last build, if there is a readable one of this format.
 fn read_record(root: &Path) -> Option<Record> {
     let text = std::fs::read(record_path(root)).ok()?;
@@ -290,13 +325,75 @@ impl Snapshot {
             && output_files(&self.output) == p.outputs
     }
 
+    /// What the last build left to reuse, when it was made by this binary
+    /// with these options, its output is as it wrote it, and its state
+    /// file is the one it wrote. `None` means a full build.
+    pub fn previous_state(&self, root: &Path) -> Option<State> {
+        let p = self.previous.as_ref()?;
+        let ok = self.binary.as_ref() == Some(&p.binary)
+            && p.options == self.options
+            && p.output == self.output
+            && self.inputs.is_some();
+        if !ok {
+            return None;
+        }
+        let bytes = std::fs::read(state_path(root)).ok()?;
+        if p.state.as_deref() != Some(hash_bytes(&bytes).as_str()) {
+            return None;
+        }
+        if output_files(&self.output) != p.outputs {
+            return None;
+        }
+        bincode::deserialize(&bytes).ok()
+    }
+
+    /// The content hash of a document's Markdown file and sidecar (paths
+    /// relative to the root), as read now.
+    pub fn document_key(&self, file: &Path, sidecar: Option<&Path>) -> Option<u128> {
+        let inputs = self.inputs.as_ref()?;
+        let hash = |p: &Path| inputs.get(&*p.to_string_lossy()).map(|i| i.hash.as_str());
+        let md = hash(file)?;
+        let sc = match sidecar {
+            Some(s) => Some((s, hash(s)?)),
+            None => None,
+        };
+        Some(ledger::hash_of(&(file, md, sc)))
+    }
+
+    /// The hash of every input but `documents` (relative paths of the
+    /// documents' Markdown files and sidecars), the binary and the options.
+    pub fn env_hash(&self, documents: &std::collections::HashSet<PathBuf>) -> Option<u128> {
+        let inputs = self.inputs.as_ref()?;
+        let rest: Vec<(&String, &String)> = inputs
+            .iter()
+            .filter(|(rel, _)| !documents.contains(Path::new(rel.as_str())))
+            .map(|(rel, i)| (rel, &i.hash))
+            .collect();
+        Some(ledger::hash_of(&(&self.binary, &self.options, rest)))
+    }
+
     /// Records a successful build of these inputs (whose output is now in
-    /// place).
-    pub fn save(self, root: &Path) -> Result<(), Diagnostic> {
+    /// place), with what the next build may reuse.
+    pub fn save(self, root: &Path, state: Option<&State>) -> Result<(), Diagnostic> {
         let (Some(binary), Some(inputs)) = (self.binary, self.inputs) else {
             return Ok(());
         };
+        let dir = root.join(CACHE_DIR);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Diagnostic::io(&dir, "create the build cache folder", &e))?;
+        let state = match state.map(bincode::serialize) {
+            Some(Ok(bytes)) => {
+                crate::fsutil::write_atomic(&state_path(root), &bytes)
+                    .map_err(|e| Diagnostic::io(&state_path(root), "write the build cache", &e))?;
+                Some(hash_bytes(&bytes))
+            }
+            _ => {
+                let _ = std::fs::remove_file(state_path(root));
+                None
+            }
+        };
         let record = Record {
+            state,
             format: FORMAT,
             taken: self.taken,
             binary,
@@ -305,9 +402,6 @@ impl Snapshot {
             outputs: output_files(&self.output),
             output: self.output,
         };
-        let dir = root.join(CACHE_DIR);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Diagnostic::io(&dir, "create the build cache folder", &e))?;
         let bytes = serde_json::to_vec(&record).unwrap_or_default();
         crate::fsutil::write_atomic(&record_path(root), &bytes)
             .map_err(|e| Diagnostic::io(&record_path(root), "write the build cache", &e))

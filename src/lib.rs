@@ -68,6 +68,8 @@ pub struct BuildReport {
     /// Nothing changed since the last build: the output was left as it
     /// was ([`cache`]).
     pub unchanged: bool,
+    /// Outputs taken unchanged from the previous build ([`cache`]).
+    pub reused: usize,
 }
 
 /// Loads the site and its templates, and plans every output. Everything a
@@ -163,6 +165,22 @@ pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
 /// feeds need, and finally renders those (phase three). So the rendered
 /// HTML of the whole archive is never held in memory.
 pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildReport, Diagnostics) {
+    let (report, diags, _) = build_reusing(options, progress, None);
+    (report, diags)
+}
+
+/// [`build_with`] through the build cache when `cache` is given (the
+/// inputs as read now, and what the previous build left when it may be
+/// reused): documents and outputs whose inputs are unchanged are taken
+/// from the previous build. Returns what the next build may reuse.
+fn build_reusing(
+    options: &BuildOptions,
+    progress: &dyn Progress,
+    cache: Option<(&cache::Snapshot, Option<cache::State>)>,
+) -> (BuildReport, Diagnostics, Option<cache::State>) {
+    use rayon::prelude::*;
+    use std::collections::{HashMap, HashSet};
+    use std::path::PathBuf;
     let started = Instant::now();
     progress.stage("loading", None);
     let mut report = BuildReport::default();
@@ -216,6 +234,61 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         extra.extend(r.check_collisions(&mut jobs));
         total_jobs = jobs.len();
     }
+
+    // The build cache: each document's content key, the state this build
+    // will leave, and the previous one when everything else is unchanged.
+    let mut keys: HashMap<PathBuf, u128> = HashMap::new();
+    let mut state: Option<cache::State> = None;
+    let mut previous: Option<cache::State> = None;
+    if let Some((snapshot, prev)) = cache {
+        let mut files = HashSet::new();
+        let mut complete = true;
+        for d in &loaded.site.documents {
+            files.insert(d.file.clone());
+            files.extend(d.sidecar.clone());
+            match snapshot.document_key(&d.file, d.sidecar.as_deref()) {
+                Some(k) => {
+                    keys.insert(d.file.clone(), k);
+                }
+                None => complete = false,
+            }
+        }
+        let mut links: Vec<_> = loaded.links().iter().collect();
+        links.sort();
+        if let (true, Some(env)) = (complete, snapshot.env_hash(&files)) {
+            let s = cache::State {
+                env,
+                links: cache::ledger::hash_of(&links),
+                ..cache::State::default()
+            };
+            previous = prev.filter(|p| p.env == s.env && p.links == s.links);
+            state = Some(s);
+        }
+    }
+    // What each document's page and search fragment read.
+    let doc_records: Vec<(u128, u128)> = match (&renderer, &state) {
+        (Some(r), Some(_)) => {
+            let v = cache::ledger::Valuer::new(r, &keys);
+            (0..loaded.site.documents.len())
+                .into_par_iter()
+                .map(|i| {
+                    (
+                        v.record(&render::Job::Document(i)),
+                        v.record(&render::Job::SearchDoc(i)),
+                    )
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let kept: HashMap<PathBuf, std::sync::Mutex<Option<(u128, cache::KeptDoc)>>> = previous
+        .as_mut()
+        .map(|p| std::mem::take(&mut p.docs))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(f, k)| (f, std::sync::Mutex::new(Some(k))))
+        .collect();
+    let docs_reused = std::sync::atomic::AtomicUsize::new(0);
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
@@ -230,7 +303,40 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
     progress.stage("writing", Some(total_jobs));
     let rendered = {
         let counting = out.as_ref().map(|o| Counting { inner: o, progress });
-        loaded.render_documents(false, |i, doc| {
+        // A document whose files and whose page's and fragment's inputs
+        // are the previous build's is taken from it, with both files.
+        let reuse = |i: usize, stub: &model::Document| -> Option<model::Document> {
+            let (prev, out) = (previous.as_ref()?, out.as_ref()?);
+            let (page_rec, frag_rec) = doc_records.get(i)?;
+            let key = keys.get(&stub.file)?;
+            let (k, doc) = kept.get(&stub.file)?.lock().ok()?.take()?;
+            let page = routes::Route::Document {
+                dir: stub.path.clone(),
+            }
+            .path();
+            let frag = render::search::doc_path(i);
+            if k != *key
+                || prev.jobs.get(&page) != Some(page_rec)
+                || prev.jobs.get(&frag) != Some(frag_rec)
+            {
+                return None;
+            }
+            let mut doc = doc.restore()?;
+            // What the whole site derives for it, as the stub has it.
+            doc.section = stub.section;
+            doc.tags = stub.tags.clone();
+            if out.reuse(&page).is_err() {
+                return None;
+            }
+            if out.reuse(&frag).is_err() {
+                out.unreuse(&page);
+                return None;
+            }
+            progress.advance(2);
+            docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Some(doc)
+        };
+        loaded.render_documents_reusing(false, reuse, |i, doc| {
             let (Some(r), Some(sink)) = (&renderer, &counting) else {
                 return Vec::new();
             };
@@ -261,16 +367,17 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         })
     };
     drop(renderer);
+    drop(kept);
     let documents_written = rendered.len();
     let (site, mut diags) = loaded.finish(rendered);
     diags.extend(extra);
     diags.sort();
     let (Some(out), Some(templates)) = (out, templates) else {
-        return (report, diags);
+        return (report, diags, None);
     };
     if diags.has_errors() {
         out.abort();
-        return (report, diags);
+        return (report, diags, None);
     }
 
     // Phase three: everything but the documents' own pages. The plan is
@@ -288,9 +395,55 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
         drop(renderer);
         out.abort();
         diags.sort();
-        return (report, diags);
+        return (report, diags, None);
     }
     jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
+    let docs_reused_n = docs_reused.into_inner();
+    let mut reused = 2 * docs_reused_n;
+    if let Some(state) = &mut state {
+        for (i, d) in site.documents.iter().enumerate() {
+            if let Some((page, frag)) = doc_records.get(i) {
+                let path = routes::Route::Document {
+                    dir: d.path.clone(),
+                }
+                .path();
+                state.jobs.insert(path, *page);
+                state.jobs.insert(render::search::doc_path(i), *frag);
+            }
+        }
+        let valuer = cache::ledger::Valuer::new(&renderer, &keys);
+        let records: Vec<u128> = jobs.par_iter().map(|(_, j)| valuer.record(j)).collect();
+        let render: Vec<bool> = jobs
+            .par_iter()
+            .zip(&records)
+            .map(|((path, _), rec)| {
+                let same = previous
+                    .as_ref()
+                    .is_some_and(|p| p.jobs.get(path) == Some(rec));
+                !(same && out.reuse(path).is_ok())
+            })
+            .collect();
+        let mut todo = Vec::with_capacity(jobs.len());
+        let before = reused;
+        for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
+            state.jobs.insert(path.clone(), rec);
+            if render {
+                todo.push((path, job));
+            } else {
+                reused += 1;
+            }
+        }
+        progress.advance(reused - before);
+        jobs = todo;
+        state.docs = site
+            .documents
+            .par_iter()
+            .filter_map(|d| {
+                let key = *keys.get(&d.file)?;
+                Some((d.file.clone(), (key, cache::KeptDoc::keep(d)?)))
+            })
+            .collect();
+    }
     let counting = Counting {
         inner: &out,
         progress,
@@ -300,21 +453,22 @@ pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildRepo
     drop(renderer);
     if diags.has_errors() {
         out.abort();
-        return (report, diags);
+        return (report, diags, None);
     }
     match out.commit() {
         Ok(leftovers) => diags.extend(leftovers),
         Err(d) => {
             diags.push(d);
-            return (report, diags);
+            return (report, diags, None);
         }
     }
     report.pages = stats.pages + documents_written;
-    report.files = stats.files + 2 * documents_written;
+    report.files = stats.files + reused + 2 * documents_written - 2 * docs_reused_n;
+    report.reused = reused;
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
     report.elapsed = started.elapsed();
-    (report, diags)
+    (report, diags, state)
 }
 
 /// [`build_with`] through the persistent build cache ([`cache`]): when
@@ -337,10 +491,16 @@ pub fn build_cached(
         };
         return (report, Diagnostics::new());
     }
+    let previous = if clean {
+        None
+    } else {
+        snapshot.previous_state(&options.root)
+    };
     cache::forget(&options.root);
-    let (mut report, mut diags) = build_with(options, progress);
+    let (mut report, mut diags, state) =
+        build_reusing(options, progress, Some((&snapshot, previous)));
     if diags.is_empty()
-        && let Err(d) = snapshot.save(&options.root)
+        && let Err(d) = snapshot.save(&options.root, state.as_ref())
     {
         diags.push(
             Diagnostic::warning(d.location, d.message)

@@ -572,8 +572,13 @@ fn main() -> ExitCode {
                     report.elapsed
                 )
             } else {
+                let reused = if report.reused > 0 {
+                    format!(", {} unchanged files reused", report.reused)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "built {} pages ({} files): {} articles, {} notes anchored, in {:.2?}",
+                    "built {} pages ({} files{reused}): {} articles, {} notes anchored, in {:.2?}",
                     report.pages, report.files, report.articles, report.notes, report.elapsed
                 )
             };

@@ -404,6 +404,33 @@ impl DiskOutput {
         &self.staging
     }
 
+    /// Puts the output folder's current file at `path` into the new site
+    /// unchanged, as a hard link (a copy where links are not possible).
+    /// The build cache calls this for outputs whose inputs did not change;
+    /// nothing may write `path` after (a write would go through the link
+    /// into the site being replaced).
+    pub fn reuse(&self, path: &str) -> Result<(), Diagnostic> {
+        check_output_path(path)?;
+        let from = self.target.join(path);
+        let to = self.staging.join(path);
+        let fail = |e: std::io::Error| Diagnostic::io(Path::new(path), "reuse the output file", &e);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        match std::fs::hard_link(&from, &to) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(fail(e)),
+            Err(_) => std::fs::copy(&from, &to).map(|_| ()).map_err(fail),
+        }
+    }
+
+    /// Takes back a file [`DiskOutput::reuse`] put in, so it can be written.
+    pub fn unreuse(&self, path: &str) {
+        if check_output_path(path).is_ok() {
+            let _ = std::fs::remove_file(self.staging.join(path));
+        }
+    }
+
     /// Puts the complete new site in place of the old one, atomically where
     /// the system allows (Linux `renameat2(RENAME_EXCHANGE)`), then removes
     /// the old site. An error means the old site is still in place; once the

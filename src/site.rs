@@ -290,6 +290,11 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
 }
 
 impl Loaded {
+    /// Every document file and section index → its page's site path.
+    pub fn links(&self) -> &HashMap<PathBuf, String> {
+        &self.links
+    }
+
     /// Renders every document's Markdown and notes (phase two), in
     /// parallel, calling `each` with its index and the rendered document as
     /// soon as it is ready (`build` writes its page there). Without
@@ -300,6 +305,22 @@ impl Loaded {
         each: F,
     ) -> Vec<(Document, Vec<Diagnostic>)>
     where
+        F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
+    {
+        self.render_documents_reusing(keep_content, |_, _| None, each)
+    }
+
+    /// [`Loaded::render_documents`], taking the document from `reuse`
+    /// instead when it has it (the build cache: a document rendered by an
+    /// earlier build from the same files); `each` is not called for those.
+    pub fn render_documents_reusing<R, F>(
+        &self,
+        keep_content: bool,
+        reuse: R,
+        each: F,
+    ) -> Vec<(Document, Vec<Diagnostic>)>
+    where
+        R: Fn(usize, &Document) -> Option<Document> + Sync,
         F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
     {
         let site = &self.site;
@@ -316,6 +337,9 @@ impl Loaded {
             .zip(site.documents.par_iter())
             .enumerate()
             .map(|(i, (parsed, stub))| {
+                if let Some(doc) = reuse(i, stub) {
+                    return (doc, Vec::new());
+                }
                 let text = match read_text(&site.config.root, &parsed.file.rel) {
                     Ok(t) => t,
                     Err(d) => return (stub.clone(), vec![d]),

@@ -56,11 +56,25 @@ fn build(s: &TestSite, extra: &[&str]) -> String {
 /// Asserts that output/ is what a clean build of the site writes now.
 #[track_caller]
 fn assert_like_clean(s: &TestSite) {
+    // A copy of the site without its output and cache, built --clean: a
+    // build that reads no cache (and leaves the site's own alone).
     let clean = tempfile::tempdir().unwrap();
-    let out = clean.path().join("out");
-    let o = out.to_string_lossy().into_owned();
-    // --clean, into another folder: a build that reads no cache.
-    s.run(&["build", "--clean", "--output", &o]).assert_ok();
+    let copy = clean.path().join("site");
+    for f in common::walk(s.root()) {
+        let rel = f.strip_prefix(s.root()).unwrap();
+        if rel.starts_with("output") || rel.starts_with(".marginalia") {
+            continue;
+        }
+        std::fs::create_dir_all(copy.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&f, copy.join(rel)).unwrap();
+    }
+    let out = copy.join("output");
+    let r = common::bin()
+        .args(["build", "--clean"])
+        .current_dir(&copy)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let (got, want) = (tree(&s.root().join("output")), tree(&out));
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
@@ -205,4 +219,124 @@ fn a_build_with_warnings_is_never_skipped() {
     r.assert_ok();
     assert!(!r.stdout.contains(SKIPPED));
     assert!(r.stderr.contains("base_url"), "the warning is shown again");
+}
+
+const REUSED: &str = "unchanged files reused";
+
+/// The inode of an output file: a reused file keeps the previous one.
+fn inode(s: &TestSite, path: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(s.out(path)).unwrap().ino()
+}
+
+#[test]
+fn an_incremental_build_reuses_what_did_not_change_and_writes_what_a_clean_build_writes() {
+    let s = site();
+    build(&s, &[]);
+    let untouched = inode(&s, "articles/a0/index.html");
+
+    // The body of one article: its page is written again, the others'
+    // pages are the previous build's files.
+    s.file(
+        "content/articles/a2.md",
+        "---\ntitle: Article 2\ndate: 2021-02-03\nsource: gazette\ntags: [t2]\n---\nThe council voted on item 2 today, and again.\n\n```rust\nfn main() { println!(\"2\"); }\n```\n",
+    );
+    let said = build(&s, &[]);
+    assert!(said.contains(REUSED), "{said}");
+    assert!(s.read("articles/a2/index.html").contains("and again"));
+    assert_eq!(inode(&s, "articles/a0/index.html"), untouched);
+    assert_like_clean(&s);
+
+    // A sidecar: a note more (the annotation pages and the claims, search
+    // and counts that follow), then one note fewer.
+    s.file(
+        "content/articles/a0.annotations.yaml",
+        "- quote: \"voted on item 0\"\n  note: Checked against the minutes.\n- quote: \"council\"\n  note: Which council?\n  rating: false\n",
+    );
+    assert!(build(&s, &[]).contains(REUSED));
+    assert!(s.read("articles/a0/index.html").contains("Which council?"));
+    assert_like_clean(&s);
+    s.file("content/articles/a3.annotations.yaml", "[]\n");
+    build(&s, &[]);
+    assert_like_clean(&s);
+
+    // A title: the neighbours' pages and the listings show it.
+    s.file(
+        "content/articles/a1.md",
+        "---\ntitle: Article 1, renamed\ndate: 2021-02-02\nsource: gazette\ntags: [t1, t0]\n---\nThe council voted on item 1 today.\n",
+    );
+    assert!(build(&s, &[]).contains(REUSED));
+    assert_like_clean(&s);
+
+    // Anything else is a full build, and still the right site.
+    s.file(
+        "content/sources.yaml",
+        "gazette:\n  name: The Daily Gazette\n  kind: publication\n",
+    );
+    assert!(!build(&s, &[]).contains(REUSED));
+    assert!(
+        s.read("articles/a0/index.html")
+            .contains("The Daily Gazette")
+    );
+    assert_like_clean(&s);
+    s.file(
+        "templates/404.html",
+        "{% extends \"base.html\" %}{% block content %}Gone.{% endblock content %}",
+    );
+    assert!(!build(&s, &[]).contains(REUSED));
+    assert_like_clean(&s);
+    s.file(
+        "site.yaml",
+        "title: Cache three\nbase_url: https://cache.example.net/\n",
+    );
+    assert!(!build(&s, &[]).contains(REUSED));
+    assert_like_clean(&s);
+    // And the build after a full one reuses again.
+    s.file(
+        "content/articles/a3.annotations.yaml",
+        "- quote: \"voted on item 3\"\n  note: Back again.\n",
+    );
+    assert!(build(&s, &[]).contains(REUSED));
+    assert_like_clean(&s);
+}
+
+#[test]
+fn a_corrupt_or_missing_reuse_state_means_a_full_build() {
+    let s = site();
+    build(&s, &[]);
+    let state = s.root().join(".marginalia/state.bin");
+    let good = std::fs::read(&state).unwrap();
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x20;
+    let edits = ["One.", "Two.", "Three."];
+    for (bad, edit) in [Vec::new(), flipped, good[..mid].to_vec()]
+        .into_iter()
+        .zip(edits)
+    {
+        std::fs::write(&state, &bad).unwrap();
+        s.file(
+            "content/articles/a1.md",
+            &format!(
+                "---\ntitle: Article 1\ndate: 2021-02-02\nsource: gazette\n---\nThe council voted on item 1 today. {edit}\n"
+            ),
+        );
+        let said = build(&s, &[]);
+        assert!(!said.contains(REUSED), "a bad state was used: {said}");
+        assert_like_clean(&s);
+    }
+    std::fs::remove_file(&state).unwrap();
+    s.file(
+        "content/articles/a1.md",
+        "---\ntitle: Article 1\n---\nThe council voted on item 1 today. Four.\n",
+    );
+    assert!(!build(&s, &[]).contains(REUSED));
+    assert_like_clean(&s);
+    // --clean reads no state either.
+    s.file(
+        "content/articles/a1.md",
+        "---\ntitle: Article 1\n---\nThe council voted on item 1 today. Five.\n",
+    );
+    assert!(!build(&s, &["--clean"]).contains(REUSED));
+    assert_like_clean(&s);
 }

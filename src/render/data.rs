@@ -579,7 +579,7 @@ pub fn annotation_page_path(doc_path: &str, part: usize) -> String {
 
 /// The annotation page before page `part` of document `doc`, in site
 /// order (documents in order, each one's pages in order).
-fn previous_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)> {
+pub(super) fn previous_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)> {
     if part > 1 {
         return Some((doc, part - 1));
     }
@@ -590,7 +590,7 @@ fn previous_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)>
 }
 
 /// The annotation page after page `part` of document `doc`.
-fn next_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)> {
+pub(super) fn next_page(site: &Site, doc: usize, part: usize) -> Option<(usize, usize)> {
     if part < annotation_pages(&site.documents[doc]) {
         return Some((doc, part + 1));
     }

@@ -154,10 +154,22 @@ impl Renderer<'_> {
             }
             // One document's search entry: its text, notes and source names.
             Job::SearchDoc(i) => r.extend([Input::Config, Input::Registry, doc(*i)]),
-            // An annotation page names its neighbours (prev/next), which
-            // any document gaining or losing notes can move; a search shard
-            // holds a term's postings across every document.
-            Job::AnnotationPage { .. } | Job::SearchShard(_) => {
+            // An annotation page holds its document's notes and names the
+            // pages before and after it (prev/next): the documents those
+            // are in are read too, so a document gaining or losing notes
+            // between them changes what is read.
+            Job::AnnotationPage { doc: i, part } => {
+                r.extend([Input::Config, Input::Registry, doc(*i)]);
+                let prev = super::data::previous_page(site, *i, *part);
+                let next = super::data::next_page(site, *i, *part);
+                for (j, _) in prev.into_iter().chain(next) {
+                    if j != *i {
+                        r.push(doc(j));
+                    }
+                }
+            }
+            // A search shard holds a term's postings across every document.
+            Job::SearchShard(_) => {
                 r.extend([Input::Config, Input::Registry, Input::AllDocuments]);
             }
             Job::Sitemap | Job::SitemapPart(_) | Job::Annotations | Job::SearchIndex => {

@@ -38,7 +38,8 @@ const KEY_CHARS: usize = 2;
 /// A document's own terms (title, tags, description, text; not its
 /// notes, which are items of their own) with their weights, kept after its
 /// text is dropped so the index can be made at the end of a build.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+// Deserialize: the build cache keeps each document's terms between builds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Terms {
     /// Sorted distinct terms, each followed by '\n'.
     words: String,
