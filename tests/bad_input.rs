@@ -496,7 +496,11 @@ fn big_article(bytes: usize) -> String {
     s
 }
 
+/// Ignored by plain `cargo test`: a debug build spends minutes on 50 MB
+/// (over its deadline when the machine is busy), which measures the debug
+/// build, not marginalia. `.ci/run` runs it against the release binary.
 #[test]
+#[ignore = "50 MB through a debug build takes minutes; .ci/run runs it in release"]
 fn a_fifty_megabyte_article_builds() {
     let c = Case::new();
     c.write("content/articles/huge.md", big_article(50 << 20))

@@ -288,6 +288,33 @@ fn the_source_page_counts_changed_articles_and_notices() {
     assert!(page.contains("open with “Correction”"));
 }
 
+/// `/stats/` draws the changes found after capture once an article has
+/// versions: the fixture's three changes, all captured in May 2021, one
+/// of them adding a correction notice.
+#[test]
+fn the_stats_page_counts_changes_after_capture() {
+    let s = fixture();
+    s.build().assert_ok();
+    let page = s.read("stats/index.html");
+    let at = page
+        .find("Changes found after capture, per month")
+        .expect("a chart of changes");
+    let table = &page[at..];
+    let table = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+    assert_eq!(
+        table,
+        "<tbody><tr><th scope=\"row\">2021-05</th><td>1</td><td>2</td><td>3</td></tr>"
+    );
+
+    // A site without versions draws no such chart.
+    std::fs::remove_dir_all(s.root().join("content/news/budget")).unwrap();
+    s.build().assert_ok();
+    assert!(
+        !s.read("stats/index.html")
+            .contains("Changes found after capture")
+    );
+}
+
 #[test]
 fn an_unknown_version_is_an_error_listing_the_versions() {
     let s = fixture();

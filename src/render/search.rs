@@ -325,6 +325,11 @@ pub fn shard_keys<'a>(
                 each_term(t, &mut add);
             }
         }
+        for snapshot in earlier_snapshots(d) {
+            for t in removed_terms(d, snapshot).keys() {
+                add(t);
+            }
+        }
     }
     keys
 }

@@ -258,6 +258,52 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
         }
         .draw(),
     );
+
+    // Articles changed after capture (DESIGN §10), once any has versions:
+    // each change at the month its later snapshot was captured.
+    let mut changes: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
+    let mut undated_changes = 0;
+    for (_, d) in site.articles() {
+        for c in d.versions.iter().flat_map(|v| &v.changes) {
+            match c.to_archived.as_ref().or(c.from_archived.as_ref()) {
+                Some(date) => {
+                    changes.entry(month_of(date)).or_insert_with(|| vec![0, 0])
+                        [usize::from(!c.notice)] += 1
+                }
+                None => undated_changes += 1,
+            }
+        }
+    }
+    if !changes.is_empty() {
+        charts.push(
+            BarChart {
+                id: "changes-per-month".into(),
+                title: "Changes found after capture, per month".into(),
+                desc: format!(
+                    "How many changes between consecutive captures of an article were found each month \
+                     (at the later capture's date), and how many of them added a correction or update notice{}.",
+                    if undated_changes > 0 {
+                        format!(" ({undated_changes} without a capture date are not counted)")
+                    } else {
+                        String::new()
+                    }
+                ),
+                series: vec![
+                    Series {
+                        kind: Some("correction".into()),
+                        label: "with a notice".into(),
+                    },
+                    Series {
+                        kind: None,
+                        label: "without notice".into(),
+                    },
+                ],
+                bars: month_bars(&changes, 2),
+                across: true,
+            }
+            .draw(),
+        );
+    }
     charts
 }
 
