@@ -1118,26 +1118,39 @@ fn long_article_site(bytes: usize, notes: usize) -> TestSite {
     s
 }
 
-/// Issue 16 item 9: a long article's build peaks at a small multiple of
-/// its size (plus the program's own start-up memory). The issue asks for
-/// under 4× at 200 MB with a release build, which is measured, not
-/// asserted here (4.3× when last measured); a debug build at a few MB
-/// keeps more per parser event, so this guard allows 6×.
-/// `ROBUST_ARTICLE_MB` sets the size (default 8).
+/// Issue 16 item 9: a long article's build costs a small multiple of its
+/// size. What grows with the article is measured: the peak for twice the
+/// size minus the peak for the size, per byte added, so the program's own
+/// fixed memory (thread pools, syntax sets, the cache) is not counted
+/// against a small article. The issue's bar is under 4× at 200 MB in
+/// release, which is measured, not asserted (4.3× overall when last
+/// measured: 4.9× per added byte from 8 to 16 MB in release, 5.7× in
+/// debug); this guard allows 8× per added byte, so two more whole copies
+/// of the article fail it while a buffer's doubling does not. `ROBUST_ARTICLE_MB` sets the size (default 8).
 #[test]
 fn a_long_article_builds_in_under_four_times_its_size() {
     let mb = env_count("ROBUST_ARTICLE_MB", 8);
-    // What the program takes for a site of one short article.
-    let (_, start_up) = run_measured(&long_article_site(1000, 0), &["build"]);
-    let s = long_article_site(mb << 20, 0);
-    let (r, peak) = run_measured(&s, &["build"]);
-    r.assert_ok();
-    let page = s.read("articles/long/index.html");
-    assert!(page.len() > mb << 20, "the whole article is on its page");
-    if let (Some(kib), Some(start_up)) = (peak, start_up) {
-        let budget = 6 * (mb << 10) as u64 + start_up;
-        eprintln!("{mb} MB article: peak {kib} KiB (budget {budget} KiB)");
-        assert!(kib < budget, "peak {kib} KiB for a {mb} MB article");
+    let mut peaks = Vec::new();
+    for size in [mb << 20, (2 * mb) << 20] {
+        let s = long_article_site(size, 0);
+        let (r, peak) = run_measured(&s, &["build"]);
+        r.assert_ok();
+        let page = s.read("articles/long/index.html");
+        assert!(page.len() > size, "the whole article is on its page");
+        peaks.push(peak);
+    }
+    if let [Some(small), Some(big)] = peaks[..] {
+        let added_kib = (mb << 10) as u64;
+        let grew = big.saturating_sub(small);
+        eprintln!(
+            "{mb} MB article: peak {small} KiB; {} MB: {big} KiB; {:.1}x per added byte",
+            2 * mb,
+            grew as f64 / added_kib as f64
+        );
+        assert!(
+            grew < 8 * added_kib,
+            "{mb} more MB of article took {grew} KiB more at the peak"
+        );
     }
 }
 
