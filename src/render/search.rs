@@ -325,8 +325,8 @@ pub fn shard_keys<'a>(
                 each_term(t, &mut add);
             }
         }
-        for snapshot in earlier_snapshots(d) {
-            for t in removed_terms(d, snapshot).keys() {
+        for removed in removed_terms(d) {
+            for t in removed.keys() {
                 add(t);
             }
         }
@@ -399,9 +399,9 @@ impl Index {
             // §10): what a stealth edit removed stays findable, and the hit
             // leads to the snapshot that still says it. Words the latest
             // still has find the latest, so they are not indexed twice.
-            for (v, snapshot) in earlier_snapshots(d).iter().enumerate() {
+            for (v, removed) in removed_terms(d).into_iter().enumerate() {
                 let slot = (d.notes.len() + 1 + v) as u32;
-                for (t, x) in removed_terms(d, snapshot) {
+                for (t, x) in removed {
                     add(&t, (doc, slot, x));
                 }
             }
@@ -475,20 +475,30 @@ fn earlier_snapshots(d: &Document) -> &[crate::versions::Snapshot] {
     d.versions.as_ref().map_or(&[], |v| v.snapshots.as_slice())
 }
 
-/// The terms of an earlier snapshot (title and text) that the latest
-/// version no longer has, weighted as [`document_terms`] weighs them.
-fn removed_terms(d: &Document, snapshot: &crate::versions::Snapshot) -> BTreeMap<String, u16> {
+/// For each earlier snapshot, oldest first, the terms of its title and
+/// text that the latest version no longer has, weighted as
+/// [`document_terms`] weighs them.
+fn removed_terms(d: &Document) -> Vec<BTreeMap<String, u16>> {
+    let snapshots = earlier_snapshots(d);
+    if snapshots.is_empty() {
+        return Vec::new();
+    }
     let latest: std::collections::HashSet<&str> = d.search_terms.iter().map(|(t, _)| t).collect();
-    let mut w: BTreeMap<String, u16> = BTreeMap::new();
-    let mut weigh = |t: &str, x: u16| {
-        if !latest.contains(t) {
-            let e = w.entry(t.to_string()).or_insert(0);
-            *e = e.saturating_add(x);
-        }
-    };
-    each_term(&snapshot.title, |t| weigh(t, 8));
-    each_html_term(&snapshot.content_html, |t| weigh(t, 1));
-    w
+    snapshots
+        .iter()
+        .map(|snapshot| {
+            let mut w: BTreeMap<String, u16> = BTreeMap::new();
+            let mut weigh = |t: &str, x: u16| {
+                if !latest.contains(t) {
+                    let e = w.entry(t.to_string()).or_insert(0);
+                    *e = e.saturating_add(x);
+                }
+            };
+            each_term(&snapshot.title, |t| weigh(t, 8));
+            each_html_term(&snapshot.content_html, |t| weigh(t, 1));
+            w
+        })
+        .collect()
 }
 
 /// Document `i`'s fragment: what a result shows.
