@@ -118,9 +118,60 @@ pub struct DiskOutput {
     target: PathBuf,
     /// Where the new site is written until it is complete.
     staging: PathBuf,
+    /// Set when the staging folder is the spare the previous build left
+    /// (the site before it), which this build brings up to date.
+    spare: Option<Spare>,
+    /// Whether any file was taken from the previous output: then the old
+    /// site is kept as the next build's spare instead of being removed.
+    reused_any: std::sync::atomic::AtomicBool,
     /// The build lock, held until the new site is in place or dropped
     /// (released when this value is dropped, or when the process dies).
     _lock: BuildLock,
+}
+
+/// The spare site a build starts from: what it holds, what the current
+/// output holds, and what this build has put in place so far.
+///
+/// A file of the spare that is the current output's own file (one inode,
+/// two names: the previous build reused it) needs nothing when this build
+/// reuses it again. Any other file at a path this build writes or reuses
+/// is unlinked first, never written through: the inode may be the live
+/// site's. What this build did not put in place is removed before the
+/// swap, so the staging folder holds exactly the new site.
+struct Spare {
+    /// Path → inode of every file in the spare when the build began.
+    files: HashMap<String, u64>,
+    /// Every folder in the spare when the build began.
+    dirs: std::collections::HashSet<String>,
+    /// Path → inode of every file in the current output.
+    live: HashMap<String, u64>,
+    /// The paths this build wrote or reused.
+    touched: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// Path (relative, `/`-separated) → inode of every file under `dir`, and
+/// every folder, read from the directory entries alone (no `stat`).
+fn inodes(dir: &Path) -> (HashMap<String, u64>, std::collections::HashSet<String>) {
+    use walkdir::DirEntryExt;
+    let mut files = HashMap::new();
+    let mut dirs = std::collections::HashSet::new();
+    for e in walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .follow_links(false)
+        .into_iter()
+        .flatten()
+    {
+        let Ok(rel) = e.path().strip_prefix(dir) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if e.file_type().is_dir() {
+            dirs.insert(rel);
+        } else {
+            files.insert(rel, e.ino());
+        }
+    }
+    (files, dirs)
 }
 
 /// What [`DiskOutput::commit`] could not finish after the new site was in
@@ -386,14 +437,29 @@ impl DiskOutput {
         }
         let leftovers = remove_stale(&target);
         let staging = sibling(&target, &format!("new-{}", std::process::id()));
-        std::fs::create_dir(&staging)
-            .map_err(|e| Diagnostic::io(&staging, "create the staging folder", &e))?;
-        std::fs::write(staging.join(MARKER), MARKER_TEXT)
-            .map_err(|e| Diagnostic::io(&staging, "write the output marker", &e))?;
+        let spare = sibling(&target, "spare");
+        let spare = if spare.join(MARKER).is_file() && std::fs::rename(&spare, &staging).is_ok() {
+            let (files, dirs) = inodes(&staging);
+            let (live, _) = inodes(&target);
+            Some(Spare {
+                files,
+                dirs,
+                live,
+                touched: Default::default(),
+            })
+        } else {
+            std::fs::create_dir(&staging)
+                .map_err(|e| Diagnostic::io(&staging, "create the staging folder", &e))?;
+            std::fs::write(staging.join(MARKER), MARKER_TEXT)
+                .map_err(|e| Diagnostic::io(&staging, "write the output marker", &e))?;
+            None
+        };
         Ok((
             DiskOutput {
                 target,
                 staging,
+                spare,
+                reused_any: Default::default(),
                 _lock: lock,
             },
             leftovers,
@@ -411,35 +477,166 @@ impl DiskOutput {
     /// into the site being replaced).
     pub fn reuse(&self, path: &str) -> Result<(), Diagnostic> {
         check_output_path(path)?;
-        let from = self.target.join(path);
-        let to = self.staging.join(path);
-        let fail = |e: std::io::Error| Diagnostic::io(Path::new(path), "reuse the output file", &e);
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent).map_err(fail)?;
+        if let Some(spare) = &self.spare {
+            let here = spare.files.get(path);
+            if here.is_some() && here == spare.live.get(path) {
+                self.touch(path);
+                self.reused_any
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                return Ok(());
+            }
         }
+        let from = self.target.join(path);
+        let to = self.prepare(path)?;
+        let fail = |e: std::io::Error| Diagnostic::io(Path::new(path), "reuse the output file", &e);
         match std::fs::hard_link(&from, &to) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(fail(e)),
             Err(_) => std::fs::copy(&from, &to).map(|_| ()).map_err(fail),
-        }
+        }?;
+        self.reused_any
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// Takes back a file [`DiskOutput::reuse`] put in, so it can be written.
     pub fn unreuse(&self, path: &str) {
         if check_output_path(path).is_ok() {
             let _ = std::fs::remove_file(self.staging.join(path));
+            if let Some(spare) = &self.spare
+                && let Ok(mut t) = spare.touched.lock()
+            {
+                t.remove(path);
+            }
         }
+    }
+
+    fn touch(&self, path: &str) {
+        if let Some(spare) = &self.spare
+            && let Ok(mut t) = spare.touched.lock()
+        {
+            t.insert(path.to_string());
+        }
+    }
+
+    /// The staging path of `path`, ready to be created: its folder exists,
+    /// and whatever the spare held there is gone (unlinked, never written
+    /// through: it may be the live site's file).
+    fn prepare(&self, path: &str) -> Result<PathBuf, Diagnostic> {
+        let full = self.full_path(path)?;
+        let fail = |e: std::io::Error| Diagnostic::io(Path::new(path), "create the folder for", &e);
+        if let Some(spare) = &self.spare {
+            self.touch(path);
+            // A file of the spare where this path needs a folder.
+            for (i, _) in path.match_indices('/') {
+                if spare.files.contains_key(&path[..i]) {
+                    match std::fs::remove_file(self.staging.join(&path[..i])) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(fail(e));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if spare.files.contains_key(path) {
+                match std::fs::remove_file(&full) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(fail(e)),
+                    _ => {}
+                }
+            } else if spare.dirs.contains(path) && full.is_dir() {
+                std::fs::remove_dir_all(&full).map_err(fail)?;
+            }
+        }
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(fail)?;
+        }
+        Ok(full)
+    }
+
+    /// Removes from a staging folder that began as the spare what this
+    /// build did not put there. When something cannot be removed, the new
+    /// site is moved into a fresh staging folder instead (hard links of
+    /// exactly what this build put in place), and the spare is left to be
+    /// removed as a leftover.
+    fn prune(&mut self) -> Result<Leftovers, Diagnostic> {
+        let Some(spare) = self.spare.take() else {
+            return Ok(Vec::new());
+        };
+        let touched = spare.touched.into_inner().unwrap_or_default();
+        let mut failed = false;
+        let mut emptied: Vec<&str> = Vec::new();
+        for path in spare.files.keys() {
+            if path == MARKER || touched.contains(path) {
+                continue;
+            }
+            match std::fs::remove_file(self.staging.join(path)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => failed = true,
+                _ => emptied.extend(path.rsplit_once('/').map(|(dir, _)| dir)),
+            }
+        }
+        // Folders left empty, deepest first, with their parents in turn;
+        // a folder still holding anything stays (remove_dir fails on it).
+        let mut dirs: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for mut d in emptied {
+            while dirs.insert(d) {
+                match d.rsplit_once('/') {
+                    Some((parent, _)) => d = parent,
+                    None => break,
+                }
+            }
+        }
+        let mut dirs: Vec<&str> = dirs.into_iter().collect();
+        dirs.sort_unstable_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+        for d in dirs {
+            let _ = std::fs::remove_dir(self.staging.join(d));
+        }
+        if !failed {
+            return Ok(Vec::new());
+        }
+        // Start again beside it, from what this build put in place.
+        let fresh = sibling(&self.target, &format!("new-{}-again", std::process::id()));
+        let io = |e: std::io::Error| Diagnostic::io(&fresh, "create the staging folder", &e);
+        std::fs::create_dir(&fresh).map_err(io)?;
+        std::fs::write(fresh.join(MARKER), MARKER_TEXT).map_err(io)?;
+        for path in &touched {
+            let to = fresh.join(path);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            std::fs::hard_link(self.staging.join(path), &to)
+                .or_else(|_| std::fs::copy(self.staging.join(path), &to).map(|_| ()))
+                .map_err(io)?;
+        }
+        let old = std::mem::replace(&mut self.staging, fresh);
+        Ok(match remove_owned(&old) {
+            Ok(()) => Vec::new(),
+            Err(d) => vec![leftover(&old, d)],
+        })
     }
 
     /// Puts the complete new site in place of the old one, atomically where
     /// the system allows (Linux `renameat2(RENAME_EXCHANGE)`), then removes
     /// the old site. An error means the old site is still in place; once the
     /// new one is, what cannot be removed comes back as warnings.
-    pub fn commit(self) -> Result<Leftovers, Diagnostic> {
+    ///
+    /// After a build that reused files of the old site, the old site is
+    /// not removed but kept beside the output as the next build's spare
+    /// (`.<name>.marginalia-spare`): it shares all but the changed files
+    /// with the new one, so the next build brings it up to date with a few
+    /// file operations instead of linking every file into a new folder and
+    /// removing every file of the old one.
+    pub fn commit(mut self) -> Result<Leftovers, Diagnostic> {
+        let mut left = match self.prune() {
+            Ok(l) => l,
+            Err(d) => {
+                let _ = remove_owned(&self.staging);
+                return Err(d);
+            }
+        };
         if !self.target.exists() {
             std::fs::rename(&self.staging, &self.target)
                 .map_err(|e| Diagnostic::io(&self.target, "move the new site into place", &e))?;
-            return Ok(Vec::new());
+            return Ok(left);
         }
         // Re-check: the folder may have changed while we built.
         if !is_empty_dir(&self.target) && !self.target.join(MARKER).is_file() {
@@ -466,10 +663,15 @@ impl DiskOutput {
             }
             old
         };
-        Ok(match remove_owned(&old) {
-            Ok(()) => Vec::new(),
-            Err(d) => vec![leftover(&old, d)],
-        })
+        if self.reused_any.load(std::sync::atomic::Ordering::Relaxed)
+            && std::fs::rename(&old, sibling(&self.target, "spare")).is_ok()
+        {
+            return Ok(left);
+        }
+        if let Err(d) = remove_owned(&old) {
+            left.push(leftover(&old, d));
+        }
+        Ok(left)
     }
 
     /// Drops the unfinished new site; the old one is untouched.
@@ -589,11 +791,7 @@ fn exchange(_a: &Path, _b: &Path) -> bool {
 
 impl Output for DiskOutput {
     fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Diagnostic> {
-        let full = self.full_path(path)?;
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
-        }
+        let full = self.prepare(path)?;
         std::fs::write(&full, bytes)
             .map_err(|e| Diagnostic::io(Path::new(path), "write the output file", &e))
     }
@@ -603,11 +801,7 @@ impl Output for DiskOutput {
         path: &str,
         fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<(), Diagnostic> {
-        let full = self.full_path(path)?;
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
-        }
+        let full = self.prepare(path)?;
         let mut write = || -> std::io::Result<()> {
             let mut w = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&full)?);
             fill(&mut w)?;
@@ -618,11 +812,7 @@ impl Output for DiskOutput {
     }
 
     fn copy_file(&self, path: &str, from: &Path) -> Result<(), Diagnostic> {
-        let full = self.full_path(path)?;
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Diagnostic::io(Path::new(path), "create the folder for", &e))?;
-        }
+        let full = self.prepare(path)?;
         std::fs::copy(from, &full)
             .map(|_| ())
             .map_err(|e| Diagnostic::io(from, "copy this file into the output", &e))
@@ -691,6 +881,94 @@ mod tests {
         assert!(!out.join("a").exists());
         assert_eq!(std::fs::read(out.join("b/index.html")).unwrap(), b"two");
         // Nothing is left beside the output.
+        let names: Vec<_> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("output")]);
+    }
+
+    fn ino(p: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().ino()
+    }
+
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                (rel, std::fs::read_to_string(e.path()).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_build_that_reuses_keeps_the_old_site_as_the_next_builds_spare() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let out = root.join("output");
+        let spare = root.join(".output.marginalia-spare");
+        let o = DiskOutput::begin(root, &out).unwrap();
+        for (p, t) in [("a/index.html", "a1"), ("b.json", "b1"), ("c/d/e.html", "e1")] {
+            o.write(p, t.as_bytes().to_vec()).unwrap();
+        }
+        o.commit().unwrap();
+        let a = ino(&out.join("a/index.html"));
+        // Nothing reused: the old site is removed, as before.
+        assert!(!spare.exists());
+
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.reuse("a/index.html").unwrap();
+        o.write("b.json", b"b2".to_vec()).unwrap();
+        o.write("f.html", b"f2".to_vec()).unwrap();
+        o.commit().unwrap();
+        assert_eq!(ino(&out.join("a/index.html")), a);
+        assert!(spare.join(MARKER).is_file(), "the old site is kept");
+        let second = files(&out);
+
+        // The next build starts from the spare: the file both sites share
+        // needs nothing, a changed one is replaced, never written through
+        // (the live site's file keeps its bytes until the swap), and what
+        // the new site lacks is gone, folders and all.
+        let o = DiskOutput::begin(root, &out).unwrap();
+        assert!(!spare.exists());
+        o.reuse("a/index.html").unwrap();
+        o.reuse("b.json").unwrap();
+        o.write("f.html", b"f3".to_vec()).unwrap();
+        o.write("c/g.html", b"g3".to_vec()).unwrap();
+        assert_eq!(files(&out), second, "the live site is untouched");
+        o.commit().unwrap();
+        assert_eq!(
+            files(&out),
+            [
+                (".marginalia", MARKER_TEXT),
+                ("a/index.html", "a1"),
+                ("b.json", "b2"),
+                ("c/g.html", "g3"),
+                ("f.html", "f3"),
+            ]
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+        );
+        assert!(!out.join("c/d").exists());
+        assert_eq!(ino(&out.join("a/index.html")), a);
+        assert_eq!(files(&spare), second, "the spare is the site before");
+
+        // A build that reuses nothing removes the old site and the spare
+        // (it wrote every file of the spare's anew).
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("a/index.html", b"a4".to_vec()).unwrap();
+        o.commit().unwrap();
+        assert!(!spare.exists());
+        assert_eq!(
+            files(&out),
+            [(".marginalia", MARKER_TEXT), ("a/index.html", "a4")]
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+        );
         let names: Vec<_> = std::fs::read_dir(root)
             .unwrap()
             .map(|e| e.unwrap().file_name())

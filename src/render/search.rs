@@ -350,68 +350,162 @@ pub fn doc_path(i: usize) -> String {
 /// One posting: document, note (0: the article; n: note n - 1), weight.
 type Posting = (u32, u32, u16);
 
+/// The order of a term's postings: heaviest first; ties in site order, so
+/// output is stable (no two postings of a term share a document and note).
+fn heaviest_first(a: &Posting, b: &Posting) -> std::cmp::Ordering {
+    b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1))
+}
+
+/// A term's postings while the index is made: how many there are, and the
+/// heaviest of them (at least [`POSTINGS_MAX`] while more exist).
+#[derive(Default)]
+struct Postings {
+    df: u32,
+    best: Vec<Posting>,
+}
+
+impl Postings {
+    fn push(&mut self, p: Posting) {
+        self.df += 1;
+        self.best.push(p);
+        self.trim(4 * POSTINGS_MAX);
+    }
+
+    /// Keeps the heaviest [`POSTINGS_MAX`] once there are more than
+    /// `above`: the heaviest of a union are the heaviest of its parts'
+    /// heaviest, so a common term never holds all of its postings.
+    fn trim(&mut self, above: usize) {
+        if self.best.len() > above {
+            self.best.sort_unstable_by(heaviest_first);
+            self.best.truncate(POSTINGS_MAX);
+        }
+    }
+
+    fn merge(&mut self, other: Postings) {
+        self.df += other.df;
+        self.best.extend(other.best);
+        self.trim(4 * POSTINGS_MAX);
+    }
+
+    /// `[df, doc, note, weight, …]`, heaviest first.
+    fn flat(mut self) -> Vec<u32> {
+        self.trim(0);
+        let mut flat = Vec::with_capacity(1 + self.best.len() * 3);
+        flat.push(self.df);
+        for (d, n, w) in self.best {
+            flat.extend([d, n, u32::from(w)]);
+        }
+        flat
+    }
+}
+
+/// Term → postings, for part of the site's documents.
+type TermMap = std::collections::HashMap<String, Postings, fnv::FnvBuildHasher>;
+
+/// Adds document `doc`'s postings (its text, its notes, the words only its
+/// earlier snapshots have) to `index`.
+fn add_document(index: &mut TermMap, doc: u32, d: &Document) {
+    let mut add = |term: &str, p: Posting| match index.get_mut(term) {
+        Some(v) => v.push(p),
+        None => {
+            let mut v = Postings::default();
+            v.push(p);
+            index.insert(term.to_string(), v);
+        }
+    };
+    for (t, w) in d.search_terms.iter() {
+        add(t, (doc, 0, w));
+    }
+    for (k, n) in d.notes.iter().enumerate() {
+        let mut w: BTreeMap<String, u16> = BTreeMap::new();
+        let mut weigh = |text: &str, x: u16| {
+            each_term(text, |t| {
+                let e = w.entry(t.to_string()).or_insert(0);
+                *e = e.saturating_add(x);
+            })
+        };
+        weigh(&n.body_text, 2);
+        weigh(&n.quote, 1);
+        for t in &n.tags {
+            weigh(t, 4);
+        }
+        for (t, x) in w {
+            add(&t, (doc, k as u32 + 1, x));
+        }
+    }
+    // Words an earlier snapshot had and the latest has not (DESIGN
+    // §10): what a stealth edit removed stays findable, and the hit
+    // leads to the snapshot that still says it. Words the latest
+    // still has find the latest, so they are not indexed twice.
+    for (v, removed) in removed_terms(d).into_iter().enumerate() {
+        let slot = (d.notes.len() + 1 + v) as u32;
+        for (t, x) in removed {
+            add(&t, (doc, slot, x));
+        }
+    }
+}
+
 /// The inverted index of a site, by shard.
 #[derive(Default)]
 pub struct Index {
-    /// shard key → term → postings (unsorted until written).
-    shards: BTreeMap<String, BTreeMap<String, Vec<Posting>>>,
+    /// shard key → its terms, sorted, each with `[df, doc, note, weight,
+    /// …]` (its heaviest postings).
+    shards: BTreeMap<String, Vec<(String, Vec<u32>)>>,
     items: usize,
 }
 
 impl Index {
+    /// Made in parallel: each worker indexes a run of documents into a
+    /// hash map of its own, the maps are merged, and only then are terms
+    /// grouped into shards and sorted (a sorted map per shard, updated for
+    /// every posting, was most of an incremental build's time).
     pub fn new(site: &Site) -> Index {
-        let mut index = Index::default();
-        let mut add = |term: &str, p: Posting| {
-            let shard = match index.shards.get_mut(key_of(term)) {
-                Some(s) => s,
-                None => index.shards.entry(key_of(term).to_string()).or_default(),
-            };
-            match shard.get_mut(term) {
-                Some(v) => v.push(p),
+        use rayon::prelude::*;
+        let terms: TermMap = site
+            .documents
+            .par_iter()
+            .enumerate()
+            .fold(TermMap::default, |mut m, (i, d)| {
+                add_document(&mut m, i as u32, d);
+                m
+            })
+            .reduce(TermMap::default, |a, b| {
+                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                for (t, p) in small {
+                    match big.get_mut(&t) {
+                        Some(q) => q.merge(p),
+                        None => {
+                            big.insert(t, p);
+                        }
+                    }
+                }
+                big
+            });
+        let mut by_key: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
+        for (t, p) in terms {
+            match by_key.get_mut(key_of(&t)) {
+                Some(v) => v.push((t, p)),
                 None => {
-                    shard.insert(term.to_string(), vec![p]);
-                }
-            }
-        };
-        for (i, d) in site.documents.iter().enumerate() {
-            let doc = i as u32;
-            for (t, w) in d.search_terms.iter() {
-                add(t, (doc, 0, w));
-            }
-            for (k, n) in d.notes.iter().enumerate() {
-                let mut w: BTreeMap<String, u16> = BTreeMap::new();
-                let mut weigh = |text: &str, x: u16| {
-                    each_term(text, |t| {
-                        let e = w.entry(t.to_string()).or_insert(0);
-                        *e = e.saturating_add(x);
-                    })
-                };
-                weigh(&n.body_text, 2);
-                weigh(&n.quote, 1);
-                for t in &n.tags {
-                    weigh(t, 4);
-                }
-                for (t, x) in w {
-                    add(&t, (doc, k as u32 + 1, x));
-                }
-            }
-            // Words an earlier snapshot had and the latest has not (DESIGN
-            // §10): what a stealth edit removed stays findable, and the hit
-            // leads to the snapshot that still says it. Words the latest
-            // still has find the latest, so they are not indexed twice.
-            for (v, removed) in removed_terms(d).into_iter().enumerate() {
-                let slot = (d.notes.len() + 1 + v) as u32;
-                for (t, x) in removed {
-                    add(&t, (doc, slot, x));
+                    by_key.insert(key_of(&t).to_string(), vec![(t, p)]);
                 }
             }
         }
-        index.items = site
-            .documents
-            .iter()
-            .map(|d| 1 + d.notes.len() + earlier_snapshots(d).len())
-            .sum::<usize>();
-        index
+        let shards = by_key
+            .into_par_iter()
+            .map(|(key, mut terms)| {
+                terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let terms = terms.into_iter().map(|(t, p)| (t, p.flat())).collect();
+                (key, terms)
+            })
+            .collect();
+        Index {
+            shards,
+            items: site
+                .documents
+                .iter()
+                .map(|d| 1 + d.notes.len() + earlier_snapshots(d).len())
+                .sum::<usize>(),
+        }
     }
 
     /// The shard keys, in order.
@@ -449,21 +543,11 @@ impl Index {
 
     /// A shard: `{term: [df, doc, note, weight, doc, note, weight, …]}`.
     pub fn shard(&self, key: &str) -> Vec<u8> {
-        let mut out: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-        if let Some(terms) = self.shards.get(key) {
-            for (t, postings) in terms {
-                let mut p = postings.clone();
-                // Heaviest first; ties in site order, so output is stable.
-                p.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-                p.truncate(POSTINGS_MAX);
-                let mut flat = Vec::with_capacity(1 + p.len() * 3);
-                flat.push(postings.len() as u32);
-                for (d, n, w) in p {
-                    flat.extend([d, n, u32::from(w)]);
-                }
-                out.insert(t, flat);
-            }
-        }
+        let out: BTreeMap<&str, &[u32]> = self
+            .shards
+            .get(key)
+            .map(|terms| terms.iter().map(|(t, f)| (t.as_str(), f.as_slice())).collect())
+            .unwrap_or_default();
         let mut bytes = Vec::new();
         let _ = super::data::write_json(&mut bytes, &out);
         bytes

@@ -28,18 +28,23 @@ fn month_key((y, m): (i32, u32)) -> String {
 /// The note kinds used in the site, in a stable order (alphabetical, the
 /// unlabelled last).
 fn kinds_used(site: &Site) -> Vec<Option<String>> {
-    let mut kinds: Vec<Option<String>> = site
-        .documents
-        .iter()
-        .flat_map(|d| d.notes.iter().map(|n| n.kind.clone()))
-        .collect();
-    kinds.sort_by(|a, b| match (a, b) {
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, _) => std::cmp::Ordering::Greater,
-        (_, None) => std::cmp::Ordering::Less,
-        (Some(a), Some(b)) => a.cmp(b),
-    });
-    kinds.dedup();
+    // A set of borrowed names, not a sorted copy of every note's kind:
+    // every source page calls this, and with 55k notes the copies and
+    // the sort were most of an incremental build's source pages.
+    let mut named = std::collections::BTreeSet::new();
+    let mut unnamed = false;
+    for n in site.documents.iter().flat_map(|d| &d.notes) {
+        match &n.kind {
+            Some(k) => {
+                named.insert(k.as_str());
+            }
+            None => unnamed = true,
+        }
+    }
+    let mut kinds: Vec<Option<String>> = named.into_iter().map(|k| Some(k.to_string())).collect();
+    if unnamed {
+        kinds.push(None);
+    }
     kinds
 }
 
