@@ -281,13 +281,6 @@ fn build_reusing(
         }
         _ => Vec::new(),
     };
-    let kept: HashMap<PathBuf, std::sync::Mutex<Option<(u128, cache::KeptDoc)>>> = previous
-        .as_mut()
-        .map(|p| std::mem::take(&mut p.docs))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(f, k)| (f, std::sync::Mutex::new(Some(k))))
-        .collect();
     let docs_reused = std::sync::atomic::AtomicUsize::new(0);
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
@@ -300,6 +293,9 @@ fn build_reusing(
             Err(d) => extra.push(d),
         }
     }
+    // Only a build without warnings is recorded: keep documents for the
+    // next build only while this one may be.
+    let recordable = loaded.diagnostics.is_empty() && extra.is_empty();
     progress.stage("writing", Some(total_jobs));
     let rendered = {
         let counting = out.as_ref().map(|o| Counting { inner: o, progress });
@@ -309,19 +305,15 @@ fn build_reusing(
             let (prev, out) = (previous.as_ref()?, out.as_ref()?);
             let (page_rec, frag_rec) = doc_records.get(i)?;
             let key = keys.get(&stub.file)?;
-            let (k, doc) = kept.get(&stub.file)?.lock().ok()?.take()?;
             let page = routes::Route::Document {
                 dir: stub.path.clone(),
             }
             .path();
             let frag = render::search::doc_path(i);
-            if k != *key
-                || prev.jobs.get(&page) != Some(page_rec)
-                || prev.jobs.get(&frag) != Some(frag_rec)
-            {
+            if prev.jobs.get(&page) != Some(page_rec) || prev.jobs.get(&frag) != Some(frag_rec) {
                 return None;
             }
-            let mut doc = doc.restore()?;
+            let mut doc = cache::load_kept(&config.root, prev.kept_name(*key))?.restore()?;
             // What the whole site derives for it, as the stub has it.
             doc.section = stub.section;
             doc.tags = stub.tags.clone();
@@ -361,13 +353,19 @@ fn build_reusing(
                     render::search::write_fragment(r.site, doc, w)
                 })
             }) {
-                Ok(()) => Vec::new(),
+                Ok(()) => {
+                    // Kept for the next build as soon as it is rendered,
+                    // not copied for the end of the build.
+                    if let (Some(s), Some(key), true) = (&state, keys.get(&doc.file), recordable) {
+                        cache::store_kept(&config.root, s.kept_name(*key), doc);
+                    }
+                    Vec::new()
+                }
                 Err(d) => vec![d],
             }
         })
     };
     drop(renderer);
-    drop(kept);
     let documents_written = rendered.len();
     let (site, mut diags) = loaded.finish(rendered);
     diags.extend(extra);
@@ -437,11 +435,8 @@ fn build_reusing(
         jobs = todo;
         state.docs = site
             .documents
-            .par_iter()
-            .filter_map(|d| {
-                let key = *keys.get(&d.file)?;
-                Some((d.file.clone(), (key, cache::KeptDoc::keep(d)?)))
-            })
+            .iter()
+            .filter_map(|d| Some(state.kept_name(*keys.get(&d.file)?)))
             .collect();
     }
     let counting = Counting {
@@ -499,9 +494,9 @@ pub fn build_cached(
     cache::forget(&options.root);
     let (mut report, mut diags, state) =
         build_reusing(options, progress, Some((&snapshot, previous)));
-    if diags.is_empty()
-        && let Err(d) = snapshot.save(&options.root, state.as_ref())
-    {
+    if !diags.is_empty() {
+        cache::discard(&options.root);
+    } else if let Err(d) = snapshot.save(&options.root, state.as_ref()) {
         diags.push(
             Diagnostic::warning(d.location, d.message)
                 .with_help("the site was built; the next build will be a full one"),

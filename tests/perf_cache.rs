@@ -340,3 +340,35 @@ fn a_corrupt_or_missing_reuse_state_means_a_full_build() {
     assert!(!build(&s, &["--clean"]).contains(REUSED));
     assert_like_clean(&s);
 }
+
+#[test]
+fn a_damaged_or_missing_kept_document_is_rendered_again() {
+    let s = site();
+    build(&s, &[]);
+    let docs = s.root().join(".marginalia/docs");
+    let mut kept: Vec<_> = std::fs::read_dir(&docs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    kept.sort();
+    assert_eq!(kept.len(), 4, "one file per document");
+    // One torn, one with a flipped byte, one gone: each of those documents
+    // is rendered again (the build still reuses the rest), and the site is
+    // what a clean build writes.
+    let torn = std::fs::read(&kept[0]).unwrap();
+    std::fs::write(&kept[0], &torn[..torn.len() / 2]).unwrap();
+    let mut flipped = std::fs::read(&kept[1]).unwrap();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    std::fs::write(&kept[1], &flipped).unwrap();
+    std::fs::remove_file(&kept[2]).unwrap();
+    s.file(
+        "content/articles/a3.annotations.yaml",
+        "- quote: \"voted on item 3\"\n  note: Checked twice.\n",
+    );
+    let said = build(&s, &[]);
+    assert!(said.contains(REUSED), "{said}");
+    assert_like_clean(&s);
+    // The next build keeps exactly the documents of the site again.
+    assert_eq!(std::fs::read_dir(&docs).unwrap().count(), 4);
+}

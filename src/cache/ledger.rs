@@ -30,10 +30,16 @@ pub fn hash_of<T: Hash + ?Sized>(x: &T) -> u128 {
     h.finish128().as_u128()
 }
 
+fn path_bytes(p: &Path) -> &[u8] {
+    p.as_os_str().as_encoded_bytes()
+}
+
 /// The values of a site's inputs, for the records of its outputs.
 pub struct Valuer<'a> {
     renderer: &'a Renderer<'a>,
-    docs: HashMap<&'a Path, u128>,
+    /// By the path's bytes: hashing a `Path` parses its components, which
+    /// was a tenth of an edit build's records.
+    docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher>,
     site_value: u128,
     all_documents: u128,
     section_index: HashMap<&'a str, usize>,
@@ -45,7 +51,7 @@ impl<'a> Valuer<'a> {
     /// `keys`: each document file's content hash (Markdown and sidecar).
     pub fn new(renderer: &'a Renderer<'a>, keys: &HashMap<PathBuf, u128>) -> Valuer<'a> {
         let site: &'a Site = renderer.site;
-        let docs: HashMap<&'a Path, u128> = site
+        let docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher> = site
             .documents
             .iter()
             .map(|d| {
@@ -54,13 +60,13 @@ impl<'a> Valuer<'a> {
                     (&s.path, &s.title, s.articles.len())
                 });
                 let v = hash_of(&(keys.get(&d.file), &d.tags, section));
-                (d.file.as_path(), v)
+                (path_bytes(&d.file), v)
             })
             .collect();
         let all: Vec<(&Path, u128)> = site
             .documents
             .iter()
-            .map(|d| (d.file.as_path(), docs[d.file.as_path()]))
+            .map(|d| (d.file.as_path(), docs[path_bytes(&d.file)]))
             .collect();
         Valuer {
             renderer,
@@ -89,18 +95,21 @@ impl<'a> Valuer<'a> {
         }
     }
 
-    /// The hash of everything `job` reads.
+    /// The hash of everything `job` reads: each input's kind, its key and
+    /// its value. A document's value already names its file (the key it is
+    /// made from does), so a document is hashed by its value alone.
     pub fn record(&self, job: &Job) -> u128 {
-        let reads: Vec<(Input, u128)> = self
-            .renderer
-            .reads(job)
-            .into_iter()
-            .map(|i| {
-                let v = self.value(&i);
-                (i, v)
-            })
-            .collect();
-        hash_of(&reads)
+        use std::hash::Hasher;
+        let mut h = SipHasher13::new();
+        for i in self.renderer.reads(job) {
+            match &i {
+                Input::Document(_) => h.write_u8(0xd0),
+                Input::Item(_) => h.write_u8(0x17),
+                other => other.hash(&mut h),
+            }
+            h.write_u128(self.value(&i));
+        }
+        h.finish128().as_u128()
     }
 
     fn value(&self, input: &Input) -> u128 {
@@ -110,7 +119,7 @@ impl<'a> Valuer<'a> {
             // (see the module's comment).
             Input::Config | Input::Registry | Input::Template(_) | Input::File(_) => 0,
             Input::Site => self.site_value,
-            Input::Document(f) | Input::Item(f) => self.docs.get(f.as_path()).copied().unwrap_or(1),
+            Input::Document(f) | Input::Item(f) => self.docs.get(path_bytes(f)).copied().unwrap_or(1),
             Input::AllDocuments => self.all_documents,
             Input::ListPage { list, page } => {
                 let list = match list {
