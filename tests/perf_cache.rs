@@ -372,3 +372,39 @@ fn a_damaged_or_missing_kept_document_is_rendered_again() {
     // The next build keeps exactly the documents of the site again.
     assert_eq!(std::fs::read_dir(&docs).unwrap().count(), 4);
 }
+
+#[test]
+fn a_note_kind_new_to_the_site_reaches_every_sources_timeline() {
+    // Each source page draws its timeline with a series for every note
+    // kind of the whole site: a kind first used in one source's article
+    // changes the other sources' pages too.
+    let s = TestSite::new();
+    s.file(
+        "site.yaml",
+        "title: Kinds\nbase_url: https://kinds.example.net/\n",
+    )
+    .file(
+        "content/sources.yaml",
+        "gazette:\n  name: The Gazette\n  kind: publication\nherald:\n  name: The Herald\n  kind: publication\n",
+    );
+    for (i, source) in ["gazette", "herald"].iter().enumerate() {
+        s.file(
+            &format!("content/articles/a{i}.md"),
+            &format!(
+                "---\ntitle: Article {i}\ndate: 2021-0{}-01\nsource: {source}\n---\nThe council voted on item {i} today.\n",
+                i + 1
+            ),
+        )
+        .file(
+            &format!("content/articles/a{i}.annotations.yaml"),
+            &format!("- quote: \"voted on item {i}\"\n  note: Checked.\n"),
+        );
+    }
+    build(&s, &[]);
+    s.file(
+        "content/articles/a1.annotations.yaml",
+        "- quote: \"voted on item 1\"\n  note: Checked.\n  kind: correction\n",
+    );
+    assert!(build(&s, &[]).contains(REUSED));
+    assert_like_clean(&s);
+}

@@ -42,6 +42,12 @@ pub struct Valuer<'a> {
     docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher>,
     site_value: u128,
     all_documents: u128,
+    /// Each source's value, worked out once (every page of a source's
+    /// listing reads it): its uses, and the note kinds used anywhere in
+    /// the site, since every source page's timeline has a series for each
+    /// ([`crate::render::stats`]): a kind new to the site changes every
+    /// source's pages.
+    sources: Vec<u128>,
     section_index: HashMap<&'a str, usize>,
     tag_index: HashMap<&'a str, usize>,
     source_index: HashMap<&'a str, usize>,
@@ -68,8 +74,25 @@ impl<'a> Valuer<'a> {
             .iter()
             .map(|d| (d.file.as_path(), docs[path_bytes(&d.file)]))
             .collect();
+        let kinds: std::collections::BTreeSet<Option<&str>> = site
+            .documents
+            .iter()
+            .flat_map(|d| d.notes.iter().map(|n| n.kind.as_deref()))
+            .collect();
+        let kinds = hash_of(&kinds);
+        let file = |d: usize| path_bytes(&site.documents[d].file);
+        let sources = site
+            .source_uses
+            .iter()
+            .map(|u| {
+                let arts: Vec<_> = u.articles.iter().map(|&d| file(d)).collect();
+                let notes: Vec<_> = u.notes.iter().map(|r| (file(r.doc), r.note)).collect();
+                hash_of(&(arts, notes, kinds))
+            })
+            .collect();
         Valuer {
             renderer,
+            sources,
             site_value: hash_of(&renderer.site_value().to_string()),
             all_documents: hash_of(&all),
             docs,
@@ -188,13 +211,11 @@ impl<'a> Valuer<'a> {
                     .map(|t| (&t.slug, &t.name, t.articles.len()))
                     .collect::<Vec<_>>(),
             ),
-            Input::Source(slug) => self.source_index.get(slug.as_str()).map_or(1, |&i| {
-                let file = |d: usize| site.documents[d].file.as_path();
-                let u = &site.source_uses[i];
-                let arts: Vec<_> = u.articles.iter().map(|&d| file(d)).collect();
-                let notes: Vec<_> = u.notes.iter().map(|r| (file(r.doc), r.note)).collect();
-                hash_of(&(arts, notes))
-            }),
+            Input::Source(slug) => self
+                .source_index
+                .get(slug.as_str())
+                .and_then(|&i| self.sources.get(i).copied())
+                .unwrap_or(1),
         }
     }
 }

@@ -27,7 +27,7 @@ fn month_key((y, m): (i32, u32)) -> String {
 
 /// The note kinds used in the site, in a stable order (alphabetical, the
 /// unlabelled last).
-fn kinds_used(site: &Site) -> Vec<Option<String>> {
+pub fn kinds_used(site: &Site) -> Vec<Option<String>> {
     // A set of borrowed names, not a sorted copy of every note's kind:
     // every source page calls this, and with 55k notes the copies and
     // the sort were most of an incremental build's source pages.
@@ -316,9 +316,15 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
 /// citing it, stacked by kind. A note without a date counts at its
 /// article's date; undated both, it is left out. `None` when nothing dated
 /// refers to the source.
-pub fn source_timeline(site: &Site, source: usize) -> Option<Drawn> {
+///
+/// `kinds` is the site's [`kinds_used`], which a renderer works out once
+/// for all the source pages it renders.
+pub fn source_timeline_with(
+    site: &Site,
+    source: usize,
+    kinds: &[Option<String>],
+) -> Option<Drawn> {
     let uses = site.source_uses.get(source)?;
-    let kinds = kinds_used(site);
     let width = 1 + kinds.len();
     let mut counts: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
     for &d in &uses.articles {
@@ -346,7 +352,7 @@ pub fn source_timeline(site: &Site, source: usize) -> Option<Drawn> {
         kind: None,
         label: "articles".into(),
     }];
-    series.extend(kind_series(&kinds).into_iter().map(|mut s| {
+    series.extend(kind_series(kinds).into_iter().map(|mut s| {
         s.label = format!("{} notes", s.label);
         s
     }));
