@@ -13,6 +13,7 @@ use crate::error::{Diagnostic, Location, suggestion};
 use crate::yaml::{self, Fields};
 
 pub mod kinds;
+pub mod ratings;
 pub use kinds::NoteKind;
 
 /// The file name of the site configuration, in the site root.
@@ -75,7 +76,7 @@ pub struct Config {
     /// Free-form data for templates.
     pub extra: serde_json::Value,
     /// The rating scale notes' `rating:` labels come from (DESIGN §11).
-    pub ratings: Option<crate::annotate::rating::RatingScale>,
+    pub ratings: Option<ratings::RatingScale>,
     /// Whether base_url came from site.yaml (or the command line) rather
     /// than the default; feeds and sitemaps want a real host.
     #[serde(skip)]
@@ -138,7 +139,7 @@ pub struct RawConfig {
     /// The kinds `kinds:` declares, in the order written.
     pub kinds: Vec<NoteKind>,
     pub extra: Option<serde_json::Value>,
-    pub ratings: Option<crate::annotate::rating::RatingScale>,
+    pub ratings: Option<ratings::RatingScale>,
     pub menu: Vec<MenuEntry>,
     /// Where each key the file writes is written, for errors found later.
     pub locations: BTreeMap<&'static str, Location>,
@@ -267,7 +268,7 @@ impl RawConfig {
         }
         raw.extra = f.take_raw("extra").map(|v| yaml::to_json(&v));
         if let Some(v) = f.take_raw("ratings") {
-            let (scale, d) = crate::annotate::rating::scale_from_yaml(v, source);
+            let (scale, d) = ratings::scale_from_yaml(v, source);
             raw.ratings = scale;
             f.diagnostics.extend(d);
         }

@@ -704,7 +704,7 @@ fn undeclared_kinds(docs: &[ParsedDoc], config: &Config) -> Vec<Diagnostic> {
 pub fn parse_document(
     root: &Path,
     file: &DocFile,
-    ratings: Option<&crate::annotate::rating::RatingScale>,
+    ratings: Option<&crate::config::ratings::RatingScale>,
 ) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = match read_text(root, &file.rel) {

@@ -60,7 +60,7 @@ pub struct ScaleCtx {
 }
 
 impl RatingCtx {
-    pub fn of(r: &crate::annotate::rating::Rating) -> RatingCtx {
+    pub fn of(r: &crate::model::Rating) -> RatingCtx {
         RatingCtx {
             label: r.label.clone(),
             scale: match (&r.value, &r.worst, &r.best) {

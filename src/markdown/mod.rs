@@ -33,6 +33,7 @@ use crate::annotate::anchor::TextIndex;
 use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::html;
+use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 use crate::sources::Registry;
 use headings::HeadingIds;
 use highlight::Highlight;
@@ -42,7 +43,6 @@ use stream::{Item, Origin, Through};
 use urls::{Rewriter, Urls};
 
 /// Kept here for code written against the old paths.
-pub use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 pub use aside::{NOTE_PARTIAL, NoteTemplate};
 pub use notes::missing_words;
 

@@ -28,7 +28,7 @@ pub const FIX_THRESHOLD: f64 = 0.8;
 
 /// The thread under a note: each reply's text (plain text, paragraphs at
 /// blank lines, escaped), its author and date, oldest first.
-fn replies_html(h: &mut String, replies: &[crate::annotate::sidecar::Reply]) {
+fn replies_html(h: &mut String, replies: &[crate::model::Reply]) {
     use crate::html::escape_into;
     if replies.is_empty() {
         return;
@@ -115,10 +115,10 @@ struct NoteInput {
     author: Option<String>,
     date: Option<Date>,
     tags: Vec<String>,
-    rating: Option<crate::annotate::rating::Rating>,
+    rating: Option<crate::model::Rating>,
     written_quote: String,
     written_note: String,
-    replies: Vec<crate::annotate::sidecar::Reply>,
+    replies: Vec<crate::model::Reply>,
     line: usize,
     quote_in_text: String,
     prefix: String,

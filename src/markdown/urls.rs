@@ -10,8 +10,9 @@ use std::path::{Component, Path, PathBuf};
 use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 
 use super::stream::{Extension, Item};
-use super::{Env, Input, InternalLink, WrittenLink};
+use super::{Env, Input};
 use crate::error::{Diagnostic, LineIndex, Location};
+use crate::model::{InternalLink, WrittenLink};
 use crate::url::{UrlUse, is_safe_url_for, percent_decode};
 
 /// Rewrites URLs for one document, and keeps what it found: links to other

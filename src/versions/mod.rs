@@ -17,8 +17,9 @@ use chrono::NaiveDate;
 use crate::annotate::anchor::Selector;
 use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, Location};
-use crate::frontmatter::{self, Date, DocKind, FrontMatter};
-use crate::markdown::{self, Env, Input, Note};
+use crate::frontmatter::{self, DocKind, FrontMatter};
+use crate::markdown::{self, Env, Input};
+use crate::model::{Date, Note};
 use diff::{Piece, TextDiff};
 
 /// The folder of a bundle that holds its earlier snapshots.
