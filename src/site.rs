@@ -205,6 +205,7 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
             links: &links,
             sources: &registry,
             note_template: note_template.as_ref(),
+            kinds: &config.kinds,
         };
         let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
             .par_iter()
@@ -329,6 +330,7 @@ impl Loaded {
             links: &self.links,
             sources: &site.registry,
             note_template: note_template.as_ref(),
+            kinds: &site.config.kinds,
         };
         self.parsed
             .par_iter()

@@ -17,6 +17,7 @@ mod capture;
 mod charts;
 mod commands;
 mod kill;
+mod kind_labels;
 mod markdown;
 mod meta;
 mod newcomer;

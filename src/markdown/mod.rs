@@ -31,6 +31,7 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::annotate::anchor::TextIndex;
 use crate::annotate::sidecar::SidecarNote;
+use crate::config::NoteKind;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::html;
 use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
@@ -70,6 +71,8 @@ pub struct Env<'a> {
     pub sources: &'a Registry,
     /// The theme's margin-note partial; `None` for the default theme's.
     pub note_template: Option<&'a NoteTemplate>,
+    /// The site's note kinds, whose labels the notes' badges show.
+    pub kinds: &'a [NoteKind],
 }
 
 /// One document to render.
@@ -224,6 +227,7 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     plan.build_asides(
         env.base_url,
         env.sources,
+        env.kinds,
         template,
         sidecar,
         &mut out.diagnostics,
