@@ -229,7 +229,7 @@ impl<'a> Extension<'a> for Urls<'_, '_> {
                 }
             }
             Event::Html(h) | Event::InlineHtml(h) => {
-                for (url, pos) in crate::linkcheck::urls_in_html(h) {
+                for (url, pos) in crate::html::urls_in_html(h) {
                     let location = self.rewriter.location(at + pos.min(item.range.len()));
                     self.rewriter
                         .written_links
