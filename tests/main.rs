@@ -10,6 +10,7 @@ mod harness;
 
 mod anchor_perf;
 mod annotations;
+mod architecture;
 mod bad_input;
 mod browser;
 mod build;
