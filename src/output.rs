@@ -899,7 +899,12 @@ mod tests {
             .flatten()
             .filter(|e| e.file_type().is_file())
             .map(|e| {
-                let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let rel = e
+                    .path()
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 (rel, std::fs::read_to_string(e.path()).unwrap())
             })
             .collect();
@@ -914,7 +919,11 @@ mod tests {
         let out = root.join("output");
         let spare = root.join(".output.marginalia-spare");
         let o = DiskOutput::begin(root, &out).unwrap();
-        for (p, t) in [("a/index.html", "a1"), ("b.json", "b1"), ("c/d/e.html", "e1")] {
+        for (p, t) in [
+            ("a/index.html", "a1"),
+            ("b.json", "b1"),
+            ("c/d/e.html", "e1"),
+        ] {
             o.write(p, t.as_bytes().to_vec()).unwrap();
         }
         o.commit().unwrap();

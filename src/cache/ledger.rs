@@ -142,7 +142,9 @@ impl<'a> Valuer<'a> {
             // (see the module's comment).
             Input::Config | Input::Registry | Input::Template(_) | Input::File(_) => 0,
             Input::Site => self.site_value,
-            Input::Document(f) | Input::Item(f) => self.docs.get(path_bytes(f)).copied().unwrap_or(1),
+            Input::Document(f) | Input::Item(f) => {
+                self.docs.get(path_bytes(f)).copied().unwrap_or(1)
+            }
             Input::AllDocuments => self.all_documents,
             Input::ListPage { list, page } => {
                 let list = match list {

@@ -546,7 +546,12 @@ impl Index {
         let out: BTreeMap<&str, &[u32]> = self
             .shards
             .get(key)
-            .map(|terms| terms.iter().map(|(t, f)| (t.as_str(), f.as_slice())).collect())
+            .map(|terms| {
+                terms
+                    .iter()
+                    .map(|(t, f)| (t.as_str(), f.as_slice()))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut bytes = Vec::new();
         let _ = super::data::write_json(&mut bytes, &out);

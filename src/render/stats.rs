@@ -27,16 +27,15 @@ fn month_key((y, m): (i32, u32)) -> String {
 
 /// The note kinds used in the site, in a stable order (alphabetical, the
 /// unlabelled last).
-pub fn kinds_used(site: &Site) -> Vec<Option<String>> {
-    // A set of borrowed names, not a sorted copy of every note's kind:
-    // every source page calls this, and with 55k notes the copies and
-    // the sort were most of an incremental build's source pages.
+fn kinds_used(site: &Site) -> Vec<Option<String>> {
+    // A set of borrowed names, not a clone of every note's kind sorted:
+    // this runs over all of the archive's notes.
     let mut named = std::collections::BTreeSet::new();
     let mut unnamed = false;
-    for n in site.documents.iter().flat_map(|d| &d.notes) {
-        match &n.kind {
-            Some(k) => {
-                named.insert(k.as_str());
+    for note in site.documents.iter().flat_map(|d| &d.notes) {
+        match &note.kind {
+            Some(kind) => {
+                named.insert(kind.as_str());
             }
             None => unnamed = true,
         }
@@ -312,18 +311,20 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     charts
 }
 
+/// Every source's timeline, by source index, drawn once per render: each
+/// of a source's paginated pages shows the same one.
+pub fn source_timelines(site: &Site) -> Vec<Option<Drawn>> {
+    let kinds = kinds_used(site);
+    (0..site.source_uses.len())
+        .map(|source| source_timeline(site, source, &kinds))
+        .collect()
+}
+
 /// A source's timeline: per month, the articles from it and the notes
 /// citing it, stacked by kind. A note without a date counts at its
 /// article's date; undated both, it is left out. `None` when nothing dated
 /// refers to the source.
-///
-/// `kinds` is the site's [`kinds_used`], which a renderer works out once
-/// for all the source pages it renders.
-pub fn source_timeline_with(
-    site: &Site,
-    source: usize,
-    kinds: &[Option<String>],
-) -> Option<Drawn> {
+fn source_timeline(site: &Site, source: usize, kinds: &[Option<String>]) -> Option<Drawn> {
     let uses = site.source_uses.get(source)?;
     let width = 1 + kinds.len();
     let mut counts: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
