@@ -24,9 +24,12 @@
 //!   bookkeeping of which file is which document;
 //! - `apply`: a batch of changed files applied (and undone on failure);
 //! - `records`: what each output read, fingerprinted, and the outputs a
-//!   change touched.
+//!   change touched;
+//! - [`on_demand`]: the site as phase one read it, rendering the pages
+//!   asked for while the whole live site is being built.
 
 mod apply;
+pub mod on_demand;
 mod records;
 #[cfg(test)]
 mod tests;
@@ -178,10 +181,22 @@ impl LiveSite {
     /// Loads and checks the whole site (nothing is rendered yet: see
     /// [`LiveSite::render_everything`]). `None` when it has errors.
     pub fn load(options: &BuildOptions) -> (Option<LiveSite>, Diagnostics) {
-        let (prepared, mut diags) = crate::prepare(options);
+        let (prepared, diags) = crate::prepare(options);
         let Some((site, templates)) = prepared else {
             return (None, diags);
         };
+        LiveSite::from_site(options, site, templates, diags)
+    }
+
+    /// [`LiveSite::load`] for a site already loaded (every document
+    /// rendered), with the diagnostics of its load. `None` when it has
+    /// errors.
+    pub fn from_site(
+        options: &BuildOptions,
+        site: Site,
+        templates: Templates,
+        mut diags: Diagnostics,
+    ) -> (Option<LiveSite>, Diagnostics) {
         if diags.has_errors() {
             return (None, diags);
         }

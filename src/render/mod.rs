@@ -155,6 +155,25 @@ impl<'a> Renderer<'a> {
         )
     }
 
+    /// A renderer over a site read by phase one only, whose documents the
+    /// caller renders as pages ask for them (the dev server before the
+    /// whole site is ready): `catalogue` holds the listing items of those
+    /// documents, and `note_total` is the site's note count, as for
+    /// [`Renderer::for_document_pages`].
+    pub fn for_partial_site(
+        site: &'a Site,
+        templates: &'a Templates,
+        catalogue: &'a Catalogue,
+        note_total: usize,
+    ) -> Renderer<'a> {
+        Renderer::build(
+            site,
+            templates,
+            std::borrow::Cow::Borrowed(catalogue),
+            note_total,
+        )
+    }
+
     /// A renderer over a catalogue kept by the caller (it must describe
     /// `site` as it is now: see [`Catalogue::update_document`]). Cheap: only
     /// the `site` context is made.
