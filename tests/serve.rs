@@ -58,8 +58,19 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// Starts the server and waits until its first build is done (it
+    /// listens before: see `serve_first.rs` for what it answers then).
     fn start(s: &TestSite, extra: &[&str]) -> Server {
-        Server::start_with(s, extra, &[])
+        let server = Server::start_with(s, extra, &[]);
+        let start = Instant::now();
+        while !["built ", "fix the errors"]
+            .iter()
+            .any(|w| server.stderr().contains(w))
+        {
+            assert!(start.elapsed() < DEADLINE, "stderr: {}", server.stderr());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server
     }
 
     /// [`Server::start`] with environment variables set for the server.
@@ -144,7 +155,7 @@ impl Server {
         }
     }
 
-    fn events(&self) -> Events {
+    pub(crate) fn events(&self) -> Events {
         Events::connect(&self.addr)
     }
 }
@@ -207,7 +218,7 @@ impl Resp {
 }
 
 /// The live-reload event stream, read on a thread into a text.
-struct Events {
+pub(crate) struct Events {
     text: Arc<Mutex<String>>,
     opened: Instant,
 }
@@ -241,7 +252,7 @@ impl Events {
         e
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.text.lock().unwrap().clone()
     }
 
@@ -264,7 +275,7 @@ impl Events {
     }
 
     #[track_caller]
-    fn wait(&self, needle: &str) -> Duration {
+    pub(crate) fn wait(&self, needle: &str) -> Duration {
         self.wait_since(needle, Instant::now())
     }
 

@@ -51,7 +51,11 @@ fn generated(n: usize) -> TestSite {
         let source = if i % 2 == 0 { "wire" } else { "ada" };
         let tags = format!("{}, {}", w(1), w(2));
         let link = if i > 0 {
-            let before = if (i - 1) % 5 == 0 { "essays" } else { "articles" };
+            let before = if (i - 1) % 5 == 0 {
+                "essays"
+            } else {
+                "articles"
+            };
             format!(" See [the one before](../{before}/a{:04}.md).", i - 1)
         } else {
             String::new()
@@ -104,7 +108,10 @@ fn answered_early(out: &Path) -> BTreeMap<String, String> {
             .replace('\\', "/");
         let top = rel.split('/').next().unwrap_or_default();
         let listed = rel.ends_with("index.html")
-            && matches!(top, "index.html" | "page" | "articles" | "essays" | "tags" | "about");
+            && matches!(
+                top,
+                "index.html" | "page" | "articles" | "essays" | "tags" | "about"
+            );
         if listed || rel == "style.css" {
             let url = format!("/{}", rel.strip_suffix("index.html").unwrap_or(&rel));
             pages.insert(url, std::fs::read_to_string(&p).unwrap());
@@ -137,7 +144,10 @@ fn pages_are_answered_before_the_whole_site_is_built_and_are_the_built_ones() {
     );
     let pages = answered_early(out.path());
     let documents = pages.keys().filter(|u| u.contains("/a0")).count();
-    assert!(documents >= n, "only {documents} document pages in {pages:?}");
+    assert!(
+        documents >= n,
+        "only {documents} document pages in {pages:?}"
+    );
     assert!(pages.contains_key("/") && pages.contains_key("/essays/page/2/"));
     assert!(pages.keys().any(|u| u.starts_with("/tags/harbour/")));
 
@@ -171,7 +181,9 @@ fn pages_are_answered_before_the_whole_site_is_built_and_are_the_built_ones() {
         "/sources/ was answered before the whole site was built"
     );
     assert!(
-        server.stderr().contains(&format!("read {} documents", n + 1)),
+        server
+            .stderr()
+            .contains(&format!("read {} documents", n + 1)),
         "{}",
         server.stderr()
     );
@@ -187,7 +199,10 @@ fn pages_are_answered_before_the_whole_site_is_built_and_are_the_built_ones() {
     for url in ["/", "/essays/page/2/", "/articles/a0001/"] {
         let r = server.get(url);
         assert_eq!(r.header("x-marginalia-site"), Some("complete"));
-        assert!(unserved(&r.body) == pages[url], "{url} differs once complete");
+        assert!(
+            unserved(&r.body) == pages[url],
+            "{url} differs once complete"
+        );
     }
 }
 
@@ -219,4 +234,45 @@ fn a_site_with_errors_is_never_answered_from_phase_one() {
     let r = waited.recv_timeout(Duration::from_secs(60)).unwrap();
     assert_eq!(r.status, 500);
     assert!(r.body.contains("a0001.annotations.yaml"), "{}", r.body);
+}
+
+#[test]
+fn a_change_while_filling_in_is_never_answered_stale() {
+    let s = generated(5);
+    let go = s.root().join(".release-the-server");
+    let go_env = go.to_string_lossy().into_owned();
+    let server = Server::start_with(&s, &[], &[(HOLD, go_env.as_str())]);
+    let r = server.get("/articles/a0003/");
+    assert_eq!(r.header("x-marginalia-site"), Some("partial"));
+    let events = server.events();
+    s.file(
+        "content/articles/a0003.md",
+        "---\ntitle: \"Retitled while loading\"\ndate: 2000-01-04\nsource: wire\n---\nA remarkable claim, in a new body.\n",
+    );
+    let seen = std::time::Instant::now();
+    while !server
+        .stderr()
+        .contains("a file changed while the site was being built")
+    {
+        assert!(
+            seen.elapsed() < Duration::from_secs(30),
+            "{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Phase one's site may be out of date now: nothing more comes from it.
+    let (tx, waited) = mpsc::channel();
+    let addr = server.addr.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(crate::serve::get_from(&addr, "/articles/a0003/"));
+    });
+    std::fs::write(&go, "").unwrap();
+    let r = waited.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert_eq!(r.header("x-marginalia-site"), Some("complete"));
+    // Open pages reload, since what they show may be gone.
+    events.wait("\"all\":true");
+    server.wait_for("/articles/a0003/", "the new title", |r| {
+        r.body.contains("Retitled while loading")
+    });
 }

@@ -200,7 +200,11 @@ impl OnDemandSite {
                 });
             let docs: Vec<(usize, Document, Vec<Diagnostic>)> =
                 results.into_iter().flatten().collect();
-            if docs.len() != which.len() || docs.iter().any(|(_, _, d)| d.iter().any(Diagnostic::is_error)) {
+            if docs.len() != which.len()
+                || docs
+                    .iter()
+                    .any(|(_, _, d)| d.iter().any(Diagnostic::is_error))
+            {
                 return None;
             }
             docs

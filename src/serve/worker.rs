@@ -131,6 +131,10 @@ pub fn first_build(
         s.replace_all(files);
     }
     drop(guard);
+    if shared.changed_early.load(Ordering::SeqCst) {
+        // A page answered before may show what the change replaced.
+        shared.send(Event::Reload(vec!["*".into()]));
+    }
     if !warnings.is_empty() {
         reporter.notice(Notice::Warnings(warnings));
     }
@@ -190,12 +194,17 @@ pub fn start(
     let (batches, batch_rx) = mpsc::channel::<Batch>();
     let forward = tx.clone();
     let early = shared.clone();
+    let early_reporter = reporter.clone();
     std::thread::Builder::new()
         .name("marginalia-watch".into())
         .spawn(move || {
             for b in batch_rx {
-                if *early.phase.borrow() != Phase::Ready {
-                    early.changed_early.store(true, Ordering::SeqCst);
+                if *early.phase.borrow() != Phase::Ready
+                    && !early.changed_early.swap(true, Ordering::SeqCst)
+                {
+                    early_reporter.notice(Notice::Trouble(
+                        "a file changed while the site was being built: pages wait for the whole site, then open pages reload".into(),
+                    ));
                 }
                 if forward.send(Msg::Changes(b)).is_err() {
                     return;
