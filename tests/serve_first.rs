@@ -276,3 +276,68 @@ fn a_change_while_filling_in_is_never_answered_stale() {
         r.body.contains("Retitled while loading")
     });
 }
+
+/// Every output phase one answers, through the library path `serve`
+/// takes, against the same site rendered whole (`check`'s render, which
+/// `sample::` shows is what `build` writes).
+fn assert_on_demand_is_whole(s: &TestSite) -> usize {
+    use marginalia::incremental::Produced;
+    use marginalia::incremental::on_demand::OnDemandSite;
+    let options = marginalia::BuildOptions {
+        root: s.root().to_path_buf(),
+        base_url: Some("http://127.0.0.1:1/".into()),
+        ..Default::default()
+    };
+    let (prepared, diags) = marginalia::prepare(&options);
+    assert!(!diags.has_errors(), "{:?}", diags.into_vec());
+    let (site, templates) = prepared.unwrap();
+    let whole = marginalia::output::MemoryOutput::new();
+    let (_, d) = marginalia::render_into(&site, &templates, &whole);
+    assert!(d.is_empty(), "{d:?}");
+
+    let loaded = marginalia::site::load_parsed(&options);
+    let templates =
+        marginalia::render::Templates::load(&loaded.site.config.root, &loaded.site.config.theme)
+            .unwrap();
+    let on_demand = OnDemandSite::new(loaded, templates);
+    let mut paths: Vec<String> = on_demand.paths().into_iter().map(String::from).collect();
+    paths.sort();
+    for p in &paths {
+        let mine = match on_demand.render_path(p) {
+            Some(Ok(Produced::Bytes(b))) => b,
+            Some(Ok(Produced::File(f))) => std::fs::read(f).unwrap(),
+            other => panic!("{p}: {other:?}"),
+        };
+        let theirs = whole
+            .get(p)
+            .unwrap_or_else(|| panic!("{p} is not in the whole site"));
+        assert!(
+            mine == *theirs,
+            "{p} differs\n--- on demand:\n{}\n--- whole:\n{}",
+            String::from_utf8_lossy(&mine),
+            String::from_utf8_lossy(&theirs)
+        );
+    }
+    paths.len()
+}
+
+#[test]
+fn what_phase_one_answers_is_the_whole_sites_output() {
+    let s = generated(23);
+    let n = assert_on_demand_is_whole(&s);
+    assert!(n > 23, "{n} outputs answered");
+    // A theme that shows site-wide counts on every page, and a draft.
+    s.file(
+        "templates/404.html",
+        "{{ site.article_count }} articles, {{ site.note_count }} notes, {{ site.tag_count }} tags",
+    )
+    .file(
+        "templates/page.html",
+        "{% extends \"base.html\" %}{% block content %}{{ site.note_count }} notes {{ page.content | safe }}{% endblock content %}",
+    )
+    .file(
+        "content/articles/draft.md",
+        "---\ntitle: Draft\ndate: 2001-01-01\ndraft: true\n---\nNot yet.\n",
+    );
+    assert_on_demand_is_whole(&s);
+}
