@@ -456,12 +456,12 @@ impl LiveSite {
             self.take_tree(tree);
             structural = true;
         }
-        // The plan only changes with the lists, paths or files.
-        let mut collisions = Vec::new();
-        if structural {
-            collisions = self.replan();
-            clock.lap("plan");
-        }
+        let fail = |me: &mut LiveSite, undo: Undo, mut d: Vec<Diagnostic>| {
+            me.undo(undo);
+            me.records = me.records();
+            d.sort_by(|a, b| a.location.cmp(&b.location));
+            Outcome::Failed(d)
+        };
         let changed_files: HashSet<PathBuf> = self
             .site
             .documents
@@ -470,29 +470,59 @@ impl LiveSite {
             .filter(|(i, _)| replaced.changed.contains(&self.ids[*i]))
             .map(|(_, d)| d.file.clone())
             .collect();
+        // The changed documents' own pages first, so the caller can tell
+        // open pages at once: finding what else the change touched reads
+        // every output's record, which takes long on a big site. With the
+        // plan unchanged their paths are known and nothing can collide.
+        let mut sent: Vec<String> = Vec::new();
+        if !structural {
+            let pages: Vec<String> = self
+                .jobs
+                .iter()
+                .filter(|(_, job)| {
+                    matches!(job, Job::Document(i) if changed_files.contains(&self.site.documents[*i].file))
+                })
+                .map(|(p, _)| p.clone())
+                .collect();
+            let (files, d) = self.render_paths(&pages);
+            if d.iter().any(Diagnostic::is_error) {
+                return fail(self, undo, d);
+            }
+            diags.extend(d);
+            clock.lap("render changed pages");
+            early(&files);
+            sent = pages;
+        }
+        // The plan only changes with the lists, paths or files.
+        let mut collisions = Vec::new();
+        if structural {
+            collisions = self.replan();
+            clock.lap("plan");
+        }
         let touched = if collisions.is_empty() {
             self.touched(&changed_files)
         } else {
             Touched::default()
         };
         clock.lap("find touched outputs");
-        let fail = |me: &mut LiveSite, undo: Undo, mut d: Vec<Diagnostic>| {
-            me.undo(undo);
-            me.records = me.records();
-            d.sort_by(|a, b| a.location.cmp(&b.location));
-            Outcome::Failed(d)
-        };
         if !collisions.is_empty() {
             return fail(self, undo, collisions);
         }
-        // The changed pages first: the caller can tell open pages at once.
-        let (files, d) = self.render_paths(&touched.now);
-        if d.iter().any(Diagnostic::is_error) {
-            return fail(self, undo, d);
+        let now: Vec<String> = touched
+            .now
+            .into_iter()
+            .filter(|p| !sent.contains(p))
+            .collect();
+        if !now.is_empty() {
+            let (files, d) = self.render_paths(&now);
+            if d.iter().any(Diagnostic::is_error) {
+                return fail(self, undo, d);
+            }
+            diags.extend(d);
+            clock.lap("render changed pages");
+            early(&files);
         }
-        diags.extend(d);
-        clock.lap("render changed pages");
-        early(&files);
+        sent.extend(now);
         let (more, d) = self.render_paths(&touched.then);
         if d.iter().any(Diagnostic::is_error) {
             return fail(self, undo, d);
@@ -501,7 +531,7 @@ impl LiveSite {
         clock.lap("render listing, tag and source pages");
         Outcome::Done(Update {
             files: more,
-            early: files.into_iter().map(|(p, _)| p).collect(),
+            early: sent,
             later: touched.later,
             removed: touched.removed,
             warnings: diags,

@@ -89,7 +89,9 @@ impl Output for Collect {
 /// Rendered outputs, by output path.
 pub type Files = Vec<(String, Produced)>;
 
-/// Called by [`LiveSite::apply`] with the changed pages, before the rest.
+/// Called by [`LiveSite::apply`] with the changed pages, before the rest
+/// (once or twice: the changed documents' own pages as soon as they are
+/// rendered, then any other page that became theirs).
 pub type Early<'a> = &'a mut dyn FnMut(&[(String, Produced)]);
 
 /// What [`LiveSite::apply`] changed.

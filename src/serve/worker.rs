@@ -344,14 +344,16 @@ impl Worker {
 
         let mut early_paths: Vec<String> = Vec::new();
         let mut early_changed = 0;
+        // Called once or twice: the changed documents' pages, then any
+        // other page the change made theirs.
         let mut early = |files: &[(String, Produced)]| {
-            early_paths = files.iter().map(|(p, _)| p.clone()).collect();
+            early_paths.extend(files.iter().map(|(p, _)| p.clone()));
             let changed = shared
                 .store
                 .write()
                 .map(|mut s| s.publish(files.to_vec()))
                 .unwrap_or_default();
-            early_changed = changed.len();
+            early_changed += changed.len();
             if !changed.is_empty() {
                 shared.send(Event::Reload(changed));
                 first_reload.get_or_insert_with(Instant::now);
