@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Tag, TagEnd};
 
+use super::Events;
 use super::stream::{Extension, Item, Origin};
-use super::{Events, Heading};
 use crate::html;
+use crate::model::Heading;
 
 /// Picks the id of every heading (`(start event, end event, level, text)`
 /// from the scan), adding them to `used`. Returns the table of contents and

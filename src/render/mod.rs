@@ -120,10 +120,44 @@ pub struct Renderer<'a> {
     site_value: Value,
     /// The search index, made on first use (it reads every document).
     search: std::sync::OnceLock<search::Index>,
+    /// Every source's timeline, drawn on first use (it reads every note).
+    source_timelines: std::sync::OnceLock<Vec<Option<crate::charts::Drawn>>>,
 }
 
 fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
+}
+
+/// Page `page` of a listing of `total_items`, holding `items`, with the
+/// links to its other pages (every paginated listing's, so they agree).
+fn paginate(
+    config: &crate::config::Config,
+    base: &ListRoute,
+    page: usize,
+    per_page: usize,
+    total_items: usize,
+    items: Vec<Value>,
+) -> Paginator {
+    let total_pages = page_count(total_items, per_page);
+    let url = |p: usize| base.page_url(config, p);
+    Paginator {
+        current: page,
+        total_pages,
+        total_items,
+        per_page,
+        items,
+        first_url: url(1),
+        last_url: url(total_pages),
+        prev_url: (page > 1).then(|| url(page - 1)),
+        next_url: (page < total_pages).then(|| url(page + 1)),
+        pages: (1..=total_pages)
+            .map(|p| PageNumber {
+                number: p,
+                url: url(p),
+                current: p == page,
+            })
+            .collect(),
+    }
 }
 
 impl<'a> Renderer<'a> {
@@ -234,6 +268,7 @@ impl<'a> Renderer<'a> {
             catalogue,
             site_value,
             search: std::sync::OnceLock::new(),
+            source_timelines: std::sync::OnceLock::new(),
         }
     }
 
@@ -648,32 +683,21 @@ impl<'a> Renderer<'a> {
         let site = self.site;
         let claims = exports::claims(site);
         let per_page = site.config.paginate_by;
-        let total_pages = page_count(claims.len(), per_page);
-        let url = |p: usize| ListRoute::Claims.page_url(&site.config, p);
-        let paginator = Paginator {
-            current: page,
-            total_pages,
-            total_items: claims.len(),
+        let items = claims
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .filter_map(|&c| exports::claim_ctx(site, c))
+            .map(|c| Value::from_serializable(&c))
+            .collect();
+        let paginator = paginate(
+            &site.config,
+            &ListRoute::Claims,
+            page,
             per_page,
-            items: claims
-                .iter()
-                .skip((page - 1) * per_page)
-                .take(per_page)
-                .filter_map(|&c| exports::claim_ctx(site, c))
-                .map(|c| Value::from_serializable(&c))
-                .collect(),
-            first_url: url(1),
-            last_url: url(total_pages),
-            prev_url: (page > 1).then(|| url(page - 1)),
-            next_url: (page < total_pages).then(|| url(page + 1)),
-            pages: (1..=total_pages)
-                .map(|p| PageNumber {
-                    number: p,
-                    url: url(p),
-                    current: p == page,
-                })
-                .collect(),
-        };
+            claims.len(),
+            items,
+        );
         let mut ctx = self.base_context(path);
         let mut head = self.head(
             path,
@@ -917,7 +941,6 @@ impl<'a> Renderer<'a> {
         base: &ListRoute,
     ) -> Paginator {
         let config = &self.site.config;
-        let total_pages = page_count(articles.len(), per_page);
         let start = (page - 1) * per_page;
         let items = articles
             .iter()
@@ -925,25 +948,7 @@ impl<'a> Renderer<'a> {
             .take(per_page)
             .map(|&i| self.catalogue.items[i].clone())
             .collect();
-        let url = |p: usize| base.page_url(config, p);
-        Paginator {
-            current: page,
-            total_pages,
-            total_items: articles.len(),
-            per_page,
-            items,
-            first_url: url(1),
-            last_url: url(total_pages),
-            prev_url: (page > 1).then(|| url(page - 1)),
-            next_url: (page < total_pages).then(|| url(page + 1)),
-            pages: (1..=total_pages)
-                .map(|p| PageNumber {
-                    number: p,
-                    url: url(p),
-                    current: p == page,
-                })
-                .collect(),
-        }
+        paginate(config, base, page, per_page, articles.len(), items)
     }
 
     fn tag_ctx(&self, t: &crate::model::Tag) -> TagCtx {
@@ -1024,7 +1029,12 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
-            timeline: stats::source_timeline(site, i),
+            timeline: self
+                .source_timelines
+                .get_or_init(|| stats::source_timelines(site))
+                .get(i)
+                .cloned()
+                .flatten(),
             changed_articles: versions::source_change_counts(site, &uses.articles).0,
             changes_with_notice: versions::source_change_counts(site, &uses.articles).1,
         };
