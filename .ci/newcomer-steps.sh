@@ -2,10 +2,13 @@
 # Issue 17, the newcomer's path, as .ci/run runs it:
 #   .ci/newcomer-steps.sh deps      before `cargo test`: yamllint (Debian), which
 #                                   tests/newcomer.rs runs on init's host files
-#   .ci/newcomer-steps.sh install   after the release tests: the README's step
-#                                   one, `cargo install --locked --path .`, into a
-#                                   temporary root; the installed binary then
-#                                   builds the sample archive and a new site
+#   .ci/newcomer-steps.sh install [ROOT]
+#                                   the README's step one, `cargo install --locked
+#                                   --path .`, into ROOT (default: a temporary
+#                                   root, removed after); the installed binary
+#                                   then builds the sample archive and a new site.
+#                                   .ci/run keeps ROOT and runs the release-mode
+#                                   tests against ROOT/bin/marginalia
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +26,9 @@ install)
   # CARGO_TARGET_DIR=target makes cargo install build in target/release
   # (instead of a fresh temporary folder), reusing what the release steps
   # before this one compiled.
-  time CARGO_TARGET_DIR=target cargo install --locked --path . --root "$tmp/root"
-  bin="$tmp/root/bin/marginalia"
+  root="${2:-$tmp/root}"
+  time CARGO_TARGET_DIR=target cargo install --locked --path . --root "$root"
+  bin="$root/bin/marginalia"
   "$bin" --version
   "$bin" build --root . --output "$tmp/sample"
   test -s "$tmp/sample/articles/iran-backchannel/index.html"

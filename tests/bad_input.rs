@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -49,7 +49,7 @@ fn run_in(dir: &Path, args: &[&str]) -> Run {
 
 fn run_with_deadline(dir: &Path, args: &[&str], deadline: Duration) -> Run {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+    let mut child = common::bin()
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())

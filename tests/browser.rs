@@ -10,6 +10,7 @@
 //! dependencies (`npm ci`); `.ci/run` installs both and runs it with
 //! `cargo test -- --include-ignored`.
 
+use crate::common;
 use std::path::Path;
 use std::process::Command;
 
@@ -31,7 +32,7 @@ fn default_theme_in_headless_chromium() {
             "tests/browser/layers.test.mjs",
         ])
         .current_dir(root)
-        .env("MARGINALIA_BIN", env!("CARGO_BIN_EXE_marginalia"))
+        .env("MARGINALIA_BIN", common::bin_path())
         .status()
         .expect("could not run node");
     assert!(status.success(), "browser tests failed: {status}");
@@ -55,7 +56,7 @@ fn search_in_headless_chromium() {
             "tests/browser/search.test.mjs",
         ])
         .current_dir(root)
-        .env("MARGINALIA_BIN", env!("CARGO_BIN_EXE_marginalia"))
+        .env("MARGINALIA_BIN", common::bin_path())
         .status()
         .expect("could not run node");
     assert!(status.success(), "search browser tests failed: {status}");

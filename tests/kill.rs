@@ -11,9 +11,9 @@
 //! the end and check it is the new site and nothing is left beside it.
 //!
 //! Ignored under plain `cargo test` (50 builds take minutes in a debug
-//! build); `.ci/run` runs it in release:
-//! `cargo test --release --test main -- --ignored kill::`. Set `KILL_SEED` to
-//! replay a sequence of delays.
+//! build); `.ci/run` runs it against the release binary it installed:
+//! `MARGINALIA_TEST_BIN=target/release/marginalia cargo test --test main --
+//! --ignored kill::`. Set `KILL_SEED` to replay a sequence of delays.
 
 use crate::common;
 

@@ -601,7 +601,7 @@ fn run_measured(s: &TestSite, args: &[&str]) -> (common::Run, Option<u64>) {
     }
     let out = std::process::Command::new(time)
         .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_marginalia"))
+        .arg(common::bin_path())
         .args(args)
         .current_dir(s.root())
         .output()

@@ -9,7 +9,7 @@ use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,7 +59,7 @@ struct Server {
 
 impl Server {
     fn start(s: &TestSite, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+        let mut child = common::bin()
             .args(["serve", "--port", "0"])
             .args(extra)
             .current_dir(s.root())

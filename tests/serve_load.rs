@@ -4,14 +4,15 @@
 //! flat. Prints the requests per second.
 //!
 //! Ignored by plain `cargo test` (it takes 30 s and wants a release
-//! build); `.ci/run` runs it with `cargo test --release --test main serve_load::
-//! -- --include-ignored`.
+//! binary); `.ci/run` runs it against the release binary it installed:
+//! `MARGINALIA_TEST_BIN=target/release/marginalia cargo test --test main --
+//! --include-ignored serve_load::`.
 
 use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -92,7 +93,7 @@ fn serve_holds_100_clients_while_an_article_is_edited() {
             "content/articles/other.md",
             "---\ntitle: Other\ndate: 2020-01-01\n---\nOther.\n",
         );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_marginalia"))
+    let mut child = common::bin()
         .args(["serve", "--port", "0"])
         .current_dir(s.root())
         .stdin(Stdio::null())

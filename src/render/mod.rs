@@ -120,6 +120,8 @@ pub struct Renderer<'a> {
     site_value: Value,
     /// The search index, made on first use (it reads every document).
     search: std::sync::OnceLock<search::Index>,
+    /// Every source's timeline, drawn on first use (it reads every note).
+    source_timelines: std::sync::OnceLock<Vec<Option<crate::charts::Drawn>>>,
 }
 
 fn page_count(items: usize, per_page: usize) -> usize {
@@ -215,6 +217,7 @@ impl<'a> Renderer<'a> {
             catalogue,
             site_value,
             search: std::sync::OnceLock::new(),
+            source_timelines: std::sync::OnceLock::new(),
         }
     }
 
@@ -1020,7 +1023,12 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
-            timeline: stats::source_timeline(site, i),
+            timeline: self
+                .source_timelines
+                .get_or_init(|| stats::source_timelines(site))
+                .get(i)
+                .cloned()
+                .flatten(),
             changed_articles: versions::source_change_counts(site, &uses.articles).0,
             changes_with_notice: versions::source_change_counts(site, &uses.articles).1,
         };

@@ -28,18 +28,22 @@ fn month_key((y, m): (i32, u32)) -> String {
 /// The note kinds used in the site, in a stable order (alphabetical, the
 /// unlabelled last).
 fn kinds_used(site: &Site) -> Vec<Option<String>> {
-    let mut kinds: Vec<Option<String>> = site
-        .documents
-        .iter()
-        .flat_map(|d| d.notes.iter().map(|n| n.kind.clone()))
-        .collect();
-    kinds.sort_by(|a, b| match (a, b) {
-        (None, None) => std::cmp::Ordering::Equal,
-        (None, _) => std::cmp::Ordering::Greater,
-        (_, None) => std::cmp::Ordering::Less,
-        (Some(a), Some(b)) => a.cmp(b),
-    });
-    kinds.dedup();
+    // A set of borrowed names, not a clone of every note's kind sorted:
+    // this runs over all of the archive's notes.
+    let mut named = std::collections::BTreeSet::new();
+    let mut unnamed = false;
+    for note in site.documents.iter().flat_map(|d| &d.notes) {
+        match &note.kind {
+            Some(kind) => {
+                named.insert(kind.as_str());
+            }
+            None => unnamed = true,
+        }
+    }
+    let mut kinds: Vec<Option<String>> = named.into_iter().map(|k| Some(k.to_string())).collect();
+    if unnamed {
+        kinds.push(None);
+    }
     kinds
 }
 
@@ -307,13 +311,21 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     charts
 }
 
+/// Every source's timeline, by source index, drawn once per render: each
+/// of a source's paginated pages shows the same one.
+pub fn source_timelines(site: &Site) -> Vec<Option<Drawn>> {
+    let kinds = kinds_used(site);
+    (0..site.source_uses.len())
+        .map(|source| source_timeline(site, source, &kinds))
+        .collect()
+}
+
 /// A source's timeline: per month, the articles from it and the notes
 /// citing it, stacked by kind. A note without a date counts at its
 /// article's date; undated both, it is left out. `None` when nothing dated
 /// refers to the source.
-pub fn source_timeline(site: &Site, source: usize) -> Option<Drawn> {
+fn source_timeline(site: &Site, source: usize, kinds: &[Option<String>]) -> Option<Drawn> {
     let uses = site.source_uses.get(source)?;
-    let kinds = kinds_used(site);
     let width = 1 + kinds.len();
     let mut counts: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
     for &d in &uses.articles {
@@ -341,7 +353,7 @@ pub fn source_timeline(site: &Site, source: usize) -> Option<Drawn> {
         kind: None,
         label: "articles".into(),
     }];
-    series.extend(kind_series(&kinds).into_iter().map(|mut s| {
+    series.extend(kind_series(kinds).into_iter().map(|mut s| {
         s.label = format!("{} notes", s.label);
         s
     }));

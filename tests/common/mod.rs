@@ -5,8 +5,20 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary under test: the one cargo built for this test run, or the one
+/// `MARGINALIA_TEST_BIN` names. `.ci/run` points the heavy release-mode
+/// tests (kill, robust, serve_load) at the binary the README's install step
+/// built, so CI compiles the release build once instead of a second,
+/// optimised copy of this test crate.
+pub fn bin_path() -> PathBuf {
+    match std::env::var_os("MARGINALIA_TEST_BIN") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_marginalia")),
+    }
+}
+
 pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_marginalia"))
+    Command::new(bin_path())
 }
 
 /// A site in a temp folder.
