@@ -413,7 +413,8 @@ pub fn smart_punctuation(text: &str) -> String {
 /// Whether a template's tags read `page.content` only as a whole
 /// `{{ page.content | safe }}` and `page` only as `page.<field>` (a
 /// conservative reading: anything else, `page` passed whole, a filter on
-/// the body, a tag that does not parse here, answers no).
+/// the body or a filter section, a tag that does not parse here, answers
+/// no).
 fn content_written_whole(text: &str) -> bool {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -434,6 +435,10 @@ fn content_written_whole(text: &str) -> bool {
         rest = &rest[2 + len + 2..];
         if close == "#}" {
             continue;
+        }
+        // A filter section would change the marker, not the body.
+        if close == "%}" && inner.trim_matches('-').trim_start().starts_with("filter") {
+            return false;
         }
         let whole = inner
             .trim_matches('-')
@@ -513,6 +518,14 @@ mod tests {
     use super::{content_written_whole, smart_punctuation};
 
     #[test]
+    fn the_default_themes_pages_have_their_body_spliced_in() {
+        let root = tempfile::tempdir().unwrap();
+        let t = super::Templates::load(root.path(), "default").unwrap();
+        assert!(t.writes_content_whole("article.html"));
+        assert!(t.writes_content_whole("page.html"));
+    }
+
+    #[test]
     fn the_body_is_spliced_only_where_it_is_written_whole() {
         assert!(content_written_whole(
             "{% extends \"base.html\" %}<h1>{{ page.title | smart }}</h1>\n\
@@ -529,6 +542,7 @@ mod tests {
             "{{ page.content | safe }}{{ page.content | length }}",
             "{{ \"}}\" ~ page.content }}",
             "{{ page.title",
+            "{% filter trim %}{{ page.content | safe }}{% endfilter %}",
         ] {
             assert!(!content_written_whole(text), "{text}");
         }
