@@ -4,6 +4,7 @@
 //! error with a did-you-mean, because a misspelt `paginate_by` silently
 //! ignored is worse than a build that stops.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -12,6 +13,7 @@ use crate::error::{Diagnostic, Location, suggestion};
 use crate::yaml::{self, Fields};
 
 pub mod kinds;
+pub mod ratings;
 pub use kinds::NoteKind;
 
 /// The file name of the site configuration, in the site root.
@@ -42,7 +44,8 @@ const KNOWN_KEYS: &[&str] = &[
 /// given: a build warns while it is still there.
 pub const PLACEHOLDER_BASE_URL: &str = "https://example.org/";
 
-/// The resolved configuration of one site.
+/// The resolved configuration of one site ([`Config::resolve`]): what
+/// every later stage reads.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     /// The site root (absolute).
@@ -73,7 +76,7 @@ pub struct Config {
     /// Free-form data for templates.
     pub extra: serde_json::Value,
     /// The rating scale notes' `rating:` labels come from (DESIGN §11).
-    pub ratings: Option<crate::annotate::rating::RatingScale>,
+    pub ratings: Option<ratings::RatingScale>,
     /// Whether base_url came from site.yaml (or the command line) rather
     /// than the default; feeds and sitemaps want a real host.
     #[serde(skip)]
@@ -84,6 +87,9 @@ pub struct Config {
     /// The navigation as site.yaml orders it (`menu:`); empty when not given.
     #[serde(skip)]
     pub menu: Vec<MenuEntry>,
+    /// Where site.yaml sets `highlight_theme` and `highlight_theme_dark`.
+    #[serde(skip)]
+    highlight_locations: [Option<Location>; 2],
 }
 
 /// One entry of site.yaml's `menu:` list, checked for shape; whether the
@@ -108,44 +114,57 @@ pub enum MenuTarget {
     Url(String),
 }
 
-impl Config {
-    /// The defaults, for a site rooted at `root`.
-    pub fn default_for(root: &Path) -> Config {
-        Config {
-            root: root.to_path_buf(),
-            title: "My reading archive".into(),
-            base_url: "/".into(),
-            description: None,
-            language: "en".into(),
-            author: None,
-            theme: "default".into(),
-            paginate_by: 50,
-            highlight_theme: "InspiredGitHub".into(),
-            highlight_theme_dark: Some("base16-ocean.dark".into()),
-            unsafe_html: false,
-            strict: false,
-            auto_sources: false,
-            output_dir: root.join("output"),
-            feed_limit: 20,
-            kinds: kinds::built_in(),
-            extra: serde_json::Value::Object(Default::default()),
-            ratings: None,
-            base_url_is_set: false,
-            base_url_location: None,
-            menu: Vec::new(),
-        }
-    }
+/// site.yaml as written: each key it sets (`None`: not set), checked for
+/// shape, with where it is written. It knows nothing of the command line
+/// or the site's folder; [`Config::resolve`] adds those and the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct RawConfig {
+    pub title: Option<String>,
+    /// Ending with `/`.
+    pub base_url: Option<String>,
+    pub description: Option<String>,
+    pub language: Option<String>,
+    pub author: Option<String>,
+    pub theme: Option<String>,
+    pub paginate_by: Option<usize>,
+    pub highlight_theme: Option<String>,
+    /// `Some(None)`: no dark highlighting (`false` or empty).
+    pub highlight_theme_dark: Option<Option<String>>,
+    pub unsafe_html: Option<bool>,
+    pub strict: Option<bool>,
+    pub auto_sources: Option<bool>,
+    /// As written: relative to the site root unless absolute.
+    pub output_dir: Option<PathBuf>,
+    pub feed_limit: Option<usize>,
+    /// The kinds `kinds:` declares, in the order written.
+    pub kinds: Vec<NoteKind>,
+    pub extra: Option<serde_json::Value>,
+    pub ratings: Option<ratings::RatingScale>,
+    pub menu: Vec<MenuEntry>,
+    /// Where each key the file writes is written, for errors found later.
+    pub locations: BTreeMap<&'static str, Location>,
+}
 
+/// What the command line says instead of site.yaml.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides<'a> {
+    /// `--output`: relative to the current folder, not the site root.
+    pub output: Option<&'a Path>,
+    /// `--base-url`, or the dev server's own address.
+    pub base_url: Option<&'a str>,
+}
+
+impl RawConfig {
     /// Reads `<root>/site.yaml` if there is one. Problems come back as
-    /// diagnostics; the config returned is usable either way (bad keys keep
-    /// their defaults) so the rest of the build can still report its own.
-    pub fn load(root: &Path) -> (Config, Vec<Diagnostic>) {
+    /// diagnostics; the keys that are fine are kept either way, so the
+    /// rest of the build can still report its own problems.
+    pub fn load(root: &Path) -> (RawConfig, Vec<Diagnostic>) {
         let path = root.join(CONFIG_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Config::parse(root, &text),
+                Ok(text) => RawConfig::parse(&text),
                 Err(_) => (
-                    Config::default_for(root),
+                    RawConfig::default(),
                     vec![Diagnostic::error(
                         Some(Location::file(CONFIG_FILE)),
                         "site.yaml is not valid UTF-8 text",
@@ -153,39 +172,41 @@ impl Config {
                 ),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (Config::default_for(root), Vec::new())
+                (RawConfig::default(), Vec::new())
             }
             Err(e) => (
-                Config::default_for(root),
+                RawConfig::default(),
                 vec![Diagnostic::io(Path::new(CONFIG_FILE), "read site.yaml", &e)],
             ),
         }
     }
 
     /// Parses the text of a site.yaml.
-    pub fn parse(root: &Path, text: &str) -> (Config, Vec<Diagnostic>) {
-        let mut config = Config::default_for(root);
+    pub fn parse(text: &str) -> (RawConfig, Vec<Diagnostic>) {
+        let mut raw = RawConfig::default();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file = Path::new(CONFIG_FILE);
         let source = yaml::Source::new(file, text, 0);
         let value = match source.parse() {
             Ok(v) => v,
-            Err(d) => return (config, vec![d]),
+            Err(d) => return (raw, vec![d]),
         };
+        let written: Vec<&'static str> = KNOWN_KEYS
+            .iter()
+            .copied()
+            .filter(|k| value.get(k).is_some())
+            .collect();
         let mut f = match Fields::new(value, source, None, "site.yaml") {
             Ok(f) => f,
-            Err(d) => return (config, vec![d]),
+            Err(d) => return (raw, vec![d]),
         };
-        if let Some(v) = f.take_string("title") {
-            config.title = v;
+        for key in written {
+            raw.locations.insert(key, f.location_of(key));
         }
+        raw.title = f.take_string("title");
         if let Some(v) = f.take_string("base_url") {
             match normalise_base_url(&v) {
-                Ok(url) => {
-                    config.base_url = url;
-                    config.base_url_is_set = true;
-                    config.base_url_location = Some(f.location_of("base_url"));
-                }
+                Ok(url) => raw.base_url = Some(url),
                 Err(msg) => {
                     let loc = f.location_of("base_url");
                     f.diagnostics.push(
@@ -195,11 +216,9 @@ impl Config {
                 }
             }
         }
-        config.description = f.take_string("description");
-        if let Some(v) = f.take_string("language") {
-            config.language = v;
-        }
-        config.author = f.take_string("author");
+        raw.description = f.take_string("description");
+        raw.language = f.take_string("language");
+        raw.author = f.take_string("author");
         if let Some(v) = f.take_string("theme") {
             if v.is_empty() || v.contains(['/', '\\']) || v.starts_with('.') {
                 let loc = f.location_of("theme");
@@ -208,21 +227,17 @@ impl Config {
                     format!("`theme` should name a folder under themes/, found {v:?}"),
                 ));
             } else {
-                config.theme = v;
+                raw.theme = Some(v);
             }
         }
-        if let Some(v) = f.take_count("paginate_by", 1) {
-            config.paginate_by = v;
-        }
-        if let Some(v) = f.take_string("highlight_theme") {
-            config.highlight_theme = v;
-        }
+        raw.paginate_by = f.take_count("paginate_by", 1);
+        raw.highlight_theme = f.take_string("highlight_theme");
         match f.take_raw("highlight_theme_dark") {
             None => {}
-            Some(yaml::Value::Null) => config.highlight_theme_dark = None,
+            Some(yaml::Value::Null) => raw.highlight_theme_dark = Some(None),
             Some(v) => match yaml::scalar_string(&v) {
-                Some(s) if s == "false" || s.is_empty() => config.highlight_theme_dark = None,
-                Some(s) => config.highlight_theme_dark = Some(s),
+                Some(s) if s == "false" || s.is_empty() => raw.highlight_theme_dark = Some(None),
+                Some(s) => raw.highlight_theme_dark = Some(Some(s)),
                 None => {
                     let loc = f.location_of("highlight_theme_dark");
                     f.diagnostics.push(Diagnostic::error(
@@ -232,15 +247,9 @@ impl Config {
                 }
             },
         }
-        if let Some(v) = f.take_bool("unsafe_html") {
-            config.unsafe_html = v;
-        }
-        if let Some(v) = f.take_bool("strict") {
-            config.strict = v;
-        }
-        if let Some(v) = f.take_bool("auto_sources") {
-            config.auto_sources = v;
-        }
+        raw.unsafe_html = f.take_bool("unsafe_html");
+        raw.strict = f.take_bool("strict");
+        raw.auto_sources = f.take_bool("auto_sources");
         if let Some(v) = f.take_string("output_dir") {
             if v.trim().is_empty() {
                 let loc = f.location_of("output_dir");
@@ -249,47 +258,107 @@ impl Config {
                     "`output_dir` should name a folder, found an empty text",
                 ));
             } else {
-                config.output_dir = root.join(v);
+                raw.output_dir = Some(PathBuf::from(v));
             }
         }
-        if let Some(v) = f.take_count("feed_limit", 1) {
-            config.feed_limit = v;
-        }
+        raw.feed_limit = f.take_count("feed_limit", 1);
         if let Some(v) = f.take_raw("kinds") {
             let at = f.location_of("kinds");
-            for k in kinds::parse(v, source, at.line, &mut f.diagnostics) {
-                match config.kinds.iter_mut().find(|b| b.key == k.key) {
-                    Some(b) => *b = k,
-                    None => config.kinds.push(k),
-                }
-            }
+            raw.kinds = kinds::parse(v, source, at.line, &mut f.diagnostics);
         }
-        if let Some(v) = f.take_raw("extra") {
-            config.extra = yaml::to_json(&v);
-        }
+        raw.extra = f.take_raw("extra").map(|v| yaml::to_json(&v));
         if let Some(v) = f.take_raw("ratings") {
-            let (scale, d) = crate::annotate::rating::scale_from_yaml(v, source);
-            config.ratings = scale;
+            let (scale, d) = ratings::scale_from_yaml(v, source);
+            raw.ratings = scale;
             f.diagnostics.extend(d);
         }
         if let Some(v) = f.take_raw("menu") {
             let line = f.location_of("menu").line;
             let (menu, d) = parse_menu(v, &source, line);
-            config.menu = menu;
+            raw.menu = menu;
             f.diagnostics.extend(d);
         }
         let mut diagnostics = std::mem::take(&mut f.diagnostics);
         diagnostics.extend(f.deny_unknown(KNOWN_KEYS, "site.yaml"));
-        (config, diagnostics)
+        (raw, diagnostics)
+    }
+}
+
+impl Config {
+    /// The one place a configuration is made: site.yaml's keys over the
+    /// defaults, the command line's over both, paths made absolute. An
+    /// override the command line gets wrong is an error without a location
+    /// (it is in no file).
+    pub fn resolve(root: &Path, raw: RawConfig, cli: Overrides) -> (Config, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut kinds = kinds::built_in();
+        for k in raw.kinds {
+            match kinds.iter_mut().find(|b| b.key == k.key) {
+                Some(b) => *b = k,
+                None => kinds.push(k),
+            }
+        }
+        let output_dir = match cli.output {
+            Some(out) if out.is_absolute() => out.to_path_buf(),
+            Some(out) => std::env::current_dir()
+                .map(|c| c.join(out))
+                .unwrap_or_else(|_| out.to_path_buf()),
+            None => root.join(raw.output_dir.as_deref().unwrap_or(Path::new("output"))),
+        };
+        let mut base_url = raw.base_url;
+        let mut base_url_location = raw.locations.get("base_url").cloned();
+        if let Some(url) = cli.base_url {
+            match normalise_base_url(url) {
+                Ok(url) => {
+                    base_url = Some(url);
+                    base_url_location = None;
+                }
+                Err(m) => diags.push(Diagnostic::error(None, format!("--base-url: {m}"))),
+            }
+        }
+        let config = Config {
+            root: root.to_path_buf(),
+            title: raw.title.unwrap_or_else(|| "My reading archive".into()),
+            base_url_is_set: base_url.is_some(),
+            base_url: base_url.unwrap_or_else(|| "/".into()),
+            base_url_location,
+            description: raw.description,
+            language: raw.language.unwrap_or_else(|| "en".into()),
+            author: raw.author,
+            theme: raw.theme.unwrap_or_else(|| "default".into()),
+            paginate_by: raw.paginate_by.unwrap_or(50),
+            highlight_theme: raw
+                .highlight_theme
+                .unwrap_or_else(|| "InspiredGitHub".into()),
+            highlight_theme_dark: raw
+                .highlight_theme_dark
+                .unwrap_or_else(|| Some("base16-ocean.dark".into())),
+            unsafe_html: raw.unsafe_html.unwrap_or(false),
+            strict: raw.strict.unwrap_or(false),
+            auto_sources: raw.auto_sources.unwrap_or(false),
+            output_dir,
+            feed_limit: raw.feed_limit.unwrap_or(20),
+            kinds,
+            extra: raw
+                .extra
+                .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+            ratings: raw.ratings,
+            menu: raw.menu,
+            highlight_locations: [
+                raw.locations.get("highlight_theme").cloned(),
+                raw.locations.get("highlight_theme_dark").cloned(),
+            ],
+        };
+        (config, diags)
     }
 
-    /// Overrides base_url (the `--base-url` option and the dev server).
-    pub fn set_base_url(&mut self, url: &str) -> Result<(), Diagnostic> {
-        let url = normalise_base_url(url)
-            .map_err(|m| Diagnostic::error(None, format!("--base-url: {m}")))?;
-        self.base_url = url;
-        self.base_url_is_set = true;
-        Ok(())
+    /// site.yaml resolved without overrides, for callers that only need
+    /// to know where a plain build of the site writes.
+    pub fn load(root: &Path) -> (Config, Vec<Diagnostic>) {
+        let (raw, mut diags) = RawConfig::load(root);
+        let (config, d) = Config::resolve(root, raw, Overrides::default());
+        diags.extend(d);
+        (config, diags)
     }
 
     /// The declared (or built-in) note kind `key`.
@@ -319,10 +388,11 @@ impl Config {
                 .iter()
                 .map(|t| ("highlight_theme_dark", t)),
         );
-        for (key, name) in themes {
+        for ((key, name), at) in themes.zip(&self.highlight_locations) {
             if !known.contains(&name.as_str()) {
+                let at = at.clone().unwrap_or_else(|| Location::file(CONFIG_FILE));
                 let mut d = Diagnostic::error(
-                    Some(Location::file(CONFIG_FILE)),
+                    Some(at),
                     format!("`{key}`: there is no highlighting theme called {name:?}"),
                 );
                 d.help = Some(
@@ -577,6 +647,13 @@ fn normalise_base_url(url: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    fn parse(root: &Path, text: &str) -> (Config, Vec<Diagnostic>) {
+        let (raw, mut diags) = RawConfig::parse(text);
+        let (config, d) = Config::resolve(root, raw, Overrides::default());
+        diags.extend(d);
+        (config, diags)
+    }
+
     #[test]
     fn no_site_yaml_means_defaults() {
         let dir = tempfile::tempdir().unwrap();
@@ -593,7 +670,7 @@ mod tests {
                     theme: mine\npaginate_by: 5\nhighlight_theme: base16-ocean.dark\nhighlight_theme_dark: false\n\
                     unsafe_html: true\nstrict: true\nauto_sources: true\noutput_dir: public\nfeed_limit: 3\n\
                     extra: {a: 1}\n";
-        let (c, diags) = Config::parse(Path::new("/site"), text);
+        let (c, diags) = parse(Path::new("/site"), text);
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(c.title, "T");
         assert_eq!(c.base_url, "https://ex.org/archive/");
@@ -610,7 +687,7 @@ mod tests {
 
     #[test]
     fn unknown_key_suggests_the_nearest() {
-        let (_, diags) = Config::parse(Path::new("/s"), "title: x\npagniate_by: 3\n");
+        let (_, diags) = parse(Path::new("/s"), "title: x\npagniate_by: 3\n");
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].location, Some(Location::at("site.yaml", 2, 1)));
         assert_eq!(
@@ -622,7 +699,7 @@ mod tests {
     #[test]
     fn menu_entries_keep_their_order_and_place() {
         let text = "title: T\nmenu:\n  # first the articles\n  - articles\n  - about.md\n  - {section: papers, title: Reading}\n  - title: Code\n    url: https://code.example/\nstrict: true\n";
-        let (c, diags) = Config::parse(Path::new("/s"), text);
+        let (c, diags) = parse(Path::new("/s"), text);
         assert!(diags.is_empty(), "{diags:?}");
         let got: Vec<(MenuTarget, Option<&str>, usize, usize)> = c
             .menu
@@ -652,9 +729,9 @@ mod tests {
         );
         assert!(c.strict, "the key after the list is read");
 
-        let (_, diags) = Config::parse(Path::new("/s"), "menu: articles\n");
+        let (_, diags) = parse(Path::new("/s"), "menu: articles\n");
         assert_eq!(diags.len(), 1);
-        let (_, diags) = Config::parse(
+        let (_, diags) = parse(
             Path::new("/s"),
             "menu:\n- /atom.xml\n- {url: \"javascript:x\", title: X}\n",
         );
@@ -669,6 +746,45 @@ mod tests {
             messages[1].contains("is not an address a page can link to"),
             "{messages:?}"
         );
+    }
+
+    #[test]
+    fn the_command_line_overrides_site_yaml_once() {
+        let (raw, diags) = RawConfig::parse("base_url: https://ex.org/\noutput_dir: public\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(raw.locations["base_url"], Location::at("site.yaml", 1, 1));
+        let (c, _) = Config::resolve(Path::new("/s"), raw.clone(), Overrides::default());
+        assert_eq!(c.base_url, "https://ex.org/");
+        assert_eq!(c.output_dir, Path::new("/s/public"));
+        assert_eq!(c.base_url_location, Some(Location::at("site.yaml", 1, 1)));
+
+        let cli = Overrides {
+            output: Some(Path::new("/elsewhere")),
+            base_url: Some("http://localhost:1111"),
+        };
+        let (c, diags) = Config::resolve(Path::new("/s"), raw.clone(), cli);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(c.base_url, "http://localhost:1111/");
+        assert_eq!(c.output_dir, Path::new("/elsewhere"));
+        assert_eq!(c.base_url_location, None, "not written in site.yaml");
+
+        let bad = Overrides {
+            base_url: Some("localhost"),
+            ..Overrides::default()
+        };
+        let (c, diags) = Config::resolve(Path::new("/s"), raw, bad);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].location, None);
+        assert!(diags[0].message.starts_with("--base-url: "), "{diags:?}");
+        assert_eq!(c.base_url, "https://ex.org/", "site.yaml's stays");
+    }
+
+    #[test]
+    fn an_unknown_highlight_theme_is_reported_at_its_key() {
+        let (c, _) = parse(Path::new("/s"), "title: x\nhighlight_theme: Nope\n");
+        let diags = c.check_highlight_themes(&["InspiredGitHub", "base16-ocean.dark"]);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].location, Some(Location::at("site.yaml", 2, 1)));
     }
 
     #[test]

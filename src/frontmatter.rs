@@ -14,8 +14,8 @@
 use std::path::Path;
 
 use crate::error::{Diagnostic, LineIndex, Location, did_you_mean};
+use crate::model::Date;
 /// Kept here for code written against the old path.
-pub use crate::model::Date;
 use crate::yaml::{self, Fields};
 
 /// The language of a front matter block.

@@ -1,6 +1,9 @@
-//! Small HTML helpers shared by the renderers: escaping and sanitising.
+//! Small HTML helpers shared by the renderers and the link check:
+//! escaping, sanitising, and the URLs a piece of HTML links to.
 
 use std::sync::OnceLock;
+
+use html5gum::{DefaultEmitter, Token, Tokenizer};
 
 use crate::url::{UrlUse, is_safe_url_for};
 
@@ -241,6 +244,40 @@ fn limit_depth(html: &str, max: usize) -> std::borrow::Cow<'_, str> {
     }
     out.push_str(&html[copied..]);
     out.into()
+}
+
+/// Tags and the attribute of each that holds a URL a browser follows or
+/// loads.
+pub(crate) fn url_attribute(tag: &[u8]) -> Option<&'static [u8]> {
+    Some(match tag {
+        b"a" | b"area" | b"link" => b"href",
+        b"img" | b"script" | b"iframe" | b"source" | b"audio" | b"video" | b"embed" | b"track" => {
+            b"src"
+        }
+        _ => return None,
+    })
+}
+
+/// The URLs of the `href`/`src` attributes in a piece of HTML (entities
+/// decoded), each with the byte offset of its tag: the renderer records
+/// those of raw HTML in Markdown, so `check` can report them there. (Here,
+/// not in `linkcheck`, because rendering comes before checking.)
+pub(crate) fn urls_in_html(html: &str) -> Vec<(String, usize)> {
+    let mut emitter = DefaultEmitter::<usize>::new_with_span();
+    emitter.naively_switch_states(true);
+    let mut out = Vec::new();
+    for token in Tokenizer::new_with_emitter(html.as_bytes(), emitter).flatten() {
+        if let Token::StartTag(tag) = token
+            && let Some(attr) = url_attribute(&tag.name)
+            && let Some(v) = tag.attributes.get(attr)
+        {
+            out.push((
+                String::from_utf8_lossy(&v.value).into_owned(),
+                tag.span.start,
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

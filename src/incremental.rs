@@ -752,6 +752,7 @@ impl LiveSite {
             links: link_map,
             sources: &self.site.registry,
             note_template: note_template.as_ref(),
+            kinds: &self.site.config.kinds,
         };
         let rendered: Vec<(Document, Vec<Diagnostic>)> = parsed
             .into_par_iter()

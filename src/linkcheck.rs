@@ -17,6 +17,7 @@ use html5gum::{DefaultEmitter, Token, Tokenizer};
 use rayon::prelude::*;
 
 use crate::error::{Diagnostic, LineIndex, Location, suggestion};
+use crate::html::url_attribute;
 use crate::model::Site;
 use crate::render::{Job, Templates};
 
@@ -26,39 +27,6 @@ struct PageFacts {
     ids: HashSet<String>,
     /// (attribute value as written, byte offset of its tag in the page)
     links: Vec<(String, usize)>,
-}
-
-/// Tags and the attribute of each that holds a URL a browser follows or
-/// loads.
-fn url_attribute(tag: &[u8]) -> Option<&'static [u8]> {
-    Some(match tag {
-        b"a" | b"area" | b"link" => b"href",
-        b"img" | b"script" | b"iframe" | b"source" | b"audio" | b"video" | b"embed" | b"track" => {
-            b"src"
-        }
-        _ => return None,
-    })
-}
-
-/// The URLs of the `href`/`src` attributes in a piece of HTML (entities
-/// decoded), each with the byte offset of its tag: the renderer records
-/// those of raw HTML in Markdown, so `check` can report them there.
-pub(crate) fn urls_in_html(html: &str) -> Vec<(String, usize)> {
-    let mut emitter = DefaultEmitter::<usize>::new_with_span();
-    emitter.naively_switch_states(true);
-    let mut out = Vec::new();
-    for token in Tokenizer::new_with_emitter(html.as_bytes(), emitter).flatten() {
-        if let Token::StartTag(tag) = token
-            && let Some(attr) = url_attribute(&tag.name)
-            && let Some(v) = tag.attributes.get(attr)
-        {
-            out.push((
-                String::from_utf8_lossy(&v.value).into_owned(),
-                tag.span.start,
-            ));
-        }
-    }
-    out
 }
 
 fn facts(html: &[u8]) -> PageFacts {

@@ -178,10 +178,10 @@ pub fn classify_path(rel: &Path, theme: Option<&str>) -> FileKind {
 fn is_snapshot_path(parts: &[String]) -> bool {
     let n = parts.len();
     n >= 3
-        && parts[n - 2] == crate::versions::VERSIONS_DIR
+        && parts[n - 2] == crate::paths::VERSIONS_DIR
         && parts[n - 1]
             .strip_suffix(".md")
-            .is_some_and(|stem| crate::versions::parse_stem(stem).is_some())
+            .is_some_and(|stem| crate::paths::parse_stem(stem).is_some())
 }
 
 /// Where a bundle file is published. A captured page (`original.html`,

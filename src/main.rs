@@ -1,8 +1,9 @@
-//! The `marginalia` command: parses arguments, calls the library, prints
-//! diagnostics and sets the exit code (0 success, 1 content or template
-//! errors, 2 usage errors).
+//! The `marginalia` command: parses arguments and hands each command to
+//! its module in `cli/`, which calls the library, prints diagnostics and
+//! sets the exit code (0 success, 1 content or template errors, 2 usage
+//! errors).
 
-use std::io::IsTerminal;
+mod cli;
 
 // The build allocates many short-lived strings on both cores at once;
 // mimalloc's per-thread heaps beat glibc's arenas there: 8–10 % less wall
@@ -16,16 +17,6 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use marginalia::BuildOptions;
-use marginalia::error::Diagnostics;
-
-/// `eprintln!` that does not panic when stderr is gone (a closed terminal
-/// must not take the dev server's rebuild thread down with it).
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
-}
 
 /// `--version`: the release and the commit it was built from (build.rs).
 const VERSION: &str = concat!(
@@ -34,36 +25,6 @@ const VERSION: &str = concat!(
     env!("MARGINALIA_COMMIT"),
     ")"
 );
-/// `println!` that does not panic when stdout is closed (`marginalia … |
-/// head`): what is left to print is dropped, as ripgrep does, and the
-/// command still finishes its work and exits with its own status.
-macro_rules! out {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
-    }};
-}
-
-/// Refuses a `--root` that is not a site (a typo must not build an empty
-/// site into a new folder): a usage error, exit 2.
-fn site_root(root: &std::path::Path) -> Result<(), ExitCode> {
-    if root.join("site.yaml").is_file() || root.join("content").is_dir() {
-        return Ok(());
-    }
-    let what = if root.is_dir() {
-        "has neither site.yaml nor a content/ folder"
-    } else if root.exists() {
-        "is not a folder"
-    } else {
-        "does not exist"
-    };
-    say!(
-        "error: {} is not a marginalia site: it {what}\n  help: pass the folder that holds site.yaml or content/ with --root (default: the current folder), or create a site with `marginalia init DIR`",
-        root.display()
-    );
-    Err(ExitCode::from(2))
-}
-
 #[derive(Parser)]
 #[command(
     name = "marginalia",
@@ -278,260 +239,6 @@ enum ImportFrom {
     },
 }
 
-/// The build's progress bar, drawn on stderr only when it is a terminal
-/// (indicatif hides it otherwise; the summary line is printed either way).
-struct BuildBar {
-    bar: indicatif::ProgressBar,
-}
-
-impl BuildBar {
-    fn new() -> BuildBar {
-        let bar = if std::io::stderr().is_terminal() {
-            indicatif::ProgressBar::new_spinner()
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
-        BuildBar { bar }
-    }
-
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl marginalia::Progress for BuildBar {
-    fn waiting(&self, why: &str) {
-        self.bar.suspend(|| say!("{why}"));
-    }
-
-    fn stage(&self, name: &str, total: Option<usize>) {
-        match total {
-            None => {
-                self.bar.set_message(format!("{name}…"));
-                self.bar
-                    .enable_steady_tick(std::time::Duration::from_millis(120));
-            }
-            Some(n) => {
-                self.bar.set_length(n as u64);
-                self.bar.set_position(0);
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{msg:8} [{bar:40}] {pos}/{len} files ({eta} left)",
-                ) {
-                    self.bar.set_style(style.progress_chars("=> "));
-                }
-                self.bar.set_message(name.to_string());
-            }
-        }
-    }
-
-    fn advance(&self, n: usize) {
-        self.bar.inc(n as u64);
-    }
-}
-
-fn print_diagnostics(diags: &Diagnostics) {
-    for d in diags.iter() {
-        say!("{d}");
-    }
-    let (e, w) = (diags.error_count(), diags.warning_count());
-    if e > 0 || w > 0 {
-        say!(
-            "{e} error{}, {w} warning{}",
-            if e == 1 { "" } else { "s" },
-            if w == 1 { "" } else { "s" }
-        );
-    }
-}
-
-/// Prints the dev server's notices: the address on stdout (so scripts can
-/// read it), everything else on stderr.
-struct Terminal;
-
-impl marginalia::serve::Reporter for Terminal {
-    fn notice(&self, notice: marginalia::serve::Notice) {
-        use marginalia::serve::Notice;
-        use std::io::Write;
-        match notice {
-            Notice::Building { url } => {
-                say!("building the site in memory for {url} …");
-            }
-            Notice::Listening { url, warning } => {
-                if let Some(w) = warning {
-                    say!("warning: {w}");
-                }
-                // Scripts and tests read this line.
-                let mut out = std::io::stdout();
-                let _ = writeln!(out, "serving {url}");
-                let _ = out.flush();
-                say!("watching for changes; press Ctrl-C to stop");
-            }
-            Notice::Built {
-                pages,
-                articles,
-                notes,
-                elapsed,
-            } => say!(
-                "built {pages} pages in memory: {articles} articles, {notes} notes anchored, in {elapsed:.2?}"
-            ),
-            Notice::Rebuilt {
-                documents,
-                outputs,
-                full,
-                since_event,
-                since_batch,
-                elapsed,
-            } => {
-                let what = if full {
-                    "reloaded the whole site".to_string()
-                } else if documents == 0 {
-                    "updated".to_string()
-                } else {
-                    format!(
-                        "re-rendered {documents} document{}",
-                        if documents == 1 { "" } else { "s" }
-                    )
-                };
-                say!(
-                    "{what}: {outputs} output{} changed, in {elapsed:.1?}; reload sent {since_batch:.1?} after the change was taken up ({since_event:.1?} after the first file event)",
-                    if outputs == 1 { "" } else { "s" }
-                );
-            }
-            Notice::Problems(diags) => {
-                print_diagnostics(&diags);
-                say!("still serving the last good version; fix the errors and save");
-            }
-            Notice::Warnings(ds) => {
-                for d in ds {
-                    say!("{d}");
-                }
-            }
-            Notice::Recovered => say!("the errors are fixed"),
-            Notice::Trouble(msg) => say!("warning: {msg}"),
-            Notice::Stopping => say!("stopping"),
-        }
-    }
-}
-
-/// `archive SOURCE`: one page; exit 1 when it could not be archived.
-fn archive_one(
-    root: &std::path::Path,
-    source: &str,
-    options: &marginalia::capture::Options,
-) -> ExitCode {
-    use marginalia::capture::Outcome;
-    match marginalia::capture::archive(root, source, options) {
-        Ok(Outcome::Archived {
-            index,
-            new_source,
-            warnings,
-        }) => {
-            for w in &warnings {
-                say!("warning: {w}");
-            }
-            if let Some(k) = new_source {
-                say!("added the source `{k}` to content/sources.yaml");
-            }
-            out!("{}", index.display());
-            ExitCode::SUCCESS
-        }
-        Ok(Outcome::Unchanged { index }) => {
-            out!("unchanged: {} already holds this page", index.display());
-            ExitCode::SUCCESS
-        }
-        Ok(Outcome::Versioned(v)) => {
-            out!("{}", versioned_message(&v));
-            out!("{}", v.index.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            say!("error: {e}");
-            ExitCode::from(if e.usage { 2 } else { 1 })
-        }
-    }
-}
-
-/// The diff summary of a re-capture whose text changed (DESIGN §10).
-fn versioned_message(v: &marginalia::versions::recapture::NewVersion) -> String {
-    format!(
-        "changed: {} word{} removed, {} added{}; the previous text is kept as {}{}",
-        v.words_removed,
-        if v.words_removed == 1 { "" } else { "s" },
-        v.words_added,
-        if v.title_changed {
-            ", and the title changed"
-        } else {
-            ""
-        },
-        v.snapshot.display(),
-        match v.pinned {
-            0 => String::new(),
-            1 => "; 1 note was pinned to it (version:)".into(),
-            n => format!("; {n} notes were pinned to it (version:)"),
-        }
-    )
-}
-
-/// `archive --from-file LIST`: every entry, a progress bar, a summary.
-fn archive_list(
-    root: &std::path::Path,
-    list: &std::path::Path,
-    options: &marginalia::capture::Options,
-) -> ExitCode {
-    use marginalia::capture::Outcome;
-    let sources = match marginalia::capture::read_list(list) {
-        Ok(s) => s,
-        Err(e) => {
-            say!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(sources.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "archiving [{bar:40}] {pos}/{len} pages ({eta} left)",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let items = marginalia::capture::archive_many(root, &sources, options, |_| bar.inc(1));
-    bar.finish_and_clear();
-    let (mut archived, mut unchanged, mut failed) = (0, 0, 0);
-    for item in &items {
-        match &item.result {
-            Ok(Outcome::Archived {
-                index, warnings, ..
-            }) => {
-                for w in warnings {
-                    say!("warning: {}: {w}", item.source);
-                }
-                archived += 1;
-                out!("{}", index.display());
-            }
-            Ok(Outcome::Unchanged { index }) => {
-                unchanged += 1;
-                out!("unchanged: {}", index.display());
-            }
-            Ok(Outcome::Versioned(v)) => {
-                archived += 1;
-                out!("{}", versioned_message(v));
-                out!("{}", v.index.display());
-            }
-            Err(e) => {
-                failed += 1;
-                say!("failed: {}: {e}", item.source);
-            }
-        }
-    }
-    out!("{archived} archived, {unchanged} unchanged, {failed} failed");
-    if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -549,45 +256,13 @@ fn main() -> ExitCode {
             drafts,
             clean,
         } => {
-            if let Err(code) = site_root(&root) {
-                return code;
-            }
             let options = BuildOptions {
                 root,
                 output,
                 base_url,
                 drafts,
             };
-            let bar = BuildBar::new();
-            let (report, diags) = marginalia::build_cached(&options, &bar, clean);
-            bar.finish();
-            print_diagnostics(&diags);
-            if diags.has_errors() {
-                say!("build failed; the previous output (if any) is untouched");
-                return ExitCode::from(1);
-            }
-            let summary = if report.unchanged {
-                format!(
-                    "nothing changed since the last build; the output is up to date (checked in {:.2?}; --clean rebuilds)",
-                    report.elapsed
-                )
-            } else {
-                let reused = if report.reused > 0 {
-                    format!(", {} unchanged files reused", report.reused)
-                } else {
-                    String::new()
-                };
-                format!(
-                    "built {} pages ({} files{reused}): {} articles, {} notes anchored, in {:.2?}",
-                    report.pages, report.files, report.articles, report.notes, report.elapsed
-                )
-            };
-            if std::io::stderr().is_terminal() {
-                say!("{summary}");
-            } else {
-                out!("{summary}");
-            }
-            ExitCode::SUCCESS
+            cli::build::run(options, clean)
         }
         Command::Serve {
             root,
@@ -595,98 +270,34 @@ fn main() -> ExitCode {
             bind,
             drafts,
             open,
-        } => {
-            if let Err(code) = site_root(&root) {
-                return code;
-            }
-            let options = marginalia::serve::ServeOptions {
-                root,
-                bind,
-                port,
-                drafts,
-                open,
-            };
-            match marginalia::serve::run(options, std::sync::Arc::new(Terminal)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(d) => {
-                    say!("{d}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        } => cli::serve::run(marginalia::serve::ServeOptions {
+            root,
+            bind,
+            port,
+            drafts,
+            open,
+        }),
         Command::New {
             path,
             title,
             date,
             root,
-        } => new_article(path, title, date, root),
+        } => cli::new::run(path, title, date, root),
         Command::Init {
             dir,
             title,
             base_url,
             host,
-        } => init_site(dir, title, base_url, host),
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "marginalia",
-                &mut std::io::stdout(),
-            );
-            ExitCode::SUCCESS
-        }
-        Command::Man => {
-            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    say!("error: could not write the manual page: {e}");
-                    ExitCode::from(1)
-                }
-            }
-        }
+        } => cli::init::run(dir, title, base_url, host),
+        Command::Completions { shell } => cli::completions(shell, Cli::command()),
+        Command::Man => cli::man(Cli::command()),
         Command::Check { root, drafts, fix } => {
-            if let Err(code) = site_root(&root) {
-                return code;
-            }
             let options = BuildOptions {
                 root,
                 drafts,
                 ..Default::default()
             };
-            let (site, diags) = marginalia::check(&options);
-            if fix && let Some(site) = &site {
-                let (applied, problems) = marginalia::fix_quotes(site);
-                for a in &applied {
-                    out!(
-                        "fixed {}:{}: quote \"{}\" → \"{}\" ({:.0}% similar)",
-                        a.sidecar.display(),
-                        a.line,
-                        a.old.trim(),
-                        a.new,
-                        (a.similarity * 100.0).floor()
-                    );
-                }
-                for p in &problems {
-                    say!("{p}");
-                }
-                if !applied.is_empty() || !problems.is_empty() {
-                    // Check again so what is left is what is reported.
-                    let (_, after) = marginalia::check(&options);
-                    print_diagnostics(&after);
-                    return if after.has_errors() || !problems.is_empty() {
-                        ExitCode::from(1)
-                    } else {
-                        out!("no problems left");
-                        ExitCode::SUCCESS
-                    };
-                }
-            }
-            print_diagnostics(&diags);
-            if diags.has_errors() {
-                return ExitCode::from(1);
-            }
-            out!("no problems found");
-            ExitCode::SUCCESS
+            cli::check::run(options, fix)
         }
         Command::Archive {
             source,
@@ -705,11 +316,7 @@ fn main() -> ExitCode {
                 slug,
                 images,
             };
-            match (source, from_file) {
-                (_, Some(list)) => archive_list(&root, &list, &options),
-                (Some(source), None) => archive_one(&root, &source, &options),
-                (None, None) => ExitCode::from(2),
-            }
+            cli::archive::run(&root, source, from_file.as_deref(), &options)
         }
         Command::Import {
             from:
@@ -718,231 +325,6 @@ fn main() -> ExitCode {
                     root,
                     include_private,
                 },
-        } => {
-            if let Err(code) = site_root(&root) {
-                return code;
-            }
-            let json = match std::fs::read_to_string(&file) {
-                Ok(j) => j,
-                Err(e) => {
-                    say!("error: {}: could not read: {e}", file.display());
-                    return ExitCode::from(1);
-                }
-            };
-            let options = marginalia::import::ImportOptions { include_private };
-            match marginalia::import::import_hypothesis_with(&root, &file, &json, options) {
-                Ok(report) => {
-                    let plural = |n: usize| if n == 1 { "" } else { "s" };
-                    for (sidecar, n) in &report.added {
-                        out!("added {n} note{} to {}", plural(*n), sidecar.display());
-                    }
-                    if report.replies > 0 {
-                        out!(
-                            "{} repl{} added to the thread of {} note",
-                            report.replies,
-                            if report.replies == 1 { "y" } else { "ies" },
-                            if report.replies == 1 { "its" } else { "their" }
-                        );
-                    }
-                    if report.highlights > 0 {
-                        out!(
-                            "{} highlight{} (a passage, no text) imported as `kind: highlight`",
-                            report.highlights,
-                            plural(report.highlights)
-                        );
-                    }
-                    if report.already_there > 0 {
-                        out!(
-                            "{} annotation{} already imported",
-                            report.already_there,
-                            if report.already_there == 1 {
-                                " was"
-                            } else {
-                                "s were"
-                            }
-                        );
-                    }
-                    if report.skipped_private > 0 {
-                        out!(
-                            "skipped {} hidden, flagged or private annotation{} (--include-private imports them)",
-                            report.skipped_private,
-                            plural(report.skipped_private)
-                        );
-                    }
-                    for (uri, id) in &report.unmatched {
-                        out!("no article has original_url {uri} (annotation {id})");
-                    }
-                    for (uri, id) in &report.page_notes {
-                        out!("skipped page note {id} on {uri}: it quotes no passage");
-                    }
-                    for (uri, id, why) in &report.position_only {
-                        out!(
-                            "skipped annotation {id} on {uri}: it locates its passage only by position or range, with no quoted text, and {why}"
-                        );
-                    }
-                    for (id, start, end, quote) in &report.by_position {
-                        out!(
-                            "annotation {id} quotes no text: its passage was taken at positions {start}–{end} of the article's text: \"{quote}\" (check that this is the passage meant)"
-                        );
-                    }
-                    for (reply, note) in &report.orphan_replies {
-                        out!(
-                            "skipped reply {reply}: the note it answers ({note}) was not imported"
-                        );
-                    }
-                    for d in report.not_anchored.iter().chain(&report.errors) {
-                        say!("{d}");
-                    }
-                    if report.has_errors() {
-                        let written: usize = report.added.iter().map(|(_, n)| n).sum();
-                        let problems = report.not_anchored.len() + report.errors.len();
-                        say!(
-                            "{problems} problem{} (above); only the {written} note{} listed as added {} written",
-                            plural(problems),
-                            plural(written),
-                            if written == 1 { "was" } else { "were" }
-                        );
-                        ExitCode::from(1)
-                    } else {
-                        ExitCode::SUCCESS
-                    }
-                }
-                Err(diags) => {
-                    for d in &diags {
-                        say!("{d}");
-                    }
-                    ExitCode::from(1)
-                }
-            }
-        }
-    }
-}
-
-fn new_article(
-    path: PathBuf,
-    title: Option<String>,
-    date: Option<String>,
-    root: Option<PathBuf>,
-) -> ExitCode {
-    let path = match &root {
-        Some(root) => {
-            if !root.join("site.yaml").exists() && !root.join("content").is_dir() {
-                say!(
-                    "error: {}: not a site (it has neither site.yaml nor content/)",
-                    root.display()
-                );
-                return ExitCode::from(2);
-            }
-            root.join(path)
-        }
-        None => path,
-    };
-    let options = marginalia::scaffold::NewOptions {
-        title: title.as_deref(),
-        date: date.as_deref(),
-    };
-    match marginalia::scaffold::new_article(&path, &options) {
-        Ok(made) => {
-            if let Some(w) = made.warning {
-                say!("warning: {w}");
-            }
-            out!("created {}", made.article.display());
-            out!("created {}", made.sidecar.display());
-            if date.is_none() {
-                out!("fill in `date:` (when the original was published) in its front matter");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(d) => {
-            say!("{d}");
-            ExitCode::from(if d.location.is_none() { 2 } else { 1 })
-        }
-    }
-}
-
-/// Asks on the terminal; an empty answer (or end of input) keeps `default`.
-fn ask(question: &str, default: &str) -> String {
-    use std::io::Write;
-    let mut err = std::io::stderr();
-    let _ = write!(err, "{question} [{default}]: ");
-    let _ = err.flush();
-    let mut line = String::new();
-    match std::io::stdin().read_line(&mut line) {
-        Ok(n) if n > 0 && !line.trim().is_empty() => line.trim().to_string(),
-        _ => default.to_string(),
-    }
-}
-
-fn init_site(
-    dir: PathBuf,
-    mut title: Option<String>,
-    mut base_url: Option<String>,
-    host: Option<marginalia::scaffold::Host>,
-) -> ExitCode {
-    use marginalia::scaffold::{DEFAULT_TITLE, Host, InitOptions};
-    // Only a person at a terminal is asked; scripts and CI get the
-    // defaults at once.
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if interactive && title.is_none() {
-        title = Some(ask("The site's title", DEFAULT_TITLE));
-    }
-    if interactive && base_url.is_none() && host != Some(Host::CloudflarePages) {
-        loop {
-            let answer = ask(
-                "The address it will be served from (base_url; Enter to decide later)",
-                marginalia::config::PLACEHOLDER_BASE_URL,
-            );
-            match marginalia::config::check_base_url(&answer) {
-                Ok(_) => {
-                    base_url = Some(answer);
-                    break;
-                }
-                Err(m) => say!("{m}"),
-            }
-        }
-    }
-    let options = InitOptions {
-        title,
-        base_url,
-        host,
-    };
-    match marginalia::scaffold::init_site(&dir, &options) {
-        Ok(report) => {
-            for f in &report.created {
-                out!("created {}", f.display());
-            }
-            for f in &report.updated {
-                out!("added the output and cache folders to {}", f.display());
-            }
-            if report.base_url == marginalia::config::PLACEHOLDER_BASE_URL {
-                out!(
-                    "base_url is a placeholder ({}): set it in site.yaml before you publish",
-                    report.base_url
-                );
-            }
-            if let Some(h) = host {
-                out!("{}: {}", h.file(), h.next_step());
-            }
-            let root = if dir == std::path::Path::new(".") {
-                String::new()
-            } else {
-                format!(" --root {}", dir.display())
-            };
-            out!("next:");
-            out!("  marginalia serve{root}        preview it, reloading as you edit");
-            out!("  marginalia new content/articles/my-first-article.md{root}");
-            out!("  marginalia build{root}        write the site into output/");
-            ExitCode::SUCCESS
-        }
-        Err(diags) => {
-            for d in &diags {
-                say!("{d}");
-            }
-            ExitCode::from(if diags.iter().all(|d| d.location.is_none()) {
-                2
-            } else {
-                1
-            })
-        }
+        } => cli::import::hypothesis(&file, &root, include_private),
     }
 }

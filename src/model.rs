@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::config::ratings::Score;
 use crate::error::Location;
 use crate::sources::Registry;
 
@@ -288,7 +289,7 @@ pub struct Note {
     pub date: Option<Date>,
     pub tags: Vec<String>,
     /// A fact-check verdict on the quoted claim (DESIGN §11).
-    pub rating: Option<crate::annotate::rating::Rating>,
+    pub rating: Option<Rating>,
     /// The quote as the sidecar writes it, without the page's smart
     /// punctuation: structured data, citations and CSV keep text as written.
     pub written_quote: String,
@@ -296,13 +297,35 @@ pub struct Note {
     #[serde(skip)]
     pub written_note: String,
     /// The thread under the note (`replies:` in the sidecar).
-    pub replies: Vec<crate::annotate::sidecar::Reply>,
+    pub replies: Vec<Reply>,
     /// The note's line in its sidecar.
     #[serde(skip)]
     pub line: usize,
     /// The snapshot the note was written on (`version:`), `None` for the
     /// latest (DESIGN §10).
     pub version: Option<String>,
+}
+
+/// A note's rating. The numbers are all present or all absent: a bare
+/// label with no scale declared has none.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rating {
+    pub label: String,
+    pub value: Option<Score>,
+    pub best: Option<Score>,
+    pub worst: Option<Score>,
+    /// Where `rating:` is written, for later errors.
+    #[serde(skip)]
+    pub location: Location,
+}
+
+/// One reply in a note's thread (DESIGN §1 `replies:`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    pub author: Option<String>,
+    pub date: Option<Date>,
+    /// Markdown.
+    pub text: String,
 }
 
 /// A quote that no longer matches but has one close candidate.

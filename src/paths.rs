@@ -1,8 +1,11 @@
 //! The rules every walk of the user's folders follows (loading the site,
-//! reading the theme's templates): names no site holds, and folders that
-//! must resolve inside the site. One place, so the walks cannot disagree.
+//! reading the theme's templates): names no site holds, folders that
+//! must resolve inside the site, and how a bundle's snapshots are named.
+//! One place, so the walks cannot disagree.
 
 use std::path::Path;
+
+use chrono::NaiveDate;
 
 use crate::error::{Diagnostic, Location};
 
@@ -37,4 +40,33 @@ pub fn check_inside(root: &Path, dir: &Path) -> Result<(), Diagnostic> {
         "this folder leads outside the site (through a symlink); nothing in it is read",
     )
     .with_help("copy the files into the site instead"))
+}
+
+/// The folder of a bundle that holds its earlier snapshots.
+pub const VERSIONS_DIR: &str = "versions";
+
+/// A snapshot file stem: `YYYY-MM-DD`, or `YYYY-MM-DDTHHMM` when there are
+/// two on one day. Returns its date and, when given, its time (hours,
+/// minutes).
+pub fn parse_stem(stem: &str) -> Option<(NaiveDate, Option<(u32, u32)>)> {
+    let (date, time) = match stem.split_once('T') {
+        Some((d, t)) => (d, Some(t)),
+        None => (stem, None),
+    };
+    if date.len() != 10 {
+        return None;
+    }
+    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    let time = match time {
+        None => None,
+        Some(t) if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) => {
+            let (h, m) = (t[..2].parse().ok()?, t[2..].parse().ok()?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            Some((h, m))
+        }
+        Some(_) => return None,
+    };
+    Some((day, time))
 }

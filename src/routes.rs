@@ -169,7 +169,7 @@ impl Route {
             Route::ClaimsFeed => format!("{CLAIMS_DIR}{FEED}"),
             Route::NotesCsv => NOTES_CSV.into(),
             Route::Snapshot { dir, stem } => {
-                format!("{dir}{}/{stem}/{INDEX}", crate::versions::VERSIONS_DIR)
+                format!("{dir}{}/{stem}/{INDEX}", crate::paths::VERSIONS_DIR)
             }
             Route::DocChanges { dir } => format!("{dir}{CHANGES_DIR}{INDEX}"),
             Route::Changes => format!("{CHANGES_DIR}{INDEX}"),

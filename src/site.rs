@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::annotate::sidecar::{self, SidecarNote};
-use crate::config::Config;
+use crate::config::{Config, Overrides, RawConfig};
 use crate::error::{Diagnostic, Diagnostics, LineIndex, Location};
 use crate::frontmatter::{self, DocKind, FrontMatter};
 use crate::load::{self, AssetDest, ContentTree, DocFile};
@@ -28,6 +28,16 @@ pub struct BuildOptions {
     pub base_url: Option<String>,
     /// Include documents with `draft: true`.
     pub drafts: bool,
+}
+
+impl BuildOptions {
+    /// What the command line says instead of site.yaml.
+    pub fn overrides(&self) -> Overrides<'_> {
+        Overrides {
+            output: self.output.as_deref(),
+            base_url: self.base_url.as_deref(),
+        }
+    }
 }
 
 /// A Markdown file read and split, with its front matter and sidecar
@@ -96,22 +106,10 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
     let root = &options.root;
     let mut diags = Diagnostics::new();
 
-    let (mut config, d) = Config::load(root);
+    let (raw, d) = RawConfig::load(root);
     diags.extend(d);
-    if let Some(out) = &options.output {
-        config.output_dir = if out.is_absolute() {
-            out.clone()
-        } else {
-            std::env::current_dir()
-                .map(|c| c.join(out))
-                .unwrap_or_else(|_| out.clone())
-        };
-    }
-    if let Some(url) = &options.base_url
-        && let Err(d) = config.set_base_url(url)
-    {
-        diags.push(d);
-    }
+    let (config, d) = Config::resolve(root, raw, options.overrides());
+    diags.extend(d);
     diags.extend(config.check_highlight_themes(&markdown::highlight::theme_names()));
 
     let (tree, d) = load::load_tree(root);
@@ -207,6 +205,7 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
             links: &links,
             sources: &registry,
             note_template: note_template.as_ref(),
+            kinds: &config.kinds,
         };
         let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
             .par_iter()
@@ -331,6 +330,7 @@ impl Loaded {
             links: &self.links,
             sources: &site.registry,
             note_template: note_template.as_ref(),
+            kinds: &site.config.kinds,
         };
         self.parsed
             .par_iter()
@@ -706,7 +706,7 @@ fn undeclared_kinds(docs: &[ParsedDoc], config: &Config) -> Vec<Diagnostic> {
 pub fn parse_document(
     root: &Path,
     file: &DocFile,
-    ratings: Option<&crate::annotate::rating::RatingScale>,
+    ratings: Option<&crate::config::ratings::RatingScale>,
 ) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = match read_text(root, &file.rel) {

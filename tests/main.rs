@@ -10,6 +10,7 @@ mod harness;
 
 mod anchor_perf;
 mod annotations;
+mod architecture;
 mod bad_input;
 mod browser;
 mod build;
@@ -17,6 +18,7 @@ mod capture;
 mod charts;
 mod commands;
 mod kill;
+mod kind_labels;
 mod markdown;
 mod meta;
 mod newcomer;

@@ -196,6 +196,7 @@ pub fn render(data: &[u8]) {
         links: &links,
         sources: &registry,
         note_template: None,
+        kinds: &[],
     };
     let input = Input {
         file,

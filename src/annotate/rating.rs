@@ -5,79 +5,18 @@
 //! once (`ratings:`). Reading happens in two steps: the sidecar parser reads
 //! what the note says ([`from_yaml`]), and once site.yaml is known the
 //! label is checked against its scale and takes its numbers from it
-//! ([`resolve`]). Both steps report at the `rating:` key's line.
+//! ([`resolve`]). Both steps report at the `rating:` key's line. The
+//! types are the model's ([`Rating`]) and the configuration's
+//! ([`RatingScale`], read with site.yaml).
 
 use std::ops::Range;
 
-use serde::Serialize;
-
+use crate::config::ratings::{RatingScale, take_score, within};
 use crate::error::{Diagnostic, Location, suggestion};
+use crate::model::Rating;
 use crate::yaml::{self, Fields, Value};
 
 const RATING_KEYS: &[&str] = &["label", "value", "best", "worst"];
-const SCALE_KEYS: &[&str] = &["best", "worst", "labels"];
-
-/// A number on a rating scale. Whole numbers print without a decimal point
-/// (`3`, not `3.0`), in JSON-LD, CSV and the badge alike.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-pub struct Score(pub f64);
-
-impl Serialize for Score {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if self.0.fract() == 0.0 && self.0.abs() < 1e15 {
-            s.serialize_i64(self.0 as i64)
-        } else {
-            s.serialize_f64(self.0)
-        }
-    }
-}
-
-impl std::fmt::Display for Score {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.fract() == 0.0 && self.0.abs() < 1e15 {
-            write!(f, "{}", self.0 as i64)
-        } else {
-            write!(f, "{}", self.0)
-        }
-    }
-}
-
-/// A note's rating. The numbers are all present or all absent: a bare
-/// label with no scale declared has none.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Rating {
-    pub label: String,
-    pub value: Option<Score>,
-    pub best: Option<Score>,
-    pub worst: Option<Score>,
-    /// Where `rating:` is written, for later errors.
-    #[serde(skip)]
-    pub location: Location,
-}
-
-/// The scale site.yaml declares: label → value, between `worst` and `best`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RatingScale {
-    pub best: Score,
-    pub worst: Score,
-    /// In the order written (the order a legend would show them).
-    pub labels: Vec<(String, Score)>,
-}
-
-fn within(value: Score, best: Score, worst: Score) -> bool {
-    let (lo, hi) = if best.0 >= worst.0 {
-        (worst.0, best.0)
-    } else {
-        (best.0, worst.0)
-    };
-    value.0 >= lo && value.0 <= hi
-}
-
-fn take_score(f: &mut Fields, key: &str) -> Option<Score> {
-    f.take::<f64>(key, "a number")
-        .filter(|v| v.is_finite())
-        .map(Score)
-}
 
 /// Reads a note's `rating` (`value`, written at `lines` of `source`, its
 /// key at `at`).
@@ -186,83 +125,6 @@ pub fn from_yaml(
     (Some(rating), diags)
 }
 
-/// Reads site.yaml's `ratings:`
-/// (`{best: 5, worst: 1, labels: {"False": 1, …, "True": 5}}`).
-pub fn scale_from_yaml(
-    value: Value,
-    source: yaml::Source,
-) -> (Option<RatingScale>, Vec<Diagnostic>) {
-    let at = source.key_location("ratings", None);
-    let mut f = match Fields::new(value, source, None, "`ratings`") {
-        Ok(f) => f,
-        Err(d) => return (None, vec![d]),
-    };
-    let best = take_score(&mut f, "best");
-    let worst = take_score(&mut f, "worst");
-    let labels = f.take_raw("labels");
-    let mut diags = std::mem::take(&mut f.diagnostics);
-    diags.extend(f.deny_unknown(SCALE_KEYS, "`ratings`"));
-    let (Some(best), Some(worst)) = (best, worst) else {
-        diags.push(
-            Diagnostic::error(Some(at), "`ratings` needs `best` and `worst`").with_help(
-                "e.g. `ratings: {best: 5, worst: 1, labels: {\"False\": 1, \"True\": 5}}`",
-            ),
-        );
-        return (None, diags);
-    };
-    if best == worst {
-        diags.push(Diagnostic::error(
-            Some(at),
-            format!("`ratings`: `best` and `worst` are both {best}"),
-        ));
-        return (None, diags);
-    }
-    let map = match labels {
-        Some(Value::Mapping(m)) if !m.is_empty() => m,
-        _ => {
-            diags.push(
-                Diagnostic::error(
-                    Some(at),
-                    "`ratings` needs `labels`: each label with its value",
-                )
-                .with_help("e.g. `labels: {\"False\": 1, \"Half true\": 3, \"True\": 5}`"),
-            );
-            return (None, diags);
-        }
-    };
-    let mut out: Vec<(String, Score)> = Vec::with_capacity(map.len());
-    for (k, v) in map {
-        let label = yaml::scalar_string(&k).unwrap_or_default();
-        let here = source.key_location(&label, None);
-        let value = match &v {
-            Value::Number(n) => n.as_f64().filter(|x| x.is_finite()).map(Score),
-            _ => None,
-        };
-        match value {
-            Some(value) if within(value, best, worst) => out.push((label, value)),
-            Some(value) => diags.push(Diagnostic::error(
-                Some(here),
-                format!("rating {label:?} has the value {value}, outside worst ({worst}) to best ({best})"),
-            )),
-            None => diags.push(Diagnostic::error(
-                Some(here),
-                format!(
-                    "rating {label:?} should have a number, found {}",
-                    yaml::describe(&v)
-                ),
-            )),
-        }
-    }
-    (
-        Some(RatingScale {
-            best,
-            worst,
-            labels: out,
-        }),
-        diags,
-    )
-}
-
 /// Checks a note's rating against the site's scale, if one is declared,
 /// and gives a bare label the scale's numbers.
 pub fn resolve(rating: &mut Rating, scale: Option<&RatingScale>) -> Option<Diagnostic> {
@@ -311,6 +173,7 @@ pub fn resolve(rating: &mut Rating, scale: Option<&RatingScale>) -> Option<Diagn
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ratings::{Score, scale_from_yaml};
     use std::path::Path;
 
     fn note_rating(text: &str) -> (Option<Rating>, Vec<Diagnostic>) {

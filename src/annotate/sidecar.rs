@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Diagnostic, LineIndex, Location};
-use crate::model::Date;
+use crate::model::{Date, Rating, Reply};
 use crate::yaml::{self, Fields, Value};
 
 /// The file name suffix of a sidecar: `x.md` → `x.annotations.yaml`.
@@ -35,15 +35,6 @@ const NOTE_KEYS: &[&str] = &[
 pub const HIGHLIGHT: &str = "highlight";
 const REPLY_KEYS: &[&str] = &["author", "date", "text"];
 
-/// One reply in a note's thread (DESIGN §1 `replies:`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Reply {
-    pub author: Option<String>,
-    pub date: Option<Date>,
-    /// Markdown.
-    pub text: String,
-}
-
 /// One note as written in a sidecar, before anchoring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SidecarNote {
@@ -65,7 +56,7 @@ pub struct SidecarNote {
     pub date: Option<Date>,
     pub tags: Vec<String>,
     /// A fact-check verdict on the quoted claim (DESIGN §11).
-    pub rating: Option<super::rating::Rating>,
+    pub rating: Option<Rating>,
     /// The thread under the note, oldest first.
     pub replies: Vec<Reply>,
     /// The snapshot it was written on (`version: 2021-05-04`, DESIGN §10);

@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use crate::annotate::rating::{Rating, Score};
-use crate::annotate::sidecar::Reply;
+use crate::config::ratings::Score;
 use crate::error::Location;
-use crate::frontmatter::Date;
-use crate::markdown::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
+use crate::model::Date;
 use crate::model::Document;
+use crate::model::Rating;
+use crate::model::Reply;
+use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 
 #[derive(Serialize, Deserialize)]
 pub struct KeptDoc {

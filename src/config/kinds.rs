@@ -292,12 +292,15 @@ fn worst_contrast(colour: &str, surfaces: &[&'static str]) -> Option<(f64, &'sta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::config::{Config, Overrides, RawConfig};
     use crate::error::Location;
     use std::path::Path;
 
     fn parse(text: &str) -> (Config, Vec<Diagnostic>) {
-        Config::parse(Path::new("/s"), text)
+        let (raw, mut diags) = RawConfig::parse(text);
+        let (config, d) = Config::resolve(Path::new("/s"), raw, Overrides::default());
+        diags.extend(d);
+        (config, diags)
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct AsideCtx<'a> {
     /// The id the number links back to (the passage, or the reference).
     pub back: &'a str,
     pub kind: Option<&'a str>,
+    /// What readers see for `kind`: its declared `label` (site.yaml's
+    /// `kinds:`), or the key itself.
+    pub kind_label: Option<&'a str>,
     pub footnote: bool,
     /// The note rendered to HTML.
     pub body: &'a str,
@@ -60,7 +63,7 @@ pub struct ScaleCtx {
 }
 
 impl RatingCtx {
-    pub fn of(r: &crate::annotate::rating::Rating) -> RatingCtx {
+    pub fn of(r: &crate::model::Rating) -> RatingCtx {
         RatingCtx {
             label: r.label.clone(),
             scale: match (&r.value, &r.worst, &r.best) {
@@ -104,6 +107,7 @@ pub struct NoteTemplate {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Shape {
     kind: bool,
+    kind_label: bool,
     footnote: bool,
     author: bool,
     date: bool,
@@ -179,6 +183,7 @@ impl NoteTemplate {
         };
         let shape = Shape {
             kind: note.kind.is_some(),
+            kind_label: note.kind_label.is_some(),
             footnote: note.footnote,
             author: note.author.is_some(),
             date: note.date.is_some(),
@@ -233,6 +238,7 @@ impl NoteTemplate {
             number: 0,
             back: at(3),
             kind: note.kind.map(|_| at(4)),
+            kind_label: note.kind_label.map(|_| at(12)),
             footnote: note.footnote,
             body: at(0),
             rating: note.rating.as_ref().map(|r| RatingCtx {
@@ -284,7 +290,7 @@ impl NoteTemplate {
 
 /// The values of a note, by placeholder index: body, id, number, back,
 /// kind, author, date iso, date display, rating label, value, worst, best,
-/// then key, name, kind and url of each source.
+/// kind label, then key, name, kind and url of each source.
 fn values(note: &AsideCtx) -> Vec<String> {
     let mut v = vec![
         String::new(),
@@ -307,6 +313,7 @@ fn values(note: &AsideCtx) -> Vec<String> {
         scale.map_or_else(String::new, |s| s.value.clone()),
         scale.map_or_else(String::new, |s| s.worst.clone()),
         scale.map_or_else(String::new, |s| s.best.clone()),
+        note.kind_label.unwrap_or_default().to_string(),
     ]);
     for s in &note.sources {
         v.extend([
@@ -320,7 +327,7 @@ fn values(note: &AsideCtx) -> Vec<String> {
 }
 
 /// How many values come before the sources'.
-const FIXED_VALUES: usize = 12;
+const FIXED_VALUES: usize = 13;
 
 /// A number no note has, to find where the number is printed.
 const NUMBER_MARK: usize = 9_876_543_210;
@@ -354,6 +361,7 @@ mod tests {
                 number: 3,
                 back: "n1",
                 kind: Some("a\"<b"),
+                kind_label: Some("Claim & \"c\""),
                 footnote: false,
                 body: "<p>x</p>",
                 rating: None,
@@ -370,7 +378,7 @@ mod tests {
         assert_eq!(
             h,
             "<aside class=\"margin-note\" id=\"note-n1\" role=\"note\" data-kind=\"a&quot;&lt;b\" aria-label=\"Note 3\">\n\
-             <a class=\"note-number\" href=\"#n1\" aria-label=\"Note 3, back to its passage\">3</a><span class=\"note-kind\">a&quot;&lt;b</span>\n\
+             <a class=\"note-number\" href=\"#n1\" aria-label=\"Note 3, back to its passage\">3</a><span class=\"note-kind\">Claim &amp; &quot;c&quot;</span>\n\
              <div class=\"note-body\"><p>x</p></div>\n\
              <p class=\"note-sources\">Source: <a class=\"source\" data-source-kind=\"person\" href=\"https://e.example/sources/k/\">A &amp; B</a></p>\n\
              </aside>\n"
@@ -397,6 +405,7 @@ mod tests {
                 number: 1,
                 back: "n1",
                 kind: None,
+                kind_label: None,
                 footnote: false,
                 body: "<p>x</p>\n",
                 rating: None,
@@ -409,6 +418,7 @@ mod tests {
                 number: 12,
                 back: "n2",
                 kind: Some("a\"<k"),
+                kind_label: Some("A <label>"),
                 footnote: false,
                 body: "",
                 rating: None,
@@ -421,6 +431,7 @@ mod tests {
                 number: 3,
                 back: "n3",
                 kind: Some("sourcing"),
+                kind_label: Some("Sourcing"),
                 footnote: false,
                 body: "b",
                 rating: None,
@@ -433,6 +444,7 @@ mod tests {
                 number: 4,
                 back: "fnref-a",
                 kind: Some("footnote"),
+                kind_label: Some("footnote"),
                 footnote: true,
                 body: "<p>f</p>",
                 rating: None,
@@ -446,6 +458,7 @@ mod tests {
                 number: 987,
                 back: "n5",
                 kind: Some("x"),
+                kind_label: Some("X & Y"),
                 footnote: false,
                 body: "<em>e</em>",
                 rating: None,

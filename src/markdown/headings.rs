@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
+use super::ScannedHeading;
 use super::stream::{Extension, Item, Origin};
-use super::{Heading, ScannedHeading};
 use crate::html;
+use crate::model::Heading;
 
 /// Picks the id of every heading the scan found, adding them to `used`.
 /// Returns the table of contents and the id by the heading's start event.

@@ -36,8 +36,10 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use crate::annotate::anchor::TextIndex;
 use crate::annotate::sidecar::SidecarNote;
+use crate::config::NoteKind;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::html;
+use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 use crate::sources::Registry;
 use headings::HeadingIds;
 use highlight::Highlight;
@@ -47,7 +49,6 @@ use stream::{Item, Origin, Through};
 use urls::{Rewriter, Urls};
 
 /// Kept here for code written against the old paths.
-pub use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 pub use aside::{NOTE_PARTIAL, NoteTemplate};
 pub use notes::missing_words;
 
@@ -75,6 +76,8 @@ pub struct Env<'a> {
     pub sources: &'a Registry,
     /// The theme's margin-note partial; `None` for the default theme's.
     pub note_template: Option<&'a NoteTemplate>,
+    /// The site's note kinds, whose labels the notes' badges show.
+    pub kinds: &'a [NoteKind],
 }
 
 /// One document to render.
@@ -260,6 +263,7 @@ fn render_parsing(input: &Input, env: &Env, twice: bool) -> Rendered {
     plan.build_asides(
         env.base_url,
         env.sources,
+        env.kinds,
         template,
         sidecar,
         &mut out.diagnostics,

@@ -28,7 +28,16 @@ pub const FIX_THRESHOLD: f64 = 0.8;
 
 /// The thread under a note: each reply's text (plain text, paragraphs at
 /// blank lines, escaped), its author and date, oldest first.
-fn replies_html(h: &mut String, replies: &[crate::annotate::sidecar::Reply]) {
+/// What readers see for the note kind `key`: its declared label, or the
+/// key when the site declares none.
+fn kind_label<'a>(kinds: &'a [crate::config::NoteKind], key: &'a str) -> &'a str {
+    kinds
+        .iter()
+        .find(|k| k.key == key)
+        .map_or(key, |k| k.label.as_str())
+}
+
+fn replies_html(h: &mut String, replies: &[crate::model::Reply]) {
     use crate::html::escape_into;
     if replies.is_empty() {
         return;
@@ -115,10 +124,10 @@ struct NoteInput {
     author: Option<String>,
     date: Option<Date>,
     tags: Vec<String>,
-    rating: Option<crate::annotate::rating::Rating>,
+    rating: Option<crate::model::Rating>,
     written_quote: String,
     written_note: String,
-    replies: Vec<crate::annotate::sidecar::Reply>,
+    replies: Vec<crate::model::Reply>,
     line: usize,
     quote_in_text: String,
     prefix: String,
@@ -380,6 +389,7 @@ impl Plan {
         &mut self,
         base_url: &str,
         sources: &crate::sources::Registry,
+        kinds: &[crate::config::NoteKind],
         template: &NoteTemplate,
         sidecar: &Path,
         diagnostics: &mut Vec<Diagnostic>,
@@ -413,6 +423,7 @@ impl Plan {
                 number: a.number,
                 back: &n.id,
                 kind: n.kind.as_deref(),
+                kind_label: n.kind.as_deref().map(|k| kind_label(kinds, k)),
                 footnote: false,
                 body: &body,
                 rating: n.rating.as_ref().map(RatingCtx::of),
@@ -453,6 +464,7 @@ impl Plan {
                 number: f.number,
                 back: &back,
                 kind: Some("footnote"),
+                kind_label: Some(kind_label(kinds, "footnote")),
                 footnote: true,
                 body: &f.body_html,
                 rating: None,

@@ -24,6 +24,7 @@ fn render_with(body: &str, sidecar_yaml: &str) -> Rendered {
         links: &links,
         sources: &registry,
         note_template: None,
+        kinds: &[],
     };
     let input = Input {
         file: Path::new("content/articles/a.md"),
@@ -332,6 +333,7 @@ fn with_rewriter<T>(body: &str, f: impl FnOnce(&mut urls::Rewriter) -> T) -> T {
         links: &links,
         sources: &registry,
         note_template: None,
+        kinds: &[],
     };
     let input = Input {
         file: Path::new("content/articles/a.md"),
@@ -400,6 +402,7 @@ fn weave_only(body: &str, sidecar_yaml: &str) -> String {
     plan.build_asides(
         "https://example.org/",
         &Registry::default(),
+        &[],
         NoteTemplate::builtin(),
         Path::new(SIDECAR),
         &mut out.diagnostics,
@@ -464,6 +467,7 @@ fn parsing_twice_renders_what_keeping_the_events_does() {
         links: &links,
         sources: &registry,
         note_template: None,
+        kinds: &[],
     };
     for title_from_heading in [false, true] {
         let input = Input {

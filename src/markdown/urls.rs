@@ -10,8 +10,9 @@ use std::path::{Component, Path, PathBuf};
 use pulldown_cmark::{Event, LinkType, Tag, TagEnd};
 
 use super::stream::{Extension, Item};
-use super::{Env, Input, InternalLink, WrittenLink};
+use super::{Env, Input};
 use crate::error::{Diagnostic, LineIndex, Location};
+use crate::model::{InternalLink, WrittenLink};
 use crate::url::{UrlUse, is_safe_url_for, percent_decode};
 
 /// Rewrites URLs for one document, and keeps what it found: links to other
@@ -185,61 +186,50 @@ impl<'r, 'e> Urls<'r, 'e> {
 }
 
 impl<'a> Extension<'a> for Urls<'_, '_> {
-    fn feed(&mut self, item: Item<'a>, out: &mut VecDeque<Item<'a>>) {
+    fn feed(&mut self, mut item: Item<'a>, out: &mut VecDeque<Item<'a>>) {
         if !item.is_author() {
             out.push_back(item);
             return;
         }
         let at = item.range.start;
-        match item.event {
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => match self.rewriter.rewrite_url(&dest_url, link_type, at, true) {
-                Some(url) => {
-                    self.dropped_links.push(false);
-                    let event = Event::Start(Tag::Link {
-                        link_type,
-                        dest_url: url.into(),
-                        title,
-                        id,
-                    });
-                    out.push_back(Item { event, ..item });
+        let is_link = matches!(
+            item.event,
+            Event::Start(Tag::Link { .. }) | Event::End(TagEnd::Link)
+        );
+        // A link and an image can nest; each keeps its own stack of
+        // whether its start was dropped, so that its end goes with it.
+        let dropped = if is_link {
+            &mut self.dropped_links
+        } else {
+            &mut self.dropped_images
+        };
+        match &mut item.event {
+            Event::Start(
+                Tag::Link {
+                    link_type,
+                    dest_url,
+                    ..
                 }
-                None => self.dropped_links.push(true),
+                | Tag::Image {
+                    link_type,
+                    dest_url,
+                    ..
+                },
+            ) => match self.rewriter.rewrite_url(dest_url, *link_type, at, is_link) {
+                Some(url) => {
+                    *dest_url = url.into();
+                    dropped.push(false);
+                    out.push_back(item);
+                }
+                None => dropped.push(true),
             },
-            Event::End(TagEnd::Link) => {
-                if !self.dropped_links.pop().unwrap_or(false) {
+            Event::End(TagEnd::Link | TagEnd::Image) => {
+                if !dropped.pop().unwrap_or(false) {
                     out.push_back(item);
                 }
             }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => match self.rewriter.rewrite_url(&dest_url, link_type, at, false) {
-                Some(url) => {
-                    self.dropped_images.push(false);
-                    let event = Event::Start(Tag::Image {
-                        link_type,
-                        dest_url: url.into(),
-                        title,
-                        id,
-                    });
-                    out.push_back(Item { event, ..item });
-                }
-                None => self.dropped_images.push(true),
-            },
-            Event::End(TagEnd::Image) => {
-                if !self.dropped_images.pop().unwrap_or(false) {
-                    out.push_back(item);
-                }
-            }
-            Event::Html(ref h) | Event::InlineHtml(ref h) => {
-                for (url, pos) in crate::linkcheck::urls_in_html(h) {
+            Event::Html(h) | Event::InlineHtml(h) => {
+                for (url, pos) in crate::html::urls_in_html(h) {
                     let location = self.rewriter.location(at + pos.min(item.range.len()));
                     self.rewriter
                         .written_links

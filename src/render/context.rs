@@ -97,7 +97,7 @@ pub struct NoteCtx {
     /// A deep link to the passage: `<article url>#<id>`.
     pub url: String,
     /// A fact-check verdict: `{label, value, best, worst}` (DESIGN §11).
-    pub rating: Option<crate::annotate::rating::Rating>,
+    pub rating: Option<crate::model::Rating>,
 }
 
 /// A note kind as used on one page.

@@ -366,7 +366,7 @@ fn reply<'a>(
     site: &'a Site,
     note_id: &str,
     i: usize,
-    r: &'a crate::annotate::sidecar::Reply,
+    r: &'a crate::model::Reply,
 ) -> ReplyAnnotation<'a> {
     ReplyAnnotation {
         id: format!("{note_id}-reply-{}", i + 1),

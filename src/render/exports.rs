@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use crate::html::escape;
-use crate::markdown::Note;
+use crate::model::Note;
 use crate::model::{Document, Site};
 use crate::routes::{ListRoute, Route};
 
@@ -48,7 +48,7 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The date a note speaks for: its own, else its article's.
-fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::frontmatter::Date> {
+fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::model::Date> {
     n.date.as_ref().or(d.date.as_ref())
 }
 
@@ -68,7 +68,7 @@ pub fn notes_csv(site: &Site) -> Vec<u8> {
         let url = config.url(&d.path);
         for n in &d.notes {
             let rating = n.rating.as_ref();
-            let number = |x: Option<crate::annotate::rating::Score>| {
+            let number = |x: Option<crate::config::ratings::Score>| {
                 x.map(|v| v.to_string()).unwrap_or_default()
             };
             let sources: Vec<&str> = n
@@ -180,7 +180,7 @@ pub struct ClaimCtx {
     pub source: Option<String>,
     /// The claim as written in the sidecar.
     pub quote: String,
-    pub rating: crate::annotate::rating::Rating,
+    pub rating: crate::model::Rating,
     /// The note (HTML).
     pub note: String,
     pub author: Option<String>,

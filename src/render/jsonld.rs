@@ -97,11 +97,11 @@ pub struct RatingLd {
     pub kind: &'static str,
     pub alternate_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rating_value: Option<crate::annotate::rating::Score>,
+    pub rating_value: Option<crate::config::ratings::Score>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub best_rating: Option<crate::annotate::rating::Score>,
+    pub best_rating: Option<crate::config::ratings::Score>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub worst_rating: Option<crate::annotate::rating::Score>,
+    pub worst_rating: Option<crate::config::ratings::Score>,
 }
 
 #[derive(Serialize, Debug)]

@@ -128,6 +128,38 @@ fn page_count(items: usize, per_page: usize) -> usize {
     items.div_ceil(per_page.max(1)).max(1)
 }
 
+/// Page `page` of a listing of `total_items`, holding `items`, with the
+/// links to its other pages (every paginated listing's, so they agree).
+fn paginate(
+    config: &crate::config::Config,
+    base: &ListRoute,
+    page: usize,
+    per_page: usize,
+    total_items: usize,
+    items: Vec<Value>,
+) -> Paginator {
+    let total_pages = page_count(total_items, per_page);
+    let url = |p: usize| base.page_url(config, p);
+    Paginator {
+        current: page,
+        total_pages,
+        total_items,
+        per_page,
+        items,
+        first_url: url(1),
+        last_url: url(total_pages),
+        prev_url: (page > 1).then(|| url(page - 1)),
+        next_url: (page < total_pages).then(|| url(page + 1)),
+        pages: (1..=total_pages)
+            .map(|p| PageNumber {
+                number: p,
+                url: url(p),
+                current: p == page,
+            })
+            .collect(),
+    }
+}
+
 impl<'a> Renderer<'a> {
     pub fn new(site: &'a Site, templates: &'a Templates) -> Renderer<'a> {
         let catalogue = Catalogue::new(site);
@@ -632,32 +664,21 @@ impl<'a> Renderer<'a> {
         let site = self.site;
         let claims = exports::claims(site);
         let per_page = site.config.paginate_by;
-        let total_pages = page_count(claims.len(), per_page);
-        let url = |p: usize| ListRoute::Claims.page_url(&site.config, p);
-        let paginator = Paginator {
-            current: page,
-            total_pages,
-            total_items: claims.len(),
+        let items = claims
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .filter_map(|&c| exports::claim_ctx(site, c))
+            .map(|c| Value::from_serializable(&c))
+            .collect();
+        let paginator = paginate(
+            &site.config,
+            &ListRoute::Claims,
+            page,
             per_page,
-            items: claims
-                .iter()
-                .skip((page - 1) * per_page)
-                .take(per_page)
-                .filter_map(|&c| exports::claim_ctx(site, c))
-                .map(|c| Value::from_serializable(&c))
-                .collect(),
-            first_url: url(1),
-            last_url: url(total_pages),
-            prev_url: (page > 1).then(|| url(page - 1)),
-            next_url: (page < total_pages).then(|| url(page + 1)),
-            pages: (1..=total_pages)
-                .map(|p| PageNumber {
-                    number: p,
-                    url: url(p),
-                    current: p == page,
-                })
-                .collect(),
-        };
+            claims.len(),
+            items,
+        );
         let mut ctx = self.base_context(path);
         let mut head = self.head(
             path,
@@ -916,7 +937,6 @@ impl<'a> Renderer<'a> {
         base: &ListRoute,
     ) -> Paginator {
         let config = &self.site.config;
-        let total_pages = page_count(articles.len(), per_page);
         let start = (page - 1) * per_page;
         let items = articles
             .iter()
@@ -924,25 +944,7 @@ impl<'a> Renderer<'a> {
             .take(per_page)
             .map(|&i| self.catalogue.items[i].clone())
             .collect();
-        let url = |p: usize| base.page_url(config, p);
-        Paginator {
-            current: page,
-            total_pages,
-            total_items: articles.len(),
-            per_page,
-            items,
-            first_url: url(1),
-            last_url: url(total_pages),
-            prev_url: (page > 1).then(|| url(page - 1)),
-            next_url: (page < total_pages).then(|| url(page + 1)),
-            pages: (1..=total_pages)
-                .map(|p| PageNumber {
-                    number: p,
-                    url: url(p),
-                    current: p == page,
-                })
-                .collect(),
-        }
+        paginate(config, base, page, per_page, articles.len(), items)
     }
 
     fn tag_ctx(&self, t: &crate::model::Tag) -> TagCtx {

@@ -384,7 +384,7 @@ pub fn changes_feed(site: &Site) -> String {
     let stamp = |l: &VersionLink| {
         l.archived
             .as_deref()
-            .and_then(crate::frontmatter::Date::parse)
+            .and_then(crate::model::Date::parse)
             .map(|d| d.rfc3339())
     };
     let epoch = "1970-01-01T00:00:00+00:00".to_string();

@@ -12,43 +12,14 @@ pub mod recapture;
 
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-
 use crate::annotate::anchor::Selector;
 use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, Location};
-use crate::frontmatter::{self, Date, DocKind, FrontMatter};
-use crate::markdown::{self, Env, Input, Note};
+use crate::frontmatter::{self, DocKind, FrontMatter};
+use crate::markdown::{self, Env, Input};
+use crate::model::{Date, Note};
+use crate::paths::parse_stem;
 use diff::{Piece, TextDiff};
-
-/// The folder of a bundle that holds its earlier snapshots.
-pub const VERSIONS_DIR: &str = "versions";
-
-/// A snapshot file stem: `YYYY-MM-DD`, or `YYYY-MM-DDTHHMM` when there are
-/// two on one day. Returns its date and, when given, its time (hours,
-/// minutes).
-pub fn parse_stem(stem: &str) -> Option<(NaiveDate, Option<(u32, u32)>)> {
-    let (date, time) = match stem.split_once('T') {
-        Some((d, t)) => (d, Some(t)),
-        None => (stem, None),
-    };
-    if date.len() != 10 {
-        return None;
-    }
-    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    let time = match time {
-        None => None,
-        Some(t) if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) => {
-            let (h, m) = (t[..2].parse().ok()?, t[2..].parse().ok()?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            Some((h, m))
-        }
-        Some(_) => return None,
-    };
-    Some((day, time))
-}
 
 /// The snapshot stem of a capture time: its date, with `THHMM` when
 /// `with_time` (two captures on one day) and the time is known.

@@ -10,11 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{VERSIONS_DIR, diff, paragraphs, parse_stem, stem_for};
+use super::{diff, paragraphs, stem_for};
 use crate::annotate::sidecar::{self, SIDECAR_SUFFIX};
 use crate::capture::{Capture, CaptureError, ORIGINAL_FILE};
 use crate::frontmatter::{self, DocKind};
 use crate::fsutil::{create_new_atomic, write_atomic};
+use crate::paths::{VERSIONS_DIR, parse_stem};
 
 /// What a re-capture did.
 #[derive(Debug, Clone, PartialEq, Eq)]
