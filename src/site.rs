@@ -340,24 +340,9 @@ impl Loaded {
                 if let Some(doc) = reuse(i, stub) {
                     return (doc, Vec::new());
                 }
-                let text = match read_text(&site.config.root, &parsed.file.rel) {
-                    Ok(t) => t,
-                    Err(d) => return (stub.clone(), vec![d]),
-                };
-                let (mut doc, mut diags) = match frontmatter::split(&parsed.file.rel, &text) {
-                    Ok(split) => render_stub(
-                        parsed,
-                        stub,
-                        &text,
-                        split.body_offset,
-                        split.body.len(),
-                        &env,
-                    ),
-                    Err(d) => (stub.clone(), vec![d]),
-                };
                 // The page is written from the rendered document alone: a
-                // 200 MB article's text need not stay beside its HTML.
-                drop(text);
+                // 200 MB article's text is not kept beside its HTML.
+                let (mut doc, mut diags) = render_parsed(&site.config.root, parsed, stub, &env);
                 diags.extend(each(i, &doc));
                 if !keep_content {
                     doc.content_html = String::new();
@@ -365,6 +350,46 @@ impl Loaded {
                 (doc, diags)
             })
             .collect()
+    }
+
+    /// Renders document `i`'s Markdown and notes alone, as
+    /// [`Loaded::render_documents`] renders each (the dev server renders
+    /// the pages asked for before the rest). `env` as
+    /// [`Loaded::markdown_env`] makes it.
+    pub fn render_document(&self, i: usize, env: &Env) -> (Document, Vec<Diagnostic>) {
+        render_parsed(
+            &self.site.config.root,
+            &self.parsed[i],
+            &self.site.documents[i],
+            env,
+        )
+    }
+
+    /// What documents render against: the site's links, sources and note
+    /// partial (`note_template`, made by
+    /// [`markdown::NoteTemplate::for_site`]).
+    pub fn markdown_env<'a>(
+        &'a self,
+        note_template: Option<&'a markdown::NoteTemplate>,
+    ) -> Env<'a> {
+        Env {
+            base_url: &self.site.config.base_url,
+            unsafe_html: self.site.config.unsafe_html,
+            links: &self.links,
+            sources: &self.site.registry,
+            note_template,
+            kinds: &self.site.config.kinds,
+        }
+    }
+
+    /// Whether [`Loaded::note_total`] is the number of notes the rendered
+    /// site will have: it is not when a note is pinned to a snapshot
+    /// (DESIGN §10), since such a note is shown on the latest page only
+    /// when its passage is still there.
+    pub fn note_total_is_exact(&self) -> bool {
+        self.parsed
+            .iter()
+            .all(|p| p.snapshots.is_empty() && p.notes.iter().all(|n| n.version.is_none()))
     }
 
     /// Puts the rendered documents in place and derives what depends on
@@ -836,6 +861,30 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
 
 /// Renders the Markdown body of `text` (the document's file) onto a copy
 /// of its stub.
+/// Reads a parsed document's text again and renders it onto its stub.
+fn render_parsed(
+    root: &Path,
+    parsed: &ParsedDoc,
+    stub: &Document,
+    env: &Env,
+) -> (Document, Vec<Diagnostic>) {
+    let text = match read_text(root, &parsed.file.rel) {
+        Ok(t) => t,
+        Err(d) => return (stub.clone(), vec![d]),
+    };
+    match frontmatter::split(&parsed.file.rel, &text) {
+        Ok(split) => render_stub(
+            parsed,
+            stub,
+            &text,
+            split.body_offset,
+            split.body.len(),
+            env,
+        ),
+        Err(d) => (stub.clone(), vec![d]),
+    }
+}
+
 fn render_stub(
     doc: &ParsedDoc,
     stub: &Document,

@@ -30,6 +30,7 @@ mod robust;
 mod routes;
 mod sample;
 mod serve;
+mod serve_first;
 mod serve_load;
 mod theme;
 mod versions;

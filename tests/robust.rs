@@ -1122,36 +1122,79 @@ fn long_article_site(bytes: usize, notes: usize) -> TestSite {
 /// size. What grows with the article is measured: the peak for twice the
 /// size minus the peak for the size, per byte added, so the program's own
 /// fixed memory (thread pools, syntax sets, the cache) is not counted
-/// against a small article. The issue's bar is under 4× at 200 MB in
-/// release, which is measured, not asserted (4.3× overall when last
-/// measured: 4.9× per added byte from 8 to 16 MB in release, 5.7× in
-/// debug); this guard allows 8× per added byte, so two more whole copies
-/// of the article fail it while a buffer's doubling does not. `ROBUST_ARTICLE_MB` sets the size (default 8).
+/// against a small article. Without notes the build holds the Markdown and
+/// its HTML (about 2x); with a note, the text index too (the text and its
+/// folding: about 3.5x). The issue's bar is under 4x at 200 MB in release,
+/// which is measured, not asserted (docs/benchmarks.md); this guard allows
+/// 5x per added byte, which the event lists once held through the build
+/// failed (4.9x without notes, from 8 to 16 MB in release), and a
+/// buffer's doubling does not (1.6x and 3.2x in a debug build now).
+/// `ROBUST_ARTICLE_MB` sets the size (default 8).
 #[test]
 fn a_long_article_builds_in_under_four_times_its_size() {
     let mb = env_count("ROBUST_ARTICLE_MB", 8);
-    let mut peaks = Vec::new();
-    for size in [mb << 20, (2 * mb) << 20] {
-        let s = long_article_site(size, 0);
-        let (r, peak) = run_measured(&s, &["build"]);
-        r.assert_ok();
-        let page = s.read("articles/long/index.html");
-        assert!(page.len() > size, "the whole article is on its page");
-        peaks.push(peak);
+    for notes in [0, 1] {
+        let mut peaks = Vec::new();
+        for size in [mb << 20, (2 * mb) << 20] {
+            let s = long_article_site(size, notes);
+            let (r, peak) = run_measured(&s, &["build"]);
+            r.assert_ok();
+            let page = s.read("articles/long/index.html");
+            assert!(page.len() > size, "the whole article is on its page");
+            assert_eq!(
+                common::count(&page, "<aside class=\"margin-note\" id=\"note-"),
+                notes
+            );
+            peaks.push(peak);
+        }
+        if let [Some(small), Some(big)] = peaks[..] {
+            let added_kib = (mb << 10) as u64;
+            let grew = big.saturating_sub(small);
+            eprintln!(
+                "{notes} notes: {mb} MB article: peak {small} KiB; {} MB: {big} KiB; {:.1}x per added byte",
+                2 * mb,
+                grew as f64 / added_kib as f64
+            );
+            assert!(
+                grew < 5 * added_kib,
+                "{notes} notes: {mb} more MB of article took {grew} KiB more at the peak"
+            );
+        }
     }
-    if let [Some(small), Some(big)] = peaks[..] {
-        let added_kib = (mb << 10) as u64;
-        let grew = big.saturating_sub(small);
-        eprintln!(
-            "{mb} MB article: peak {small} KiB; {} MB: {big} KiB; {:.1}x per added byte",
-            2 * mb,
-            grew as f64 / added_kib as f64
+}
+
+/// The page's body is spliced in where `{{ page.content | safe }}` writes
+/// it (the template's context holds no copy of it); a template that reads
+/// `page.content` any other way gets the whole body, as before.
+#[test]
+fn a_template_reading_the_body_otherwise_gets_the_whole_body() {
+    let s = TestSite::new();
+    s.file("site.yaml", "title: T\n")
+        .file(
+            "content/articles/a.md",
+            "---\ntitle: A\ndate: 2024-01-02\n---\nHello *there*.\n",
+        )
+        .file(
+            "templates/article.html",
+            "[{{ page.content | length }}]{{ page.content | safe }}{% if page.content %}[{{ page.content }}]{% endif %}",
         );
-        assert!(
-            grew < 8 * added_kib,
-            "{mb} more MB of article took {grew} KiB more at the peak"
-        );
-    }
+    s.build().assert_ok();
+    let body = "<p>Hello <em>there</em>.</p>\n";
+    let page = s.read("articles/a/index.html");
+    assert!(
+        page.starts_with(&format!("[{}]{body}[&lt;p&gt;Hello", body.len())),
+        "{page}"
+    );
+    // Written only whole, the body is spliced in.
+    s.file(
+        "templates/article.html",
+        "<main>{{ page.content | safe }}</main>",
+    );
+    s.build().assert_ok();
+    assert_eq!(
+        s.read("articles/a/index.html"),
+        format!("<main>{body}</main>")
+    );
 }
 
 /// Issue 16 item 10: many notes on one long article take time about

@@ -51,17 +51,34 @@ fn site() -> TestSite {
 }
 
 /// A running `marginalia serve`; killed when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Server {
+    /// Starts the server and waits until its first build is done (it
+    /// listens before: see `serve_first.rs` for what it answers then).
     fn start(s: &TestSite, extra: &[&str]) -> Server {
+        let server = Server::start_with(s, extra, &[]);
+        let start = Instant::now();
+        while !["built ", "fix the errors"]
+            .iter()
+            .any(|w| server.stderr().contains(w))
+        {
+            assert!(start.elapsed() < DEADLINE, "stderr: {}", server.stderr());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server
+    }
+
+    /// [`Server::start`] with environment variables set for the server.
+    pub(crate) fn start_with(s: &TestSite, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = common::bin()
             .args(["serve", "--port", "0"])
             .args(extra)
+            .envs(env.iter().copied())
             .current_dir(s.root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -95,11 +112,11 @@ impl Server {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
-    fn request(&self, method: &str, path: &str, headers: &str) -> Resp {
+    pub(crate) fn request(&self, method: &str, path: &str, headers: &str) -> Resp {
         let mut s = TcpStream::connect(&self.addr).expect("connect");
         s.set_read_timeout(Some(DEADLINE)).unwrap();
         write!(
@@ -113,13 +130,13 @@ impl Server {
         Resp::parse(&raw)
     }
 
-    fn get(&self, path: &str) -> Resp {
+    pub(crate) fn get(&self, path: &str) -> Resp {
         self.request("GET", path, "")
     }
 
     /// Polls `path` until `pred` holds on its body, or the deadline.
     #[track_caller]
-    fn wait_for(&self, path: &str, what: &str, pred: impl Fn(&Resp) -> bool) -> Resp {
+    pub(crate) fn wait_for(&self, path: &str, what: &str, pred: impl Fn(&Resp) -> bool) -> Resp {
         let start = Instant::now();
         loop {
             let r = self.get(path);
@@ -138,7 +155,7 @@ impl Server {
         }
     }
 
-    fn events(&self) -> Events {
+    pub(crate) fn events(&self) -> Events {
         Events::connect(&self.addr)
     }
 }
@@ -150,10 +167,25 @@ impl Drop for Server {
     }
 }
 
-struct Resp {
-    status: u16,
+/// One GET from the server at `addr`, waiting as long as it takes (up to
+/// two minutes): for requests that wait for the whole site.
+pub(crate) fn get_from(addr: &str, path: &str) -> Resp {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    Resp::parse(&raw)
+}
+
+pub(crate) struct Resp {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Resp {
@@ -177,7 +209,7 @@ impl Resp {
         }
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -186,7 +218,7 @@ impl Resp {
 }
 
 /// The live-reload event stream, read on a thread into a text.
-struct Events {
+pub(crate) struct Events {
     text: Arc<Mutex<String>>,
     opened: Instant,
 }
@@ -220,7 +252,7 @@ impl Events {
         e
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.text.lock().unwrap().clone()
     }
 
@@ -243,7 +275,7 @@ impl Events {
     }
 
     #[track_caller]
-    fn wait(&self, needle: &str) -> Duration {
+    pub(crate) fn wait(&self, needle: &str) -> Duration {
         self.wait_since(needle, Instant::now())
     }
 

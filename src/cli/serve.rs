@@ -29,6 +29,9 @@ impl marginalia::serve::Reporter for Terminal {
                 let _ = out.flush();
                 say!("watching for changes; press Ctrl-C to stop");
             }
+            Notice::Read { documents, elapsed } => say!(
+                "read {documents} documents in {elapsed:.2?}; pages are rendered as they are asked for until the whole site is built"
+            ),
             Notice::Built {
                 pages,
                 articles,

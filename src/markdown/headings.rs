@@ -3,32 +3,33 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, Tag, TagEnd};
 
-use super::Events;
+use super::ScannedHeading;
 use super::stream::{Extension, Item, Origin};
 use crate::html;
 use crate::model::Heading;
 
-/// Picks the id of every heading (`(start event, end event, level, text)`
-/// from the scan), adding them to `used`. Returns the table of contents and
-/// the id by the heading's start event.
+/// Picks the id of every heading the scan found, adding them to `used`.
+/// Returns the table of contents and the id by the heading's start event.
 pub(super) fn assign_ids(
-    events: &Events,
-    headings: &[(usize, usize, HeadingLevel, String)],
+    headings: &[ScannedHeading],
     used: &mut HashSet<String>,
 ) -> (Vec<Heading>, HashMap<usize, String>) {
     let mut toc = Vec::with_capacity(headings.len());
     let mut heading_ids: HashMap<usize, String> = HashMap::new();
     let mut next_suffix: HashMap<String, usize> = HashMap::new();
-    for (start, _, level, text) in headings {
+    for ScannedHeading {
+        start,
+        level,
+        text,
+        id,
+        ..
+    } in headings
+    {
         // An explicit id (`{#…}`) is kept when it is safe to put in a
         // URL fragment and an attribute as it is; otherwise it is slugified.
-        let explicit = match &events[*start].0 {
-            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
-            _ => None,
-        };
-        let explicit = explicit.map(|id| {
+        let explicit = id.clone().map(|id| {
             let plain = id.chars().all(|c| {
                 !c.is_whitespace()
                     && !c.is_control()

@@ -1,19 +1,24 @@
 //! Render: one Markdown document (with its sidecar notes) → HTML.
 //!
-//! The document is parsed once by pulldown-cmark into an event list, and
-//! every extension works on that list, never on HTML strings:
+//! The document is parsed by pulldown-cmark into events, and every
+//! extension works on events, never on HTML strings:
 //!
 //! 1. footnote definitions are lifted out (they become margin notes);
 //! 2. a scan builds the *text index*: the rendered text of every block,
 //!    joined with a separator that no quote can cross, plus where each text
 //!    event sits in it;
 //! 3. sidecar quotes are anchored against that index (once per document);
-//! 4. an emit pass writes the final event list: heading ids, highlighted
+//! 4. an emit pass streams the final events: heading ids, highlighted
 //!    code, rewritten links, `<mark>`s split at inline boundaries, and the
 //!    `<aside class="margin-note">` of each note after the block holding its
 //!    passage;
-//! 5. pulldown-cmark's HTML writer turns that into a string, which is
-//!    sanitised when the document holds raw HTML.
+//! 5. pulldown-cmark's HTML writer turns them into a string as they come,
+//!    which is sanitised when the document holds raw HTML.
+//!
+//! The events are kept from the scan to the emit pass, except for a long
+//! document, which is parsed again for it (see [`PARSE_TWICE_FROM`]): a
+//! build then holds the Markdown, its text index and the HTML, not the
+//! events or the emitted items besides.
 
 mod aside;
 mod headings;
@@ -135,6 +140,22 @@ struct Block {
 struct Segment {
     event: usize,
     start: usize,
+    /// The event's source range in the Markdown (for line numbers, without
+    /// the event list).
+    src_start: usize,
+    src_len: usize,
+}
+
+/// A heading found by the scan.
+#[derive(Debug, Clone)]
+struct ScannedHeading {
+    /// Its start and end events.
+    start: usize,
+    end: usize,
+    level: HeadingLevel,
+    text: String,
+    /// Its explicit id (`{#…}`), as written.
+    id: Option<String>,
 }
 
 /// The result of the scan: the text index and the document's structure.
@@ -144,22 +165,46 @@ struct Scan {
     blocks: Vec<Block>,
     /// (event index, position in joined text, label) of each footnote reference.
     footnote_refs: Vec<(usize, usize, String)>,
-    /// (start event, end event, level, text) of each heading.
-    headings: Vec<(usize, usize, HeadingLevel, String)>,
+    headings: Vec<ScannedHeading>,
     /// The events of the summary: up to `<!-- more -->`, else the first paragraph.
     summary: Option<Range<usize>>,
 }
 
+/// Documents whose body is at least this long are parsed twice (once to
+/// scan, once to emit) instead of keeping their events between the two: a
+/// 200 MB article's events took ~170 MB, held through anchoring.
+const PARSE_TWICE_FROM: usize = 1 << 20;
+
 /// Renders one document.
 pub fn render(input: &Input, env: &Env) -> Rendered {
+    render_parsing(input, env, input.body.len() >= PARSE_TWICE_FROM)
+}
+
+/// [`render`], keeping the parsed events for the emit pass or (`twice`)
+/// parsing the body again for it; the output is the same.
+fn render_parsing(input: &Input, env: &Env, twice: bool) -> Rendered {
     let mut out = Rendered::default();
-    let (mut events, footnotes) = parse(input.body);
-
+    let mut flow = Flow::new(input.body);
     if input.title_from_heading {
-        out.title = take_leading_h1(&mut events);
+        out.title = flow.take_title();
     }
-
-    let mut scan = scan(&events);
+    let mut scanner = Scanner::new(input.body.len());
+    let kept: Option<Events> = if twice {
+        flow.by_ref()
+            .enumerate()
+            .for_each(|(i, (ev, range))| scanner.feed(i, &ev, &range));
+        None
+    } else {
+        let mut events: Events = Vec::with_capacity(input.body.len() / 12 + 16);
+        events.extend(flow.by_ref());
+        for (i, (ev, range)) in events.iter().enumerate() {
+            scanner.feed(i, ev, range);
+        }
+        Some(events)
+    };
+    let footnotes = std::mem::take(&mut flow.footnotes);
+    let n_events = scanner.seen;
+    let mut scan = scanner.finish();
     out.word_count = scan
         .joined
         .split([' ', '\n', BLOCK_SEPARATOR])
@@ -180,20 +225,12 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     let index = TextIndex::new(joined);
     let mut lines: Option<LineIndex> = None;
     let footnote_labels: Vec<String> = footnotes.iter().map(|(l, _)| l.clone()).collect();
-    let mut plan = notes::plan(
-        input,
-        &index,
-        &scan,
-        &events,
-        &footnote_labels,
-        &mut lines,
-        &mut out,
-    );
+    let mut plan = notes::plan(input, &index, &scan, &footnote_labels, &mut lines, &mut out);
     drop(index);
 
     // Heading ids: unique on the page and never equal to a note's id.
     let mut used: HashSet<String> = plan.reserved_ids();
-    let (toc, heading_ids) = headings::assign_ids(&events, &scan.headings, &mut used);
+    let (toc, heading_ids) = headings::assign_ids(&scan.headings, &mut used);
     out.toc = toc;
     out.ids.extend(used);
 
@@ -217,10 +254,9 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
     let mut body_has_raw_html = false;
     for (label, evs) in footnotes {
         emitter.has_raw_html = false;
-        let items = emitter.emit(evs, None);
-        body_has_raw_html |= emitter.has_raw_html;
         let mut h = String::new();
-        stream::push_html(&mut h, items.into_iter());
+        stream::push_html(&mut h, emitter.emit(evs.into_iter(), None));
+        body_has_raw_html |= emitter.has_raw_html;
         plan.set_footnote_body(&label, h);
     }
     let template = env.note_template.unwrap_or_else(|| NoteTemplate::builtin());
@@ -233,39 +269,39 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
         &mut out.diagnostics,
     );
 
+    // The body is written as it is emitted, and its summary cut from it on
+    // the way: a 200 MB article's emitted items, held whole, took ~190 MB.
     emitter.has_raw_html = false;
-    let n_events = events.len();
-    let mut body = emitter.emit(events, Some((&plan, &scan)));
-    body_has_raw_html |= emitter.has_raw_html;
-    for aside in plan.asides_after_last(n_events) {
-        body.push(Item {
+    let events: Box<dyn Iterator<Item = (Event, Range<usize>)>> = match kept {
+        Some(events) => Box::new(events.into_iter()),
+        None => {
+            let mut again = Flow::new(input.body);
+            if input.title_from_heading {
+                again.take_title();
+            }
+            Box::new(again)
+        }
+    };
+    let mut summary = SummaryCut::new(scan.summary.clone());
+    let mut html_out = String::with_capacity(input.body.len() * 3 / 2 + 256);
+    {
+        let end = input.body.len();
+        let after_last = plan.asides_after_last(n_events).map(|aside| Item {
             event: Event::Html(aside.into()),
-            range: input.body.len()..input.body.len(),
+            range: end..end,
             source: n_events,
             origin: Origin::Annotation,
         });
+        let body = emitter
+            .emit(events, Some((&plan, &scan)))
+            .chain(after_last)
+            .inspect(|item| summary.see(item));
+        stream::push_html(&mut html_out, body);
     }
-
-    // The summary: the same events without marks, note numbers and notes.
-    if let Some(range) = &scan.summary {
-        let summary_events = body
-            .iter()
-            .skip_while(|item| item.source < range.start)
-            .take_while(|item| item.source < range.end)
-            .filter(|item| item.origin != Origin::Annotation)
-            .map(|item| match &item.event {
-                Event::Start(Tag::Heading { level, .. }) => Event::Start(Tag::Heading {
-                    level: *level,
-                    id: None,
-                    classes: Vec::new(),
-                    attrs: Vec::new(),
-                }),
-                other => other.clone(),
-            });
-        pulldown_cmark::html::push_html(&mut out.summary_html, summary_events);
+    body_has_raw_html |= emitter.has_raw_html;
+    if scan.summary.is_some() {
+        pulldown_cmark::html::push_html(&mut out.summary_html, summary.events.into_iter());
     }
-    let mut html_out = String::with_capacity(input.body.len() * 3 / 2 + 256);
-    stream::push_html(&mut html_out, body.into_iter());
 
     out.internal_links = std::mem::take(&mut emitter.urls.internal_links);
     out.written_links = std::mem::take(&mut emitter.urls.written_links);
@@ -288,50 +324,147 @@ pub fn render(input: &Input, env: &Env) -> Rendered {
 /// match how the document renders: a leading `# Title` is left out when the
 /// front matter has no title.
 pub fn text_index(body: &str, strip_title: bool) -> TextIndex {
-    let (mut events, _) = parse(body);
+    let mut flow = Flow::new(body);
     if strip_title {
-        take_leading_h1(&mut events);
+        flow.take_title();
     }
-    TextIndex::new(scan(&events).joined)
+    let mut scanner = Scanner::new(body.len());
+    flow.enumerate()
+        .for_each(|(i, (ev, range))| scanner.feed(i, &ev, &range));
+    TextIndex::new(scanner.finish().joined)
 }
 
 /// Parses to an event list (merging split text events) and lifts out the
 /// footnote definitions.
 fn parse(body: &str) -> (Events<'_>, Vec<(String, Events<'_>)>) {
-    let mut events: Events = Vec::with_capacity(body.len() / 12 + 16);
-    let mut footnotes: Vec<(String, Events)> = Vec::new();
-    let mut in_footnote: Option<(String, Events, usize)> = None;
-    for (ev, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        if let Some((_, evs, depth)) = &mut in_footnote {
-            match &ev {
-                Event::Start(Tag::FootnoteDefinition(_)) => *depth += 1,
-                Event::End(TagEnd::FootnoteDefinition) => {
-                    *depth -= 1;
-                    if *depth == 0 {
-                        let (label, evs, _) = in_footnote.take().unwrap_or_default();
-                        footnotes.push((label, merge_text(evs)));
-                        continue;
-                    }
-                }
-                _ => {}
-            }
-            evs.push((ev, range));
-            continue;
-        }
-        if let Event::Start(Tag::FootnoteDefinition(label)) = &ev {
-            in_footnote = Some((label.to_string(), Vec::new(), 1));
-            continue;
-        }
-        events.push((ev, range));
-    }
-    (merge_text(events), footnotes)
+    let mut flow = Flow::new(body);
+    let events = flow.by_ref().collect();
+    (events, flow.footnotes)
 }
 
-/// Merges each run of consecutive text events into one (pulldown-cmark
-/// splits text at entities and smart punctuation; quotes must see it
-/// whole). A run is joined into one growing buffer, so this is linear: a
-/// paragraph of 100,000 smart quotes once took minutes when each merge
-/// copied the text merged so far.
+/// The events of a document's main flow, as every pass reads them: each
+/// run of text events merged into one (pulldown-cmark splits text at
+/// entities and smart punctuation; quotes must see it whole), and the
+/// footnote definitions lifted out into `footnotes` (they become margin
+/// notes). Read as the parser goes, so a long article's events need not
+/// all be held.
+struct Flow<'a> {
+    parser:
+        std::iter::Fuse<pulldown_cmark::OffsetIter<'a, pulldown_cmark::DefaultBrokenLinkCallback>>,
+    /// The main flow's next event, read ahead while merging text.
+    ahead: Option<(Event<'a>, Range<usize>)>,
+    footnotes: Vec<(String, Events<'a>)>,
+}
+
+impl<'a> Flow<'a> {
+    fn new(body: &'a str) -> Flow<'a> {
+        Flow {
+            parser: Parser::new_ext(body, options()).into_offset_iter().fuse(),
+            ahead: None,
+            footnotes: Vec::new(),
+        }
+    }
+
+    /// The parser's next event outside footnote definitions (each one met
+    /// on the way is taken whole into `footnotes`).
+    fn lifted(&mut self) -> Option<(Event<'a>, Range<usize>)> {
+        loop {
+            let (ev, range) = self.parser.next()?;
+            let Event::Start(Tag::FootnoteDefinition(label)) = &ev else {
+                return Some((ev, range));
+            };
+            let label = label.to_string();
+            let mut evs: Events = Vec::new();
+            let mut depth = 1usize;
+            for (ev, range) in self.parser.by_ref() {
+                match &ev {
+                    Event::Start(Tag::FootnoteDefinition(_)) => depth += 1,
+                    Event::End(TagEnd::FootnoteDefinition) => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                evs.push((ev, range));
+            }
+            if depth == 0 {
+                self.footnotes.push((label, merge_text(evs)));
+            }
+        }
+    }
+
+    /// Removes a leading `# Title` and returns its text (for documents
+    /// whose front matter has no title).
+    fn take_title(&mut self) -> Option<String> {
+        if self.ahead.is_none() {
+            self.ahead = self.lifted();
+        }
+        if !matches!(
+            self.ahead,
+            Some((
+                Event::Start(Tag::Heading {
+                    level: HeadingLevel::H1,
+                    ..
+                }),
+                _
+            ))
+        ) {
+            return None;
+        }
+        let mut title = String::new();
+        for (e, _) in self.by_ref().skip(1) {
+            match e {
+                Event::Text(t) | Event::Code(t) => title.push_str(&t),
+                Event::End(TagEnd::Heading(_)) => break,
+                _ => {}
+            }
+        }
+        Some(title.trim().to_string()).filter(|t| !t.is_empty())
+    }
+}
+
+impl<'a> Iterator for Flow<'a> {
+    type Item = (Event<'a>, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first = self.ahead.take().or_else(|| self.lifted())?;
+        if !matches!(first.0, Event::Text(_)) {
+            return Some(first);
+        }
+        // A run of text is joined into one growing buffer, so merging is
+        // linear: a paragraph of 100,000 smart quotes once took minutes
+        // when each merge copied the text merged so far.
+        let mut text = String::new();
+        let (start, mut end) = (first.1.start, first.1.end);
+        let mut run = 1;
+        let mut push = |t: &str| text.push_str(t);
+        if let Event::Text(t) = &first.0 {
+            push(t);
+        }
+        loop {
+            match self.lifted() {
+                Some((Event::Text(t), range)) => {
+                    push(&t);
+                    end = range.end;
+                    run += 1;
+                }
+                other => {
+                    self.ahead = other;
+                    break;
+                }
+            }
+        }
+        if run == 1 {
+            return Some(first);
+        }
+        Some((Event::Text(text.into()), start..end))
+    }
+}
+
+/// Merges each run of consecutive text events into one, as [`Flow`] does
+/// (for a footnote's events).
 fn merge_text(mut events: Events<'_>) -> Events<'_> {
     // In place: a second list of a long article's events would double
     // their memory.
@@ -365,53 +498,7 @@ fn merge_text(mut events: Events<'_>) -> Events<'_> {
 /// The text of a leading `# Title`, as [`render`] takes it for a document
 /// whose front matter has no title, without rendering the document.
 pub fn leading_title(body: &str) -> Option<String> {
-    let mut events: Events = Vec::new();
-    for (ev, range) in Parser::new_ext(body, options()).into_offset_iter() {
-        let heading_end = matches!(ev, Event::End(TagEnd::Heading(_)));
-        events.push((ev, range));
-        let starts_with_h1 = matches!(
-            events.first(),
-            Some((
-                Event::Start(Tag::Heading {
-                    level: HeadingLevel::H1,
-                    ..
-                }),
-                _
-            ))
-        );
-        if heading_end || !starts_with_h1 {
-            break;
-        }
-    }
-    take_leading_h1(&mut merge_text(events))
-}
-
-/// Removes a leading `# Title` and returns its text (for documents whose
-/// front matter has no title).
-fn take_leading_h1(events: &mut Events) -> Option<String> {
-    if !matches!(
-        events.first(),
-        Some((
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            }),
-            _
-        ))
-    ) {
-        return None;
-    }
-    let end = events
-        .iter()
-        .position(|(e, _)| matches!(e, Event::End(TagEnd::Heading(_))))?;
-    let mut title = String::new();
-    for (e, _) in &events[1..end] {
-        if let Event::Text(t) | Event::Code(t) = e {
-            title.push_str(t);
-        }
-    }
-    events.drain(..=end);
-    Some(title.trim().to_string()).filter(|t| !t.is_empty())
+    Flow::new(body).take_title()
 }
 
 fn is_leaf_block(tag: &Tag) -> bool {
@@ -434,48 +521,95 @@ fn push_separator(joined: &mut String) {
     }
 }
 
-/// Builds the text index and finds the document's structure in one pass.
+/// Builds the text index and finds the document's structure in one pass
+/// over a list of events.
+#[cfg(test)]
 fn scan(events: &Events) -> Scan {
-    let mut s = Scan {
-        // Room for the whole text at once (it is about as long as the
-        // source the events span): growing a 200 MB text by doubling holds
-        // the old and the new buffer together at each step.
-        joined: String::with_capacity(events.iter().map(|(_, r)| r.end).max().unwrap_or(0)),
-        segments: Vec::new(),
-        blocks: Vec::new(),
-        footnote_refs: Vec::new(),
-        headings: Vec::new(),
-        summary: None,
-    };
-    // Open leaf blocks (indices into s.blocks), innermost last.
-    let mut open: Vec<usize> = Vec::new();
-    // Blocks inside the current table, whose notes go after the table.
-    let mut table_blocks: Vec<usize> = Vec::new();
-    let mut in_table = false;
-    let mut skip_depth = 0usize; // inside code blocks and images: not text
-    let mut heading: Option<(usize, HeadingLevel, String)> = None;
-    let mut depth = 0usize;
-    let mut first_paragraph: Option<usize> = None;
-    for (i, (ev, _)) in events.iter().enumerate() {
+    let mut scanner = Scanner::new(events.iter().map(|(_, r)| r.end).max().unwrap_or(0));
+    for (i, (ev, range)) in events.iter().enumerate() {
+        scanner.feed(i, ev, range);
+    }
+    scanner.finish()
+}
+
+/// The scan, fed one event at a time (from a list, or as the parser goes).
+struct Scanner {
+    s: Scan,
+    /// Events fed so far.
+    seen: usize,
+    /// Open leaf blocks (indices into s.blocks), innermost last.
+    open: Vec<usize>,
+    /// Blocks inside the current table, whose notes go after the table.
+    table_blocks: Vec<usize>,
+    in_table: bool,
+    /// Inside code blocks and images: not text.
+    skip_depth: usize,
+    heading: Option<ScannedHeading>,
+    depth: usize,
+    first_paragraph: Option<usize>,
+}
+
+impl Scanner {
+    /// `source_len`: about how long the text will be.
+    fn new(source_len: usize) -> Scanner {
+        Scanner {
+            s: Scan {
+                // Room for the whole text at once (it is about as long as
+                // the source): growing a 200 MB text by doubling holds the
+                // old and the new buffer together at each step.
+                joined: String::with_capacity(source_len),
+                segments: Vec::new(),
+                blocks: Vec::new(),
+                footnote_refs: Vec::new(),
+                headings: Vec::new(),
+                summary: None,
+            },
+            seen: 0,
+            open: Vec::new(),
+            table_blocks: Vec::new(),
+            in_table: false,
+            skip_depth: 0,
+            heading: None,
+            depth: 0,
+            first_paragraph: None,
+        }
+    }
+
+    fn finish(self) -> Scan {
+        self.s
+    }
+
+    /// Feeds event `i` (events are fed in order, from 0).
+    fn feed(&mut self, i: usize, ev: &Event, range: &Range<usize>) {
+        self.seen = i + 1;
+        let s = &mut self.s;
         match ev {
             Event::Start(tag) => {
-                if depth == 0
+                if self.depth == 0
                     && matches!(tag, Tag::Paragraph)
-                    && first_paragraph.is_none()
+                    && self.first_paragraph.is_none()
                     && s.summary.is_none()
                 {
-                    first_paragraph = Some(i);
+                    self.first_paragraph = Some(i);
                 }
-                depth += 1;
+                self.depth += 1;
                 match tag {
-                    Tag::CodeBlock(_) | Tag::Image { .. } | Tag::HtmlBlock => skip_depth += 1,
-                    Tag::Table(_) => in_table = true,
-                    Tag::Heading { level, .. } => heading = Some((i, *level, String::new())),
+                    Tag::CodeBlock(_) | Tag::Image { .. } | Tag::HtmlBlock => self.skip_depth += 1,
+                    Tag::Table(_) => self.in_table = true,
+                    Tag::Heading { level, id, .. } => {
+                        self.heading = Some(ScannedHeading {
+                            start: i,
+                            end: i,
+                            level: *level,
+                            text: String::new(),
+                            id: id.as_ref().map(|id| id.to_string()),
+                        })
+                    }
                     _ => {}
                 }
                 if is_leaf_block(tag) {
                     push_separator(&mut s.joined);
-                    open.push(s.blocks.len());
+                    self.open.push(s.blocks.len());
                     s.blocks.push(Block {
                         start: s.joined.len(),
                         end: s.joined.len(),
@@ -484,26 +618,28 @@ fn scan(events: &Events) -> Scan {
                 }
             }
             Event::End(tag) => {
-                depth = depth.saturating_sub(1);
+                self.depth = self.depth.saturating_sub(1);
                 match tag {
                     TagEnd::CodeBlock | TagEnd::Image | TagEnd::HtmlBlock => {
-                        skip_depth = skip_depth.saturating_sub(1)
+                        self.skip_depth = self.skip_depth.saturating_sub(1)
                     }
                     TagEnd::Table => {
-                        in_table = false;
-                        for b in table_blocks.drain(..) {
+                        self.in_table = false;
+                        for b in self.table_blocks.drain(..) {
                             s.blocks[b].insert_at = i + 1;
                         }
                     }
                     TagEnd::Heading(_) => {
-                        if let Some((start, level, text)) = heading.take() {
-                            s.headings.push((start, i, level, text.trim().to_string()));
+                        if let Some(mut h) = self.heading.take() {
+                            h.end = i;
+                            h.text = h.text.trim().to_string();
+                            s.headings.push(h);
                         }
                     }
                     _ => {}
                 }
                 if is_leaf_end(tag)
-                    && let Some(b) = open.pop()
+                    && let Some(b) = self.open.pop()
                 {
                     s.blocks[b].end = s.joined.len();
                     // After a paragraph or heading; inside a list item
@@ -513,38 +649,42 @@ fn scan(events: &Events) -> Scan {
                     } else {
                         i + 1
                     };
-                    if in_table {
-                        table_blocks.push(b);
+                    if self.in_table {
+                        self.table_blocks.push(b);
                     }
                     push_separator(&mut s.joined);
                 }
-                if depth == 0
+                if self.depth == 0
                     && matches!(tag, TagEnd::Paragraph)
                     && s.summary.is_none()
-                    && let Some(start) = first_paragraph
+                    && let Some(start) = self.first_paragraph
                     && start <= i
                 {
                     s.summary = Some(start..i + 1);
                 }
             }
-            Event::Text(t) | Event::Code(t) if skip_depth == 0 && !open.is_empty() => {
+            Event::Text(t) | Event::Code(t) if self.skip_depth == 0 && !self.open.is_empty() => {
                 s.segments.push(Segment {
                     event: i,
                     start: s.joined.len(),
+                    src_start: range.start,
+                    src_len: range.len(),
                 });
                 s.joined.push_str(t);
-                if let Some((_, _, text)) = &mut heading {
-                    text.push_str(t);
+                if let Some(h) = &mut self.heading {
+                    h.text.push_str(t);
                 }
             }
-            Event::SoftBreak | Event::HardBreak if skip_depth == 0 && !open.is_empty() => {
+            Event::SoftBreak | Event::HardBreak
+                if self.skip_depth == 0 && !self.open.is_empty() =>
+            {
                 s.joined.push(if matches!(ev, Event::HardBreak) {
                     '\n'
                 } else {
                     ' '
                 });
-                if let Some((_, _, text)) = &mut heading {
-                    text.push(' ');
+                if let Some(h) = &mut self.heading {
+                    h.text.push(' ');
                 }
             }
             Event::FootnoteReference(label) => {
@@ -557,7 +697,6 @@ fn scan(events: &Events) -> Scan {
             _ => {}
         }
     }
-    s
 }
 
 /// The joined-text range of the summary's blocks.
@@ -607,9 +746,8 @@ impl<'e> Emitter<'e> {
             })
             .collect::<String>();
         self.has_raw_html = false;
-        let items = self.emit(events, None);
         let mut h = String::with_capacity(md.len() + 32);
-        stream::push_html(&mut h, items.into_iter());
+        stream::push_html(&mut h, self.emit(events.into_iter(), None));
         if sanitise && self.has_raw_html {
             h = html::sanitise(&h);
         }
@@ -619,13 +757,16 @@ impl<'e> Emitter<'e> {
     /// Emits `events` through every extension. With a note plan (the
     /// article's body), marks, margin notes and footnote numbers are woven
     /// in; without one (a note, a footnote's body) they are not.
-    fn emit<'a>(
-        &mut self,
-        events: Events<'a>,
-        notes: Option<(&notes::Plan, &Scan)>,
-    ) -> Vec<Item<'a>> {
+    /// The items are made as they are read (nothing is collected), so
+    /// `has_raw_html` and what the rewriter records are known once the
+    /// stream has been read to its end.
+    fn emit<'s, 'a: 's>(
+        &'s mut self,
+        events: impl Iterator<Item = (Event<'a>, Range<usize>)> + 's,
+        notes: Option<(&'s notes::Plan, &'s Scan)>,
+    ) -> impl Iterator<Item = Item<'a>> + 's {
         let parsed = stream::items(events);
-        let woven: Box<dyn Iterator<Item = Item<'a>>> = match notes {
+        let woven: Box<dyn Iterator<Item = Item<'a>> + 's> = match notes {
             Some((plan, scan)) => Box::new(parsed.through(Weave::new(plan, scan))),
             None => Box::new(parsed),
         };
@@ -635,7 +776,51 @@ impl<'e> Emitter<'e> {
             .through(FootnoteRefs::new(notes.map(|(plan, _)| plan)))
             .through(RawHtml::new(&mut self.has_raw_html))
             .through(Urls::new(&mut self.urls))
-            .collect()
+    }
+}
+
+/// The summary's events, cut from the body's items as they stream past:
+/// from the first item of the summary's events to the first after them,
+/// without annotation markup, and with headings' ids left out.
+struct SummaryCut<'a> {
+    range: Option<Range<usize>>,
+    started: bool,
+    done: bool,
+    events: Vec<Event<'a>>,
+}
+
+impl<'a> SummaryCut<'a> {
+    fn new(range: Option<Range<usize>>) -> Self {
+        SummaryCut {
+            range,
+            started: false,
+            done: false,
+            events: Vec::new(),
+        }
+    }
+
+    fn see(&mut self, item: &Item<'a>) {
+        let Some(range) = &self.range else { return };
+        if self.done || (!self.started && item.source < range.start) {
+            return;
+        }
+        self.started = true;
+        if item.source >= range.end {
+            self.done = true;
+            return;
+        }
+        if item.origin == Origin::Annotation {
+            return;
+        }
+        self.events.push(match &item.event {
+            Event::Start(Tag::Heading { level, .. }) => Event::Start(Tag::Heading {
+                level: *level,
+                id: None,
+                classes: Vec::new(),
+                attrs: Vec::new(),
+            }),
+            other => other.clone(),
+        });
     }
 }
 

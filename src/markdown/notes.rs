@@ -11,7 +11,7 @@ use pulldown_cmark::{CowStr, Event};
 
 use super::aside::{AsideCtx, DateCtx, NOTE_PARTIAL, NoteTemplate, RatingCtx, SourceRef};
 use super::stream::{Extension, Item, Origin};
-use super::{BLOCK_SEPARATOR, Events, Input, Rendered, Scan};
+use super::{BLOCK_SEPARATOR, Input, Rendered, Scan};
 use crate::annotate::anchor::{AnchorError, Selector, TextIndex};
 use crate::annotate::sidecar::HIGHLIGHT;
 use crate::error::{Diagnostic, LineIndex, Location};
@@ -144,7 +144,6 @@ pub(super) fn plan(
     input: &Input,
     index: &TextIndex,
     scan: &Scan,
-    events: &Events,
     footnote_labels: &[String],
     lines: &mut Option<LineIndex>,
     out: &mut Rendered,
@@ -206,7 +205,6 @@ pub(super) fn plan(
                     input,
                     index,
                     scan,
-                    events,
                     lines,
                 };
                 let (d, fix) = ctx.report(here, &n.quote, &e);
@@ -829,7 +827,6 @@ struct Reporter<'r, 'a> {
     input: &'r Input<'a>,
     index: &'r TextIndex,
     scan: &'r Scan,
-    events: &'r Events<'a>,
     lines: &'r mut Option<LineIndex>,
 }
 
@@ -840,9 +837,8 @@ impl Reporter<'_, '_> {
         let Some(seg) = i.checked_sub(1).map(|i| self.scan.segments[i]) else {
             return 0;
         };
-        let src = &self.events[seg.event].1;
-        let within = (pos - seg.start).min(src.len());
-        let offset = self.input.body_offset + src.start + within;
+        let within = (pos - seg.start).min(seg.src_len);
+        let offset = self.input.body_offset + seg.src_start + within;
         let lines = self
             .lines
             .get_or_insert_with(|| LineIndex::new(self.input.file_text));

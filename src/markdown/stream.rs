@@ -14,8 +14,6 @@ use std::ops::Range;
 
 use pulldown_cmark::Event;
 
-use super::Events;
-
 /// One event on its way to the HTML writer.
 #[derive(Debug, Clone)]
 pub(super) struct Item<'a> {
@@ -58,7 +56,9 @@ impl<'a> Item<'a> {
 }
 
 /// The parsed events as the author's items.
-pub(super) fn items(events: Events<'_>) -> impl Iterator<Item = Item<'_>> {
+pub(super) fn items<'a>(
+    events: impl IntoIterator<Item = (Event<'a>, Range<usize>)>,
+) -> impl Iterator<Item = Item<'a>> {
     events
         .into_iter()
         .enumerate()

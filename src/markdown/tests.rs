@@ -258,7 +258,7 @@ fn heading_ids_count_on_past_taken_ones() {
     let (events, _) = parse("## Same\n\n## Same\n\n# \n");
     let s = scan(&events);
     let mut used: HashSet<String> = ["same".to_string(), "same-2".to_string()].into();
-    let (toc, ids) = headings::assign_ids(&events, &s.headings, &mut used);
+    let (toc, ids) = headings::assign_ids(&s.headings, &mut used);
     let got: Vec<(u8, &str, &str)> = toc
         .iter()
         .map(|h| (h.level, h.id.as_str(), h.title.as_str()))
@@ -397,7 +397,7 @@ fn weave_only(body: &str, sidecar_yaml: &str) -> String {
     let s = scan(&events);
     let index = TextIndex::new(s.joined.clone());
     let (mut lines, mut out) = (None, Rendered::default());
-    let mut plan = notes::plan(&input, &index, &s, &events, &[], &mut lines, &mut out);
+    let mut plan = notes::plan(&input, &index, &s, &[], &mut lines, &mut out);
     assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
     plan.build_asides(
         "https://example.org/",
@@ -436,4 +436,59 @@ fn weave_marks_the_passage_and_puts_the_aside_after_its_block() {
         weave_only("One two.\n\nNext.\n", "- quote: two\n  kind: highlight\n"),
         "<p>One <mark class=\"highlight\" id=\"n1\" data-kind=\"highlight\">two</mark>.</p>\n<p>Next.</p>\n"
     );
+}
+
+// Long documents are parsed twice instead of keeping their events.
+
+#[test]
+fn parsing_twice_renders_what_keeping_the_events_does() {
+    let body = "# The title\n\n\
+        First \"paragraph\" -- with *emphasis*, `code`, a [link](b.md) and a note[^a].\n\n\
+        ## Part {#part}\n\n\
+        | a | b |\n|---|---|\n| cell one | cell two |\n\n\
+        - item one\n- item two &amp; more\n\n\
+        <!-- more -->\n\n\
+        ```rust\nlet x = 1;\n```\n\n\
+        > Quoted text that runs\n> across lines.\n\n\
+        [^a]: The footnote's *own* text.\n\n\
+        ## Part\n\nLast words here.\n";
+    let sidecar_yaml = "- quote: cell one\n  note: In a table.\n\
+        - quote: paragraph\" – with\n  note: Across text.\n\
+        - quote: Last words\n  note: At the end.\n\
+        - quote: not in the text\n  note: Broken.\n";
+    let (notes, d) = sidecar::parse(Path::new(SIDECAR), sidecar_yaml);
+    assert!(d.is_empty(), "{d:?}");
+    let links: HashMap<PathBuf, String> =
+        [(PathBuf::from("content/articles/b.md"), "articles/b/".into())].into();
+    let registry = Registry::default();
+    let env = Env {
+        base_url: "https://example.org/",
+        unsafe_html: false,
+        links: &links,
+        sources: &registry,
+        note_template: None,
+        kinds: &[],
+    };
+    for title_from_heading in [false, true] {
+        let input = Input {
+            file: Path::new("content/articles/a.md"),
+            file_text: body,
+            body,
+            body_offset: 0,
+            asset_base: "articles/",
+            sidecar: Some(Path::new(SIDECAR)),
+            notes: &notes,
+            title_from_heading,
+        };
+        // `ids` comes from a set: its order means nothing.
+        let render = |twice| {
+            let mut r = render_parsing(&input, &env, twice);
+            r.ids.sort();
+            r
+        };
+        let (kept, twice) = (render(false), render(true));
+        assert!(kept.html.contains("<mark"), "{}", kept.html);
+        assert!(!kept.diagnostics.is_empty());
+        assert_eq!(format!("{kept:#?}"), format!("{twice:#?}"));
+    }
 }

@@ -189,6 +189,25 @@ impl<'a> Renderer<'a> {
         )
     }
 
+    /// A renderer over a site read by phase one only, whose documents the
+    /// caller renders as pages ask for them (the dev server before the
+    /// whole site is ready): `catalogue` holds the listing items of those
+    /// documents, and `note_total` is the site's note count, as for
+    /// [`Renderer::for_document_pages`].
+    pub fn for_partial_site(
+        site: &'a Site,
+        templates: &'a Templates,
+        catalogue: &'a Catalogue,
+        note_total: usize,
+    ) -> Renderer<'a> {
+        Renderer::build(
+            site,
+            templates,
+            std::borrow::Cow::Borrowed(catalogue),
+            note_total,
+        )
+    }
+
     /// A renderer over a catalogue kept by the caller (it must describe
     /// `site` as it is now: see [`Catalogue::update_document`]). Cheap: only
     /// the `site` context is made.
@@ -793,7 +812,19 @@ impl<'a> Renderer<'a> {
                 }),
             }
         }
-        let page = PageCtx {
+        let template = if d.is_article() {
+            "article.html"
+        } else {
+            "page.html"
+        };
+        // The body goes into the page as it is written, not through a copy
+        // in the context, when the template writes it only whole.
+        let marker = self
+            .templates
+            .writes_content_whole(template)
+            .then(content_marker);
+        let mut page = PageCtx {
+            content: marker.unwrap_or(&d.content_html),
             title: &d.title,
             url: config.url(&d.path),
             path: &d.path,
@@ -816,7 +847,6 @@ impl<'a> Renderer<'a> {
             tags: self.catalogue.tags_of(site, d),
             description: d.description.as_deref(),
             summary: &d.summary_html,
-            content: &d.content_html,
             toc: &d.toc,
             notes: self.catalogue.notes_of(site, d),
             note_kinds,
@@ -849,11 +879,15 @@ impl<'a> Renderer<'a> {
             ctx.insert("cite", &cite);
         }
         ctx.insert("head", &head);
-        let template = if d.is_article() {
-            "article.html"
-        } else {
-            "page.html"
-        };
+        if let Some(marker) = marker
+            && self
+                .templates
+                .render_spliced(template, &ctx, marker, &d.content_html, w)?
+        {
+            return Ok(());
+        }
+        page.content = &d.content_html;
+        ctx.insert("page", &page);
         self.templates.render_to(template, &ctx, w)
     }
 
@@ -1116,4 +1150,17 @@ fn redirect_page(target: &str) -> String {
          <link rel=\"canonical\" href=\"{t}\"><meta http-equiv=\"refresh\" content=\"0; url={t}\"></head>\
          <body><a href=\"{t}\">{t}</a></body></html>\n"
     )
+}
+
+/// What a document page's body is rendered as before it is spliced in: a
+/// comment no article can hold (it is made afresh by each process).
+fn content_marker() -> &'static str {
+    static MARKER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MARKER.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let nonce = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        format!("<!--marginalia-body-{nonce:016x}-->")
+    })
 }

@@ -28,6 +28,9 @@ pub struct Templates {
     origins: HashMap<String, String>,
     /// Template name → its text, to tell what a reload changed.
     texts: HashMap<String, String>,
+    /// The templates a document's body may be spliced into
+    /// ([`Templates::writes_content_whole`]), found once.
+    content_whole: std::collections::HashSet<String>,
 }
 
 /// Every file under `dir`, as (path relative to `dir` with `/`, full path);
@@ -143,6 +146,7 @@ impl Templates {
             static_files,
             origins,
             texts: HashMap::new(),
+            content_whole: Default::default(),
         };
         if let Err(e) = t
             .tera
@@ -151,6 +155,18 @@ impl Templates {
             return Err(vec![t.diagnostic(&e)]);
         }
         t.texts = texts.into_iter().collect();
+        t.content_whole = t
+            .texts
+            .keys()
+            .filter(|name| {
+                t.named_from(name).iter().all(|n| {
+                    t.texts
+                        .get(n)
+                        .is_none_or(|text| content_written_whole(text))
+                })
+            })
+            .cloned()
+            .collect();
         Ok(t)
     }
 
@@ -205,6 +221,18 @@ impl Templates {
     /// what the template renders may differ.
     pub fn fingerprint(&self, name: &str) -> u64 {
         use std::hash::{Hash, Hasher};
+        let deps = self.named_from(name);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for d in &deps {
+            d.hash(&mut h);
+            self.texts.get(d).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    /// Template `name` and every template it names (`extends`, `include`,
+    /// `import`), transitively.
+    fn named_from(&self, name: &str) -> std::collections::BTreeSet<String> {
         let mut deps = std::collections::BTreeSet::from([name.to_string()]);
         loop {
             let before = deps.len();
@@ -220,15 +248,48 @@ impl Templates {
                 .collect();
             deps.extend(named);
             if deps.len() == before {
-                break;
+                return deps;
             }
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        for d in &deps {
-            d.hash(&mut h);
-            self.texts.get(d).hash(&mut h);
+    }
+
+    /// Whether a document page rendered with template `name` may have its
+    /// body spliced in ([`Templates::render_spliced`]): the template and
+    /// those it names write `page.content` only whole, as
+    /// `{{ page.content | safe }}`, and use `page` only through its fields.
+    pub fn writes_content_whole(&self, name: &str) -> bool {
+        self.content_whole.contains(name)
+    }
+
+    /// Renders `name` with a context whose page body is `marker`, and
+    /// writes it to `w` with `body` in the marker's place: the body is
+    /// never copied into the context (a 200 MB article's page took another
+    /// copy of its HTML at its peak). `Ok(false)`, and nothing written, when
+    /// the marker is not in the page exactly once; the page must then be
+    /// rendered with the body in its context.
+    pub fn render_spliced(
+        &self,
+        name: &str,
+        ctx: &Context,
+        marker: &str,
+        body: &str,
+        w: &mut dyn std::io::Write,
+    ) -> Result<bool, Diagnostic> {
+        let around = self.render(name, ctx)?;
+        let Some((before, after)) = around.split_once(marker) else {
+            return Ok(false);
+        };
+        if after.contains(marker) {
+            return Ok(false);
         }
-        h.finish()
+        let origin = Path::new(self.origin(name).unwrap_or(name));
+        [before, body, after]
+            .iter()
+            .try_for_each(|part| w.write_all(part.as_bytes()))
+            .map_err(|e| {
+                Diagnostic::io(origin, "write the page rendered from this template", &e)
+            })?;
+        Ok(true)
     }
 
     pub fn render(&self, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
@@ -349,6 +410,89 @@ pub fn smart_punctuation(text: &str) -> String {
     out
 }
 
+/// Whether a template's tags read `page.content` only as a whole
+/// `{{ page.content | safe }}` and `page` only as `page.<field>` (a
+/// conservative reading: anything else, `page` passed whole, a filter on
+/// the body or a filter section, a tag that does not parse here, answers
+/// no).
+fn content_written_whole(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open..];
+        let close = match rest.as_bytes().get(1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                rest = &rest[1..];
+                continue;
+            }
+        };
+        let Some(len) = rest[2..].find(close) else {
+            return false;
+        };
+        let inner = &rest[2..2 + len];
+        rest = &rest[2 + len + 2..];
+        if close == "#}" {
+            continue;
+        }
+        // A filter section would change the marker, not the body.
+        if close == "%}" && inner.trim_matches('-').trim_start().starts_with("filter") {
+            return false;
+        }
+        let whole = inner
+            .trim_matches('-')
+            .split('|')
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        if close == "}}" && whole == ["page.content", "safe"] {
+            continue;
+        }
+        if !page_used_by_field(inner) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `page` appears in a tag's text (outside string literals) only
+/// as `page.<field>`, and never as `page.content`.
+fn page_used_by_field(tag: &str) -> bool {
+    let b = tag.as_bytes();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if matches!(c, b'"' | b'\'' | b'`') {
+            match tag[i + 1..].find(c as char) {
+                Some(n) => i += n + 2,
+                None => return false,
+            }
+            continue;
+        }
+        if !is_ident(c) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_ident(b[i]) {
+            i += 1;
+        }
+        let after_dot = start > 0 && b[start - 1] == b'.';
+        if &tag[start..i] == "page" && !after_dot {
+            let field_start = i + 1;
+            let mut j = field_start;
+            while j < b.len() && is_ident(b[j]) {
+                j += 1;
+            }
+            if b.get(i) != Some(&b'.') || j == field_start || &tag[field_start..j] == "content" {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 fn set(texts: &mut Vec<(String, String)>, name: &str, text: String) {
     match texts.iter_mut().find(|(n, _)| n == name) {
         Some(entry) => entry.1 = text,
@@ -371,7 +515,38 @@ fn date_filter(value: &str, kwargs: Kwargs, _: &State) -> TeraResult<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::smart_punctuation;
+    use super::{content_written_whole, smart_punctuation};
+
+    #[test]
+    fn the_default_themes_pages_have_their_body_spliced_in() {
+        let root = tempfile::tempdir().unwrap();
+        let t = super::Templates::load(root.path(), "default").unwrap();
+        assert!(t.writes_content_whole("article.html"));
+        assert!(t.writes_content_whole("page.html"));
+    }
+
+    #[test]
+    fn the_body_is_spliced_only_where_it_is_written_whole() {
+        assert!(content_written_whole(
+            "{% extends \"base.html\" %}<h1>{{ page.title | smart }}</h1>\n\
+             {%- if page.toc %}x{% endif %}{{- page.content|safe -}} aria-current=\"page\" {# page #}"
+        ));
+        for text in [
+            "{{ page.content }}",
+            "{{ page.content | safe | upper }}",
+            "{% if page.content %}x{% endif %}",
+            "{{ page | json_encode }}",
+            "{% set p = page %}{{ p.content | safe }}",
+            "{{ page[\"content\"] | safe }}",
+            "{{ macros::body(page=page) }}",
+            "{{ page.content | safe }}{{ page.content | length }}",
+            "{{ \"}}\" ~ page.content }}",
+            "{{ page.title",
+            "{% filter trim %}{{ page.content | safe }}{% endfilter %}",
+        ] {
+            assert!(!content_written_whole(text), "{text}");
+        }
+    }
 
     #[test]
     fn smart_punctuation_as_bodies_get_it() {

@@ -20,10 +20,18 @@ use futures_util::Stream;
 use tokio::sync::broadcast;
 
 use super::store::{Body, Entry, url_path};
-use super::{Event, Shared};
+use super::{Event, Phase, Shared};
+use crate::incremental::Produced;
+use crate::incremental::on_demand::OnDemandSite;
 
 /// Where the server's own files live; no site output can be there.
 pub const PREFIX: &str = "/__marginalia/";
+
+/// Sent with every page of the site: `partial` when it was rendered from
+/// phase one before the whole site was built (its bytes are the whole
+/// site's, but the site's errors may not all be known yet), `complete`
+/// otherwise.
+pub const SITE_HEADER: &str = "x-marginalia-site";
 
 /// The live-reload client, injected into every HTML page served.
 const LIVE_JS: &str = include_str!("live.js");
@@ -204,6 +212,9 @@ async fn site(
     }
     let raw = uri.path().to_string();
     let query = uri.query().map(str::to_string);
+    if let Some(early) = before_ready(&shared, &raw, query.as_deref(), &headers).await {
+        return early;
+    }
     let s = shared.clone();
     let found = tokio::task::spawn_blocking(move || {
         let found = find(&s, &raw);
@@ -221,13 +232,7 @@ async fn site(
         Found::Entry(path, entry) => {
             respond(&shared, &path, &entry, &headers, StatusCode::OK).await
         }
-        Found::Redirect(mut to) => {
-            if let Some(q) = query {
-                to.push('?');
-                to.push_str(&q);
-            }
-            (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)], "").into_response()
-        }
+        Found::Redirect(to) => redirect(to, query.as_deref()),
         Found::Nothing => match not_found {
             Some(e) => {
                 respond(
@@ -244,6 +249,85 @@ async fn site(
                 None => (StatusCode::NOT_FOUND, "not found\n").into_response(),
             },
         },
+    }
+}
+
+fn redirect(mut to: String, query: Option<&str>) -> Response {
+    if let Some(q) = query {
+        to.push('?');
+        to.push_str(q);
+    }
+    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)], "").into_response()
+}
+
+/// Until the first build is done: a request phase one's site can answer
+/// is answered from it, and any other waits for the whole site (phase one
+/// first). `None` once the site is ready.
+async fn before_ready(
+    shared: &Arc<Shared>,
+    raw: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let mut phase = shared.phase.subscribe();
+    loop {
+        let now = *phase.borrow_and_update();
+        if now == Phase::Ready {
+            return None;
+        }
+        if let (Phase::Filling, Some(site)) = (now, shared.on_demand()) {
+            let raw = raw.to_string();
+            let found = tokio::task::spawn_blocking(move || find_on_demand(&site, &raw)).await;
+            match found {
+                Ok(Found::Entry(path, entry)) => {
+                    let mut r = respond(shared, &path, &entry, headers, StatusCode::OK).await;
+                    r.headers_mut()
+                        .insert(SITE_HEADER, HeaderValue::from_static("partial"));
+                    return Some(r);
+                }
+                Ok(Found::Redirect(to)) => return Some(redirect(to, query)),
+                // Not answered from phase one: wait for the whole site.
+                Ok(Found::Nothing) | Err(_) => {}
+            }
+        }
+        if phase.changed().await.is_err() {
+            return None;
+        }
+    }
+}
+
+/// What phase one's site answers for a request path.
+fn find_on_demand(site: &OnDemandSite, raw: &str) -> Found {
+    let Some(path) = output_path(raw) else {
+        return Found::Nothing;
+    };
+    match site.render_path(&path) {
+        Some(Ok(produced)) => {
+            let (body, version) = match produced {
+                Produced::Bytes(b) => {
+                    // The ETag from the bytes: a page rendered twice from
+                    // phase one is the same page.
+                    let version = {
+                        use std::hash::{Hash, Hasher};
+                        let mut h = std::collections::hash_map::DefaultHasher::new();
+                        b.hash(&mut h);
+                        h.finish()
+                    };
+                    (Body::Bytes(Arc::new(b)), version)
+                }
+                Produced::File(f) => (Body::File(f), 0),
+            };
+            Found::Entry(path, Entry { body, version })
+        }
+        Some(Err(_)) => Found::Nothing,
+        None => {
+            let dir = format!("{path}/index.html");
+            if !path.ends_with("index.html") && site.has_path(&dir) {
+                Found::Redirect(url_path(&dir))
+            } else {
+                Found::Nothing
+            }
+        }
     }
 }
 
@@ -323,6 +407,7 @@ async fn respond(
     let ctype = content_type(path);
     let mut builder = Response::builder()
         .status(status)
+        .header(SITE_HEADER, "complete")
         .header(header::CONTENT_TYPE, &ctype)
         .header(header::CACHE_CONTROL, "no-cache")
         .header(header::ETAG, &etag);

@@ -9,10 +9,16 @@
 //!   changed and tells open pages (Server-Sent Events);
 //! - [`store`]: the served files.
 //!
+//! The server listens at once. Until the whole site is built, a request
+//! waits for phase one (every front matter and sidecar read), then is
+//! answered from [`OnDemandSite`] when it can render that page alone, or
+//! waits for the whole site (see [`Phase`]); pages answered so are marked
+//! with the header `x-marginalia-site: partial`.
+//!
 //! Threads: the tokio runtime serves HTTP; one worker thread owns the
-//! watcher and applies changes; renders of out-of-date outputs that a
-//! request needs run on tokio's blocking pool. Locks are always taken in
-//! the order `live` then `store`.
+//! watcher, builds the site and applies changes; renders of out-of-date
+//! outputs (and of on-demand pages) that a request needs run on tokio's
+//! blocking pool. Locks are always taken in the order `live` then `store`.
 
 mod conn;
 pub mod http;
@@ -22,6 +28,7 @@ mod worker;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -29,6 +36,7 @@ use tokio::sync::{broadcast, watch as tokio_watch};
 
 use crate::error::{Diagnostic, Diagnostics};
 use crate::incremental::LiveSite;
+use crate::incremental::on_demand::OnDemandSite;
 use crate::site::BuildOptions;
 use store::{Entry, Store};
 
@@ -56,6 +64,12 @@ pub enum Notice {
         url: String,
         /// Set when bound to an address other machines can reach.
         warning: Option<String>,
+    },
+    /// Phase one is done: every front matter and sidecar is read, and
+    /// pages are rendered as they are asked for until the whole site is.
+    Read {
+        documents: usize,
+        elapsed: Duration,
     },
     /// The first build finished.
     Built {
@@ -112,10 +126,28 @@ pub enum Event {
     Ok,
 }
 
+/// How far the first build is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading every front matter and sidecar: requests wait.
+    Reading,
+    /// The pages [`OnDemandSite`] can render are rendered when asked for;
+    /// the rest wait.
+    Filling,
+    /// The first build is done (or failed): the store answers.
+    Ready,
+}
+
 /// What the HTTP side and the worker share.
 pub struct Shared {
     /// The last good site (`None` until a build succeeds).
     live: RwLock<Option<LiveSite>>,
+    /// Phase one's site while the first build goes on.
+    on_demand: RwLock<Option<Arc<OnDemandSite>>>,
+    phase: tokio_watch::Sender<Phase>,
+    /// A file changed before the first build was done: phase one's site
+    /// may be out of date, so nothing more is answered from it.
+    changed_early: AtomicBool,
     store: RwLock<Store>,
     /// The errors of the last attempt, while they last.
     problems: RwLock<Option<String>>,
@@ -132,12 +164,27 @@ impl Shared {
         Shared {
             hosts,
             live: RwLock::new(None),
+            on_demand: RwLock::new(None),
+            phase: tokio_watch::channel(Phase::Reading).0,
+            changed_early: AtomicBool::new(false),
             store: RwLock::new(Store::new()),
             problems: RwLock::new(None),
             events: broadcast::channel(256).0,
             shutdown: tokio_watch::channel(false).0,
             root,
         }
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        self.phase.send_replace(phase);
+    }
+
+    /// Phase one's site, while pages are answered from it.
+    fn on_demand(&self) -> Option<Arc<OnDemandSite>> {
+        if self.changed_early.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.on_demand.read().ok().and_then(|o| o.clone())
     }
 
     fn problems_text(&self) -> Option<String> {
@@ -233,14 +280,12 @@ pub fn run(options: ServeOptions, reporter: Arc<dyn Reporter>) -> Result<(), Dia
         http::HostRule::new(addr.ip(), addr.port()),
     ));
 
-    // The first build, before anything is served.
+    // Watch before the site is read and before saying where it is: a
+    // change made as soon as the address is known must be seen. The
+    // worker builds the site first; requests are answered meanwhile.
     let started = Instant::now();
     reporter.notice(Notice::Building { url: url.clone() });
-    worker::first_build(&shared, &build, reporter.as_ref(), started);
-
-    // Watch before saying where the site is: a change made as soon as the
-    // address is known must be seen.
-    let worker = worker::start(shared.clone(), build, reporter.clone())?;
+    let worker = worker::start(shared.clone(), build, reporter.clone(), started)?;
 
     let warning = (!addr.ip().is_loopback()).then(|| {
         format!(

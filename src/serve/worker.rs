@@ -8,14 +8,17 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use super::watch::{self, Batch, WATCHED_DIRS};
-use super::{Event, Notice, Reporter, Shared, problems_text};
+use super::{Event, Notice, Phase, Reporter, Shared, problems_text};
 use crate::error::{Diagnostic, Diagnostics};
+use crate::incremental::on_demand::OnDemandSite;
 use crate::incremental::{Files, LiveSite, Produced};
-use crate::site::BuildOptions;
+use crate::render::Templates;
+use crate::site::{self, BuildOptions};
 
 /// How many out-of-date outputs are rendered (in parallel) between two
 /// looks for new changes.
@@ -41,34 +44,118 @@ impl Handle {
     }
 }
 
-/// Loads and renders the whole site into the store.
+/// For tests: while the file this names does not exist, the first build
+/// waits after phase one, so what is answered before the whole site is
+/// ready can be looked at without racing it.
+pub const HOLD_ENV: &str = "MARGINALIA_SERVE_HOLD_UNTIL";
+
+/// The first build: phase one, then pages answered on demand while every
+/// document is rendered and the whole site is built, then everything
+/// rendered into the store.
 pub fn first_build(
     shared: &Shared,
     build: &BuildOptions,
     reporter: &dyn Reporter,
     started: Instant,
 ) {
-    match full_build(build) {
-        Ok((live, files, warnings)) => {
-            let notice = Notice::Built {
-                pages: files.iter().filter(|(p, _)| p.ends_with(".html")).count(),
-                articles: live.site().home.articles.len(),
-                notes: live.site().note_count(),
-                elapsed: started.elapsed(),
-            };
-            if let (Ok(mut l), Ok(mut s)) = (shared.live.write(), shared.store.write()) {
-                s.replace_all(files);
-                *l = Some(live);
+    let loaded = site::load_parsed(build);
+    let templates = Templates::load(&loaded.site.config.root, &loaded.site.config.theme);
+    reporter.notice(Notice::Read {
+        documents: loaded.site.documents.len(),
+        elapsed: started.elapsed(),
+    });
+    let (live, diags) = match templates {
+        Ok(templates) => {
+            let on_demand = Arc::new(OnDemandSite::new(loaded, templates));
+            if let Ok(mut o) = shared.on_demand.write() {
+                *o = Some(on_demand.clone());
             }
-            if !warnings.is_empty() {
-                reporter.notice(Notice::Warnings(warnings));
+            shared.set_phase(Phase::Filling);
+            hold_for_tests();
+            let rendered = on_demand.render_all_documents();
+            let result = on_demand.finish(build, rendered);
+            if let Ok(mut o) = shared.on_demand.write() {
+                *o = None;
             }
-            reporter.notice(notice);
+            result
         }
-        Err(diags) => {
-            set_problems(shared, Some(shared.relative(problems_text(&diags))));
-            reporter.notice(Notice::Problems(diags));
+        Err(ds) => {
+            // Render anyway, to report every problem of the documents too.
+            let rendered = loaded.render_documents(false, |_, _| Vec::new());
+            let (_, mut diags) = loaded.finish(rendered);
+            diags.extend(ds);
+            (None, diags)
         }
+    };
+    let Some(live) = live else {
+        fail_first(shared, reporter, diags);
+        return;
+    };
+    // Every output is out of date until rendered: a request renders the
+    // one it needs from the whole site while the rest are.
+    if let (Ok(mut l), Ok(mut s)) = (shared.live.write(), shared.store.write()) {
+        s.mark_stale(live.paths().map(str::to_string));
+        *l = Some(live);
+    }
+    shared.set_phase(Phase::Ready);
+    // Rendered under the read lock: requests render what they need beside.
+    let Ok(guard) = shared.live.read() else {
+        return;
+    };
+    let Some(live) = guard.as_ref() else {
+        return;
+    };
+    let (files, d) = live.render_everything();
+    let mut warnings = diags.into_vec();
+    if d.iter().any(Diagnostic::is_error) {
+        drop(guard);
+        if let (Ok(mut l), Ok(mut s)) = (shared.live.write(), shared.store.write()) {
+            *l = None;
+            s.replace_all(Vec::new());
+        }
+        let mut all = Diagnostics::new();
+        all.extend(warnings);
+        all.extend(d);
+        all.sort();
+        fail_first(shared, reporter, all);
+        return;
+    }
+    warnings.extend(d);
+    let notice = Notice::Built {
+        pages: files.iter().filter(|(p, _)| p.ends_with(".html")).count(),
+        articles: live.site().home.articles.len(),
+        notes: live.site().note_count(),
+        elapsed: started.elapsed(),
+    };
+    if let Ok(mut s) = shared.store.write() {
+        s.replace_all(files);
+    }
+    drop(guard);
+    if shared.changed_early.load(Ordering::SeqCst) {
+        // A page answered before may show what the change replaced.
+        shared.send(Event::Reload(vec!["*".into()]));
+    }
+    if !warnings.is_empty() {
+        reporter.notice(Notice::Warnings(warnings));
+    }
+    reporter.notice(notice);
+}
+
+fn fail_first(shared: &Shared, reporter: &dyn Reporter, diags: Diagnostics) {
+    set_problems(shared, Some(shared.relative(problems_text(&diags))));
+    shared.set_phase(Phase::Ready);
+    shared.send(Event::Problems(shared.relative(problems_text(&diags))));
+    reporter.notice(Notice::Problems(diags));
+}
+
+/// See [`HOLD_ENV`].
+fn hold_for_tests() {
+    let Some(path) = std::env::var_os(HOLD_ENV) else {
+        return;
+    };
+    let path = PathBuf::from(path);
+    while !path.exists() {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -92,11 +179,13 @@ fn set_problems(shared: &Shared, text: Option<String>) {
     }
 }
 
-/// Starts watching and the worker thread.
+/// Starts watching, and the worker thread, which builds the site first
+/// ([`first_build`]) and then applies changes.
 pub fn start(
     shared: Arc<Shared>,
     build: BuildOptions,
     reporter: Arc<dyn Reporter>,
+    started: Instant,
 ) -> Result<Handle, Diagnostic> {
     let (tx, rx) = mpsc::channel();
     let (done_tx, done) = mpsc::channel();
@@ -104,10 +193,19 @@ pub fn start(
     // The watcher sends batches; they join the worker's queue here.
     let (batches, batch_rx) = mpsc::channel::<Batch>();
     let forward = tx.clone();
+    let early = shared.clone();
+    let early_reporter = reporter.clone();
     std::thread::Builder::new()
         .name("marginalia-watch".into())
         .spawn(move || {
             for b in batch_rx {
+                if *early.phase.borrow() != Phase::Ready
+                    && !early.changed_early.swap(true, Ordering::SeqCst)
+                {
+                    early_reporter.notice(Notice::Trouble(
+                        "a file changed while the site was being built: pages wait for the whole site, then open pages reload".into(),
+                    ));
+                }
                 if forward.send(Msg::Changes(b)).is_err() {
                     return;
                 }
@@ -120,6 +218,7 @@ pub fn start(
     std::thread::Builder::new()
         .name("marginalia-rebuild".into())
         .spawn(move || {
+            first_build(&shared, &build, reporter.as_ref(), started);
             let mut w = Worker {
                 shared,
                 build,
@@ -245,14 +344,16 @@ impl Worker {
 
         let mut early_paths: Vec<String> = Vec::new();
         let mut early_changed = 0;
+        // Called once or twice: the changed documents' pages, then any
+        // other page the change made theirs.
         let mut early = |files: &[(String, Produced)]| {
-            early_paths = files.iter().map(|(p, _)| p.clone()).collect();
+            early_paths.extend(files.iter().map(|(p, _)| p.clone()));
             let changed = shared
                 .store
                 .write()
                 .map(|mut s| s.publish(files.to_vec()))
                 .unwrap_or_default();
-            early_changed = changed.len();
+            early_changed += changed.len();
             if !changed.is_empty() {
                 shared.send(Event::Reload(changed));
                 first_reload.get_or_insert_with(Instant::now);
