@@ -315,6 +315,20 @@ fn incremental_updates_match_a_fresh_build() {
             vec!["content/news/_index.md"],
         ),
         (
+            // Every source page's timeline has a series per note kind the
+            // site uses: a note citing only source b given a kind new to the
+            // site (the note count unchanged) changes source a's pages too.
+            "a note's kind new to the site",
+            Box::new(|r| {
+                write(
+                    r,
+                    "content/news/n1.annotations.yaml",
+                    "- quote: \"a quotable passage\"\n  note: \"First note.\"\n  sources: [a]\n- quote: \"Body 1\"\n  note: \"Second.\"\n  kind: context\n  sources: [b]\n",
+                )
+            }),
+            vec!["content/news/n1.annotations.yaml"],
+        ),
+        (
             "a template changed",
             Box::new(|r| {
                 write(
