@@ -303,3 +303,144 @@ fn the_cycle_finder_finds_cycles() {
         None
     );
 }
+
+/// The kinds of page (variants of `Route`, `ListRoute`, `Job`, `List`)
+/// that code outside the route table and the render stage names, with why.
+/// A kind of page is its route (`src/routes.rs`), its job (`src/render/`)
+/// and its template: the sitemap, serve's records, the build cache and the
+/// collision check follow from those. These few name one because they
+/// treat it apart; a new kind needs none of them.
+const KINDS_NAMED_ELSEWHERE: &[(&str, &[&str], &str)] = &[
+    (
+        "lib.rs",
+        &["Job::Document", "Job::SearchDoc", "Route::Document"],
+        "the streaming build writes each document's page and search fragment as soon as it is rendered",
+    ),
+    (
+        "linkcheck.rs",
+        &["Job::Document"],
+        "links are checked from the documents' pages",
+    ),
+    (
+        "incremental/apply.rs",
+        &[
+            "Job::Asset",
+            "Job::Document",
+            "Job::SearchShard",
+            "Job::Sitemap",
+            "Job::SitemapPart",
+            "Job::ThemeStatic",
+        ],
+        "a changed document's own page goes first; the plan is compared without the outputs compared apart",
+    ),
+    (
+        "incremental/records.rs",
+        &[
+            "Job::Annotations",
+            "Job::Document",
+            "Job::SearchIndex",
+            "Job::Sitemap",
+        ],
+        "which touched outputs are sent first and which later (the site-wide data files)",
+    ),
+    (
+        "incremental/on_demand.rs",
+        &[
+            "Job::Asset",
+            "Job::Document",
+            "Job::FirstPageRedirect",
+            "Job::HighlightCss",
+            "Job::Listing",
+            "Job::NotFound",
+            "Job::Robots",
+            "Job::Tags",
+            "Job::ThemeStatic",
+            "List::Source",
+        ],
+        "the pages phase one can answer before the whole site is rendered (any other waits for it)",
+    ),
+];
+
+/// The `Route::X`, `ListRoute::X`, `Job::X` and `List::X` that `text`
+/// names outside comments and its unit tests.
+fn kinds_named(text: &str) -> BTreeSet<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut out = BTreeSet::new();
+    for line in code.lines() {
+        let line = line.split("//").next().unwrap_or("");
+        for ty in ["Route::", "ListRoute::", "Job::", "List::"] {
+            let mut from = 0;
+            while let Some(at) = line[from..].find(ty) {
+                let start = from + at;
+                from = start + ty.len();
+                let before = line[..start].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let name: String = line[from..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    out.insert(format!("{ty}{name}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_kind_of_page_is_named_by_its_route_and_its_job_alone() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut problems = Vec::new();
+    let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in rust_files(&src) {
+        let rel = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == "routes.rs" || rel.starts_with("render/") || rel.ends_with("tests.rs") {
+            continue;
+        }
+        let named = kinds_named(&std::fs::read_to_string(&file).unwrap());
+        let known: &[&str] = KINDS_NAMED_ELSEWHERE
+            .iter()
+            .find(|(f, _, _)| *f == rel)
+            .map_or(&[], |k| k.1);
+        for kind in &named {
+            if !known.contains(&kind.as_str()) {
+                problems.push(format!(
+                    "src/{rel} names {kind}: a kind of page belongs to its route (src/routes.rs) and its job (src/render/)"
+                ));
+            }
+        }
+        seen.insert(rel, named);
+    }
+    for (file, kinds, why) in KINDS_NAMED_ELSEWHERE {
+        for kind in *kinds {
+            if !seen.get(*file).is_some_and(|s| s.contains(*kind)) {
+                problems.push(format!(
+                    "src/{file} no longer names {kind} ({why}): take it out of KINDS_NAMED_ELSEWHERE"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_kind_finder_sees_variants_and_skips_comments() {
+    let text = "match j { Job::Document(i) => render::Job::Sitemap, ListRoute::Home }\n// Route::Feed\nlet r = Route::Feed; MyJob::X; Job::new();\n#[cfg(test)]\nJob::Stats";
+    let found: Vec<String> = kinds_named(text).into_iter().collect();
+    assert_eq!(
+        found,
+        [
+            "Job::Document",
+            "Job::Sitemap",
+            "ListRoute::Home",
+            "Route::Feed"
+        ]
+    );
+}

@@ -321,6 +321,20 @@ impl<'a> Renderer<'a> {
     /// Every job but the sitemap's, in a stable order, and where the
     /// sitemap's go.
     fn jobs_but_sitemap(&self) -> (Vec<Job>, usize) {
+        self.jobs_with(true)
+    }
+
+    /// Every job but the search shards and the sitemap's, which cost more
+    /// to list (the shards need the search index, the sitemap the routes
+    /// of every other job): what the dev server compares with its plan to
+    /// tell whether a change altered it.
+    pub fn jobs_but_search_and_sitemap(&self) -> Vec<Job> {
+        self.jobs_with(false).0
+    }
+
+    /// Every job but the sitemap's (and the search shards' unless
+    /// `shards`), and where the sitemap's go.
+    fn jobs_with(&self, shards: bool) -> (Vec<Job>, usize) {
         let site = self.site;
         let mut jobs: Vec<Job> = (0..site.documents.len()).map(Job::Document).collect();
         for list in self.lists() {
@@ -343,11 +357,13 @@ impl<'a> Renderer<'a> {
             );
         }
         jobs.push(Job::SearchIndex);
-        jobs.extend(
-            self.search_index()
-                .keys()
-                .map(|k| Job::SearchShard(k.to_string())),
-        );
+        if shards {
+            jobs.extend(
+                self.search_index()
+                    .keys()
+                    .map(|k| Job::SearchShard(k.to_string())),
+            );
+        }
         jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
         jobs.extend([Job::HighlightCss, Job::NotesCsv, Job::ClaimsFeed]);
         let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
