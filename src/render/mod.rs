@@ -1073,6 +1073,13 @@ impl<'a> Renderer<'a> {
                 &d.notes[r.note],
             ));
         }
+        // Drawn on the source's first page only: a paginated source
+        // repeated its whole chart (~260 KB at 10k) on every page.
+        let timeline = self
+            .source_timelines
+            .get_or_init(|| stats::source_timelines(site))
+            .get(i)
+            .and_then(Option::as_ref);
         let source = SourceCtx {
             summary: self.source_summary(i),
             members,
@@ -1090,12 +1097,10 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
-            timeline: self
-                .source_timelines
-                .get_or_init(|| stats::source_timelines(site))
-                .get(i)
-                .cloned()
-                .flatten(),
+            timeline: timeline.filter(|_| page == 1).cloned(),
+            timeline_url: timeline
+                .filter(|_| page > 1)
+                .map(|t| format!("{}#{}", paginator.first_url, t.id)),
             changed_articles: versions::source_change_counts(site, &uses.articles).0,
             changes_with_notice: versions::source_change_counts(site, &uses.articles).1,
         };
