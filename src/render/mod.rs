@@ -312,10 +312,12 @@ impl<'a> Renderer<'a> {
     }
 
     /// The sitemap's URLs with their dates ([`data::sitemap_urls`]), made
-    /// on first use.
+    /// on first use. Listed without the search shards (data files, never
+    /// in a sitemap), so that the dev server rendering the sitemap alone
+    /// does not build the search index for it.
     fn sitemap_urls(&self) -> &[(String, Option<String>)] {
         self.sitemap
-            .get_or_init(|| data::sitemap_urls(self, &self.jobs_with(true).0))
+            .get_or_init(|| data::sitemap_urls(self, &self.jobs_with(false).0))
     }
 
     /// Every job but the search shards and the sitemap's, which cost more
