@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::model::{Document, Site};
+use crate::model::{Document, Site, Terms};
 
 /// The most postings kept for one term. A term in more items than this is
 /// barely a filter; its heaviest items (title hits first) are what a
@@ -34,25 +34,6 @@ const MAX_TERM: usize = 40;
 
 /// Characters of a term that name its shard.
 const KEY_CHARS: usize = 2;
-
-/// A document's own terms (title, tags, description, text; not its
-/// notes, which are items of their own) with their weights, kept after its
-/// text is dropped so the index can be made at the end of a build.
-// Deserialize: the build cache keeps each document's terms between builds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Terms {
-    /// Sorted distinct terms, each followed by '\n'.
-    words: String,
-    weights: Vec<u16>,
-}
-
-impl Terms {
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u16)> {
-        self.words
-            .split_terminator('\n')
-            .zip(self.weights.iter().copied())
-    }
-}
 
 /// Calls `f` with every term of `text`: lowercased, accents dropped,
 /// split at anything not a letter or digit. The theme's search.js folds a
@@ -189,16 +170,7 @@ pub fn document_terms(d: &Document) -> Terms {
     });
     let mut pairs: Vec<(String, u32)> = w.into_iter().collect();
     pairs.sort_unstable();
-    let mut terms = Terms {
-        words: String::with_capacity(pairs.iter().map(|(t, _)| t.len() + 1).sum()),
-        weights: Vec::with_capacity(pairs.len()),
-    };
-    for (t, x) in pairs {
-        terms.words.push_str(&t);
-        terms.words.push('\n');
-        terms.weights.push(x.min(u32::from(u16::MAX)) as u16);
-    }
-    terms
+    Terms::from_sorted(&pairs)
 }
 
 /// The text of an article's HTML without its margin notes (`<aside>`) and
@@ -643,7 +615,7 @@ impl Index {
 }
 
 /// An article's earlier snapshots, oldest first (none without versions).
-fn earlier_snapshots(d: &Document) -> &[crate::versions::Snapshot] {
+fn earlier_snapshots(d: &Document) -> &[crate::model::Snapshot] {
     d.versions.as_ref().map_or(&[], |v| v.snapshots.as_slice())
 }
 
