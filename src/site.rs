@@ -1113,7 +1113,7 @@ mod tests {
             ),
             (
                 "content/articles/a.annotations.yaml",
-                "- quote: \"voted on the budget\"\n  prefix: \"council \"\n  suffix: \" today\"\n  occurrence: 1\n  note: Checked *twice*.\n  sources: [gazette]\n  kind: context\n  id: first\n  author: C. Checker\n  date: 2021-02-05\n  tags: [minutes]\n  rating: \"True\"\n  replies:\n    - {author: \"D. Reader\", date: 2021-02-06, text: \"Thanks.\"}\n- quote: \"budget\"\n  kind: highlight\n",
+                "- quote: \"voted on the budget\"\n  prefix: \"council \"\n  suffix: \" today\"\n  occurrence: 1\n  note: Checked *twice*.\n  sources: [gazette]\n  kind: context\n  id: first\n  author: C. Checker\n  date: 2021-02-05\n  tags: [minutes]\n  rating: \"True\"\n  replies:\n    - {author: \"D. Reader\", date: 2021-02-06, text: \"Thanks.\"}\n- quote: \"budget\"\n  kind: context\n  note: A second.\n",
             ),
             (
                 "content/articles/b.md",
@@ -1255,7 +1255,11 @@ mod tests {
                 }
                 std::fs::write(s, bytes).unwrap();
             }
-            assert_eq!(parses(&load_parsed_cached(&o, true, None)), want, "damage {damage}");
+            assert_eq!(
+                parses(&load_parsed_cached(&o, true, None)),
+                want,
+                "damage {damage}"
+            );
         }
     }
 }

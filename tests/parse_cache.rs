@@ -114,7 +114,10 @@ fn serve_after_a_build_answers_the_built_pages_from_kept_parses() {
         let r = server.get(url);
         assert_eq!(r.status, 200, "{url}");
         assert_eq!(r.header("x-marginalia-site"), Some("partial"), "{url}");
-        assert!(unserved(&r.body) == *want, "{url} differs from the built page");
+        assert!(
+            unserved(&r.body) == *want,
+            "{url} differs from the built page"
+        );
     }
     std::fs::write(&go, "").unwrap();
 }

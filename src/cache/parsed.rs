@@ -216,7 +216,8 @@ impl<'a> Cache<'a> {
     }
 
     /// The kept parse of `file` (Markdown file and sidecar relative to the
-    /// root) when its files' stamps say they are unchanged.
+    /// root) when the caller's known hashes, or else the files' stamps,
+    /// say they are unchanged.
     pub fn lookup(&self, file: &Path, sidecar: Option<&Path>) -> Found {
         let Some(entry) = self.entries.lock().ok().and_then(|mut e| e.remove(file)) else {
             return Found::Miss;
@@ -224,11 +225,10 @@ impl<'a> Cache<'a> {
         if let Some(known) = self.known
             && known(file) == Some(entry.markdown.hash)
             && sidecar.map(known) == entry.sidecar.map(|k| Some(k.hash))
+            && let Some(parsed) = entry.parse.clone().restore()
         {
-            if let Some(parsed) = entry.parse.clone().restore() {
-                self.push(false, entry);
-                return Found::Hit(parsed);
-            }
+            self.push(false, entry);
+            return Found::Hit(parsed);
         }
         let md = std::fs::metadata(self.root.join(file));
         let sc = sidecar.map(|s| std::fs::metadata(self.root.join(s)));
@@ -300,7 +300,8 @@ impl<'a> Cache<'a> {
     pub fn save(self) {
         let fresh = self.fresh.into_inner().unwrap_or_default();
         let gone = self.entries.into_inner().unwrap_or_default();
-        let mut shards: Vec<(bool, Vec<Entry>)> = (0..SHARDS).map(|_| (false, Vec::new())).collect();
+        let mut shards: Vec<(bool, Vec<Entry>)> =
+            (0..SHARDS).map(|_| (false, Vec::new())).collect();
         for file in gone.keys() {
             shards[shard_of(file)].0 = true;
         }
@@ -451,6 +452,9 @@ impl KeptFrontMatter {
     }
 }
 
+/// Label, value, best, worst, where it is written.
+type KeptRating = (String, Option<f64>, Option<f64>, Option<f64>, KeptLocation);
+
 #[derive(Clone, Serialize, Deserialize)]
 struct KeptSidecarNote {
     line: usize,
@@ -466,8 +470,7 @@ struct KeptSidecarNote {
     author: Option<String>,
     date: Option<KeptDate>,
     tags: Vec<String>,
-    /// Label, value, best, worst, where it is written.
-    rating: Option<(String, Option<f64>, Option<f64>, Option<f64>, KeptLocation)>,
+    rating: Option<KeptRating>,
     replies: Vec<(Option<String>, Option<KeptDate>, String)>,
     version: Option<String>,
     version_location: Option<KeptLocation>,
@@ -554,15 +557,13 @@ fn unnote(n: KeptSidecarNote) -> SidecarNote {
         author: n.author,
         date: n.date.map(undate),
         tags: n.tags,
-        rating: n
-            .rating
-            .map(|(label, value, best, worst, at)| Rating {
-                label,
-                value: value.map(Score),
-                best: best.map(Score),
-                worst: worst.map(Score),
-                location: unlocation(at),
-            }),
+        rating: n.rating.map(|(label, value, best, worst, at)| Rating {
+            label,
+            value: value.map(Score),
+            best: best.map(Score),
+            worst: worst.map(Score),
+            location: unlocation(at),
+        }),
         replies: n
             .replies
             .into_iter()
