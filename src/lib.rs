@@ -566,7 +566,7 @@ pub fn fix_quotes(site: &Site) -> (Vec<AppliedFix>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     for (file, mut fixes) in by_file {
         let path = site.config.root.join(file);
-        let mut text = match site::read_text(&site.config.root, file) {
+        let mut text = match fsutil::read_text(&site.config.root, file) {
             Ok(t) => t,
             Err(d) => {
                 diags.push(d);

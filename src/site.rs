@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use crate::annotate::sidecar::{self, SidecarNote};
 use crate::cache;
 use crate::config::{Config, Overrides, RawConfig};
-use crate::error::{Diagnostic, Diagnostics, LineIndex, Location};
+use crate::error::{Diagnostic, Diagnostics, Location};
 use crate::frontmatter::{self, DocKind, FrontMatter};
+use crate::fsutil::read_text;
 use crate::load::{self, AssetDest, ContentTree, DocFile};
 use crate::markdown::{self, Env, Input};
 use crate::model::{Asset, Document, NoteRef, Section, Site, SourceUses, Tag};
@@ -53,24 +54,6 @@ pub struct ParsedDoc {
     notes: Vec<SidecarNote>,
     /// A bundle's earlier snapshots, oldest first (DESIGN §10).
     snapshots: Vec<crate::versions::ParsedSnapshot>,
-}
-
-/// Reads a text file, refusing (not mangling) what is not UTF-8.
-pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes =
-        std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
-        let (line, col) = LineIndex::new(&prefix).line_col(&prefix, valid);
-        Diagnostic::error(
-            Some(Location::at(rel, line, col)),
-            "this file is not valid UTF-8 text (the first bad byte is here)",
-        )
-        .with_help(
-            "save it as UTF-8; marginalia does not guess other encodings, so no text is lost",
-        )
-    })
 }
 
 /// Loads, checks and renders the site's content. Returns the site when it

@@ -50,7 +50,7 @@ pub struct KeptDoc {
     internal_links: Vec<(String, Option<String>, KeptLocation)>,
     written_links: Vec<(String, KeptLocation)>,
     fixes: Vec<(PathBuf, usize, String, String, f64)>,
-    search_terms: crate::render::search::Terms,
+    search_terms: crate::model::Terms,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
