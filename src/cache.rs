@@ -41,8 +41,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
+use crate::config::BuildOptions;
 use crate::error::Diagnostic;
-use crate::site::BuildOptions;
 
 pub mod kept;
 pub mod ledger;

@@ -145,6 +145,29 @@ pub struct RawConfig {
     pub locations: BTreeMap<&'static str, Location>,
 }
 
+/// What a build is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The site root.
+    pub root: PathBuf,
+    /// Overrides `output_dir` of site.yaml.
+    pub output: Option<PathBuf>,
+    /// Overrides `base_url` of site.yaml.
+    pub base_url: Option<String>,
+    /// Include documents with `draft: true`.
+    pub drafts: bool,
+}
+
+impl BuildOptions {
+    /// What the command line says instead of site.yaml.
+    pub fn overrides(&self) -> Overrides<'_> {
+        Overrides {
+            output: self.output.as_deref(),
+            base_url: self.base_url.as_deref(),
+        }
+    }
+}
+
 /// What the command line says instead of site.yaml.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Overrides<'a> {

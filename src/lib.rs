@@ -55,7 +55,7 @@ use model::Site;
 use output::{DiskOutput, Output};
 use render::{Renderer, Templates};
 
-pub use site::BuildOptions;
+pub use config::BuildOptions;
 
 /// What a build did.
 #[derive(Debug, Default, Clone)]

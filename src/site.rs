@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::annotate::sidecar::{self, SidecarNote};
 use crate::cache;
-use crate::config::{Config, Overrides, RawConfig};
+use crate::config::{BuildOptions, Config, RawConfig};
 use crate::error::{Diagnostic, Diagnostics, Location};
 use crate::frontmatter::{self, DocKind, FrontMatter};
 use crate::fsutil::read_text;
@@ -18,29 +18,6 @@ use crate::markdown::{self, Env, Input};
 use crate::model::{Asset, Document, NoteRef, Section, Site, SourceUses, Tag};
 use crate::routes;
 use crate::sources::{Reference, Registry};
-
-/// What a build is asked to do.
-#[derive(Debug, Clone, Default)]
-pub struct BuildOptions {
-    /// The site root.
-    pub root: PathBuf,
-    /// Overrides `output_dir` of site.yaml.
-    pub output: Option<PathBuf>,
-    /// Overrides `base_url` of site.yaml.
-    pub base_url: Option<String>,
-    /// Include documents with `draft: true`.
-    pub drafts: bool,
-}
-
-impl BuildOptions {
-    /// What the command line says instead of site.yaml.
-    pub fn overrides(&self) -> Overrides<'_> {
-        Overrides {
-            output: self.output.as_deref(),
-            base_url: self.base_url.as_deref(),
-        }
-    }
-}
 
 /// A Markdown file read and split, with its front matter and sidecar
 /// parsed ([`parse_document`]), before its Markdown is rendered

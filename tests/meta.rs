@@ -677,7 +677,7 @@ fn serve_updates_the_exports_when_a_note_is_rated() {
             "content/news/a.annotations.yaml",
             "- quote: One claim.\n  note: x\n  rating: \"False\"\n- quote: Two claim.\n  note: y\n",
         );
-    let options = marginalia::site::BuildOptions {
+    let options = marginalia::config::BuildOptions {
         root: s.root().to_path_buf(),
         ..Default::default()
     };

@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use marginalia::config::BuildOptions;
 use marginalia::incremental::{LiveSite, Produced};
-use marginalia::site::BuildOptions;
 use proptest::prelude::*;
 
 const BASE_URL: &str = "http://127.0.0.1:1/";

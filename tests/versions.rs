@@ -646,7 +646,7 @@ fn the_sample_octopus_story_shows_its_changed_headline() {
 fn serve_re_renders_what_a_snapshot_edit_touches() {
     use marginalia::incremental::{LiveSite, Produced};
     let s = fixture();
-    let options = marginalia::site::BuildOptions {
+    let options = marginalia::config::BuildOptions {
         root: s.root().to_path_buf(),
         ..Default::default()
     };

@@ -39,13 +39,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::config::BuildOptions;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::load::{self, ContentTree, DocFile, FileKind};
 use crate::model::Site;
 use crate::output::{Output, check_output_path};
 use crate::render::context::Catalogue;
 use crate::render::{Input, Job, Renderer, Templates};
-use crate::site::BuildOptions;
 
 /// One output file: rendered bytes, or a file of the site to send as it is
 /// (assets are not copied into memory).

@@ -24,12 +24,13 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{Collect, LiveSite, Produced};
+use crate::config::BuildOptions;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::markdown::NoteTemplate;
 use crate::model::{Document, Site};
 use crate::render::context::Catalogue;
 use crate::render::{Input, Job, List, Renderer, Templates};
-use crate::site::{BuildOptions, Loaded};
+use crate::site::Loaded;
 
 /// Phase one's site, answering the pages it can before the rest is built.
 pub struct OnDemandSite {

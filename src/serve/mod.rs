@@ -34,10 +34,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, watch as tokio_watch};
 
+use crate::config::BuildOptions;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::incremental::LiveSite;
 use crate::incremental::on_demand::OnDemandSite;
-use crate::site::BuildOptions;
 use store::{Entry, Store};
 
 /// What `marginalia serve` is asked to do.

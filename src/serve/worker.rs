@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 
 use super::watch::{self, Batch, WATCHED_DIRS};
 use super::{Event, Notice, Phase, Reporter, Shared, problems_text};
+use crate::config::BuildOptions;
 use crate::error::{Diagnostic, Diagnostics};
 use crate::incremental::on_demand::OnDemandSite;
 use crate::incremental::{Files, LiveSite, Produced};
 use crate::render::Templates;
-use crate::site::{self, BuildOptions};
+use crate::site;
 
 /// How many out-of-date outputs are rendered (in parallel) between two
 /// looks for new changes.
