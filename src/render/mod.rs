@@ -296,7 +296,7 @@ impl<'a> Renderer<'a> {
 
     /// Every job of the site, in a stable order.
     fn jobs(&self) -> Vec<Job> {
-        let (mut jobs, sitemap_at) = self.jobs_but_sitemap();
+        let (mut jobs, sitemap_at) = self.jobs_with(true);
         // A sitemap holds absolute URLs only: without base_url there is
         // none. It lists the routes of the other jobs that say they belong
         // in it, so its size is known only now.
@@ -312,16 +312,12 @@ impl<'a> Renderer<'a> {
     }
 
     /// The sitemap's URLs with their dates ([`data::sitemap_urls`]), made
-    /// on first use.
+    /// on first use. Listed without the search shards (data files, never
+    /// in a sitemap), so that the dev server rendering the sitemap alone
+    /// does not build the search index for it.
     fn sitemap_urls(&self) -> &[(String, Option<String>)] {
         self.sitemap
-            .get_or_init(|| data::sitemap_urls(self, &self.jobs_but_sitemap().0))
-    }
-
-    /// Every job but the sitemap's, in a stable order, and where the
-    /// sitemap's go.
-    fn jobs_but_sitemap(&self) -> (Vec<Job>, usize) {
-        self.jobs_with(true)
+            .get_or_init(|| data::sitemap_urls(self, &self.jobs_with(false).0))
     }
 
     /// Every job but the search shards and the sitemap's, which cost more
