@@ -509,9 +509,12 @@ impl Snapshot {
 }
 
 /// Drops what a build that is not recorded kept (its documents are of no
-/// use without a record), and the cache folder when nothing else is in it.
+/// use without a record; its parses are dropped too, so a build with
+/// warnings or errors leaves nothing at the site root), and the cache
+/// folder when nothing else is in it.
 pub fn discard(root: &Path) {
     let _ = std::fs::remove_dir_all(root.join(CACHE_DIR).join(DOCS));
+    parsed::discard(root);
     let _ = std::fs::remove_dir(root.join(CACHE_DIR));
 }
 

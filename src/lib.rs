@@ -190,7 +190,7 @@ fn build_reusing(
     let loaded = match &cache {
         Some((snapshot, _)) => {
             let known = |rel: &std::path::Path| snapshot.content_hash(rel);
-            site::load_parsed_cached(options, !clean, Some(&known))
+            cache::parsed::load_parsed_cached(options, !clean, Some(&known))
         }
         None => site::load_parsed(options),
     };

@@ -90,7 +90,7 @@ fn serve_after_a_build_answers_the_built_pages_from_kept_parses() {
     let s = generated(n);
     // A build keeps every parse; the server's phase one takes them.
     let first = common::bin()
-        .args(["build", "--output", "output"])
+        .args(["build", "--base-url", "https://filling.example.net/"])
         .current_dir(s.root())
         .output()
         .unwrap();

@@ -19,7 +19,6 @@ use crate::error::{Diagnostic, Diagnostics};
 use crate::incremental::on_demand::OnDemandSite;
 use crate::incremental::{Files, LiveSite, Produced};
 use crate::render::Templates;
-use crate::site;
 
 /// How many out-of-date outputs are rendered (in parallel) between two
 /// looks for new changes.
@@ -59,7 +58,7 @@ pub fn first_build(
     reporter: &dyn Reporter,
     started: Instant,
 ) {
-    let loaded = site::load_parsed_cached(build, true, None);
+    let loaded = crate::cache::parsed::load_parsed_cached(build, true, None);
     let templates = Templates::load(&loaded.site.config.root, &loaded.site.config.theme);
     reporter.notice(Notice::Read {
         documents: loaded.site.documents.len(),
