@@ -18,6 +18,8 @@
 #   no-change   `marginalia build` again over that output, nothing changed
 #   article     `marginalia build` after one article was edited
 #   sidecar     `marginalia build` after one sidecar was edited
+#   clean-over  `marginalia build --clean` over that existing output (the
+#               full build that replaces a site, every page rendered)
 # then serve's first-page latency: from starting `marginalia serve` to the
 # first complete answer for the home page (median of RUNS).
 #
@@ -75,7 +77,7 @@ def edit(path, text):
 articles = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(native, "content"))
                   for f in fs if f.endswith(".md") and not f.startswith("_"))
 sidecars = [a[:-3] + ".annotations.yaml" for a in articles if os.path.exists(a[:-3] + ".annotations.yaml")]
-rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar")}
+rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar", "clean-over")}
 for i in range(runs + 1):
     for d in (out_m, out_h):
         shutil.rmtree(d, ignore_errors=True)
@@ -88,6 +90,7 @@ for i in range(runs + 1):
     r["article"] = timed([mbin, "build", "--root", native, "--output", out_m])
     edit(sidecars[(i * 104729) % len(sidecars)], "\n# edited in round %d\n" % i)
     r["sidecar"] = timed([mbin, "build", "--root", native, "--output", out_m])
+    r["clean-over"] = timed([mbin, "build", "--clean", "--root", native, "--output", out_m])
     if i:  # round 0 is the warm-up
         for k, v in r.items():
             rows[k].append(v)

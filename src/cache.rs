@@ -24,6 +24,9 @@
 //! files), the documents' paths, the binary and the options are the
 //! previous build's; anything else is a full build.
 //!
+//! Phase one's parse of each document is kept as well ([`parsed`]), by
+//! the content hashes of its files, for builds and for `serve`.
+//!
 //! Input hashes are reused from the record when a file's size and
 //! modification time are unchanged and the file was not modified within
 //! [`RACY`] of the moment the record was taken (as git's index does), so a
@@ -43,6 +46,7 @@ use crate::site::BuildOptions;
 
 pub mod kept;
 pub mod ledger;
+pub mod parsed;
 
 pub use kept::KeptDoc;
 
@@ -133,22 +137,13 @@ fn kept_path(root: &Path, name: u128) -> PathBuf {
     root.join(CACHE_DIR).join(DOCS).join(format!("{name:032x}"))
 }
 
-/// The document kept under `name`, if its file is there and whole (each
-/// file starts with the hash of the rest; a damaged one is ignored and the
-/// document rendered again).
+/// The document kept under `name`, if its file is there and whole (a
+/// damaged one is ignored and the document rendered again).
 pub fn load_kept(root: &Path, name: u128) -> Option<KeptDoc> {
-    let bytes = std::fs::read(kept_path(root, name)).ok()?;
-    let (hash, body) = bytes.split_at_checked(16)?;
-    if hash != ledger::hash_of(body).to_le_bytes() {
-        return None;
-    }
-    bincode::deserialize(body).ok()
+    bincode::deserialize(&read_checked(&kept_path(root, name))?).ok()
 }
 
-/// Keeps a rendered document under `name` unless it is already kept. The
-/// file is written beside its place and renamed into it, without waiting
-/// for the disk: it is checked when read, and a lost or torn one only
-/// means the document is rendered again.
+/// Keeps a rendered document under `name` unless it is already kept.
 pub fn store_kept(root: &Path, name: u128, doc: &crate::model::Document) {
     let path = kept_path(root, name);
     if path.is_file() {
@@ -157,9 +152,26 @@ pub fn store_kept(root: &Path, name: u128, doc: &crate::model::Document) {
     let Some(kept) = KeptDoc::keep(doc) else {
         return;
     };
-    let Ok(body) = bincode::serialize(&kept) else {
-        return;
-    };
+    if let Ok(body) = bincode::serialize(&kept) {
+        write_checked(&path, body);
+    }
+}
+
+/// The contents of a file [`write_checked`] wrote, if it is whole: each
+/// such file starts with the hash of the rest.
+fn read_checked(path: &Path) -> Option<Vec<u8>> {
+    let mut bytes = std::fs::read(path).ok()?;
+    let (hash, body) = bytes.split_at_checked(16)?;
+    if hash != ledger::hash_of(body).to_le_bytes() {
+        return None;
+    }
+    Some(bytes.split_off(16))
+}
+
+/// Writes `body` after its hash, beside `path` and renamed into it,
+/// without waiting for the disk: it is checked when read, and a lost or
+/// torn file only means its contents are made again.
+fn write_checked(path: &Path, body: Vec<u8>) {
     let mut bytes = Vec::with_capacity(16 + body.len());
     bytes.extend(ledger::hash_of(body.as_slice()).to_le_bytes());
     bytes.extend(body);
@@ -167,7 +179,7 @@ pub fn store_kept(root: &Path, name: u128, doc: &crate::model::Document) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if std::fs::write(&tmp, &bytes).is_err() || std::fs::rename(&tmp, &path).is_err() {
+    if std::fs::write(&tmp, &bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
@@ -188,9 +200,14 @@ fn prune_kept(root: &Path, state: Option<&State>) {
 }
 
 fn hash_bytes(bytes: &[u8]) -> String {
+    format!("{:032x}", content_hash(bytes))
+}
+
+/// The content hash of a file's bytes, as the record keeps it (in hex).
+fn content_hash(bytes: &[u8]) -> u128 {
     let mut h = SipHasher13::new();
     h.write(bytes);
-    format!("{:032x}", h.finish128().as_u128())
+    h.finish128().as_u128()
 }
 
 fn hash_file(path: &Path) -> std::io::Result<String> {
@@ -433,6 +450,13 @@ impl Snapshot {
             None => None,
         };
         Some(ledger::hash_of(&(file, md, sc)))
+    }
+
+    /// The content hash of the input file `rel` (relative to the root),
+    /// as read now: what [`parsed::FileKey`] hashes.
+    pub fn content_hash(&self, rel: &Path) -> Option<u128> {
+        let input = self.inputs.as_ref()?.get(&*rel.to_string_lossy())?;
+        u128::from_str_radix(&input.hash, 16).ok()
     }
 
     /// The hash of every input but `documents` (relative paths of the

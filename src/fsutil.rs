@@ -6,10 +6,15 @@
 //! are flushed to the disk, and the temporary file is renamed over the
 //! target. A SIGKILL or a full disk at any moment leaves either the old
 //! file or the new one, whole; never an empty or truncated one.
+//!
+//! Reading goes the other way but belongs with it: [`read_text`], the
+//! one way a user's file is read as text.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+use crate::error::{Diagnostic, LineIndex, Location};
 
 /// Replaces (or creates) `path` with `bytes`, atomically: temporary file in
 /// the same folder, fsync, rename, fsync of the folder. On error the target
@@ -67,6 +72,26 @@ fn temp_path_for(path: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_string());
     path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+/// Reads the site file `rel` (relative to `root`) as text, refusing (not
+/// mangling) what is not UTF-8: every stage that reads a user's file as
+/// text reads it here, so the error names the file and the bad byte.
+pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
+    let bytes =
+        std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+        let (line, col) = LineIndex::new(&prefix).line_col(&prefix, valid);
+        Diagnostic::error(
+            Some(Location::at(rel, line, col)),
+            "this file is not valid UTF-8 text (the first bad byte is here)",
+        )
+        .with_help(
+            "save it as UTF-8; marginalia does not guess other encodings, so no text is lost",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -23,9 +23,9 @@ use crate::annotate::fold::BLOCK_SEPARATOR;
 use crate::annotate::sidecar::{self, SIDECAR_SUFFIX};
 use crate::error::{Diagnostic, Location};
 use crate::frontmatter::{self, DocKind};
+use crate::fsutil::read_text;
 use crate::fsutil::write_atomic;
 use crate::load;
-use crate::site::read_text;
 use crate::url::match_key;
 
 /// One Hypothesis annotation, as the API and the export write it (the

@@ -165,18 +165,21 @@ pub fn build(options: &BuildOptions) -> (BuildReport, Diagnostics) {
 /// feeds need, and finally renders those (phase three). So the rendered
 /// HTML of the whole archive is never held in memory.
 pub fn build_with(options: &BuildOptions, progress: &dyn Progress) -> (BuildReport, Diagnostics) {
-    let (report, diags, _) = build_reusing(options, progress, None);
+    let (report, diags, _) = build_reusing(options, progress, None, false);
     (report, diags)
 }
 
 /// [`build_with`] through the build cache when `cache` is given (the
 /// inputs as read now, and what the previous build left when it may be
 /// reused): documents and outputs whose inputs are unchanged are taken
-/// from the previous build. Returns what the next build may reuse.
+/// from the previous build, and phase one reads through the kept parses
+/// (ignoring those kept before when `clean`). Returns what the next build
+/// may reuse.
 fn build_reusing(
     options: &BuildOptions,
     progress: &dyn Progress,
     cache: Option<(&cache::Snapshot, Option<cache::State>)>,
+    clean: bool,
 ) -> (BuildReport, Diagnostics, Option<cache::State>) {
     use rayon::prelude::*;
     use std::collections::{HashMap, HashSet};
@@ -184,7 +187,13 @@ fn build_reusing(
     let started = Instant::now();
     progress.stage("loading", None);
     let mut report = BuildReport::default();
-    let loaded = site::load_parsed(options);
+    let loaded = match &cache {
+        Some((snapshot, _)) => {
+            let known = |rel: &std::path::Path| snapshot.content_hash(rel);
+            site::load_parsed_cached(options, !clean, Some(&known))
+        }
+        None => site::load_parsed(options),
+    };
     let mut extra = Diagnostics::new();
     let templates = match Templates::load(&loaded.site.config.root, &loaded.site.config.theme) {
         Ok(t) => Some(t),
@@ -501,7 +510,7 @@ pub fn build_cached(
     };
     cache::forget(&options.root);
     let (mut report, mut diags, state) =
-        build_reusing(options, progress, Some((&snapshot, previous)));
+        build_reusing(options, progress, Some((&snapshot, previous)), clean);
     if !diags.is_empty() {
         cache::discard(&options.root);
     } else if let Err(d) = snapshot.save(&options.root, state.as_ref()) {
@@ -565,7 +574,7 @@ pub fn fix_quotes(site: &Site) -> (Vec<AppliedFix>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     for (file, mut fixes) in by_file {
         let path = site.config.root.join(file);
-        let mut text = match site::read_text(&site.config.root, file) {
+        let mut text = match fsutil::read_text(&site.config.root, file) {
             Ok(t) => t,
             Err(d) => {
                 diags.push(d);

@@ -59,10 +59,10 @@ pub struct Document {
     pub written_links: Vec<WrittenLink>,
     pub fixes: Vec<QuoteFix>,
     /// Its terms for the search index, kept when its HTML is dropped.
-    pub search_terms: crate::render::search::Terms,
+    pub search_terms: Terms,
     /// Its earlier snapshots and what changed, for a bundle with a
     /// `versions/` folder (DESIGN §10).
-    pub versions: Option<Box<crate::versions::Versions>>,
+    pub versions: Option<Box<Versions>>,
 }
 
 impl Document {
@@ -337,4 +337,134 @@ pub struct QuoteFix {
     pub old: String,
     pub new: String,
     pub similarity: f64,
+}
+
+/// A document's own terms (title, tags, description, text; not its
+/// notes, which are items of their own) with their weights, kept after its
+/// text is dropped so the search index can be made at the end of a build
+/// ([`crate::render::search`] weighs and reads them).
+// Deserialize: the build cache keeps each document's terms between builds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Terms {
+    /// Sorted distinct terms, each followed by '\n'.
+    words: String,
+    weights: Vec<u16>,
+}
+
+impl Terms {
+    /// Terms from `(term, weight)` pairs sorted by term, without repeats;
+    /// a weight past `u16::MAX` is kept as `u16::MAX`.
+    pub fn from_sorted(pairs: &[(String, u32)]) -> Terms {
+        let mut terms = Terms {
+            words: String::with_capacity(pairs.iter().map(|(t, _)| t.len() + 1).sum()),
+            weights: Vec::with_capacity(pairs.len()),
+        };
+        for (t, x) in pairs {
+            terms.words.push_str(t);
+            terms.words.push('\n');
+            terms.weights.push((*x).min(u32::from(u16::MAX)) as u16);
+        }
+        terms
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u16)> {
+        self.words
+            .split_terminator('\n')
+            .zip(self.weights.iter().copied())
+    }
+}
+
+// The versions of an article (DESIGN §10), as `crate::versions` renders
+// them and the render stage shows them.
+
+/// An earlier snapshot, rendered with the notes written on it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub file: PathBuf,
+    /// Its name and URL segment (`2021-05-04`).
+    pub stem: String,
+    pub title: String,
+    pub date: Option<Date>,
+    pub archived: Option<Date>,
+    pub content_html: String,
+    pub notes: Vec<Note>,
+    pub word_count: usize,
+}
+
+/// What changed from one snapshot to the next.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The earlier snapshot's name.
+    pub from: String,
+    /// The later one's; `None` for the latest (`index.md`).
+    pub to: Option<String>,
+    pub from_archived: Option<Date>,
+    pub to_archived: Option<Date>,
+    pub diff: TextDiff,
+    /// Whether the change added a correction or update notice (see
+    /// [`crate::versions::adds_notice`]).
+    pub notice: bool,
+}
+
+/// A note written on an earlier snapshot whose passage is no longer in
+/// the latest: shown there as *changed since noted*.
+#[derive(Debug, Clone)]
+pub struct ChangedNote {
+    /// The note as rendered on the snapshot it was written on.
+    pub note: Note,
+    /// The closest passage of the latest text, when anything is close.
+    pub closest: Option<String>,
+    pub similarity: f64,
+}
+
+/// Every version of an article but the latest, and what changed.
+#[derive(Debug, Clone, Default)]
+pub struct Versions {
+    /// Oldest first.
+    pub snapshots: Vec<Snapshot>,
+    /// The latest's name, when its `archived:` says it.
+    pub latest: Option<String>,
+    /// Oldest first: snapshot 1 → 2, …, the last snapshot → the latest.
+    pub changes: Vec<Change>,
+    pub changed_notes: Vec<ChangedNote>,
+}
+
+impl Versions {
+    /// How many versions the article has, the latest included.
+    pub fn count(&self) -> usize {
+        self.snapshots.len() + 1
+    }
+}
+
+/// One run of text in a changed paragraph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "text", rename_all = "lowercase")]
+pub enum Piece {
+    Same(String),
+    Removed(String),
+    Added(String),
+}
+
+/// A paragraph of the diff as a reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Block {
+    /// An unchanged paragraph next to a change, shown for context.
+    Context { text: String },
+    /// Unchanged paragraphs left out between two changes.
+    Gap { paragraphs: usize },
+    /// A paragraph with removed and added words (a wholly new or removed
+    /// paragraph is one `Added` or `Removed` piece).
+    Changed { pieces: Vec<Piece> },
+}
+
+/// The difference between two snapshots; `None` from [`crate::versions::diff::diff`] when the
+/// text is the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextDiff {
+    /// The title's own word diff, when the title changed.
+    pub title: Option<Vec<Piece>>,
+    pub blocks: Vec<Block>,
+    pub words_removed: usize,
+    pub words_added: usize,
 }

@@ -193,6 +193,48 @@ impl Route {
         config.url(&self.url_path())
     }
 
+    /// Where the route stands in the sitemap, when it is listed there: the
+    /// sitemap lists the pages a reader enters by (each list's first page,
+    /// each document, the indexes), grouped by this rank and in the plan's
+    /// order within a group. `None`: not listed (later pages of a list,
+    /// redirects, snapshots, feeds, data files, copies).
+    pub fn sitemap_rank(&self) -> Option<u8> {
+        Some(match self {
+            Route::Listing { list, page: 1 } => match list {
+                ListRoute::Home => 0,
+                ListRoute::Section { .. } => 2,
+                ListRoute::Tag { .. } => 4,
+                ListRoute::Source { .. } => 6,
+                ListRoute::Claims => 7,
+            },
+            Route::Document { .. } => 1,
+            Route::TagIndex => 3,
+            Route::SourceIndex => 5,
+            Route::Stats => 8,
+            Route::Listing { .. }
+            | Route::FirstPage(_)
+            | Route::SourceFeed { .. }
+            | Route::Feed
+            | Route::Sitemap
+            | Route::SitemapPart { .. }
+            | Route::AnnotationPage { .. }
+            | Route::SearchShard { .. }
+            | Route::SearchDoc { .. }
+            | Route::Robots
+            | Route::NotFound
+            | Route::Annotations
+            | Route::SearchIndex
+            | Route::HighlightCss
+            | Route::ClaimsFeed
+            | Route::NotesCsv
+            | Route::Snapshot { .. }
+            | Route::DocChanges { .. }
+            | Route::Changes
+            | Route::ChangesFeed
+            | Route::Copy { .. } => return None,
+        })
+    }
+
     /// A page a person reads (HTML), as opposed to a feed, data or copy.
     pub fn is_page(&self) -> bool {
         self.path().ends_with(".html")

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::annotate::sidecar::{self, SidecarNote};
+use crate::cache;
 use crate::config::{Config, Overrides, RawConfig};
-use crate::error::{Diagnostic, Diagnostics, LineIndex, Location};
+use crate::error::{Diagnostic, Diagnostics, Location};
 use crate::frontmatter::{self, DocKind, FrontMatter};
+use crate::fsutil::read_text;
 use crate::load::{self, AssetDest, ContentTree, DocFile};
 use crate::markdown::{self, Env, Input};
 use crate::model::{Asset, Document, NoteRef, Section, Site, SourceUses, Tag};
@@ -54,24 +56,6 @@ pub struct ParsedDoc {
     snapshots: Vec<crate::versions::ParsedSnapshot>,
 }
 
-/// Reads a text file, refusing (not mangling) what is not UTF-8.
-pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    let bytes =
-        std::fs::read(root.join(rel)).map_err(|e| Diagnostic::io(rel, "read this file", &e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
-        let (line, col) = LineIndex::new(&prefix).line_col(&prefix, valid);
-        Diagnostic::error(
-            Some(Location::at(rel, line, col)),
-            "this file is not valid UTF-8 text (the first bad byte is here)",
-        )
-        .with_help(
-            "save it as UTF-8; marginalia does not guess other encodings, so no text is lost",
-        )
-    })
-}
-
 /// Loads, checks and renders the site's content. Returns the site when it
 /// could be built (possibly with warnings) and every diagnostic.
 pub fn load(options: &BuildOptions) -> (Option<Site>, Diagnostics) {
@@ -103,6 +87,32 @@ pub struct Loaded {
 /// Reads and checks everything but the documents' Markdown (phase one of
 /// a load).
 pub fn load_parsed(options: &BuildOptions) -> Loaded {
+    load_parsed_with(options, None)
+}
+
+/// [`load_parsed`] through the parses kept in `.marginalia/parsed/`
+/// ([`cache::parsed`]): a document whose Markdown file and sidecar are
+/// unchanged since they were last parsed (by `build` or `serve`) is not
+/// parsed again. `reuse: false` (`build --clean`) uses nothing kept, and
+/// keeps this run's parses afresh.
+/// `known` gives the content hashes of input files the caller has already
+/// taken (a build's [`cache::Snapshot`]), so their files need not be looked at.
+pub fn load_parsed_cached(
+    options: &BuildOptions,
+    reuse: bool,
+    known: Option<cache::parsed::Known<'_>>,
+) -> Loaded {
+    let (raw, _) = RawConfig::load(&options.root);
+    let (config, _) = Config::resolve(&options.root, raw, options.overrides());
+    let cache = cache::parsed::Cache::open(&options.root, config.ratings.as_ref(), reuse, known);
+    let loaded = load_parsed_with(options, cache.as_ref());
+    if let Some(c) = cache {
+        c.save();
+    }
+    loaded
+}
+
+fn load_parsed_with(options: &BuildOptions, cache: Option<&cache::parsed::Cache>) -> Loaded {
     let root = &options.root;
     let mut diags = Diagnostics::new();
 
@@ -137,19 +147,16 @@ pub fn load_parsed(options: &BuildOptions) -> Loaded {
         .documents
         .par_iter()
         .map(|f| {
-            let (doc, d) = parse_document(root, f, config.ratings.as_ref());
-            let doc = doc
-                .filter(|doc| options.drafts || !doc.fm.draft)
-                .map(|mut doc| {
-                    let heading = doc
-                        .fm
-                        .title
-                        .is_none()
-                        .then(|| markdown::leading_title(doc.body()))
-                        .flatten();
-                    doc.release_text();
-                    (doc, heading)
-                });
+            let (doc, d) = match cache {
+                Some(c) if f.versions.is_empty() => {
+                    parse_through(root, f, config.ratings.as_ref(), c)
+                }
+                _ => {
+                    let (doc, d) = parse_document(root, f, config.ratings.as_ref());
+                    (doc.map(|doc| doc.headed()), d)
+                }
+            };
+            let doc = doc.filter(|(doc, _)| options.drafts || !doc.fm.draft);
             (doc, d)
         })
         .collect();
@@ -658,9 +665,18 @@ impl ParsedDoc {
             .unwrap_or_default()
     }
 
-    /// Lets the file's text go; it is read again to render.
-    fn release_text(&mut self) {
+    /// The document with the text of its leading heading when its front
+    /// matter has no title (see [`markdown::leading_title`]), its text let
+    /// go: it is read again to render.
+    fn headed(mut self) -> (ParsedDoc, Option<String>) {
+        let heading = self
+            .fm
+            .title
+            .is_none()
+            .then(|| markdown::leading_title(self.body()))
+            .flatten();
         self.text = String::new();
+        (self, heading)
     }
 
     /// `draft: true` in its front matter.
@@ -733,11 +749,23 @@ pub fn parse_document(
     file: &DocFile,
     ratings: Option<&crate::config::ratings::RatingScale>,
 ) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
     let text = match read_text(root, &file.rel) {
         Ok(t) => t,
         Err(d) => return (None, vec![d]),
     };
+    let sidecar = file.sidecar.as_ref().map(|sc| read_text(root, sc));
+    parse_texts(root, file, text, sidecar, ratings)
+}
+
+/// [`parse_document`] of the files' texts as read.
+fn parse_texts(
+    root: &Path,
+    file: &DocFile,
+    text: String,
+    sidecar: Option<Result<String, Diagnostic>>,
+    ratings: Option<&crate::config::ratings::RatingScale>,
+) -> (Option<ParsedDoc>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
     let (fm, body_offset, body_len) = match frontmatter::split(&file.rel, &text) {
         Ok(split) => {
             let (fm, d) = frontmatter::parse(&file.rel, &split, DocKind::Document);
@@ -762,8 +790,8 @@ pub fn parse_document(
         Err(d) => return (None, vec![d]),
     };
     let mut notes = Vec::new();
-    if let Some(sc) = &file.sidecar {
-        match read_text(root, sc) {
+    if let (Some(sc), Some(read)) = (&file.sidecar, sidecar) {
+        match read {
             Ok(t) => {
                 let (n, d) = sidecar::parse(sc, &t);
                 notes = n;
@@ -796,6 +824,73 @@ pub fn parse_document(
         }),
         diags,
     )
+}
+
+/// [`parse_document`] through the kept parses: the kept one when the
+/// files are unchanged, else parsed and kept (when it has no diagnostic).
+/// Returns the document [`ParsedDoc::headed`].
+fn parse_through(
+    root: &Path,
+    file: &DocFile,
+    ratings: Option<&crate::config::ratings::RatingScale>,
+    cache: &cache::parsed::Cache,
+) -> (Option<(ParsedDoc, Option<String>)>, Vec<Diagnostic>) {
+    use cache::parsed::{FileKey, Found, Kept};
+    // The files as read now, each with its stamp taken before it was read.
+    let stamped = |rel: &Path| -> Option<(FileKey, String)> {
+        let m = std::fs::metadata(root.join(rel)).ok()?;
+        let text = read_text(root, rel).ok()?;
+        Some((FileKey::new(&m, text.as_bytes()), text))
+    };
+    let hit = |p: cache::parsed::Parsed| {
+        let doc = ParsedDoc {
+            file: file.clone(),
+            text: String::new(),
+            body_offset: p.body_offset,
+            body_len: p.body_len,
+            fm: p.fm,
+            notes: p.notes,
+            snapshots: Vec::new(),
+        };
+        (Some((doc, p.heading)), Vec::new())
+    };
+    let pending = match cache.lookup(&file.rel, file.sidecar.as_deref()) {
+        Found::Hit(p) => return hit(p),
+        Found::Check(pending) => Some(pending),
+        Found::Miss => None,
+    };
+    let read = stamped(&file.rel).and_then(|md| match &file.sidecar {
+        Some(s) => Some((md, Some(stamped(s)?))),
+        None => Some((md, None)),
+    });
+    let Some(((mk, md), sc)) = read else {
+        // Unreadable: parsed the plain way, which says why.
+        let (doc, d) = parse_document(root, file, ratings);
+        return (doc.map(ParsedDoc::headed), d);
+    };
+    let keys = (mk, sc.as_ref().map(|(k, _)| *k));
+    if let Some(p) = pending.and_then(|p| cache.check(p, keys)) {
+        return hit(p);
+    }
+    let (doc, d) = parse_texts(root, file, md, sc.map(|(_, t)| Ok(t)), ratings);
+    let Some(doc) = doc else {
+        return (None, d);
+    };
+    let (doc, heading) = doc.headed();
+    if d.is_empty() {
+        cache.keep(
+            &file.rel,
+            keys,
+            Kept {
+                fm: &doc.fm,
+                body_offset: doc.body_offset,
+                body_len: doc.body_len,
+                notes: &doc.notes,
+                heading: heading.as_deref(),
+            },
+        );
+    }
+    (Some((doc, heading)), d)
 }
 
 /// Renders a parsed document's Markdown and notes into a [`Document`] at
@@ -976,4 +1071,178 @@ pub fn assets(tree: &ContentTree, links: &HashMap<PathBuf, String>) -> Vec<Asset
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    /// A site whose front matter and sidecars use every field a parse keeps.
+    fn site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "site.yaml",
+                "title: Kept\nratings:\n  best: 5\n  worst: 1\n  labels: {\"False\": 1, \"True\": 5}\n",
+            ),
+            (
+                "content/sources.yaml",
+                "gazette:\n  name: The Gazette\n  kind: publication\n",
+            ),
+            (
+                "content/articles/a.md",
+                "---\ntitle: Alpha\ndate: 2021-02-03T09:30:00+05:30\nsource: gazette\nauthor: [A. Writer, B. Writer]\ntags: [Council, budget]\ndescription: About the vote.\nslug: the-alpha\ntoc: false\narchived: 2021-02-04\noriginal_url: https://example.org/a\nextra: {score: 2.5, list: [1, two]}\nwhatever: kept as extra\n---\nThe council voted on the budget today.\n",
+            ),
+            (
+                "content/articles/a.annotations.yaml",
+                "- quote: \"voted on the budget\"\n  prefix: \"council \"\n  suffix: \" today\"\n  occurrence: 1\n  note: Checked *twice*.\n  sources: [gazette]\n  kind: context\n  id: first\n  author: C. Checker\n  date: 2021-02-05\n  tags: [minutes]\n  rating: \"True\"\n  replies:\n    - {author: \"D. Reader\", date: 2021-02-06, text: \"Thanks.\"}\n- quote: \"budget\"\n  kind: context\n  note: A second.\n",
+            ),
+            (
+                "content/articles/b.md",
+                "---\ndate: 2021-01-01\ndraft: true\n---\n# A heading for a title\n\nText.\n",
+            ),
+            ("content/about.md", "Just a page.\n"),
+        ];
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, text).unwrap();
+        }
+        dir
+    }
+
+    /// Sets a file's modification time to `secs` after 2020-09-13 (long
+    /// ago, and the same whenever it is set to the same `secs`).
+    fn age(path: &Path, secs: u64) {
+        let f = std::fs::File::options().write(true).open(path).unwrap();
+        f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000 + secs))
+            .unwrap();
+    }
+
+    fn age_content(root: &Path) {
+        for rel in [
+            "content/articles/a.md",
+            "content/articles/a.annotations.yaml",
+            "content/articles/b.md",
+            "content/about.md",
+        ] {
+            age(&root.join(rel), 3600);
+        }
+    }
+
+    /// What phase one read of each document, comparable.
+    fn parses(l: &Loaded) -> Vec<String> {
+        l.parsed
+            .iter()
+            .zip(&l.site.documents)
+            .map(|(p, d)| {
+                format!(
+                    "{:?} {:?} {} {} {:?} {:?}",
+                    p.file, p.fm, p.body_offset, p.body_len, p.notes, d.title
+                )
+            })
+            .collect()
+    }
+
+    fn options(root: &Path) -> BuildOptions {
+        BuildOptions {
+            root: root.to_path_buf(),
+            drafts: true,
+            ..BuildOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_kept_parse_is_what_parsing_gives_and_is_taken_while_the_files_are_unchanged() {
+        let dir = site();
+        let root = dir.path();
+        age_content(root);
+        let o = options(root);
+        let plain = load_parsed(&o);
+        assert!(plain.diagnostics.is_empty(), "{:?}", plain.diagnostics);
+        let want = parses(&plain);
+        assert!(want.iter().any(|p| p.contains("A heading for a title")));
+        // The first run parses and keeps; the next takes what was kept.
+        assert_eq!(parses(&load_parsed_cached(&o, true, None)), want);
+        let shards = root.join(".marginalia/parsed");
+        assert!(std::fs::read_dir(&shards).unwrap().count() > 0);
+        assert_eq!(parses(&load_parsed_cached(&o, true, None)), want);
+
+        // Taken, not parsed: the same stamp (size, time, inode) over other
+        // bytes still gives the kept parse, as the build record trusts it.
+        let a = root.join("content/articles/a.md");
+        let text = std::fs::read_to_string(&a).unwrap();
+        std::fs::write(&a, text.replace("title: Alpha", "title: Omega")).unwrap();
+        age(&a, 3600);
+        let kept = parses(&load_parsed_cached(&o, true, None));
+        assert!(kept.iter().any(|p| p.contains("\"Alpha\"")), "{kept:?}");
+        // `--clean` reads nothing kept.
+        let fresh = parses(&load_parsed_cached(&o, false, None));
+        assert!(fresh.iter().any(|p| p.contains("\"Omega\"")), "{fresh:?}");
+        assert_eq!(fresh, parses(&load_parsed(&o)));
+    }
+
+    #[test]
+    fn a_changed_file_is_parsed_again_even_with_an_old_stamp_time() {
+        let dir = site();
+        let root = dir.path();
+        age_content(root);
+        let o = options(root);
+        load_parsed_cached(&o, true, None);
+        // Another note, the file's time set back to before the kept parse:
+        // its size differs, so its bytes are read and hashed.
+        let sc = root.join("content/articles/a.annotations.yaml");
+        let mut text = std::fs::read_to_string(&sc).unwrap();
+        text.push_str("- quote: \"the council\"\n  note: Added.\n");
+        std::fs::write(&sc, text).unwrap();
+        age(&sc, 3600);
+        let got = parses(&load_parsed_cached(&o, true, None));
+        assert!(got.iter().any(|p| p.contains("Added.")));
+        assert_eq!(got, parses(&load_parsed(&o)));
+        // A file touched but unchanged is the kept parse.
+        age(&sc, 10);
+        assert_eq!(parses(&load_parsed_cached(&o, true, None)), got);
+    }
+
+    #[test]
+    fn a_damaged_kept_parse_means_parsing_again() {
+        let dir = site();
+        let root = dir.path();
+        age_content(root);
+        let o = options(root);
+        let want = parses(&load_parsed(&o));
+        load_parsed_cached(&o, true, None);
+        // Make every kept parse say Omega while the file says Alpha (same
+        // stamp): whichever shard is then damaged, Alpha is read again.
+        let a = root.join("content/articles/a.md");
+        let text = std::fs::read_to_string(&a).unwrap();
+        let shards: Vec<PathBuf> = std::fs::read_dir(root.join(".marginalia/parsed"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        for damage in 0..3 {
+            std::fs::write(&a, text.replace("title: Alpha", "title: Omega")).unwrap();
+            age(&a, 3600);
+            load_parsed_cached(&o, false, None);
+            std::fs::write(&a, &text).unwrap();
+            age(&a, 3600);
+            let omega = parses(&load_parsed_cached(&o, true, None));
+            assert!(omega.iter().any(|p| p.contains("\"Omega\"")), "{omega:?}");
+            for s in &shards {
+                let mut bytes = std::fs::read(s).unwrap();
+                match damage {
+                    0 => bytes.truncate(bytes.len() / 2),
+                    1 => *bytes.last_mut().unwrap() ^= 1,
+                    _ => bytes = b"not a shard".to_vec(),
+                }
+                std::fs::write(s, bytes).unwrap();
+            }
+            assert_eq!(
+                parses(&load_parsed_cached(&o, true, None)),
+                want,
+                "damage {damage}"
+            );
+        }
+    }
 }

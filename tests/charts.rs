@@ -238,6 +238,42 @@ fn source_timeline_stacks_articles_and_citing_notes_by_month() {
     assert_eq!(nyt_rows["2021-04"], &vec![1, 1, 0, 0, 2]);
 }
 
+/// A paginated source draws its timeline on its first page only (its
+/// page, `/sources/<key>/`); later pages link to it instead of repeating
+/// the whole chart.
+#[test]
+fn a_paginated_source_draws_its_timeline_on_page_one_only() {
+    let s = site();
+    s.file(
+        "site.yaml",
+        "title: Charts\nbase_url: https://example.org/\npaginate_by: 2\n",
+    );
+    s.build().assert_ok();
+    // nyt: articles a, b and d, two a page.
+    let p1 = s.read("sources/nyt/index.html");
+    let p2 = s.read("sources/nyt/page/2/index.html");
+    let c = charts(&p1);
+    assert_eq!(c["The New York Times by month"].len(), 4, "{c:?}");
+    assert!(p1.contains("id=\"source-timeline\""));
+    assert!(!p1.contains("chart-elsewhere"));
+    assert!(!p2.contains("<svg"), "page 2 repeats the chart");
+    assert!(!p2.contains("chart-figure"));
+    let link = crate::common::tags(&p2)
+        .into_iter()
+        .filter(|t| t.name == "a")
+        .find(|t| {
+            t.attrs
+                .iter()
+                .any(|(k, v)| k == "href" && v.ends_with("#source-timeline"))
+        })
+        .expect("page 2 links to the timeline");
+    let href = &link.attrs.iter().find(|(k, _)| k == "href").unwrap().1;
+    assert_eq!(href, "https://example.org/sources/nyt/#source-timeline");
+    // A source on one page only has no link to itself.
+    let wapo = s.read("sources/wapo/index.html");
+    assert!(wapo.contains("chart-figure") && !wapo.contains("chart-elsewhere"));
+}
+
 #[test]
 fn a_site_with_nothing_dated_draws_no_timeline() {
     let s = TestSite::new();

@@ -22,6 +22,7 @@ mod kind_labels;
 mod markdown;
 mod meta;
 mod newcomer;
+mod parse_cache;
 mod perf_cache;
 mod perf_data;
 mod pipeline;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::common::{self, TestSite};
 
-fn site() -> TestSite {
+pub(crate) fn site() -> TestSite {
     let s = TestSite::new();
     s.file(
         "site.yaml",
@@ -45,7 +45,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// Builds with the cache; returns stdout.
-fn build(s: &TestSite, extra: &[&str]) -> String {
+pub(crate) fn build(s: &TestSite, extra: &[&str]) -> String {
     let mut args = vec!["build"];
     args.extend_from_slice(extra);
     let r = s.run(&args);
@@ -55,7 +55,7 @@ fn build(s: &TestSite, extra: &[&str]) -> String {
 
 /// Asserts that output/ is what a clean build of the site writes now.
 #[track_caller]
-fn assert_like_clean(s: &TestSite) {
+pub(crate) fn assert_like_clean(s: &TestSite) {
     // A copy of the site without its output and cache, built --clean: a
     // build that reads no cache (and leaves the site's own alone).
     let clean = tempfile::tempdir().unwrap();

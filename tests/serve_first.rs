@@ -17,9 +17,9 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-const HOLD: &str = "MARGINALIA_SERVE_HOLD_UNTIL";
+pub(crate) const HOLD: &str = "MARGINALIA_SERVE_HOLD_UNTIL";
 
-fn articles() -> usize {
+pub(crate) fn articles() -> usize {
     std::env::var("SERVE_FIRST_ARTICLES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -33,7 +33,7 @@ const WORDS: &[&str] = &[
 
 /// A site of `n` articles in two sections, with tags, sources, notes,
 /// code, links between articles and a page.
-fn generated(n: usize) -> TestSite {
+pub(crate) fn generated(n: usize) -> TestSite {
     let s = TestSite::new();
     s.file("site.yaml", "title: Filling\npaginate_by: 7\n")
         .file(
@@ -88,7 +88,7 @@ fn generated(n: usize) -> TestSite {
 
 /// The page as built, with the live-reload script the server adds taken
 /// out again.
-fn unserved(body: &str) -> String {
+pub(crate) fn unserved(body: &str) -> String {
     body.replace(
         "<script src=\"/__marginalia/live.js\" data-not-found=\"0\"></script>",
         "",
@@ -98,7 +98,7 @@ fn unserved(body: &str) -> String {
 /// The built site's pages that phase one answers: documents' pages, the
 /// home, section and tag listings, the tag index (the rest needs every
 /// note of the site).
-fn answered_early(out: &Path) -> BTreeMap<String, String> {
+pub(crate) fn answered_early(out: &Path) -> BTreeMap<String, String> {
     let mut pages = BTreeMap::new();
     for p in common::walk(out) {
         let rel = p

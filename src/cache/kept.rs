@@ -50,17 +50,17 @@ pub struct KeptDoc {
     internal_links: Vec<(String, Option<String>, KeptLocation)>,
     written_links: Vec<(String, KeptLocation)>,
     fixes: Vec<(PathBuf, usize, String, String, f64)>,
-    search_terms: crate::render::search::Terms,
+    search_terms: crate::model::Terms,
 }
 
-#[derive(Serialize, Deserialize)]
-struct KeptDate {
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct KeptDate {
     datetime: DateTime<FixedOffset>,
     has_time: bool,
 }
 
-#[derive(Serialize, Deserialize)]
-struct KeptLocation {
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct KeptLocation {
     file: PathBuf,
     line: usize,
     column: usize,
@@ -97,7 +97,7 @@ struct KeptNote {
     version: Option<String>,
 }
 
-fn date(d: &Date) -> KeptDate {
+pub(super) fn date(d: &Date) -> KeptDate {
     let Date { datetime, has_time } = d;
     KeptDate {
         datetime: *datetime,
@@ -105,14 +105,14 @@ fn date(d: &Date) -> KeptDate {
     }
 }
 
-fn undate(d: KeptDate) -> Date {
+pub(super) fn undate(d: KeptDate) -> Date {
     Date {
         datetime: d.datetime,
         has_time: d.has_time,
     }
 }
 
-fn location(l: &Location) -> KeptLocation {
+pub(super) fn location(l: &Location) -> KeptLocation {
     let Location { file, line, column } = l;
     KeptLocation {
         file: file.clone(),
@@ -121,7 +121,7 @@ fn location(l: &Location) -> KeptLocation {
     }
 }
 
-fn unlocation(l: KeptLocation) -> Location {
+pub(super) fn unlocation(l: KeptLocation) -> Location {
     Location {
         file: l.file,
         line: l.line,

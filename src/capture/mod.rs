@@ -7,7 +7,7 @@
 //! [`take`] puts them together into a [`Capture`], which is only data:
 //! nothing is written until [`archive`] decides what to do with it
 //! (write a new bundle, say "unchanged", or keep the old text as a
-//! snapshot and write the new one: [`crate::versions::recapture`]).
+//! snapshot and write the new one: [`recapture`]).
 //!
 //! Invariants: an existing article is never overwritten (every file of a
 //! bundle is created with `create_new_atomic`, in a folder that did not
@@ -19,6 +19,7 @@ pub mod bundle;
 pub mod extract;
 pub mod fetch;
 pub mod metadata;
+pub mod recapture;
 pub mod source;
 
 use std::path::{Path, PathBuf};
@@ -122,7 +123,7 @@ pub enum Outcome {
     Unchanged { index: PathBuf },
     /// The page is in the archive and its text changed: the old text is
     /// kept as a snapshot and the new one is the latest (DESIGN §10).
-    Versioned(crate::versions::recapture::NewVersion),
+    Versioned(recapture::NewVersion),
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -294,11 +295,7 @@ pub fn archive(root: &Path, source: &str, options: &Options) -> Result<Outcome, 
                 index: existing.file,
             }
         } else {
-            Outcome::Versioned(crate::versions::recapture::add_version(
-                root,
-                &existing.file,
-                &capture,
-            )?)
+            Outcome::Versioned(recapture::add_version(root, &existing.file, &capture)?)
         });
     }
     bundle::write(root, capture, options)

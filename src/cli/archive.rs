@@ -54,7 +54,7 @@ fn archive_one(root: &Path, source: &str, options: &Options) -> ExitCode {
 }
 
 /// The diff summary of a re-capture whose text changed (DESIGN §10).
-fn versioned_message(v: &marginalia::versions::recapture::NewVersion) -> String {
+fn versioned_message(v: &marginalia::capture::recapture::NewVersion) -> String {
     format!(
         "changed: {} word{} removed, {} added{}; the previous text is kept as {}{}",
         v.words_removed,

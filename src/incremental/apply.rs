@@ -438,7 +438,7 @@ impl LiveSite {
             && self.search_shards_differ();
         undo.removed = replaced.taken;
         clock.lap("replace documents");
-        let mut structural = replaced.rewired || shards_changed || self.claims_pages_changed();
+        let mut structural = replaced.rewired || shards_changed || self.plan_changed();
         if let Some(l) = links {
             undo.links = Some(std::mem::replace(&mut self.links, l));
             structural = true;
@@ -693,16 +693,27 @@ impl LiveSite {
         }
     }
 
-    /// Whether the number of `/claims/` pages planned differs from what the
-    /// site's rated notes now need (a rating added or removed).
-    fn claims_pages_changed(&self) -> bool {
-        let planned = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| matches!(job, Job::Claims(_)))
-            .count();
-        let claims = crate::render::exports::claims(&self.site).len();
-        planned != claims.div_ceil(self.site.config.paginate_by.max(1)).max(1)
+    /// Whether the site now plans other outputs than the plan kept (a
+    /// rating added that gives `/claims/` a page, say), asked of the
+    /// renderer rather than listed by kind. The search shards are compared
+    /// apart ([`LiveSite::search_shards_differ`]), the sitemap follows the
+    /// rest, and copied files change only with the files found, which
+    /// re-plans anyway.
+    fn plan_changed(&self) -> bool {
+        let compared = |j: &&Job| {
+            !matches!(
+                j,
+                Job::SearchShard(_)
+                    | Job::Sitemap
+                    | Job::SitemapPart(_)
+                    | Job::ThemeStatic(_)
+                    | Job::Asset(_)
+            )
+        };
+        let now = self.renderer().jobs_but_search_and_sitemap();
+        !now.iter()
+            .filter(compared)
+            .eq(self.jobs.iter().map(|(_, j)| j).filter(compared))
     }
 }
 

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 
 use super::{LiveSite, Record};
-use crate::render::reads::page_slice;
-use crate::render::{Input, Job, List, Renderer};
-use crate::routes::ListRoute;
+use crate::render::reads::Derived;
+use crate::render::{Input, Job, Renderer};
+
 /// The outputs a change touched.
 #[derive(Default)]
 pub(super) struct Touched {
@@ -92,19 +92,14 @@ impl LiveSite {
 /// The fingerprints of a live site's inputs, made once per change.
 struct Values<'a> {
     live: &'a LiveSite,
-    renderer: &'a Renderer<'a>,
+    /// What the site derives (lists, sections, tags, sources): valued as
+    /// the build cache values it.
+    derived: Derived<'a>,
     config: u64,
     site: u64,
     registry: u64,
-    tags: u64,
     all_documents: u64,
     templates: HashMap<String, u64>,
-    /// By site path: (own fingerprint, link fingerprint).
-    sections: HashMap<String, (u64, u64)>,
-    section_index: HashMap<String, usize>,
-    tag_index: HashMap<String, usize>,
-    source_index: HashMap<String, usize>,
-    sources: HashMap<String, u64>,
 }
 
 impl<'a> Values<'a> {
@@ -115,44 +110,6 @@ impl<'a> Values<'a> {
             .template_names()
             .map(|n| (n.to_string(), live.templates.fingerprint(n)))
             .collect();
-        let mut sections = HashMap::new();
-        for (i, s) in std::iter::once(&site.home)
-            .chain(&site.sections)
-            .enumerate()
-        {
-            let subsections: Vec<_> = s
-                .subsections
-                .iter()
-                .map(|&j| hash_json(&live.catalogue.section_links[j]))
-                .collect();
-            let own = hash_of(&(
-                &s.title,
-                &s.description,
-                &s.content_html,
-                format!("{:?}", s.extra),
-                s.articles.len(),
-                s.paginate_by,
-                subsections,
-            ));
-            let link = if i == 0 {
-                0
-            } else {
-                hash_json(&live.catalogue.section_links[i - 1])
-            };
-            sections.insert(s.path.clone(), (own, link));
-        }
-        let file = |i: usize| &site.documents[i].file;
-        let sources = site
-            .registry
-            .all()
-            .iter()
-            .zip(&site.source_uses)
-            .map(|(s, u)| {
-                let arts: Vec<_> = u.articles.iter().map(|&i| file(i)).collect();
-                let notes: Vec<_> = u.notes.iter().map(|r| (file(r.doc), r.note)).collect();
-                (s.slug.clone(), hash_of(&(arts, notes)))
-            })
-            .collect();
         let all: Vec<_> = site
             .documents
             .iter()
@@ -160,81 +117,23 @@ impl<'a> Values<'a> {
             .collect();
         Values {
             live,
-            renderer,
+            derived: Derived::new(renderer),
             config: hash_of(&format!("{:?}", site.config)),
             site: hash_json(renderer.site_value()),
             registry: hash_of(&format!("{:?}", site.registry)),
-            tags: hash_of(
-                &site
-                    .tags
-                    .iter()
-                    .map(|t| (&t.slug, &t.name, t.articles.len()))
-                    .collect::<Vec<_>>(),
-            ),
             all_documents: hash_of(&all),
             templates,
-            sections,
-            section_index: site
-                .sections
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.path.clone(), i))
-                .collect(),
-            tag_index: site
-                .tags
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (t.slug.clone(), i))
-                .collect(),
-            source_index: site
-                .registry
-                .all()
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.slug.clone(), i))
-                .collect(),
-            sources,
         }
     }
 
     fn of(&self, input: &Input) -> u64 {
-        let site = &self.live.site;
         match input {
             Input::Config => self.config,
             Input::Site => self.site,
             Input::Template(t) => self.templates.get(t).copied().unwrap_or(0),
             Input::Document(f) => self.live.doc_rev.get(f).copied().unwrap_or(0),
             Input::Item(f) => self.live.item_fp.get(f).copied().unwrap_or(0),
-            Input::ListPage { list, page } => {
-                let list = match list {
-                    ListRoute::Home => Some(List::Home),
-                    ListRoute::Section { dir } => {
-                        self.section_index.get(dir).map(|&i| List::Section(i))
-                    }
-                    ListRoute::Tag { slug } => self.tag_index.get(slug).map(|&i| List::Tag(i)),
-                    ListRoute::Source { slug } => {
-                        self.source_index.get(slug).map(|&i| List::Source(i))
-                    }
-                    // The claims pages read every document instead.
-                    ListRoute::Claims => None,
-                };
-                let Some(list) = list else { return 0 };
-                let (members, per_page) = self.renderer.members(list);
-                let on_page: Vec<_> = page_slice(&members, per_page, *page)
-                    .iter()
-                    .map(|&i| &site.documents[i].file)
-                    .collect();
-                hash_of(&(members.len(), per_page, on_page))
-            }
-            Input::Section(dir) => self.sections.get(dir).map_or(0, |s| s.0),
-            Input::SectionLink(dir) => self.sections.get(dir).map_or(0, |s| s.1),
-            Input::Tag(slug) => self.tag_index.get(slug).map_or(0, |&i| {
-                let t = &site.tags[i];
-                hash_of(&(&t.name, t.articles.len()))
-            }),
-            Input::Tags => self.tags,
             Input::Registry => self.registry,
-            Input::Source(slug) => self.sources.get(slug).copied().unwrap_or(0),
             Input::AllDocuments => self.all_documents,
             Input::File(key) => {
                 if key.starts_with("builtin:") {
@@ -250,6 +149,8 @@ impl<'a> Values<'a> {
                     Err(_) => 1,
                 }
             }
+            // A fingerprint is 64 bits: the content hash's low half.
+            derived => self.derived.value(derived).map_or(0, |v| v as u64),
         }
     }
 }

@@ -77,7 +77,7 @@ impl Mirror {
 fn write(root: &Path, rel: &str, text: &str) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, text).unwrap();
+    crate::fsutil::write_atomic(&p, text.as_bytes()).unwrap();
 }
 
 fn article(title: &str, date: &str, source: &str, tags: &str, body: &str) -> String {

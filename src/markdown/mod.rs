@@ -43,14 +43,14 @@ use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 use crate::sources::Registry;
 use headings::HeadingIds;
 use highlight::Highlight;
-use notes::{FootnoteRefs, Weave};
+use notes::weave::{FootnoteRefs, Weave};
 use raw_html::RawHtml;
 use stream::{Item, Origin, Through};
 use urls::{Rewriter, Urls};
 
 /// Kept here for code written against the old paths.
 pub use aside::{NOTE_PARTIAL, NoteTemplate};
-pub use notes::missing_words;
+pub use notes::report::missing_words;
 
 /// The separator between blocks in the text index. No quote can match
 /// across it.

@@ -317,7 +317,10 @@ fn raw_html_turns_the_more_marker_into_an_anchor_and_flags_other_html() {
 #[test]
 fn footnote_refs_without_a_plan_stay_as_written() {
     assert_eq!(
-        through_one("Claim.[^1]\n\n[^1]: Def.\n", notes::FootnoteRefs::new(None)),
+        through_one(
+            "Claim.[^1]\n\n[^1]: Def.\n",
+            notes::weave::FootnoteRefs::new(None)
+        ),
         "<p>Claim.[^1]</p>\n"
     );
 }
@@ -410,7 +413,7 @@ fn weave_only(body: &str, sidecar_yaml: &str) -> String {
     let mut h = String::new();
     stream::push_html(
         &mut h,
-        stream::items(events).through(notes::Weave::new(&plan, &s)),
+        stream::items(events).through(notes::weave::Weave::new(&plan, &s)),
     );
     h
 }

@@ -305,8 +305,11 @@ pub struct SourceCtx {
     pub notes_by_article: Vec<ArticleNotes>,
     pub feed_url: String,
     /// Its articles and citing notes per month, drawn (none when nothing
-    /// dated refers to it).
+    /// dated refers to it, and on pages after the first).
     pub timeline: Option<crate::charts::Drawn>,
+    /// On pages after the first, where the timeline is (page 1's URL and
+    /// the chart's anchor); none when there is no timeline.
+    pub timeline_url: Option<String>,
     /// How many of its articles changed after capture (DESIGN §10).
     pub changed_articles: usize,
     /// How many of those changes added a correction or update notice.

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::Renderer;
+use super::{Job, Renderer};
 use crate::html::escape;
 use crate::model::{Document, Site};
 use crate::routes;
@@ -207,43 +207,35 @@ pub fn annotation_page_limit() -> usize {
     limit("MARGINALIA_ANNOTATION_PAGE_SIZE", ANNOTATION_PAGE_MAX)
 }
 
-/// How many URLs the sitemap lists (without making them).
-pub fn sitemap_len(site: &Site) -> usize {
-    5 + site.documents.len() + site.sections.len() + site.tags.len() + site.registry.len()
+/// How many sitemap files a split sitemap of `urls` URLs has (0: one
+/// plain `sitemap.xml`).
+pub fn sitemap_parts(urls: usize) -> usize {
+    let max = sitemap_limit();
+    if urls <= max { 0 } else { urls.div_ceil(max) }
 }
 
-/// How many sitemap files a split sitemap has (0: one plain `sitemap.xml`).
-pub fn sitemap_parts(site: &Site) -> usize {
-    let (n, max) = (sitemap_len(site), sitemap_limit());
-    if n <= max { 0 } else { n.div_ceil(max) }
-}
-
-/// Every URL of the sitemap, in order, with its last modification date.
-fn sitemap_urls(site: &Site) -> Vec<(String, Option<String>)> {
-    let mut urls = Vec::with_capacity(sitemap_len(site));
-    urls.push((String::new(), None));
-    for d in &site.documents {
-        urls.push((
-            d.path.clone(),
-            d.date
-                .as_ref()
-                .map(|x| x.datetime.format("%Y-%m-%d").to_string()),
-        ));
-    }
-    for s in &site.sections {
-        urls.push((s.path.clone(), None));
-    }
-    urls.push((routes::tags_dir().into(), None));
-    for t in &site.tags {
-        urls.push((routes::tag_dir(&t.slug), None));
-    }
-    urls.push((routes::sources_dir().into(), None));
-    for s in site.registry.all() {
-        urls.push((routes::source_dir(&s.slug), None));
-    }
-    urls.push((routes::ListRoute::Claims.dir(), None));
-    urls.push((routes::stats_dir().into(), None));
-    urls
+/// Every URL of the sitemap, in order, with its last modification date:
+/// the routes of `jobs` that have a place in it
+/// ([`routes::Route::sitemap_rank`]),
+/// a document's with its date.
+pub fn sitemap_urls(r: &Renderer, jobs: &[Job]) -> Vec<(String, Option<String>)> {
+    let mut urls: Vec<(u8, String, Option<String>)> = jobs
+        .iter()
+        .filter_map(|job| {
+            let route = r.route(job);
+            let rank = route.sitemap_rank()?;
+            let lastmod = match job {
+                Job::Document(i) => r.site.documents[*i]
+                    .date
+                    .as_ref()
+                    .map(|x| x.datetime.format("%Y-%m-%d").to_string()),
+                _ => None,
+            };
+            Some((rank, route.url_path(), lastmod))
+        })
+        .collect();
+    urls.sort_by_key(|u| u.0);
+    urls.into_iter().map(|(_, url, m)| (url, m)).collect()
 }
 
 fn urlset(r: &Renderer, urls: &[(String, Option<String>)]) -> String {
@@ -271,9 +263,10 @@ pub fn sitemap_part_path(k: usize) -> String {
 /// index of the split files.
 pub fn sitemap(r: &Renderer) -> String {
     let site = r.site;
-    let parts = sitemap_parts(site);
+    let urls = r.sitemap_urls();
+    let parts = sitemap_parts(urls.len());
     if parts == 0 {
-        return urlset(r, &sitemap_urls(site));
+        return urlset(r, urls);
     }
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
@@ -291,7 +284,7 @@ pub fn sitemap(r: &Renderer) -> String {
 /// Sitemap file `k` (1-based) of a split sitemap.
 pub fn sitemap_part(r: &Renderer, k: usize) -> String {
     let max = sitemap_limit();
-    let urls = sitemap_urls(r.site);
+    let urls = r.sitemap_urls();
     let from = ((k.max(1) - 1) * max).min(urls.len());
     urlset(r, &urls[from..(from + max).min(urls.len())])
 }

@@ -122,6 +122,8 @@ pub struct Renderer<'a> {
     search: std::sync::OnceLock<search::Index>,
     /// Every source's timeline, drawn on first use (it reads every note).
     source_timelines: std::sync::OnceLock<Vec<Option<crate::charts::Drawn>>>,
+    /// The sitemap's URLs, listed on first use (they come from the plan).
+    sitemap: std::sync::OnceLock<Vec<(String, Option<String>)>>,
 }
 
 fn page_count(items: usize, per_page: usize) -> usize {
@@ -269,6 +271,7 @@ impl<'a> Renderer<'a> {
             site_value,
             search: std::sync::OnceLock::new(),
             source_timelines: std::sync::OnceLock::new(),
+            sitemap: std::sync::OnceLock::new(),
         }
     }
 
@@ -293,13 +296,44 @@ impl<'a> Renderer<'a> {
 
     /// Every job of the site, in a stable order.
     fn jobs(&self) -> Vec<Job> {
+        let (mut jobs, sitemap_at) = self.jobs_with(true);
+        // A sitemap holds absolute URLs only: without base_url there is
+        // none. It lists the routes of the other jobs that say they belong
+        // in it, so its size is known only now.
+        if self.site.config.base_url_is_set {
+            let urls = self.sitemap.get_or_init(|| data::sitemap_urls(self, &jobs));
+            let parts = (1..=data::sitemap_parts(urls.len())).map(Job::SitemapPart);
+            jobs.splice(
+                sitemap_at..sitemap_at,
+                std::iter::once(Job::Sitemap).chain(parts),
+            );
+        }
+        jobs
+    }
+
+    /// The sitemap's URLs with their dates ([`data::sitemap_urls`]), made
+    /// on first use. Listed without the search shards (data files, never
+    /// in a sitemap), so that the dev server rendering the sitemap alone
+    /// does not build the search index for it.
+    fn sitemap_urls(&self) -> &[(String, Option<String>)] {
+        self.sitemap
+            .get_or_init(|| data::sitemap_urls(self, &self.jobs_with(false).0))
+    }
+
+    /// Every job but the search shards and the sitemap's, which cost more
+    /// to list (the shards need the search index, the sitemap the routes
+    /// of every other job): what the dev server compares with its plan to
+    /// tell whether a change altered it.
+    pub fn jobs_but_search_and_sitemap(&self) -> Vec<Job> {
+        self.jobs_with(false).0
+    }
+
+    /// Every job but the sitemap's (and the search shards' unless
+    /// `shards`), and where the sitemap's go.
+    fn jobs_with(&self, shards: bool) -> (Vec<Job>, usize) {
         let site = self.site;
         let mut jobs: Vec<Job> = (0..site.documents.len()).map(Job::Document).collect();
-        let mut lists = vec![List::Home];
-        lists.extend((0..site.sections.len()).map(List::Section));
-        lists.extend((0..site.tags.len()).map(List::Tag));
-        lists.extend((0..site.registry.len()).map(List::Source));
-        for list in lists {
+        for list in self.lists() {
             let pages = self.page_total(list);
             jobs.extend((1..=pages).map(|page| Job::Listing { list, page }));
             if pages > 1 {
@@ -311,11 +345,7 @@ impl<'a> Renderer<'a> {
         jobs.push(Job::Stats);
         jobs.extend((0..site.registry.len()).map(Job::SourceFeed));
         jobs.extend([Job::NotFound, Job::SiteFeed]);
-        // A sitemap holds absolute URLs only: without base_url there is none.
-        if site.config.base_url_is_set {
-            jobs.push(Job::Sitemap);
-            jobs.extend((1..=data::sitemap_parts(site)).map(Job::SitemapPart));
-        }
+        let sitemap_at = jobs.len();
         jobs.extend([Job::Robots, Job::Annotations]);
         for (doc, d) in site.documents.iter().enumerate() {
             jobs.extend(
@@ -323,11 +353,13 @@ impl<'a> Renderer<'a> {
             );
         }
         jobs.push(Job::SearchIndex);
-        jobs.extend(
-            self.search_index()
-                .keys()
-                .map(|k| Job::SearchShard(k.to_string())),
-        );
+        if shards {
+            jobs.extend(
+                self.search_index()
+                    .keys()
+                    .map(|k| Job::SearchShard(k.to_string())),
+            );
+        }
         jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
         jobs.extend([Job::HighlightCss, Job::NotesCsv, Job::ClaimsFeed]);
         let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
@@ -347,7 +379,17 @@ impl<'a> Renderer<'a> {
         }
         jobs.extend((0..self.templates.static_files.len()).map(Job::ThemeStatic));
         jobs.extend((0..site.assets.len()).map(Job::Asset));
-        jobs
+        (jobs, sitemap_at)
+    }
+
+    /// Every paginated listing of the site, in a stable order.
+    pub fn lists(&self) -> Vec<List> {
+        let site = self.site;
+        let mut lists = vec![List::Home];
+        lists.extend((0..site.sections.len()).map(List::Section));
+        lists.extend((0..site.tags.len()).map(List::Tag));
+        lists.extend((0..site.registry.len()).map(List::Source));
+        lists
     }
 
     /// How many pages a listing has.
@@ -1027,6 +1069,13 @@ impl<'a> Renderer<'a> {
                 &d.notes[r.note],
             ));
         }
+        // Drawn on the source's first page only: a paginated source
+        // repeated its whole chart (~260 KB at 10k) on every page.
+        let timeline = self
+            .source_timelines
+            .get_or_init(|| stats::source_timelines(site))
+            .get(i)
+            .and_then(Option::as_ref);
         let source = SourceCtx {
             summary: self.source_summary(i),
             members,
@@ -1044,12 +1093,10 @@ impl<'a> Renderer<'a> {
                 })
                 .collect(),
             feed_url: site.config.url(&routes::source_feed_path(&s.slug)),
-            timeline: self
-                .source_timelines
-                .get_or_init(|| stats::source_timelines(site))
-                .get(i)
-                .cloned()
-                .flatten(),
+            timeline: timeline.filter(|_| page == 1).cloned(),
+            timeline_url: timeline
+                .filter(|_| page > 1)
+                .map(|t| format!("{}#{}", paginator.first_url, t.id)),
             changed_articles: versions::source_change_counts(site, &uses.articles).0,
             changes_with_notice: versions::source_change_counts(site, &uses.articles).1,
         };

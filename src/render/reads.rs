@@ -12,11 +12,15 @@
 //! whoever keeps the record.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::{Job, List, Renderer, list_route};
+use crate::model::Section;
 use crate::routes::ListRoute;
 
 /// One thing an output is made from.
@@ -216,6 +220,145 @@ impl Renderer<'_> {
             ),
         }
     }
+}
+
+/// The values of the inputs the site derives from its documents: which
+/// documents a listing's page shows, a section's text and counts, a tag,
+/// every tag, a source's uses. Hashed from content, one way for every
+/// keeper of records (the dev server's fingerprints, the build cache's
+/// ledger), so the two cannot disagree on what a page read. The other
+/// inputs (configuration, the `site` value, templates, documents, files)
+/// are valued by the keeper: a revision in memory, a content hash on disk.
+pub struct Derived<'a> {
+    renderer: &'a Renderer<'a>,
+    /// Every listing of the site by its route, from the renderer's own
+    /// list of them ([`Renderer::lists`]): no kind of list is named here.
+    lists: HashMap<ListRoute, List>,
+    /// By site path, the home page's section included.
+    sections: HashMap<&'a str, &'a Section>,
+    tags: HashMap<&'a str, usize>,
+    all_tags: u128,
+    /// Each source's value by slug, worked out once (every page of a
+    /// source's listing reads it): its uses, and the note kinds used
+    /// anywhere in the site, since every source page's timeline has a
+    /// series for each ([`super::stats`]): a kind new to the site changes
+    /// every source's pages.
+    sources: HashMap<&'a str, u128>,
+}
+
+impl<'a> Derived<'a> {
+    pub fn new(renderer: &'a Renderer<'a>) -> Derived<'a> {
+        let site = renderer.site;
+        let lists = renderer
+            .lists()
+            .into_iter()
+            .map(|l| (list_route(site, l), l))
+            .collect();
+        let kinds: std::collections::BTreeSet<Option<&str>> = site
+            .documents
+            .iter()
+            .flat_map(|d| d.notes.iter().map(|n| n.kind.as_deref()))
+            .collect();
+        let kinds = hash128(&kinds);
+        let file = |d: usize| path_bytes(&site.documents[d].file);
+        let sources = site
+            .registry
+            .all()
+            .iter()
+            .zip(&site.source_uses)
+            .map(|(s, u)| {
+                let arts: Vec<_> = u.articles.iter().map(|&d| file(d)).collect();
+                let notes: Vec<_> = u.notes.iter().map(|r| (file(r.doc), r.note)).collect();
+                (s.slug.as_str(), hash128(&(arts, notes, kinds)))
+            })
+            .collect();
+        Derived {
+            renderer,
+            lists,
+            sections: std::iter::once(&site.home)
+                .chain(&site.sections)
+                .map(|s| (s.path.as_str(), s))
+                .collect(),
+            tags: site
+                .tags
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.slug.as_str(), i))
+                .collect(),
+            all_tags: hash128(
+                &site
+                    .tags
+                    .iter()
+                    .map(|t| (&t.slug, &t.name, t.articles.len()))
+                    .collect::<Vec<_>>(),
+            ),
+            sources,
+        }
+    }
+
+    /// The value of `input` if the site derives it and it exists; `None`
+    /// for an input the keeper values, or one the site no longer has.
+    pub fn value(&self, input: &Input) -> Option<u128> {
+        let site = self.renderer.site;
+        // What a link to a section shows: its URL, title and count.
+        fn link(s: &Section) -> (&str, &str, usize) {
+            (&s.path, &s.title, s.articles.len())
+        }
+        match input {
+            Input::ListPage { list, page } => {
+                let (members, per_page) = self.renderer.members(*self.lists.get(list)?);
+                let on_page: Vec<&[u8]> = page_slice(&members, per_page, *page)
+                    .iter()
+                    .map(|&i| path_bytes(&site.documents[i].file))
+                    .collect();
+                Some(hash128(&(members.len(), per_page, on_page)))
+            }
+            Input::Section(dir) => self.sections.get(dir.as_str()).map(|s| {
+                let subsections: Vec<_> = s
+                    .subsections
+                    .iter()
+                    .map(|&j| link(&site.sections[j]))
+                    .collect();
+                hash128(&(
+                    &s.title,
+                    &s.description,
+                    &s.content_html,
+                    format!("{:?}", s.extra),
+                    s.articles.len(),
+                    s.paginate_by,
+                    subsections,
+                ))
+            }),
+            Input::SectionLink(dir) => self.sections.get(dir.as_str()).map(|s| hash128(&link(s))),
+            Input::Tag(slug) => self.tags.get(slug.as_str()).map(|&i| {
+                let t = &site.tags[i];
+                hash128(&(&t.name, t.articles.len()))
+            }),
+            Input::Tags => Some(self.all_tags),
+            Input::Source(slug) => self.sources.get(slug.as_str()).copied(),
+            Input::Config
+            | Input::Site
+            | Input::Template(_)
+            | Input::Document(_)
+            | Input::Item(_)
+            | Input::Registry
+            | Input::AllDocuments
+            | Input::File(_) => None,
+        }
+    }
+}
+
+/// A 128-bit content hash.
+fn hash128<T: Hash + ?Sized>(x: &T) -> u128 {
+    let mut h = SipHasher13::new();
+    x.hash(&mut h);
+    h.finish128().as_u128()
+}
+
+/// A path as bytes: hashing a `Path` parses its components, which was a
+/// tenth of an edit build's records.
+fn path_bytes(p: &Path) -> &[u8] {
+    p.as_os_str().as_encoded_bytes()
 }
 
 /// The documents on page `page` (1-based) of a listing.

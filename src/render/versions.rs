@@ -9,10 +9,10 @@ use super::Renderer;
 use super::context::NoteCtx;
 use crate::error::Diagnostic;
 use crate::html::escape;
+use crate::model::{Block, Change, Versions};
 use crate::model::{Document, Site};
 use crate::routes::Route;
-use crate::versions::diff::{Block, pieces_html};
-use crate::versions::{Change, Versions};
+use crate::versions::diff::pieces_html;
 
 /// One version of an article, as a link.
 #[derive(Serialize, Clone)]

@@ -58,7 +58,7 @@ pub fn first_build(
     reporter: &dyn Reporter,
     started: Instant,
 ) {
-    let loaded = site::load_parsed(build);
+    let loaded = site::load_parsed_cached(build, true, None);
     let templates = Templates::load(&loaded.site.config.root, &loaded.site.config.theme);
     reporter.notice(Notice::Read {
         documents: loaded.site.documents.len(),

@@ -11,39 +11,7 @@
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::html::escape_into;
-
-/// One run of text in a changed paragraph.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", content = "text", rename_all = "lowercase")]
-pub enum Piece {
-    Same(String),
-    Removed(String),
-    Added(String),
-}
-
-/// A paragraph of the diff as a reader sees it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Block {
-    /// An unchanged paragraph next to a change, shown for context.
-    Context { text: String },
-    /// Unchanged paragraphs left out between two changes.
-    Gap { paragraphs: usize },
-    /// A paragraph with removed and added words (a wholly new or removed
-    /// paragraph is one `Added` or `Removed` piece).
-    Changed { pieces: Vec<Piece> },
-}
-
-/// The difference between two snapshots; `None` from [`diff`] when the
-/// text is the same.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TextDiff {
-    /// The title's own word diff, when the title changed.
-    pub title: Option<Vec<Piece>>,
-    pub blocks: Vec<Block>,
-    pub words_removed: usize,
-    pub words_added: usize,
-}
+use crate::model::{Block, Piece, TextDiff};
 
 /// Diffs two snapshots given as title plus paragraphs of plain text.
 pub fn diff(old_title: &str, new_title: &str, old: &[String], new: &[String]) -> Option<TextDiff> {

@@ -8,7 +8,6 @@
 //! ([`render`]). The latest snapshot is the bundle's `index.md`.
 
 pub mod diff;
-pub mod recapture;
 
 use std::path::{Path, PathBuf};
 
@@ -17,9 +16,8 @@ use crate::annotate::sidecar::SidecarNote;
 use crate::error::{Diagnostic, Location};
 use crate::frontmatter::{self, DocKind, FrontMatter};
 use crate::markdown::{self, Env, Input};
-use crate::model::{Date, Note};
+use crate::model::{Change, ChangedNote, Date, Note, Piece, Snapshot, TextDiff, Versions};
 use crate::paths::parse_stem;
-use diff::{Piece, TextDiff};
 
 /// The snapshot stem of a capture time: its date, with `THHMM` when
 /// `with_time` (two captures on one day) and the time is known.
@@ -73,7 +71,7 @@ pub fn read_snapshots(root: &Path, files: &[PathBuf]) -> (Vec<ParsedSnapshot>, V
             );
             continue;
         }
-        let text = match crate::site::read_text(root, file) {
+        let text = match crate::fsutil::read_text(root, file) {
             Ok(t) => t,
             Err(d) => {
                 diags.push(d);
@@ -156,65 +154,6 @@ pub fn check_note_versions(
     diags
 }
 
-/// An earlier snapshot, rendered with the notes written on it.
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    pub file: PathBuf,
-    /// Its name and URL segment (`2021-05-04`).
-    pub stem: String,
-    pub title: String,
-    pub date: Option<Date>,
-    pub archived: Option<Date>,
-    pub content_html: String,
-    pub notes: Vec<Note>,
-    pub word_count: usize,
-}
-
-/// What changed from one snapshot to the next.
-#[derive(Debug, Clone)]
-pub struct Change {
-    /// The earlier snapshot's name.
-    pub from: String,
-    /// The later one's; `None` for the latest (`index.md`).
-    pub to: Option<String>,
-    pub from_archived: Option<Date>,
-    pub to_archived: Option<Date>,
-    pub diff: TextDiff,
-    /// Whether the change added a correction or update notice (see
-    /// [`adds_notice`]).
-    pub notice: bool,
-}
-
-/// A note written on an earlier snapshot whose passage is no longer in
-/// the latest: shown there as *changed since noted*.
-#[derive(Debug, Clone)]
-pub struct ChangedNote {
-    /// The note as rendered on the snapshot it was written on.
-    pub note: Note,
-    /// The closest passage of the latest text, when anything is close.
-    pub closest: Option<String>,
-    pub similarity: f64,
-}
-
-/// Every version of an article but the latest, and what changed.
-#[derive(Debug, Clone, Default)]
-pub struct Versions {
-    /// Oldest first.
-    pub snapshots: Vec<Snapshot>,
-    /// The latest's name, when its `archived:` says it.
-    pub latest: Option<String>,
-    /// Oldest first: snapshot 1 → 2, …, the last snapshot → the latest.
-    pub changes: Vec<Change>,
-    pub changed_notes: Vec<ChangedNote>,
-}
-
-impl Versions {
-    /// How many versions the article has, the latest included.
-    pub fn count(&self) -> usize {
-        self.snapshots.len() + 1
-    }
-}
-
 /// Words that open (or phrases inside) a correction or update notice, in
 /// lower case: the heuristic of [`adds_notice`], explained on source pages
 /// and in the README.
@@ -245,7 +184,7 @@ const NOTICE_PHRASES: &[&str] = &[
 /// updated/corrected".
 pub fn adds_notice(d: &TextDiff) -> bool {
     let added = d.blocks.iter().flat_map(|b| match b {
-        diff::Block::Changed { pieces } => pieces.as_slice(),
+        crate::model::Block::Changed { pieces } => pieces.as_slice(),
         _ => &[],
     });
     added

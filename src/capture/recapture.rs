@@ -10,12 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{diff, paragraphs, stem_for};
+use super::{Capture, CaptureError, ORIGINAL_FILE};
 use crate::annotate::sidecar::{self, SIDECAR_SUFFIX};
-use crate::capture::{Capture, CaptureError, ORIGINAL_FILE};
 use crate::frontmatter::{self, DocKind};
 use crate::fsutil::{create_new_atomic, write_atomic};
 use crate::paths::{VERSIONS_DIR, parse_stem};
+use crate::versions::{diff, paragraphs, stem_for};
 
 /// What a re-capture did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +190,7 @@ fn bundle_of_single_file(root: &Path, file: &Path) -> Result<PathBuf, CaptureErr
 /// source key) plus every key of the old one that a capture does not
 /// write, as it was written.
 fn new_index_text(capture: &Capture, old_yaml: &str, source: Option<&str>) -> String {
-    let text = crate::capture::bundle::index_text(capture, source);
+    let text = super::bundle::index_text(capture, source);
     // A key the page no longer gives keeps its old value.
     let written: Vec<&str> = CAPTURED_KEYS
         .iter()

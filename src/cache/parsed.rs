@@ -1,0 +1,579 @@
+//! Phase one's parse of each document, kept between runs in
+//! `.marginalia/parsed/`: the front matter, the sidecar's notes and the
+//! leading heading of a Markdown file and its sidecar, as
+//! [`crate::site::parse_document`] reads them. Parsing every front matter
+//! and sidecar again was a sixth of an edit build at 10k articles, and what
+//! kept `serve` from answering its first page for seconds.
+//!
+//! An entry is the parse of one document, keyed by the content hashes of
+//! its two files, the binary, and the site's rating scale (the only
+//! setting a parse reads). It is taken without reading the files when
+//! their size, modification time and inode are the ones recorded and they
+//! were not modified within [`super::RACY`] of the moment they were read
+//! (as the build record does); otherwise the files are read and hashed,
+//! and the entry is used only when the hashes match. Only parses without
+//! any diagnostic are kept, and never a bundle with snapshots (DESIGN §10),
+//! so a kept parse is exactly what parsing again would give.
+//!
+//! Entries live in [`SHARDS`] files by a hash of the document's path: an
+//! edit rewrites one small file, a start reads a few dozen. Each file
+//! starts with the hash of the rest; a damaged, missing or foreign one
+//! only means its documents are parsed again. Nothing here can make a
+//! build wrong, only slower.
+//!
+//! The mirrors below exist because the parse types serialize for
+//! templates (or not at all), which is not a faithful round trip; every
+//! conversion destructures the whole struct, so a field added to them
+//! does not compile until it is kept here too.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::kept::{KeptDate, KeptLocation, date, location, undate, unlocation};
+use super::{CACHE_DIR, RACY, ledger};
+use crate::annotate::sidecar::SidecarNote;
+use crate::config::ratings::{RatingScale, Score};
+use crate::frontmatter::FrontMatter;
+use crate::model::{Rating, Reply};
+
+/// How many files the entries are spread over.
+pub const SHARDS: usize = 64;
+/// The folder of the shard files, in [`CACHE_DIR`].
+const DIR: &str = "parsed";
+/// Bumped whenever an entry's meaning changes.
+const FORMAT: u32 = 1;
+
+/// One of a document's two files as it was when parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileKey {
+    size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    mtime: i128,
+    ino: u64,
+    /// The content hash of its bytes.
+    hash: u128,
+}
+
+impl FileKey {
+    /// The key of a file of `bytes`, whose metadata was `m` before it was read.
+    pub fn new(m: &std::fs::Metadata, bytes: &[u8]) -> FileKey {
+        let (size, mtime, ino) = stat_of(m);
+        FileKey {
+            size,
+            mtime,
+            ino,
+            hash: super::content_hash(bytes),
+        }
+    }
+
+    /// Whether the file, now of metadata `m`, is known to be unchanged
+    /// without reading it: same stamp, not modified near `taken`.
+    fn trusted(&self, m: &std::fs::Metadata, taken: i128) -> bool {
+        stat_of(m) == (self.size, self.mtime, self.ino) && self.mtime < taken - RACY
+    }
+}
+
+fn stat_of(m: &std::fs::Metadata) -> (u64, i128, u64) {
+    (
+        m.len(),
+        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        m.ino(),
+    )
+}
+
+/// The parse of one document, as kept.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Parse {
+    fm: KeptFrontMatter,
+    body_offset: usize,
+    body_len: usize,
+    notes: Vec<KeptSidecarNote>,
+    /// The text of its leading `# heading`, when the front matter has no title.
+    heading: Option<String>,
+}
+
+/// What [`Parse`] holds, as the parser gives it.
+pub struct Parsed {
+    pub fm: FrontMatter,
+    pub body_offset: usize,
+    pub body_len: usize,
+    pub notes: Vec<SidecarNote>,
+    pub heading: Option<String>,
+}
+
+/// A parse to keep, borrowed from the parsed document.
+pub struct Kept<'a> {
+    pub fm: &'a FrontMatter,
+    pub body_offset: usize,
+    pub body_len: usize,
+    pub notes: &'a [SidecarNote],
+    pub heading: Option<&'a str>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Entry {
+    /// The Markdown file, relative to the root.
+    file: PathBuf,
+    /// When its files' metadata were read (ns since the epoch), before
+    /// they were.
+    taken: i128,
+    markdown: FileKey,
+    sidecar: Option<FileKey>,
+    parse: Parse,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Shard {
+    format: u32,
+    /// The binary and the rating scale the entries were parsed with.
+    context: u128,
+    entries: Vec<Entry>,
+}
+
+/// What a document's lookup found.
+pub enum Found {
+    /// The kept parse, its files unchanged.
+    Hit(Parsed),
+    /// A kept parse whose files' stamps changed: read them, and
+    /// [`Cache::check`] it against their hashes.
+    Check(Pending),
+    /// Nothing kept: parse, and [`Cache::keep`] the result.
+    Miss,
+}
+
+/// A kept parse to check against the files' hashes.
+pub struct Pending(Entry);
+
+/// The kept parses of a site, read at the start of phase one.
+pub struct Cache<'a> {
+    root: PathBuf,
+    context: u128,
+    /// When this run began reading files (ns since the epoch).
+    taken: i128,
+    /// Document file → its entry, taken out by [`Cache::lookup`].
+    entries: std::sync::Mutex<HashMap<PathBuf, Entry>>,
+    /// The entries of this run, to write.
+    fresh: std::sync::Mutex<Vec<(bool, Entry)>>,
+    /// The content hashes of the inputs when the caller knows them
+    /// already (a build, from its record): an entry whose hashes are
+    /// these is taken without looking at the files.
+    known: Option<Known<'a>>,
+}
+
+/// A file's content hash, by its path relative to the root, if known.
+pub type Known<'a> = &'a (dyn Fn(&Path) -> Option<u128> + Sync);
+
+/// The shard a document's entry is in.
+fn shard_of(file: &Path) -> usize {
+    (ledger::hash_of(file.as_os_str().as_encoded_bytes()) % SHARDS as u128) as usize
+}
+
+fn shard_path(root: &Path, shard: usize) -> PathBuf {
+    root.join(CACHE_DIR).join(DIR).join(format!("{shard:02x}"))
+}
+
+impl<'a> Cache<'a> {
+    /// Opens the kept parses of the site at `root` made by this binary
+    /// with this rating scale. `read: false` starts empty (`--clean`):
+    /// nothing kept is used, and what is parsed is kept afresh. `None`
+    /// when the binary cannot be identified.
+    /// `known` gives the content hashes the caller already has.
+    pub fn open(
+        root: &Path,
+        ratings: Option<&RatingScale>,
+        read: bool,
+        known: Option<Known<'a>>,
+    ) -> Option<Cache<'a>> {
+        let binary = super::binary_hash()?;
+        let context = ledger::hash_of(&(FORMAT, binary, format!("{ratings:?}")));
+        let taken = super::now_ns();
+        let entries = if read {
+            (0..SHARDS)
+                .into_par_iter()
+                .filter_map(|s| {
+                    let body = super::read_checked(&shard_path(root, s))?;
+                    let shard: Shard = bincode::deserialize(&body).ok()?;
+                    (shard.format == FORMAT && shard.context == context).then_some(shard.entries)
+                })
+                .flatten()
+                .map(|e| (e.file.clone(), e))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Some(Cache {
+            root: root.to_path_buf(),
+            context,
+            taken,
+            entries: std::sync::Mutex::new(entries),
+            fresh: std::sync::Mutex::new(Vec::new()),
+            known,
+        })
+    }
+
+    /// The kept parse of `file` (Markdown file and sidecar relative to the
+    /// root) when the caller's known hashes, or else the files' stamps,
+    /// say they are unchanged.
+    pub fn lookup(&self, file: &Path, sidecar: Option<&Path>) -> Found {
+        let Some(entry) = self.entries.lock().ok().and_then(|mut e| e.remove(file)) else {
+            return Found::Miss;
+        };
+        if let Some(known) = self.known
+            && known(file) == Some(entry.markdown.hash)
+            && sidecar.map(known) == entry.sidecar.map(|k| Some(k.hash))
+            && let Some(parsed) = entry.parse.clone().restore()
+        {
+            self.push(false, entry);
+            return Found::Hit(parsed);
+        }
+        let md = std::fs::metadata(self.root.join(file));
+        let sc = sidecar.map(|s| std::fs::metadata(self.root.join(s)));
+        let trusted = match (&md, &sc, &entry.sidecar) {
+            (Ok(m), None, None) => entry.markdown.trusted(m, entry.taken),
+            (Ok(m), Some(Ok(s)), Some(k)) => {
+                entry.markdown.trusted(m, entry.taken) && k.trusted(s, entry.taken)
+            }
+            _ => false,
+        };
+        if !trusted {
+            return Found::Check(Pending(entry));
+        }
+        match entry.parse.clone().restore() {
+            Some(parsed) => {
+                self.push(false, entry);
+                Found::Hit(parsed)
+            }
+            None => Found::Miss,
+        }
+    }
+
+    /// The kept parse of a [`Found::Check`] when the files, as read now
+    /// (`keys`), have the bytes it was parsed from: a copy, a touch or an
+    /// edit undone is the same parse.
+    pub fn check(&self, pending: Pending, keys: (FileKey, Option<FileKey>)) -> Option<Parsed> {
+        let Pending(entry) = pending;
+        let (md, sc) = keys;
+        if md.hash != entry.markdown.hash || sc.map(|k| k.hash) != entry.sidecar.map(|k| k.hash) {
+            return None;
+        }
+        let parsed = entry.parse.clone().restore()?;
+        self.push(
+            true,
+            Entry {
+                taken: self.taken,
+                markdown: md,
+                sidecar: sc,
+                ..entry
+            },
+        );
+        Some(parsed)
+    }
+
+    /// Keeps a parse made now (without diagnostics) for the next run.
+    pub fn keep(&self, file: &Path, keys: (FileKey, Option<FileKey>), parsed: Kept<'_>) {
+        self.push(
+            true,
+            Entry {
+                file: file.to_path_buf(),
+                taken: self.taken,
+                markdown: keys.0,
+                sidecar: keys.1,
+                parse: Parse::keep(parsed),
+            },
+        );
+    }
+
+    fn push(&self, changed: bool, entry: Entry) {
+        if let Ok(mut f) = self.fresh.lock() {
+            f.push((changed, entry));
+        }
+    }
+
+    /// Writes the shards whose entries changed: a parse kept anew, or an
+    /// entry of a document that is gone (or was not parsed through the
+    /// cache this time). Each file is written beside its place and renamed
+    /// into it, without waiting for the disk: it is checked when read.
+    pub fn save(self) {
+        let fresh = self.fresh.into_inner().unwrap_or_default();
+        let gone = self.entries.into_inner().unwrap_or_default();
+        let mut shards: Vec<(bool, Vec<Entry>)> =
+            (0..SHARDS).map(|_| (false, Vec::new())).collect();
+        for file in gone.keys() {
+            shards[shard_of(file)].0 = true;
+        }
+        for (changed, e) in fresh {
+            let s = &mut shards[shard_of(&e.file)];
+            s.0 |= changed;
+            s.1.push(e);
+        }
+        let (root, context) = (&self.root, self.context);
+        if shards.iter().any(|(dirty, _)| *dirty) {
+            let _ = std::fs::create_dir_all(root.join(CACHE_DIR).join(DIR));
+        }
+        shards
+            .into_par_iter()
+            .enumerate()
+            .filter(|(_, (dirty, _))| *dirty)
+            .for_each(|(i, (_, mut entries))| {
+                entries.sort_by(|a, b| a.file.cmp(&b.file));
+                let shard = Shard {
+                    format: FORMAT,
+                    context,
+                    entries,
+                };
+                if let Ok(body) = bincode::serialize(&shard) {
+                    super::write_checked(&shard_path(root, i), body);
+                }
+            });
+    }
+}
+
+impl Parse {
+    fn keep(p: Kept<'_>) -> Parse {
+        let Kept {
+            fm,
+            body_offset,
+            body_len,
+            notes,
+            heading,
+        } = p;
+        Parse {
+            fm: front_matter(fm),
+            body_offset,
+            body_len,
+            notes: notes.iter().map(note).collect(),
+            heading: heading.map(str::to_string),
+        }
+    }
+
+    fn restore(self) -> Option<Parsed> {
+        Some(Parsed {
+            fm: self.fm.restore()?,
+            body_offset: self.body_offset,
+            body_len: self.body_len,
+            notes: self.notes.into_iter().map(unnote).collect(),
+            heading: self.heading,
+        })
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct KeptFrontMatter {
+    title: Option<String>,
+    date: Option<KeptDate>,
+    source: Option<String>,
+    source_location: Option<KeptLocation>,
+    original_url: Option<String>,
+    archive_url: Option<String>,
+    archived: Option<KeptDate>,
+    archive_sha256: Option<String>,
+    authors: Vec<String>,
+    tags: Vec<String>,
+    description: Option<String>,
+    slug: Option<String>,
+    slug_location: Option<KeptLocation>,
+    draft: bool,
+    toc: Option<bool>,
+    menu: bool,
+    paginate_by: Option<usize>,
+    /// JSON text: `serde_json::Value` does not round-trip through bincode.
+    extra: String,
+}
+
+fn front_matter(fm: &FrontMatter) -> KeptFrontMatter {
+    let FrontMatter {
+        title,
+        date: when,
+        source,
+        source_location,
+        original_url,
+        archive_url,
+        archived,
+        archive_sha256,
+        authors,
+        tags,
+        description,
+        slug,
+        slug_location,
+        draft,
+        toc,
+        menu,
+        paginate_by,
+        extra,
+    } = fm;
+    KeptFrontMatter {
+        title: title.clone(),
+        date: when.as_ref().map(date),
+        source: source.clone(),
+        source_location: source_location.as_ref().map(location),
+        original_url: original_url.clone(),
+        archive_url: archive_url.clone(),
+        archived: archived.as_ref().map(date),
+        archive_sha256: archive_sha256.clone(),
+        authors: authors.clone(),
+        tags: tags.clone(),
+        description: description.clone(),
+        slug: slug.clone(),
+        slug_location: slug_location.as_ref().map(location),
+        draft: *draft,
+        toc: *toc,
+        menu: *menu,
+        paginate_by: *paginate_by,
+        extra: serde_json::to_string(extra).unwrap_or_default(),
+    }
+}
+
+impl KeptFrontMatter {
+    fn restore(self) -> Option<FrontMatter> {
+        Some(FrontMatter {
+            title: self.title,
+            date: self.date.map(undate),
+            source: self.source,
+            source_location: self.source_location.map(unlocation),
+            original_url: self.original_url,
+            archive_url: self.archive_url,
+            archived: self.archived.map(undate),
+            archive_sha256: self.archive_sha256,
+            authors: self.authors,
+            tags: self.tags,
+            description: self.description,
+            slug: self.slug,
+            slug_location: self.slug_location.map(unlocation),
+            draft: self.draft,
+            toc: self.toc,
+            menu: self.menu,
+            paginate_by: self.paginate_by,
+            extra: serde_json::from_str(&self.extra).ok()?,
+        })
+    }
+}
+
+/// Label, value, best, worst, where it is written.
+type KeptRating = (String, Option<f64>, Option<f64>, Option<f64>, KeptLocation);
+
+#[derive(Clone, Serialize, Deserialize)]
+struct KeptSidecarNote {
+    line: usize,
+    quote: String,
+    prefix: Option<String>,
+    suffix: Option<String>,
+    occurrence: Option<usize>,
+    note: String,
+    sources: Vec<String>,
+    sources_location: Option<KeptLocation>,
+    kind: Option<String>,
+    id: String,
+    author: Option<String>,
+    date: Option<KeptDate>,
+    tags: Vec<String>,
+    rating: Option<KeptRating>,
+    replies: Vec<(Option<String>, Option<KeptDate>, String)>,
+    version: Option<String>,
+    version_location: Option<KeptLocation>,
+}
+
+fn note(n: &SidecarNote) -> KeptSidecarNote {
+    let SidecarNote {
+        line,
+        quote,
+        prefix,
+        suffix,
+        occurrence,
+        note,
+        sources,
+        sources_location,
+        kind,
+        id,
+        author,
+        date: when,
+        tags,
+        rating,
+        replies,
+        version,
+        version_location,
+    } = n;
+    KeptSidecarNote {
+        line: *line,
+        quote: quote.clone(),
+        prefix: prefix.clone(),
+        suffix: suffix.clone(),
+        occurrence: *occurrence,
+        note: note.clone(),
+        sources: sources.clone(),
+        sources_location: sources_location.as_ref().map(location),
+        kind: kind.clone(),
+        id: id.clone(),
+        author: author.clone(),
+        date: when.as_ref().map(date),
+        tags: tags.clone(),
+        rating: rating.as_ref().map(|r| {
+            let Rating {
+                label,
+                value,
+                best,
+                worst,
+                location: at,
+            } = r;
+            (
+                label.clone(),
+                value.map(|s| s.0),
+                best.map(|s| s.0),
+                worst.map(|s| s.0),
+                location(at),
+            )
+        }),
+        replies: replies
+            .iter()
+            .map(|r| {
+                let Reply {
+                    author,
+                    date: when,
+                    text,
+                } = r;
+                (author.clone(), when.as_ref().map(date), text.clone())
+            })
+            .collect(),
+        version: version.clone(),
+        version_location: version_location.as_ref().map(location),
+    }
+}
+
+fn unnote(n: KeptSidecarNote) -> SidecarNote {
+    SidecarNote {
+        line: n.line,
+        quote: n.quote,
+        prefix: n.prefix,
+        suffix: n.suffix,
+        occurrence: n.occurrence,
+        note: n.note,
+        sources: n.sources,
+        sources_location: n.sources_location.map(unlocation),
+        kind: n.kind,
+        id: n.id,
+        author: n.author,
+        date: n.date.map(undate),
+        tags: n.tags,
+        rating: n.rating.map(|(label, value, best, worst, at)| Rating {
+            label,
+            value: value.map(Score),
+            best: best.map(Score),
+            worst: worst.map(Score),
+            location: unlocation(at),
+        }),
+        replies: n
+            .replies
+            .into_iter()
+            .map(|(author, when, text)| Reply {
+                author,
+                date: when.map(undate),
+                text,
+            })
+            .collect(),
+        version: n.version,
+        version_location: n.version_location.map(unlocation),
+    }
+}
