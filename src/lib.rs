@@ -375,6 +375,14 @@ fn build_reusing(
         })
     };
     drop(renderer);
+    // What only `check` and `serve` read (links and ids, for the link
+    // check and moves) is not held through phase three: ~2 KB an article.
+    let mut rendered = rendered;
+    for (d, _) in &mut rendered {
+        d.ids = Vec::new();
+        d.internal_links = Vec::new();
+        d.written_links = Vec::new();
+    }
     let documents_written = rendered.len();
     let (site, mut diags) = loaded.finish(rendered);
     diags.extend(extra);

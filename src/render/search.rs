@@ -520,6 +520,15 @@ impl Index {
             .documents
             .par_iter()
             .enumerate()
+            // One map per thread, not per split: each map holds up to
+            // 4 × POSTINGS_MAX postings of every term it has seen, and
+            // the many small splits' maps were the build's peak at 10k.
+            .with_min_len(
+                site.documents
+                    .len()
+                    .div_ceil(rayon::current_num_threads())
+                    .max(1),
+            )
             .fold(TermMap::default, |mut m, (i, d)| {
                 add_document(&mut m, i as u32, d);
                 m
