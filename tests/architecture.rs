@@ -39,11 +39,6 @@ const STAGES: &[(&str, &[&str])] = &[
 const KNOWN_LATER: &[(&str, &str, &str)] = &[
     (
         "site",
-        "cache",
-        "the build cache keeps phase one's parses (cache/parsed.rs) beside the outputs' records; the parse cache belongs in a phase-one module",
-    ),
-    (
-        "site",
         "render",
         "site.rs keeps each document's search terms (render::search::document_terms) when its text is dropped",
     ),
