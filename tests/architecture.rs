@@ -36,13 +36,11 @@ const STAGES: &[(&str, &[&str])] = &[
 
 /// Imports that go against [`STAGES`] and are known, each with why it is
 /// still there; the test fails when one is gone, so the list stays true.
-const KNOWN_LATER: &[(&str, &str, &str)] = &[
-    (
-        "site",
-        "render",
-        "site.rs keeps each document's search terms (render::search::document_terms) when its text is dropped",
-    ),
-];
+const KNOWN_LATER: &[(&str, &str, &str)] = &[(
+    "site",
+    "render",
+    "site.rs keeps each document's search terms (render::search::document_terms) when its text is dropped",
+)];
 
 /// Each settled module (a file, or a folder and its files) with the only
 /// `crate::` modules it may name outside comments.
