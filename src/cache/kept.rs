@@ -66,8 +66,8 @@ pub(super) struct KeptLocation {
     column: usize,
 }
 
-#[derive(Serialize, Deserialize)]
-struct KeptRating {
+#[derive(Clone, Serialize, Deserialize)]
+pub(super) struct KeptRating {
     label: String,
     value: Option<f64>,
     best: Option<f64>,
@@ -109,6 +109,33 @@ pub(super) fn undate(d: KeptDate) -> Date {
     Date {
         datetime: d.datetime,
         has_time: d.has_time,
+    }
+}
+
+pub(super) fn rating_of(r: &Rating) -> KeptRating {
+    let Rating {
+        label,
+        value,
+        best,
+        worst,
+        location: at,
+    } = r;
+    KeptRating {
+        label: label.clone(),
+        value: value.map(|s| s.0),
+        best: best.map(|s| s.0),
+        worst: worst.map(|s| s.0),
+        location: location(at),
+    }
+}
+
+pub(super) fn unrating(r: KeptRating) -> Rating {
+    Rating {
+        label: r.label,
+        value: r.value.map(Score),
+        best: r.best.map(Score),
+        worst: r.worst.map(Score),
+        location: unlocation(r.location),
     }
 }
 
@@ -163,22 +190,7 @@ fn note(n: &Note) -> KeptNote {
         author: author.clone(),
         date: when.as_ref().map(date),
         tags: tags.clone(),
-        rating: rating.as_ref().map(|r| {
-            let Rating {
-                label,
-                value,
-                best,
-                worst,
-                location: at,
-            } = r;
-            KeptRating {
-                label: label.clone(),
-                value: value.map(|s| s.0),
-                best: best.map(|s| s.0),
-                worst: worst.map(|s| s.0),
-                location: location(at),
-            }
-        }),
+        rating: rating.as_ref().map(rating_of),
         written_quote: written_quote.clone(),
         written_note: written_note.clone(),
         replies: replies
@@ -211,13 +223,7 @@ fn unnote(n: KeptNote) -> Note {
         author: n.author,
         date: n.date.map(undate),
         tags: n.tags,
-        rating: n.rating.map(|r| Rating {
-            label: r.label,
-            value: r.value.map(Score),
-            best: r.best.map(Score),
-            worst: r.worst.map(Score),
-            location: unlocation(r.location),
-        }),
+        rating: n.rating.map(unrating),
         written_quote: n.written_quote,
         written_note: n.written_note,
         replies: n

@@ -33,16 +33,18 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::kept::{KeptDate, KeptLocation, date, location, undate, unlocation};
+use super::kept::{
+    KeptDate, KeptLocation, KeptRating, date, location, rating_of, undate, unlocation, unrating,
+};
 use super::{CACHE_DIR, RACY, ledger};
 use crate::annotate::sidecar::SidecarNote;
 use crate::config::BuildOptions;
-use crate::config::ratings::{RatingScale, Score};
+use crate::config::ratings::RatingScale;
 use crate::config::{Config, RawConfig};
 use crate::error::Diagnostic;
 use crate::frontmatter::FrontMatter;
 use crate::load::DocFile;
-use crate::model::{Rating, Reply};
+use crate::model::Reply;
 use crate::site::{self, Loaded, ParsedDoc};
 
 /// How many files the entries are spread over.
@@ -50,7 +52,7 @@ pub const SHARDS: usize = 64;
 /// The folder of the shard files, in [`CACHE_DIR`].
 const DIR: &str = "parsed";
 /// Bumped whenever an entry's meaning changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// One of a document's two files as it was when parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -551,9 +553,6 @@ impl KeptFrontMatter {
     }
 }
 
-/// Label, value, best, worst, where it is written.
-type KeptRating = (String, Option<f64>, Option<f64>, Option<f64>, KeptLocation);
-
 #[derive(Clone, Serialize, Deserialize)]
 struct KeptSidecarNote {
     line: usize,
@@ -609,22 +608,7 @@ fn note(n: &SidecarNote) -> KeptSidecarNote {
         author: author.clone(),
         date: when.as_ref().map(date),
         tags: tags.clone(),
-        rating: rating.as_ref().map(|r| {
-            let Rating {
-                label,
-                value,
-                best,
-                worst,
-                location: at,
-            } = r;
-            (
-                label.clone(),
-                value.map(|s| s.0),
-                best.map(|s| s.0),
-                worst.map(|s| s.0),
-                location(at),
-            )
-        }),
+        rating: rating.as_ref().map(rating_of),
         replies: replies
             .iter()
             .map(|r| {
@@ -656,13 +640,7 @@ fn unnote(n: KeptSidecarNote) -> SidecarNote {
         author: n.author,
         date: n.date.map(undate),
         tags: n.tags,
-        rating: n.rating.map(|(label, value, best, worst, at)| Rating {
-            label,
-            value: value.map(Score),
-            best: best.map(Score),
-            worst: worst.map(Score),
-            location: unlocation(at),
-        }),
+        rating: n.rating.map(unrating),
         replies: n
             .replies
             .into_iter()
