@@ -195,13 +195,13 @@ impl Marker {
         known
     }
 
-    /// The class strings of the scopes of one block (the keys of
-    /// `scopes`) whose spans are written, in place of their `None`.
-    fn mark(&self, scopes: &mut FnvHashMap<Scope, Option<Arc<str>>>) {
-        let known: Vec<(Scope, Arc<Known>)> = scopes.keys().map(|&s| (s, self.known(s))).collect();
+    /// The compounds that can matter in a block whose scopes are
+    /// `scopes`: those of the chains each of whose compounds matches the
+    /// `<pre>` or one of the scopes.
+    fn live<'s>(&self, scopes: impl Iterator<Item = &'s Scope>) -> Bits {
         let mut present = self.pre.clone();
-        for (_, k) in &known {
-            present.union(&k.matches);
+        for s in scopes {
+            present.union(&self.known(*s).matches);
         }
         let mut live = Bits::new(self.compounds.len());
         for chain in &self.chains {
@@ -209,11 +209,16 @@ impl Marker {
                 live.union(chain);
             }
         }
-        for (scope, k) in known {
-            if k.matches.intersects(&live) {
-                scopes.insert(scope, Some(k.classes.clone()));
-            }
+        live
+    }
+
+    /// Every compound, for a block whose scopes are not known beforehand.
+    fn all_live(&self) -> Bits {
+        let mut all = Bits::new(self.compounds.len());
+        for i in 0..self.compounds.len() {
+            all.set(i);
         }
+        all
     }
 }
 
@@ -281,34 +286,70 @@ fn class_string(scope: Scope) -> String {
 /// as spans only where they matter ([`Marker`]), opened just before the
 /// text they hold (so no span is empty), and a span that ends where one
 /// of the same scope begins runs on instead.
-struct SpanWriter<'c> {
-    /// The block's scopes, with the class strings of those written.
-    classes: &'c FnvHashMap<Scope, Option<Arc<str>>>,
-    /// Parallel to the parser's scope stack: the scopes whose spans are
-    /// written.
+struct SpanWriter<'m> {
+    marker: &'m Marker,
+    /// The compounds that can matter in this block.
+    live: Bits,
+    /// This block's scopes met so far, with the class strings of those
+    /// whose spans are written (a scope recurs on every line).
+    classes: FnvHashMap<Scope, Option<Arc<str>>>,
+    /// The parser's scope stack, and parallel to it, the scopes whose
+    /// spans are written.
+    stack: ScopeStack,
     wanted: Vec<Option<Scope>>,
     /// The spans open in `html`, outermost first.
     open: Vec<Scope>,
     html: String,
 }
 
-impl<'c> SpanWriter<'c> {
-    fn new(classes: &'c FnvHashMap<Scope, Option<Arc<str>>>, capacity: usize) -> Self {
+impl<'m> SpanWriter<'m> {
+    fn new(marker: &'m Marker, live: Bits, capacity: usize) -> Self {
         SpanWriter {
-            classes,
+            marker,
+            live,
+            classes: FnvHashMap::default(),
+            stack: ScopeStack::new(),
             wanted: Vec::new(),
             open: Vec::new(),
             html: String::with_capacity(capacity),
         }
     }
 
-    fn push(&mut self, scope: Scope) {
-        let written = matches!(self.classes.get(&scope), Some(Some(_)));
-        self.wanted.push(written.then_some(scope));
-    }
-
-    fn pop(&mut self) {
-        self.wanted.pop();
+    /// Writes one line and the scope changes in it (`None` when syntect
+    /// finds them inconsistent).
+    fn line(&mut self, line: &str, ops: &[(usize, ScopeStackOp)]) -> Option<()> {
+        let mut at = 0;
+        for (i, op) in ops {
+            // An op's offset is a char boundary of `line`.
+            if *i > at {
+                self.text(&line[at..*i]);
+                at = *i;
+            }
+            let (marker, live, classes, wanted) =
+                (self.marker, &self.live, &mut self.classes, &mut self.wanted);
+            self.stack
+                .apply_with_hook(op, |basic, _| match basic {
+                    BasicScopeStackOp::Push(scope) => {
+                        let written = classes
+                            .entry(scope)
+                            .or_insert_with(|| {
+                                let known = marker.known(scope);
+                                known
+                                    .matches
+                                    .intersects(live)
+                                    .then(|| known.classes.clone())
+                            })
+                            .is_some();
+                        wanted.push(written.then_some(scope));
+                    }
+                    BasicScopeStackOp::Pop => {
+                        wanted.pop();
+                    }
+                })
+                .ok()?;
+        }
+        self.text(&line[at..]);
+        Some(())
     }
 
     /// Writes `text` inside the spans of the scopes it sits in.
@@ -345,43 +386,51 @@ impl<'c> SpanWriter<'c> {
     }
 }
 
+/// Blocks up to this long are parsed whole before they are written, to
+/// know their scopes; a longer one is written as it is parsed, with a
+/// span for every scope some compound matches (its parse would take
+/// several times the code's size).
+const PARSE_FIRST_UP_TO: usize = 1 << 20;
+
 /// `code` highlighted as `syntax`, or `None` when syntect fails on it.
-/// The block is parsed first, to know its scopes (which decide the
-/// spans: see [`Marker`]), then written.
 fn spans(syntax: &SyntaxReference, code: &str, themes: Themes) -> Option<String> {
+    spans_with(syntax, code, themes, code.len() <= PARSE_FIRST_UP_TO)
+}
+
+/// [`spans`], parsing the whole block first or not (`parse_first`).
+fn spans_with(
+    syntax: &SyntaxReference,
+    code: &str,
+    themes: Themes,
+    parse_first: bool,
+) -> Option<String> {
+    let marker = Marker::for_themes(themes);
     let mut state = ParseState::new(syntax);
-    let mut lines = Vec::new();
-    let mut classes: FnvHashMap<Scope, Option<Arc<str>>> = FnvHashMap::default();
-    for line in LinesWithEndings::from(code) {
-        let ops = state.parse_line(line, syntaxes()).ok()?;
-        for (_, op) in &ops {
-            if let ScopeStackOp::Push(scope) = op {
-                classes.entry(*scope).or_insert(None);
-            }
+    let mut parse = |line: &str| state.parse_line(line, syntaxes()).ok();
+    let capacity = code.len() * 2;
+    if parse_first {
+        let lines = LinesWithEndings::from(code)
+            .map(|line| Some((line, parse(line)?)))
+            .collect::<Option<Vec<_>>>()?;
+        let pushed = lines
+            .iter()
+            .flat_map(|(_, ops)| ops)
+            .filter_map(|(_, op)| match op {
+                ScopeStackOp::Push(scope) => Some(scope),
+                _ => None,
+            });
+        let mut writer = SpanWriter::new(&marker, marker.live(pushed), capacity);
+        for (line, ops) in &lines {
+            writer.line(line, ops)?;
         }
-        lines.push((line, ops));
-    }
-    Marker::for_themes(themes).mark(&mut classes);
-    let mut writer = SpanWriter::new(&classes, code.len() * 2);
-    let mut stack = ScopeStack::new();
-    for (line, ops) in lines {
-        let mut at = 0;
-        for (i, op) in &ops {
-            // An op's offset is a char boundary of `line`.
-            if *i > at {
-                writer.text(&line[at..*i]);
-                at = *i;
-            }
-            stack
-                .apply_with_hook(op, |basic, _| match basic {
-                    BasicScopeStackOp::Push(s) => writer.push(s),
-                    BasicScopeStackOp::Pop => writer.pop(),
-                })
-                .ok()?;
+        Some(writer.finish())
+    } else {
+        let mut writer = SpanWriter::new(&marker, marker.all_live(), capacity);
+        for line in LinesWithEndings::from(code) {
+            writer.line(line, &parse(line)?)?;
         }
-        writer.text(&line[at..]);
+        Some(writer.finish())
     }
-    Some(writer.finish())
 }
 
 /// Renders a fenced code block as HTML. An unknown or missing language
@@ -551,6 +600,12 @@ mod tests {
         spans(syntaxes().find_syntax_by_token(lang).unwrap(), code, themes).unwrap()
     }
 
+    /// As a block too long to be parsed before it is written.
+    fn streamed(lang: &str, code: &str, themes: Themes) -> String {
+        let syntax = syntaxes().find_syntax_by_token(lang).unwrap();
+        spans_with(syntax, code, themes, false).unwrap()
+    }
+
     /// Each character of the HTML's text, with the class lists of the
     /// elements it sits in (outermost first, from the `<pre>`).
     fn characters(html: &str) -> Vec<(char, Vec<Vec<String>>)> {
@@ -674,23 +729,28 @@ mod tests {
             assert!(rules.len() > 10, "{themes:?} has rules");
             for (lang, code) in SNIPPETS {
                 let old = every_span(lang, code);
-                let new = fewer_spans(lang, code, *themes);
-                let text: String = characters(&new).into_iter().map(|(c, _)| c).collect();
-                assert_eq!(&text, code, "{lang}: the text is the code");
-                let (old_styled, new_styled) = (styled(&old, &rules), styled(&new, &rules));
-                assert_eq!(old_styled.len(), new_styled.len());
-                for (i, (o, n)) in old_styled.iter().zip(&new_styled).enumerate() {
-                    assert_eq!(
-                        o, n,
-                        "{lang}, {themes:?}: character {i} of\n{code}\nold: {old}\nnew: {new}"
-                    );
+                let old_styled = styled(&old, &rules);
+                let parsed_first = fewer_spans(lang, code, *themes);
+                let streamed = streamed(lang, code, *themes);
+                for new in [&parsed_first, &streamed] {
+                    let text: String = characters(new).into_iter().map(|(c, _)| c).collect();
+                    assert_eq!(&text, code, "{lang}: the text is the code");
+                    let new_styled = styled(new, &rules);
+                    assert_eq!(old_styled.len(), new_styled.len());
+                    for (i, (o, n)) in old_styled.iter().zip(&new_styled).enumerate() {
+                        assert_eq!(
+                            o, n,
+                            "{lang}, {themes:?}: character {i} of\n{code}\nold: {old}\nnew: {new}"
+                        );
+                    }
                 }
                 println!(
-                    "{lang}, {themes:?}: {} bytes, were {}",
-                    new.len(),
+                    "{lang}, {themes:?}: {} bytes ({} streamed), were {}",
+                    parsed_first.len(),
+                    streamed.len(),
                     old.len()
                 );
-                assert!(new.len() < old.len());
+                assert!(parsed_first.len() <= streamed.len() && streamed.len() < old.len());
             }
         }
     }
