@@ -21,20 +21,27 @@ import { chromium } from "playwright-core";
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml" };
 
 /// Types `word` into the search box of `page` (on a page of the site) with
-/// `delay` ms between keys, waits for the results, and returns
-/// { bytes, requests, results: [{href, text}] }.
+/// `delay` ms between keys, waits for the results and their passages (the
+/// list is `aria-busy` until both are shown), and returns
+/// { bytes, requests, urls, results: [{href, text}] }.
 export async function typeAndCount(page, word, delay = 60) {
   await page.fill("#search-input", "");
   await page.waitForTimeout(300);
   const seen = [];
+  const urls = [];
   const onResponse = (r) => {
-    if (r.url().includes("search-index")) seen.push(r.body().then((b) => b.length, () => 0));
+    if (r.url().includes("search-index")) {
+      urls.push(r.url());
+      seen.push(r.body().then((b) => b.length, () => 0));
+    }
   };
   page.on("response", onResponse);
   await page.focus("#search-input");
   await page.keyboard.type(word, { delay });
   await page.waitForFunction(
-    () => /result/.test(document.querySelector("#search-status")?.textContent || ""),
+    () =>
+      /result/.test(document.querySelector("#search-status")?.textContent || "") &&
+      document.querySelector("#search-results")?.getAttribute("aria-busy") !== "true",
     null,
     { timeout: 30_000 },
   );
@@ -44,7 +51,7 @@ export async function typeAndCount(page, word, delay = 60) {
   const results = await page.$$eval("#search-results li", (lis) =>
     lis.map((li) => ({ href: li.querySelector("a")?.getAttribute("href") || "", text: li.textContent })),
   );
-  return { bytes: sizes.reduce((a, b) => a + b, 0), requests: sizes.length, results };
+  return { bytes: sizes.reduce((a, b) => a + b, 0), requests: sizes.length, urls, results };
 }
 
 /// Serves folder `dir` at http://127.0.0.1:<port>/.
