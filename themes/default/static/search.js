@@ -87,15 +87,32 @@
       if (!shards[key]) shards[key] = json(m.terms + hex(key) + ".json");
       return shards[key];
     }
-    // Document d's head: [title, path, date, source, [note id, …],
-    // [[date, path, title] of each earlier snapshot]].
-    function head(m, d) {
+    // What document d's result line shows: {title, url, date, source,
+    // notes: [id, …], versions: [[date, url, title], …]}, from its
+    // fragment when that is already here, else from its head file
+    // (h/<g>.json: [title, path, date, source, [note id, …],
+    // [[date, path, title], …]] for each of heads_per_file documents).
+    function line(m, d) {
+      var f = done[d];
+      if (f) {
+        return Promise.resolve({
+          title: f.title, url: f.url, date: f.date, source: f.source,
+          notes: f.notes.map(function (n) { return n[0]; }),
+          versions: (f.versions || []).map(function (v) { return [v[0], v[1], v[2]]; }),
+        });
+      }
       var g = Math.floor(d / m.heads_per_file);
       if (!heads[g]) {
         heads[g] = json(m.heads + g + ".json");
         heads[g].catch(function () { delete heads[g]; });
       }
-      return heads[g].then(function (all) { return all[d - g * m.heads_per_file]; });
+      return heads[g].then(function (all) {
+        var h = all[d - g * m.heads_per_file];
+        return {
+          title: h[0], url: m.base + h[1], date: h[2], source: h[3], notes: h[4],
+          versions: h[5].map(function (v) { return [v[0], m.base + v[1], v[2]]; }),
+        };
+      });
     }
     function fragment(m, d) {
       if (!docs[d]) {
@@ -190,8 +207,8 @@
 
     // What a result is: the article, note k - 1 (k >= 1) or, past the
     // notes, an earlier snapshot holding words the latest no longer has.
-    function target(r, h) {
-      var parts = r.id.split(":"), k = Number(parts[1]), notes = h[4];
+    function target(r, l) {
+      var parts = r.id.split(":"), k = Number(parts[1]), notes = l.notes;
       return {
         doc: Number(parts[0]),
         note: k > 0 && k <= notes.length ? k - 1 : -1,
@@ -229,22 +246,22 @@
     function show(m, ranked, q, mine) {
       var top = ranked.slice(0, SHOWN);
       return Promise.all(top.map(function (r) {
-        return head(m, Number(r.id.split(":")[0]));
-      })).then(function (hs) {
+        return line(m, Number(r.id.split(":")[0]));
+      })).then(function (ls) {
         if (mine !== seq || input.value !== q) return;
         out.textContent = "";
         var lis = top.map(function (r, k) {
-          var h = hs[k], t = target(r, h), url = m.base + h[1];
-          var v = t.version >= 0 ? h[5][t.version] : null;
+          var l = ls[k], t = target(r, l);
+          var v = t.version >= 0 ? l.versions[t.version] : null;
           var li = document.createElement("li");
           li.id = "search-result-" + k;
           var a = document.createElement("a");
-          a.href = t.note >= 0 ? url + "#note-" + h[4][t.note] : v ? m.base + v[1] : url;
-          a.textContent = t.note >= 0 ? "Note on " + h[0] : v ? v[2] + " (version of " + v[0] + ")" : h[0];
+          a.href = t.note >= 0 ? l.url + "#note-" + l.notes[t.note] : v ? v[1] : l.url;
+          a.textContent = t.note >= 0 ? "Note on " + l.title : v ? v[2] + " (version of " + v[0] + ")" : l.title;
           li.appendChild(a);
           var meta = document.createElement("span");
           meta.className = "search-meta";
-          meta.textContent = [h[2], h[3]].filter(Boolean).join(" · ");
+          meta.textContent = [l.date, l.source].filter(Boolean).join(" · ");
           li.appendChild(meta);
           var sn = document.createElement("span");
           sn.className = "search-snippet";
