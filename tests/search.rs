@@ -206,3 +206,45 @@ fn an_edit_reaches_its_head_and_the_heads_equal_a_clean_build() {
         assert_eq!(*kept, clean, "h/{g}.json");
     }
 }
+
+#[test]
+fn serve_answers_the_head_files_as_the_build_writes_them() {
+    let s = archive();
+    s.build().assert_ok();
+    let server = crate::serve::Server::start_with(&s, &[], &[]);
+    let manifest: Value =
+        serde_json::from_str(&server.get("/search-index.json").body).expect("a manifest");
+    assert_eq!(manifest["base"], format!("http://{}/", server.addr));
+    assert_eq!(
+        manifest["heads"],
+        format!("http://{}/search-index/h/", server.addr)
+    );
+    // Paths, not URLs: the same bytes whatever address the site is at.
+    for g in 0..3 {
+        let r = server.get(&format!("/search-index/h/{g}.json"));
+        assert_eq!(r.status, 200, "h/{g}.json");
+        assert_eq!(
+            r.body,
+            s.read(&format!("search-index/h/{g}.json")),
+            "h/{g}.json"
+        );
+    }
+    assert_eq!(server.get("/search-index/h/3.json").status, 404);
+    // An edit while serving reaches the head file that holds it.
+    s.file(
+        "content/articles/a00.md",
+        "---\ntitle: \"Renamed while served\"\ndate: 2021-03-01\nsource: gazette\n---\n\
+         The council met on day 0 and spoke of harbour0 plans.\n\n\
+         A second paragraph about ferries and bridges.\n",
+    );
+    let g = all_heads(&s)
+        .iter()
+        .position(|h| h[0] == "Article number 0")
+        .unwrap()
+        / 16;
+    server.wait_for(
+        &format!("/search-index/h/{g}.json"),
+        "the new title in the heads",
+        |r| r.body.contains("Renamed while served"),
+    );
+}
