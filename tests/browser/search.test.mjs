@@ -206,3 +206,25 @@ test("typed letter by letter, passages are fetched once, for the results left wh
   assert.deepEqual(kinds(more.urls).heads, [], more.urls.join("\n"));
   await page.context().close();
 });
+
+test("an index without head files (manifest version 2) still shows results from the fragments", async () => {
+  const page = await env.page(WIDE);
+  await page.route("**/search-index.json", async (route) => {
+    const r = await route.fetch();
+    const m = await r.json();
+    delete m.heads;
+    delete m.heads_per_file;
+    m.version = 2;
+    await route.fulfill({ response: r, json: m });
+  });
+  await page.goto(env.bases[MANY]);
+  await page.waitForSelector(".search:not([hidden])");
+  const got = await typeAndCount(page, "harbour ");
+  const k = kinds(got.urls);
+  assert.deepEqual(k.heads, [], got.urls.join("\n"));
+  assert.equal(got.results.length, 8, JSON.stringify(got.results));
+  for (const r of got.results) assert.match(r.text, /The harbour file/);
+  const marks = await page.$$eval("#search-results .search-snippet mark", (ms) => ms.length);
+  assert.equal(marks, 8);
+  await page.context().close();
+});

@@ -93,14 +93,16 @@
     // (h/<g>.json: [title, path, date, source, [note id, …],
     // [[date, path, title], …]] for each of heads_per_file documents).
     function line(m, d) {
-      var f = done[d];
-      if (f) {
-        return Promise.resolve({
+      function fromFragment(f) {
+        return {
           title: f.title, url: f.url, date: f.date, source: f.source,
           notes: f.notes.map(function (n) { return n[0]; }),
           versions: (f.versions || []).map(function (v) { return [v[0], v[1], v[2]]; }),
-        });
+        };
       }
+      if (done[d]) return Promise.resolve(fromFragment(done[d]));
+      // An index written before head files (manifest version 2).
+      if (!m.heads) return fragment(m, d).then(fromFragment);
       var g = Math.floor(d / m.heads_per_file);
       if (!heads[g]) {
         heads[g] = json(m.heads + g + ".json");
