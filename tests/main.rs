@@ -31,6 +31,7 @@ mod regressions;
 mod robust;
 mod routes;
 mod sample;
+mod search;
 mod serve;
 mod serve_first;
 mod serve_load;
