@@ -115,6 +115,8 @@ pub struct State {
     /// build's documents are ([`State::kept_name`]); the others are removed
     /// when the state is saved.
     pub docs: Vec<u128>,
+    /// What the search index was made from ([`crate::render::search::Index::updated`]).
+    pub search: crate::render::search::KeptIndex,
 }
 
 /// The folder of kept documents, in [`CACHE_DIR`]: one file per rendered

@@ -291,6 +291,9 @@ fn build_reusing(
         _ => Vec::new(),
     };
     let docs_reused = std::sync::atomic::AtomicUsize::new(0);
+    let reused_at: Vec<std::sync::atomic::AtomicBool> = (0..loaded.site.documents.len())
+        .map(|_| Default::default())
+        .collect();
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
@@ -335,6 +338,7 @@ fn build_reusing(
             }
             progress.advance(2);
             docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            reused_at[i].store(true, std::sync::atomic::Ordering::Relaxed);
             Some(doc)
         };
         loaded.render_documents_reusing(false, reuse, |i, doc| {
@@ -384,6 +388,14 @@ fn build_reusing(
         d.written_links = Vec::new();
     }
     let documents_written = rendered.len();
+    // The documents rendered again: the only ones whose search postings
+    // may differ from the previous build's.
+    let fresh: HashSet<PathBuf> = rendered
+        .iter()
+        .zip(&reused_at)
+        .filter(|(_, r)| !r.load(std::sync::atomic::Ordering::Relaxed))
+        .map(|((d, _), _)| d.file.clone())
+        .collect();
     let (site, mut diags) = loaded.finish(rendered);
     diags.extend(extra);
     diags.sort();
@@ -400,6 +412,21 @@ fn build_reusing(
     // more pages); a collision the first plan could not see is reported
     // here, the ones it saw are not repeated.
     let renderer = Renderer::new(&site, &templates);
+    if let Some(prev) = &previous {
+        let index = render::search::Index::updated(
+            &site,
+            &render::search::PreviousIndex {
+                kept: &prev.search,
+                output: out.live_dir(),
+                records: &prev.jobs,
+            },
+            |i| fresh.contains(&site.documents[i].file),
+            |i| cache::load_kept(&site.config.root, *prev.docs.get(i)?)?.restore(),
+        );
+        if let Some(index) = index {
+            renderer.set_search_index(index);
+        }
+    }
     let mut jobs = renderer.plan();
     for d in renderer.check_collisions(&mut jobs) {
         if !diags.iter().any(|x| *x == d) {
@@ -427,7 +454,15 @@ fn build_reusing(
             }
         }
         let valuer = cache::ledger::Valuer::new(&renderer, &keys);
-        let records: Vec<u128> = jobs.par_iter().map(|(_, j)| valuer.record(j)).collect();
+        // A shard's record is its index's (every document's terms are
+        // not read again by an edit build).
+        let records: Vec<u128> = jobs
+            .par_iter()
+            .map(|(_, j)| match j {
+                render::Job::SearchShard(key) => renderer.search_index().record(key),
+                j => valuer.record(j),
+            })
+            .collect();
         let render: Vec<bool> = jobs
             .par_iter()
             .zip(&records)
@@ -450,6 +485,7 @@ fn build_reusing(
         }
         progress.advance(reused - before);
         jobs = todo;
+        state.search = renderer.search_index().kept().clone();
         state.docs = site
             .documents
             .iter()

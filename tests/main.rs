@@ -24,6 +24,7 @@ mod meta;
 mod newcomer;
 mod parse_cache;
 mod perf_cache;
+mod edit_build;
 mod perf_data;
 mod pipeline;
 mod regressions;

@@ -286,6 +286,13 @@ impl<'a> Renderer<'a> {
         self.search.get_or_init(|| search::Index::new(self.site))
     }
 
+    /// Gives the renderer its search index, made elsewhere (an edit build
+    /// updates the previous build's: [`search::Index::updated`]). Ignored
+    /// once the renderer has made one.
+    pub fn set_search_index(&self, index: search::Index) {
+        let _ = self.search.set(index);
+    }
+
     /// Every output of the site with its path, in a stable order.
     pub fn plan(&self) -> Vec<(String, Job)> {
         self.jobs()
@@ -608,7 +615,7 @@ impl<'a> Renderer<'a> {
         let site = self.site;
         match job {
             Job::SearchIndex => return Ok(self.search_index().manifest(site)),
-            Job::SearchShard(key) => return Ok(self.search_index().shard(key)),
+            Job::SearchShard(key) => return self.search_index().shard(key),
             Job::SearchDoc(i) => return Ok(search::fragment(site, &site.documents[*i])),
             _ => {}
         }
