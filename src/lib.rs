@@ -325,7 +325,13 @@ fn build_reusing(
             if prev.jobs.get(&page) != Some(page_rec) || prev.jobs.get(&frag) != Some(frag_rec) {
                 return None;
             }
-            let mut doc = cache::load_kept(&config.root, prev.kept_name(*key))?.restore()?;
+            // Without its links, ids and search terms, which nothing after
+            // this phase reads (but a search index made again).
+            let mut doc = cache::load_kept::<cache::kept::KeptHead>(
+                &config.root,
+                prev.kept_name(*key),
+            )?
+            .restore()?;
             // What the whole site derives for it, as the stub has it.
             doc.section = stub.section;
             doc.tags = stub.tags.clone();
@@ -411,21 +417,21 @@ fn build_reusing(
     // made again now that the notes are known (a source's page may have
     // more pages); a collision the first plan could not see is reported
     // here, the ones it saw are not repeated.
+    let mut site = site;
+    let index = match &previous {
+        Some(prev) => match search_index_reusing(&mut site, prev, out.live_dir(), &fresh, &keys) {
+            Ok(index) => index,
+            Err(d) => {
+                diags.push(d);
+                out.abort();
+                return (report, diags, None);
+            }
+        },
+        None => None,
+    };
     let renderer = Renderer::new(&site, &templates);
-    if let Some(prev) = &previous {
-        let index = render::search::Index::updated(
-            &site,
-            &render::search::PreviousIndex {
-                kept: &prev.search,
-                output: out.live_dir(),
-                records: &prev.jobs,
-            },
-            |i| fresh.contains(&site.documents[i].file),
-            |i| cache::load_kept(&site.config.root, *prev.docs.get(i)?)?.restore(),
-        );
-        if let Some(index) = index {
-            renderer.set_search_index(index);
-        }
+    if let Some(index) = index {
+        renderer.set_search_index(index);
     }
     let mut jobs = renderer.plan();
     for d in renderer.check_collisions(&mut jobs) {
@@ -517,6 +523,62 @@ fn build_reusing(
     report.notes = site.note_count();
     report.elapsed = started.elapsed();
     (report, diags, state)
+}
+
+/// The previous build's search index updated for the documents rendered
+/// again (`fresh`), when it can be ([`render::search::Index::updated`]).
+/// When it cannot, the documents reused from the build cache get back the
+/// search terms they were restored without, for the index to be made
+/// again from every document's: `Ok(None)`.
+fn search_index_reusing(
+    site: &mut model::Site,
+    prev: &cache::State,
+    live: &std::path::Path,
+    fresh: &std::collections::HashSet<std::path::PathBuf>,
+    keys: &std::collections::HashMap<std::path::PathBuf, u128>,
+) -> Result<Option<render::search::Index>, Diagnostic> {
+    use rayon::prelude::*;
+    let root = site.config.root.clone();
+    let updated = render::search::Index::updated(
+        site,
+        &render::search::PreviousIndex {
+            kept: &prev.search,
+            output: live,
+            records: &prev.jobs,
+        },
+        |i| fresh.contains(&site.documents[i].file),
+        |i| cache::load_kept::<cache::KeptDoc>(&root, *prev.docs.get(i)?)?.restore(),
+    );
+    if updated.is_some() {
+        return Ok(updated);
+    }
+    let missing = site
+        .documents
+        .par_iter_mut()
+        .filter(|d| !fresh.contains(&d.file))
+        .map(|d| {
+            let kept = keys
+                .get(&d.file)
+                .and_then(|k| cache::load_kept::<cache::KeptDoc>(&root, prev.kept_name(*k)))
+                .and_then(cache::KeptDoc::restore);
+            match kept {
+                Some(mut k) => {
+                    d.search_terms = std::mem::take(&mut k.search_terms);
+                    None
+                }
+                None => Some(d.file.clone()),
+            }
+        })
+        .find_any(Option::is_some)
+        .flatten();
+    match missing {
+        None => Ok(None),
+        Some(file) => Err(Diagnostic::error(
+            Some(error::Location::file(&file)),
+            "the build cache changed during the build: this document's kept copy could not be read again",
+        )
+        .with_help("build again (the next build is a full one)")),
+    }
 }
 
 /// [`build_with`] through the persistent build cache ([`cache`]): when
