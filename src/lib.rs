@@ -327,11 +327,9 @@ fn build_reusing(
             }
             // Without its links, ids and search terms, which nothing after
             // this phase reads (but a search index made again).
-            let mut doc = cache::load_kept::<cache::kept::KeptHead>(
-                &config.root,
-                prev.kept_name(*key),
-            )?
-            .restore()?;
+            let mut doc =
+                cache::load_kept::<cache::kept::KeptHead>(&config.root, prev.kept_name(*key))?
+                    .restore()?;
             // What the whole site derives for it, as the stub has it.
             doc.section = stub.section;
             doc.tags = stub.tags.clone();

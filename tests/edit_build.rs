@@ -31,7 +31,10 @@ fn article(i: usize, body: &str) -> String {
 
 /// "harbour" (and "busy") `times` times.
 fn harbour_body(times: usize) -> String {
-    format!("{} The tide was low.", "The harbour was busy. ".repeat(times))
+    format!(
+        "{} The tide was low.",
+        "The harbour was busy. ".repeat(times)
+    )
 }
 
 fn harbour_times(i: usize) -> usize {
@@ -218,19 +221,22 @@ fn the_index_is_updated_in_place_unless_a_kept_posting_would_need_one_not_kept()
         &heavy_file,
         &article(
             HEAVY,
-            &format!("{} Zyzzyva quokkas at the harbour.", harbour_body(harbour_times(HEAVY))),
+            &format!(
+                "{} Zyzzyva quokkas at the harbour.",
+                harbour_body(harbour_times(HEAVY))
+            ),
         ),
     );
     let v1 = load(&s);
     assert!(update(&v0, &v1, &[heavy]).is_some(), "terms added");
     assert!(update(&v1, &v0, &[heavy]).is_some(), "terms removed");
 
-    s.file(
-        &heavy_file,
-        &article(HEAVY, &harbour_body(3)),
-    );
+    s.file(&heavy_file, &article(HEAVY, &harbour_body(3)));
     let v2 = load(&s);
-    assert!(update(&v0, &v2, &[heavy]).is_some(), "a kept posting lighter");
+    assert!(
+        update(&v0, &v2, &[heavy]).is_some(),
+        "a kept posting lighter"
+    );
 
     s.file(&heavy_file, &article(HEAVY, "Nothing of note today."));
     let v3 = load(&s);
@@ -242,7 +248,10 @@ fn the_index_is_updated_in_place_unless_a_kept_posting_would_need_one_not_kept()
     // known without the others.
     assert!(update(&v3, &v0, &[heavy]).is_some(), "a kept posting added");
 
-    s.file(&heavy_file, &article(HEAVY, &harbour_body(harbour_times(HEAVY))));
+    s.file(
+        &heavy_file,
+        &article(HEAVY, &harbour_body(harbour_times(HEAVY))),
+    );
     s.file(
         &format!("content/articles/d{LIGHT:03}.md"),
         &article(LIGHT, "Nothing of note today."),

@@ -881,7 +881,11 @@ fn update_term(
     };
     let hidden = df.checked_sub(best.len()).ok_or(())?;
     let last = best.last().copied();
-    let mut kept: Vec<Posting> = best.iter().filter(|p| !removed.contains(p)).copied().collect();
+    let mut kept: Vec<Posting> = best
+        .iter()
+        .filter(|p| !removed.contains(p))
+        .copied()
+        .collect();
     let removed_hidden = removed.len() - (best.len() - kept.len());
     let hidden = hidden.checked_sub(removed_hidden).ok_or(())?;
     kept.extend_from_slice(added);
