@@ -598,6 +598,9 @@ pub struct PreviousIndex<'a> {
     pub records: &'a std::collections::HashMap<String, u128>,
 }
 
+/// What an edit did to a term: the postings it removed, and those it added.
+type Change = (Vec<Posting>, Vec<Posting>);
+
 /// Why [`Index::updated`] cannot update, and the index must be made again.
 type NotUpdatable = ();
 
@@ -688,8 +691,7 @@ impl Index {
             return None;
         }
         let mut docs = kept.docs.clone();
-        // Term → (postings removed, postings added).
-        let mut changes: BTreeMap<String, (Vec<Posting>, Vec<Posting>)> = BTreeMap::new();
+        let mut changes: BTreeMap<String, Change> = BTreeMap::new();
         for (i, d) in site.documents.iter().enumerate() {
             if !fresh(i) {
                 continue;
@@ -723,8 +725,7 @@ impl Index {
                 }
             }
         }
-        let mut by_key: BTreeMap<&str, Vec<(&String, &(Vec<Posting>, Vec<Posting>))>> =
-            BTreeMap::new();
+        let mut by_key: BTreeMap<&str, Vec<(&String, &Change)>> = BTreeMap::new();
         for (t, c) in &changes {
             by_key.entry(key_of(t)).or_default().push((t, c));
         }
