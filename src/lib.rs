@@ -458,14 +458,9 @@ fn build_reusing(
             }
         }
         let valuer = cache::ledger::Valuer::new(&renderer, &keys);
-        // A shard's record is its index's (every document's terms are
-        // not read again by an edit build).
         let records: Vec<u128> = jobs
             .par_iter()
-            .map(|(_, j)| match j {
-                render::Job::SearchShard(key) => renderer.search_index().record(key),
-                j => valuer.record(j),
-            })
+            .map(|(_, j)| renderer.own_record(j).unwrap_or_else(|| valuer.record(j)))
             .collect();
         let render: Vec<bool> = jobs
             .par_iter()

@@ -289,6 +289,17 @@ impl<'a> Renderer<'a> {
         self.search.get_or_init(|| search::Index::new(self.site))
     }
 
+    /// The build cache's record of `job` when it is not the hash of what
+    /// the job reads ([`crate::cache::ledger`]): a search shard's is its
+    /// index's ([`search::Index::record`]), since an edit build does not
+    /// read every document's terms again.
+    pub fn own_record(&self, job: &Job) -> Option<u128> {
+        match job {
+            Job::SearchShard(key) => Some(self.search_index().record(key)),
+            _ => None,
+        }
+    }
+
     /// Gives the renderer its search index, made elsewhere (an edit build
     /// updates the previous build's: [`search::Index::updated`]). Ignored
     /// once the renderer has made one.
