@@ -291,6 +291,9 @@ fn build_reusing(
         _ => Vec::new(),
     };
     let docs_reused = std::sync::atomic::AtomicUsize::new(0);
+    let reused_at: Vec<std::sync::atomic::AtomicBool> = (0..loaded.site.documents.len())
+        .map(|_| Default::default())
+        .collect();
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
@@ -322,7 +325,11 @@ fn build_reusing(
             if prev.jobs.get(&page) != Some(page_rec) || prev.jobs.get(&frag) != Some(frag_rec) {
                 return None;
             }
-            let mut doc = cache::load_kept(&config.root, prev.kept_name(*key))?.restore()?;
+            // Without its links, ids and search terms, which nothing after
+            // this phase reads (but a search index made again).
+            let mut doc =
+                cache::load_kept::<cache::kept::KeptHead>(&config.root, prev.kept_name(*key))?
+                    .restore()?;
             // What the whole site derives for it, as the stub has it.
             doc.section = stub.section;
             doc.tags = stub.tags.clone();
@@ -335,6 +342,7 @@ fn build_reusing(
             }
             progress.advance(2);
             docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            reused_at[i].store(true, std::sync::atomic::Ordering::Relaxed);
             Some(doc)
         };
         loaded.render_documents_reusing(false, reuse, |i, doc| {
@@ -384,6 +392,14 @@ fn build_reusing(
         d.written_links = Vec::new();
     }
     let documents_written = rendered.len();
+    // The documents rendered again: the only ones whose search postings
+    // may differ from the previous build's.
+    let fresh: HashSet<PathBuf> = rendered
+        .iter()
+        .zip(&reused_at)
+        .filter(|(_, r)| !r.load(std::sync::atomic::Ordering::Relaxed))
+        .map(|((d, _), _)| d.file.clone())
+        .collect();
     let (site, mut diags) = loaded.finish(rendered);
     diags.extend(extra);
     diags.sort();
@@ -399,7 +415,22 @@ fn build_reusing(
     // made again now that the notes are known (a source's page may have
     // more pages); a collision the first plan could not see is reported
     // here, the ones it saw are not repeated.
+    let mut site = site;
+    let index = match &previous {
+        Some(prev) => match search_index_reusing(&mut site, prev, out.live_dir(), &fresh, &keys) {
+            Ok(index) => index,
+            Err(d) => {
+                diags.push(d);
+                out.abort();
+                return (report, diags, None);
+            }
+        },
+        None => None,
+    };
     let renderer = Renderer::new(&site, &templates);
+    if let Some(index) = index {
+        renderer.set_search_index(index);
+    }
     let mut jobs = renderer.plan();
     for d in renderer.check_collisions(&mut jobs) {
         if !diags.iter().any(|x| *x == d) {
@@ -427,7 +458,10 @@ fn build_reusing(
             }
         }
         let valuer = cache::ledger::Valuer::new(&renderer, &keys);
-        let records: Vec<u128> = jobs.par_iter().map(|(_, j)| valuer.record(j)).collect();
+        let records: Vec<u128> = jobs
+            .par_iter()
+            .map(|(_, j)| renderer.own_record(j).unwrap_or_else(|| valuer.record(j)))
+            .collect();
         let render: Vec<bool> = jobs
             .par_iter()
             .zip(&records)
@@ -450,6 +484,7 @@ fn build_reusing(
         }
         progress.advance(reused - before);
         jobs = todo;
+        state.search = renderer.search_index().kept().clone();
         state.docs = site
             .documents
             .iter()
@@ -481,6 +516,62 @@ fn build_reusing(
     report.notes = site.note_count();
     report.elapsed = started.elapsed();
     (report, diags, state)
+}
+
+/// The previous build's search index updated for the documents rendered
+/// again (`fresh`), when it can be ([`render::search::Index::updated`]).
+/// When it cannot, the documents reused from the build cache get back the
+/// search terms they were restored without, for the index to be made
+/// again from every document's: `Ok(None)`.
+fn search_index_reusing(
+    site: &mut model::Site,
+    prev: &cache::State,
+    live: &std::path::Path,
+    fresh: &std::collections::HashSet<std::path::PathBuf>,
+    keys: &std::collections::HashMap<std::path::PathBuf, u128>,
+) -> Result<Option<render::search::Index>, Diagnostic> {
+    use rayon::prelude::*;
+    let root = site.config.root.clone();
+    let updated = render::search::Index::updated(
+        site,
+        &render::search::PreviousIndex {
+            kept: &prev.search,
+            output: live,
+            records: &prev.jobs,
+        },
+        |i| fresh.contains(&site.documents[i].file),
+        |i| cache::load_kept::<cache::KeptDoc>(&root, *prev.docs.get(i)?)?.restore(),
+    );
+    if updated.is_some() {
+        return Ok(updated);
+    }
+    let missing = site
+        .documents
+        .par_iter_mut()
+        .filter(|d| !fresh.contains(&d.file))
+        .map(|d| {
+            let kept = keys
+                .get(&d.file)
+                .and_then(|k| cache::load_kept::<cache::KeptDoc>(&root, prev.kept_name(*k)))
+                .and_then(cache::KeptDoc::restore);
+            match kept {
+                Some(mut k) => {
+                    d.search_terms = std::mem::take(&mut k.search_terms);
+                    None
+                }
+                None => Some(d.file.clone()),
+            }
+        })
+        .find_any(Option::is_some)
+        .flatten();
+    match missing {
+        None => Ok(None),
+        Some(file) => Err(Diagnostic::error(
+            Some(error::Location::file(&file)),
+            "the build cache changed during the build: this document's kept copy could not be read again",
+        )
+        .with_help("build again (the next build is a full one)")),
+    }
 }
 
 /// [`build_with`] through the persistent build cache ([`cache`]): when

@@ -466,6 +466,11 @@ impl DiskOutput {
         ))
     }
 
+    /// The output folder, which holds the previous site until the commit.
+    pub fn live_dir(&self) -> &Path {
+        &self.target
+    }
+
     pub fn staging_dir(&self) -> &Path {
         &self.staging
     }

@@ -17,6 +17,7 @@ mod build;
 mod capture;
 mod charts;
 mod commands;
+mod edit_build;
 mod highlight;
 mod kill;
 mod kind_labels;

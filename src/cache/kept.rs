@@ -19,8 +19,20 @@ use crate::model::Rating;
 use crate::model::Reply;
 use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 
+/// A kept document: what every build that reuses it reads ([`KeptHead`]),
+/// then what only some do ([`KeptTail`]). Each is its fields one after
+/// the other (bincode), so a head can be read from a whole kept document
+/// and the tail left undecoded.
 #[derive(Serialize, Deserialize)]
 pub struct KeptDoc {
+    head: KeptHead,
+    tail: KeptTail,
+}
+
+/// What the pages and data files made after the documents' own read of a
+/// reused document: everything but its links, ids and search terms.
+#[derive(Serialize, Deserialize)]
+pub struct KeptHead {
     file: PathBuf,
     sidecar: Option<PathBuf>,
     section_folder: Option<String>,
@@ -46,10 +58,19 @@ pub struct KeptDoc {
     toc: Vec<(u8, String, String)>,
     notes: Vec<KeptNote>,
     word_count: usize,
+    fixes: Vec<(PathBuf, usize, String, String, f64)>,
+}
+
+/// What a build reads of a reused document only in some cases: its ids
+/// and links (`check` and `serve`; a build drops them before its last
+/// phase), and its search terms (when the search index cannot be updated
+/// and is made again from every document's:
+/// [`crate::render::search::Index::updated`]).
+#[derive(Serialize, Deserialize)]
+pub struct KeptTail {
     ids: Vec<String>,
     internal_links: Vec<(String, Option<String>, KeptLocation)>,
     written_links: Vec<(String, KeptLocation)>,
-    fixes: Vec<(PathBuf, usize, String, String, f64)>,
     search_terms: crate::model::Terms,
 }
 
@@ -285,7 +306,7 @@ impl KeptDoc {
         if versions.is_some() {
             return None;
         }
-        Some(KeptDoc {
+        let head = KeptHead {
             file: file.clone(),
             sidecar: sidecar.clone(),
             section_folder: section_folder.clone(),
@@ -316,25 +337,6 @@ impl KeptDoc {
                 .collect(),
             notes: notes.iter().map(note).collect(),
             word_count: *word_count,
-            ids: ids.clone(),
-            internal_links: internal_links
-                .iter()
-                .map(|l| {
-                    let InternalLink {
-                        path,
-                        fragment,
-                        location: at,
-                    } = l;
-                    (path.clone(), fragment.clone(), location(at))
-                })
-                .collect(),
-            written_links: written_links
-                .iter()
-                .map(|l| {
-                    let WrittenLink { url, location: at } = l;
-                    (url.clone(), location(at))
-                })
-                .collect(),
             fixes: fixes
                 .iter()
                 .map(|f| {
@@ -354,13 +356,70 @@ impl KeptDoc {
                     )
                 })
                 .collect(),
+        };
+        let tail = KeptTail {
+            ids: ids.clone(),
+            internal_links: internal_links
+                .iter()
+                .map(|l| {
+                    let InternalLink {
+                        path,
+                        fragment,
+                        location: at,
+                    } = l;
+                    (path.clone(), fragment.clone(), location(at))
+                })
+                .collect(),
+            written_links: written_links
+                .iter()
+                .map(|l| {
+                    let WrittenLink { url, location: at } = l;
+                    (url.clone(), location(at))
+                })
+                .collect(),
             search_terms: search_terms.clone(),
-        })
+        };
+        Some(KeptDoc { head, tail })
     }
 
     /// The document again, without its page HTML; `section` and `tags`
     /// are the caller's to set (from the document's stub, which the whole
     /// site's [`crate::site::wire`] derived them for).
+    pub fn restore(self) -> Option<Document> {
+        let mut d = self.head.restore()?;
+        self.tail.restore_into(&mut d);
+        Some(d)
+    }
+}
+
+impl KeptTail {
+    /// Puts the tail's fields into `d`, a document restored from its head.
+    pub fn restore_into(self, d: &mut Document) {
+        d.ids = self.ids;
+        d.internal_links = self
+            .internal_links
+            .into_iter()
+            .map(|(path, fragment, at)| InternalLink {
+                path,
+                fragment,
+                location: unlocation(at),
+            })
+            .collect();
+        d.written_links = self
+            .written_links
+            .into_iter()
+            .map(|(url, at)| WrittenLink {
+                url,
+                location: unlocation(at),
+            })
+            .collect();
+        d.search_terms = self.search_terms;
+    }
+}
+
+impl KeptHead {
+    /// [`KeptDoc::restore`] without the tail: no ids, links or search
+    /// terms.
     pub fn restore(self) -> Option<Document> {
         Some(Document {
             file: self.file,
@@ -394,24 +453,9 @@ impl KeptDoc {
                 .collect(),
             notes: self.notes.into_iter().map(unnote).collect(),
             word_count: self.word_count,
-            ids: self.ids,
-            internal_links: self
-                .internal_links
-                .into_iter()
-                .map(|(path, fragment, at)| InternalLink {
-                    path,
-                    fragment,
-                    location: unlocation(at),
-                })
-                .collect(),
-            written_links: self
-                .written_links
-                .into_iter()
-                .map(|(url, at)| WrittenLink {
-                    url,
-                    location: unlocation(at),
-                })
-                .collect(),
+            ids: Vec::new(),
+            internal_links: Vec::new(),
+            written_links: Vec::new(),
             fixes: self
                 .fixes
                 .into_iter()
@@ -423,7 +467,7 @@ impl KeptDoc {
                     similarity,
                 })
                 .collect(),
-            search_terms: self.search_terms,
+            search_terms: Default::default(),
             versions: None,
         })
     }

@@ -289,6 +289,24 @@ impl<'a> Renderer<'a> {
         self.search.get_or_init(|| search::Index::new(self.site))
     }
 
+    /// The build cache's record of `job` when it is not the hash of what
+    /// the job reads ([`crate::cache::ledger`]): a search shard's is its
+    /// index's ([`search::Index::record`]), since an edit build does not
+    /// read every document's terms again.
+    pub fn own_record(&self, job: &Job) -> Option<u128> {
+        match job {
+            Job::SearchShard(key) => Some(self.search_index().record(key)),
+            _ => None,
+        }
+    }
+
+    /// Gives the renderer its search index, made elsewhere (an edit build
+    /// updates the previous build's: [`search::Index::updated`]). Ignored
+    /// once the renderer has made one.
+    pub fn set_search_index(&self, index: search::Index) {
+        let _ = self.search.set(index);
+    }
+
     /// Every output of the site with its path, in a stable order.
     pub fn plan(&self) -> Vec<(String, Job)> {
         self.jobs()
@@ -613,7 +631,7 @@ impl<'a> Renderer<'a> {
         let site = self.site;
         match job {
             Job::SearchIndex => return Ok(self.search_index().manifest(site)),
-            Job::SearchShard(key) => return Ok(self.search_index().shard(key)),
+            Job::SearchShard(key) => return self.search_index().shard(key),
             Job::SearchDoc(i) => return Ok(search::fragment(site, &site.documents[*i])),
             Job::SearchHeads(g) => return Ok(search::heads(site, *g)),
             _ => {}

@@ -467,19 +467,11 @@ impl Postings {
 /// Term → postings, for part of the site's documents.
 type TermMap = std::collections::HashMap<String, Postings, fnv::FnvBuildHasher>;
 
-/// Adds document `doc`'s postings (its text, its notes, the words only its
-/// earlier snapshots have) to `index`.
-fn add_document(index: &mut TermMap, doc: u32, d: &Document) {
-    let mut add = |term: &str, p: Posting| match index.get_mut(term) {
-        Some(v) => v.push(p),
-        None => {
-            let mut v = Postings::default();
-            v.push(p);
-            index.insert(term.to_string(), v);
-        }
-    };
+/// Calls `add` with each of document `d`'s postings as (term, note, weight):
+/// its text, its notes, and the words only its earlier snapshots have.
+fn each_posting(d: &Document, mut add: impl FnMut(&str, u32, u16)) {
     for (t, w) in d.search_terms.iter() {
-        add(t, (doc, 0, w));
+        add(t, 0, w);
     }
     for (k, n) in d.notes.iter().enumerate() {
         let mut w: BTreeMap<String, u16> = BTreeMap::new();
@@ -495,7 +487,7 @@ fn add_document(index: &mut TermMap, doc: u32, d: &Document) {
             weigh(t, 4);
         }
         for (t, x) in w {
-            add(&t, (doc, k as u32 + 1, x));
+            add(&t, k as u32 + 1, x);
         }
     }
     // Words an earlier snapshot had and the latest has not (DESIGN
@@ -505,19 +497,112 @@ fn add_document(index: &mut TermMap, doc: u32, d: &Document) {
     for (v, removed) in removed_terms(d).into_iter().enumerate() {
         let slot = (d.notes.len() + 1 + v) as u32;
         for (t, x) in removed {
-            add(&t, (doc, slot, x));
+            add(&t, slot, x);
         }
     }
+}
+
+/// Adds document `doc`'s postings to `index`; returns their hash (what
+/// the build cache keeps to tell whether an edit changed them).
+fn add_document(index: &mut TermMap, doc: u32, d: &Document) -> u128 {
+    use siphasher::sip128::Hasher128;
+    let mut h = siphasher::sip128::SipHasher13::new();
+    each_posting(d, |term, note, w| {
+        hash_posting(&mut h, term, note, w);
+        let p = (doc, note, w);
+        match index.get_mut(term) {
+            Some(v) => v.push(p),
+            None => {
+                let mut v = Postings::default();
+                v.push(p);
+                index.insert(term.to_string(), v);
+            }
+        }
+    });
+    h.finish128().as_u128()
+}
+
+fn hash_posting(h: &mut siphasher::sip128::SipHasher13, term: &str, note: u32, w: u16) {
+    use std::hash::Hasher;
+    h.write(term.as_bytes());
+    h.write_u8(0xff);
+    h.write_u32(note);
+    h.write_u16(w);
+}
+
+/// A document's postings by term, `(note, weight)` in the order made, and
+/// their hash as [`add_document`] returns it.
+fn document_postings(d: &Document) -> (HashMap<String, Vec<(u32, u16)>>, u128) {
+    use siphasher::sip128::Hasher128;
+    let mut h = siphasher::sip128::SipHasher13::new();
+    let mut by_term: HashMap<String, Vec<(u32, u16)>> = HashMap::new();
+    each_posting(d, |term, note, w| {
+        hash_posting(&mut h, term, note, w);
+        by_term.entry(term.to_string()).or_default().push((note, w));
+    });
+    (by_term, h.finish128().as_u128())
+}
+
+/// The hash of the documents' order (their numbers in postings).
+fn order_of(site: &Site) -> u128 {
+    let files: Vec<&[u8]> = site
+        .documents
+        .iter()
+        .map(|d| d.file.as_os_str().as_encoded_bytes())
+        .collect();
+    crate::cache::ledger::hash_of(&files)
+}
+
+/// What the build cache keeps of a site's search index, so that the next
+/// build can update the index from the previous output's shards instead of
+/// making it again from every document's terms ([`Index::updated`]).
+#[derive(Debug, Default, Clone, serde::Deserialize, Serialize)]
+pub struct KeptIndex {
+    /// The hash of the documents' files in site order: what the document
+    /// numbers of the postings mean.
+    order: u128,
+    /// Each document's postings' hash, in site order.
+    docs: Vec<u128>,
+    /// The shard keys, in order.
+    keys: Vec<String>,
+}
+
+/// A shard of the index.
+enum Shard {
+    /// Its terms, sorted, each with `[df, doc, note, weight, …]` (its
+    /// heaviest postings).
+    Made(Vec<(String, Vec<u32>)>),
+    /// Unchanged since the previous build: its file in the previous
+    /// output, and that build's record of it.
+    Previous {
+        file: std::path::PathBuf,
+        record: u128,
+    },
 }
 
 /// The inverted index of a site, by shard.
 #[derive(Default)]
 pub struct Index {
-    /// shard key → its terms, sorted, each with `[df, doc, note, weight,
-    /// …]` (its heaviest postings).
-    shards: BTreeMap<String, Vec<(String, Vec<u32>)>>,
+    shards: BTreeMap<String, Shard>,
     items: usize,
+    kept: KeptIndex,
 }
+
+/// What an incremental build knows of the previous build's index.
+pub struct PreviousIndex<'a> {
+    /// What it kept ([`Index::kept`]).
+    pub kept: &'a KeptIndex,
+    /// The previous output folder, which holds its shards.
+    pub output: &'a std::path::Path,
+    /// Its records by output path (a shard's is [`Index::record`]).
+    pub records: &'a std::collections::HashMap<String, u128>,
+}
+
+/// What an edit did to a term: the postings it removed, and those it added.
+type Change = (Vec<Posting>, Vec<Posting>);
+
+/// Why [`Index::updated`] cannot update, and the index must be made again.
+type NotUpdatable = ();
 
 impl Index {
     /// Made in parallel: each worker indexes a run of documents into a
@@ -526,7 +611,8 @@ impl Index {
     /// every posting, was most of an incremental build's time).
     pub fn new(site: &Site) -> Index {
         use rayon::prelude::*;
-        let terms: TermMap = site
+        type Part = (TermMap, Vec<(u32, u128)>);
+        let (terms, mut hashes): Part = site
             .documents
             .par_iter()
             .enumerate()
@@ -539,11 +625,12 @@ impl Index {
                     .div_ceil(rayon::current_num_threads())
                     .max(1),
             )
-            .fold(TermMap::default, |mut m, (i, d)| {
-                add_document(&mut m, i as u32, d);
-                m
+            .fold(Part::default, |(mut m, mut h), (i, d)| {
+                h.push((i as u32, add_document(&mut m, i as u32, d)));
+                (m, h)
             })
-            .reduce(TermMap::default, |a, b| {
+            .reduce(Part::default, |(a, mut ha), (b, hb)| {
+                ha.extend(hb);
                 let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
                 for (t, p) in small {
                     match big.get_mut(&t) {
@@ -553,8 +640,9 @@ impl Index {
                         }
                     }
                 }
-                big
+                (big, ha)
             });
+        hashes.sort_unstable();
         let mut by_key: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
         for (t, p) in terms {
             match by_key.get_mut(key_of(&t)) {
@@ -564,22 +652,127 @@ impl Index {
                 }
             }
         }
-        let shards = by_key
+        let shards: BTreeMap<String, Shard> = by_key
             .into_par_iter()
             .map(|(key, mut terms)| {
                 terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                 let terms = terms.into_iter().map(|(t, p)| (t, p.flat())).collect();
-                (key, terms)
+                (key, Shard::Made(terms))
             })
             .collect();
         Index {
+            kept: KeptIndex {
+                order: order_of(site),
+                docs: hashes.into_iter().map(|(_, h)| h).collect(),
+                keys: shards.keys().cloned().collect(),
+            },
             shards,
-            items: site
-                .documents
-                .iter()
-                .map(|d| 1 + d.notes.len() + earlier_snapshots(d).len())
-                .sum::<usize>(),
+            items: items_of(site),
         }
+    }
+
+    /// The previous build's index brought up to date, when only some
+    /// documents were rendered again (`fresh`; the others are the previous
+    /// build's, postings and all): each fresh document whose postings
+    /// changed is compared with its previous self (`old`, from the build
+    /// cache), and only the terms whose postings differ are updated, in
+    /// the shards of the previous output. `None` when that cannot give
+    /// what [`Index::new`] would: the documents are not in the same order,
+    /// a previous document is not kept, or a term that keeps only its
+    /// heaviest postings lost one that a posting not kept would replace.
+    pub fn updated(
+        site: &Site,
+        previous: &PreviousIndex,
+        fresh: impl Fn(usize) -> bool,
+        old: impl Fn(usize) -> Option<Document>,
+    ) -> Option<Index> {
+        let kept = previous.kept;
+        if kept.order != order_of(site) || kept.docs.len() != site.documents.len() {
+            return None;
+        }
+        let mut docs = kept.docs.clone();
+        let mut changes: BTreeMap<String, Change> = BTreeMap::new();
+        for (i, d) in site.documents.iter().enumerate() {
+            if !fresh(i) {
+                continue;
+            }
+            let (now, hash) = document_postings(d);
+            if hash == kept.docs[i] {
+                continue;
+            }
+            let before = old(i)?;
+            let (then, then_hash) = document_postings(&before);
+            if then_hash != kept.docs[i] {
+                return None;
+            }
+            docs[i] = hash;
+            let doc = i as u32;
+            let with_doc = |v: &[(u32, u16)]| -> Vec<Posting> {
+                v.iter().map(|&(n, w)| (doc, n, w)).collect()
+            };
+            for (t, p) in &now {
+                if then.get(t) != Some(p) {
+                    let e = changes.entry(t.clone()).or_default();
+                    e.1.extend(with_doc(p));
+                    if let Some(q) = then.get(t) {
+                        e.0.extend(with_doc(q));
+                    }
+                }
+            }
+            for (t, q) in &then {
+                if !now.contains_key(t) {
+                    changes.entry(t.clone()).or_default().0.extend(with_doc(q));
+                }
+            }
+        }
+        let mut by_key: BTreeMap<&str, Vec<(&String, &Change)>> = BTreeMap::new();
+        for (t, c) in &changes {
+            by_key.entry(key_of(t)).or_default().push((t, c));
+        }
+        let mut shards: BTreeMap<String, Shard> = BTreeMap::new();
+        for key in &kept.keys {
+            let path = shard_path(key);
+            let record = *previous.records.get(&path)?;
+            let file = previous.output.join(&path);
+            shards.insert(key.clone(), Shard::Previous { file, record });
+        }
+        for (key, terms) in by_key {
+            let mut shard: BTreeMap<String, Vec<u32>> = match shards.get(key) {
+                Some(Shard::Previous { file, .. }) => {
+                    serde_json::from_slice(&std::fs::read(file).ok()?).ok()?
+                }
+                _ => BTreeMap::new(),
+            };
+            for (t, (removed, added)) in terms {
+                match update_term(shard.get(t.as_str()).map(Vec::as_slice), removed, added).ok()? {
+                    Some(flat) => {
+                        shard.insert(t.clone(), flat);
+                    }
+                    None => {
+                        shard.remove(t.as_str());
+                    }
+                }
+            }
+            if shard.is_empty() {
+                shards.remove(key);
+            } else {
+                shards.insert(key.to_string(), Shard::Made(shard.into_iter().collect()));
+            }
+        }
+        Some(Index {
+            kept: KeptIndex {
+                order: kept.order,
+                docs,
+                keys: shards.keys().cloned().collect(),
+            },
+            shards,
+            items: items_of(site),
+        })
+    }
+
+    /// What the build cache keeps of it for the next build.
+    pub fn kept(&self) -> &KeptIndex {
+        &self.kept
     }
 
     /// The shard keys, in order.
@@ -623,23 +816,101 @@ impl Index {
     }
 
     /// A shard: `{term: [df, doc, note, weight, doc, note, weight, …]}`.
-    pub fn shard(&self, key: &str) -> Vec<u8> {
-        let out: BTreeMap<&str, &[u32]> = self
-            .shards
-            .get(key)
-            .map(|terms| {
-                terms
-                    .iter()
-                    .map(|(t, f)| (t.as_str(), f.as_slice()))
-                    .collect()
-            })
-            .unwrap_or_default();
+    /// One the previous build wrote is read back from its output.
+    pub fn shard(&self, key: &str) -> Result<Vec<u8>, crate::error::Diagnostic> {
+        let terms = match self.shards.get(key) {
+            Some(Shard::Made(terms)) => terms.as_slice(),
+            Some(Shard::Previous { file, .. }) => {
+                return std::fs::read(file).map_err(|e| {
+                    crate::error::Diagnostic::io(file, "read the previous search shard", &e)
+                        .with_help("build again with --clean")
+                });
+            }
+            None => &[],
+        };
+        let out: BTreeMap<&str, &[u32]> = terms
+            .iter()
+            .map(|(t, f)| (t.as_str(), f.as_slice()))
+            .collect();
         let mut bytes = Vec::new();
         let _ = super::data::write_json(&mut bytes, &out);
-        bytes
+        Ok(bytes)
+    }
+
+    /// A shard's record for the build cache: the hash of its bytes (what
+    /// it is made from is every document's terms, which an edit build
+    /// does not read again), or the previous build's record of a shard
+    /// that [`Index::updated`] left as it was.
+    pub fn record(&self, key: &str) -> u128 {
+        match self.shards.get(key) {
+            Some(Shard::Previous { record, .. }) => *record,
+            _ => crate::cache::ledger::hash_of(&self.shard(key).unwrap_or_default()),
+        }
     }
 }
 
+/// How many items the index numbers: every document, note and earlier
+/// snapshot.
+fn items_of(site: &Site) -> usize {
+    site.documents
+        .iter()
+        .map(|d| 1 + d.notes.len() + earlier_snapshots(d).len())
+        .sum()
+}
+
+/// A term's entry `[df, doc, note, weight, …]` (`None`: not in the index)
+/// after `removed` postings left it and `added` ones came; `None` inside
+/// when no posting is left. An entry holds a term's [`POSTINGS_MAX`]
+/// heaviest postings only, and every posting it does not hold ranks below
+/// its last: when what is left of it with the added ones no longer fills
+/// it down to that rank, the postings not held would be needed, and it
+/// cannot be updated.
+fn update_term(
+    entry: Option<&[u32]>,
+    removed: &[Posting],
+    added: &[Posting],
+) -> Result<Option<Vec<u32>>, NotUpdatable> {
+    let (df, best): (usize, Vec<Posting>) = match entry {
+        Some([df, rest @ ..]) if rest.len() % 3 == 0 => (
+            *df as usize,
+            rest.chunks_exact(3)
+                .map(|p| (p[0], p[1], u16::try_from(p[2]).unwrap_or(u16::MAX)))
+                .collect(),
+        ),
+        Some(_) => return Err(()),
+        None => (0, Vec::new()),
+    };
+    let hidden = df.checked_sub(best.len()).ok_or(())?;
+    let last = best.last().copied();
+    let mut kept: Vec<Posting> = best
+        .iter()
+        .filter(|p| !removed.contains(p))
+        .copied()
+        .collect();
+    let removed_hidden = removed.len() - (best.len() - kept.len());
+    let hidden = hidden.checked_sub(removed_hidden).ok_or(())?;
+    kept.extend_from_slice(added);
+    kept.sort_unstable_by(heaviest_first);
+    if hidden > 0 {
+        let (Some(last), Some(edge)) = (last, kept.get(POSTINGS_MAX - 1)) else {
+            return Err(());
+        };
+        if heaviest_first(edge, &last) == std::cmp::Ordering::Greater {
+            return Err(());
+        }
+    }
+    kept.truncate(POSTINGS_MAX);
+    let df = df - removed.len() + added.len();
+    if df == 0 {
+        return Ok(None);
+    }
+    let mut flat = Vec::with_capacity(1 + kept.len() * 3);
+    flat.push(u32::try_from(df).map_err(|_| ())?);
+    for (d, n, w) in kept {
+        flat.extend([d, n, u32::from(w)]);
+    }
+    Ok(Some(flat))
+}
 /// An article's earlier snapshots, oldest first (none without versions).
 fn earlier_snapshots(d: &Document) -> &[crate::model::Snapshot] {
     d.versions.as_ref().map_or(&[], |v| v.snapshots.as_slice())
@@ -902,6 +1173,50 @@ mod tests {
         let mut whole = Vec::new();
         crate::render::data::write_json(&mut whole, &plain_text(&html)).unwrap();
         assert_eq!(streamed, whole);
+    }
+
+    /// A term's entry made from all of its postings.
+    fn entry_of(postings: &[Posting]) -> Option<Vec<u32>> {
+        let mut p = Postings::default();
+        for &x in postings {
+            p.push(x);
+        }
+        (p.df > 0).then(|| p.flat())
+    }
+
+    proptest::proptest! {
+        /// An entry updated with one document's postings is the entry made
+        /// from scratch, whenever it can be updated; and it always can
+        /// when it held every posting.
+        #[test]
+        fn an_updated_entry_is_the_entry_made_again(
+            docs in proptest::collection::vec(
+                proptest::collection::btree_map(0u32..3, 1u16..12, 0..3), 1..320),
+            edited in 0usize..320,
+            now in proptest::collection::btree_map(0u32..3, 1u16..12, 0..3),
+        ) {
+            let edited = (edited % docs.len()) as u32;
+            let all = |which: &dyn Fn(u32) -> Vec<(u32, u16)>| -> Vec<Posting> {
+                (0..docs.len() as u32)
+                    .flat_map(|d| which(d).into_iter().map(move |(n, w)| (d, n, w)))
+                    .collect()
+            };
+            let before_of = |d: u32| docs[d as usize].iter().map(|(&n, &w)| (n, w)).collect();
+            let after_of = |d: u32| if d == edited {
+                now.iter().map(|(&n, &w)| (n, w)).collect()
+            } else {
+                before_of(d)
+            };
+            let before = all(&before_of);
+            let after = all(&after_of);
+            let removed: Vec<Posting> = before.iter().filter(|p| p.0 == edited).copied().collect();
+            let added: Vec<Posting> = after.iter().filter(|p| p.0 == edited).copied().collect();
+            let entry = entry_of(&before);
+            match update_term(entry.as_deref(), &removed, &added) {
+                Ok(got) => proptest::prop_assert_eq!(got, entry_of(&after)),
+                Err(()) => proptest::prop_assert!(before.len() > POSTINGS_MAX),
+            }
+        }
     }
 
     #[test]
