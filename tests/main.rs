@@ -17,6 +17,7 @@ mod build;
 mod capture;
 mod charts;
 mod commands;
+mod full_build;
 mod kill;
 mod kind_labels;
 mod markdown;
