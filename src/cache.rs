@@ -15,14 +15,18 @@
 //!
 //! When something did change, the build reuses what it can ([`State`],
 //! beside the record in `state.bin`): each output's hash of what it read
-//! ([`ledger`]) and each document as rendered ([`kept`]). A document whose
-//! Markdown and sidecar are unchanged is not rendered again, and an output
-//! whose hash is unchanged is the previous output's file, hard-linked into
-//! the new site's staging folder (so the swap stays atomic). This applies
+//! ([`ledger`]) and each document as rendered ([`kept`]). An output whose
+//! hash is unchanged is the previous output's file, hard-linked into the
+//! new site's staging folder (so the swap stays atomic). This applies
 //! only when every input besides the documents and sidecars (site.yaml,
 //! sources.yaml, templates, themes, static files, section indexes, copied
 //! files), the documents' paths, the binary and the options are the
-//! previous build's; anything else is a full build.
+//! previous build's; anything else renders every output again.
+//!
+//! A kept document is named by what rendering it reads
+//! ([`Snapshot::render_hash`], [`State::kept_name`]), not by the rest, so
+//! it is reused whatever else changed, by any build but `--clean`: a
+//! document whose name is kept is not rendered again, only its pages.
 //!
 //! Phase one's parse of each document is kept as well ([`parsed`]), by
 //! the content hashes of its files, for builds and for `serve`.
