@@ -18,6 +18,12 @@
 #   no-change   `marginalia build` again over that output, nothing changed
 #   article     `marginalia build` after one article was edited
 #   sidecar     `marginalia build` after one sidecar was edited
+#   template    `marginalia build` after a template was edited (every page
+#               rendered through Tera again; documents whose own inputs
+#               did not change may come from the build cache)
+#   fresh-out   `marginalia build` into a fresh output folder with the
+#               build cache of the previous builds in place (a deploy into
+#               a new folder, or CI with `.marginalia/` restored)
 #   clean-over  `marginalia build --clean` over that existing output (the
 #               full build that replaces a site, every page rendered)
 # then serve's first-page latency: from starting `marginalia serve` to the
@@ -57,6 +63,12 @@ import os, shutil, statistics, subprocess, sys, time
 n, work, runs, hugo, mbin = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 native, hsite = os.path.join(work, "native"), os.path.join(work, "hugo")
 out_m, out_h = os.path.join(work, "out-m"), os.path.join(work, "out-h")
+out_f = os.path.join(work, "out-f")
+# A site template to edit: the theme's base template, copied once into the
+# site's own templates/ (which overrides the theme's) before the rounds.
+template = os.path.join(native, "templates", "base.html")
+os.makedirs(os.path.dirname(template), exist_ok=True)
+shutil.copyfile(os.environ["BASE_TEMPLATE"], template)
 
 def timed(cmd):
     os.sync()
@@ -77,9 +89,9 @@ def edit(path, text):
 articles = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(native, "content"))
                   for f in fs if f.endswith(".md") and not f.startswith("_"))
 sidecars = [a[:-3] + ".annotations.yaml" for a in articles if os.path.exists(a[:-3] + ".annotations.yaml")]
-rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar", "clean-over")}
+rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar", "template", "fresh-out", "clean-over")}
 for i in range(runs + 1):
-    for d in (out_m, out_h):
+    for d in (out_m, out_h, out_f):
         shutil.rmtree(d, ignore_errors=True)
     os.sync()
     r = {}
@@ -90,11 +102,15 @@ for i in range(runs + 1):
     r["article"] = timed([mbin, "build", "--root", native, "--output", out_m])
     edit(sidecars[(i * 104729) % len(sidecars)], "\n# edited in round %d\n" % i)
     r["sidecar"] = timed([mbin, "build", "--root", native, "--output", out_m])
+    edit(template, "\n<!-- edited in round %d -->\n" % i)
+    r["template"] = timed([mbin, "build", "--root", native, "--output", out_m])
+    r["fresh-out"] = timed([mbin, "build", "--root", native, "--output", out_f])
+    shutil.rmtree(out_f, ignore_errors=True)
     r["clean-over"] = timed([mbin, "build", "--clean", "--root", native, "--output", out_m])
     if i:  # round 0 is the warm-up
         for k, v in r.items():
             rows[k].append(v)
-for d in (out_m, out_h):
+for d in (out_m, out_h, out_f):
     shutil.rmtree(d, ignore_errors=True)
 hw = statistics.median(x[0] for x in rows["hugo"])
 for k, v in rows.items():
@@ -114,7 +130,7 @@ for n in "${sizes[@]}"; do
   python3 "$GEN" --articles "$n" --flavor hugo --out "$d/hugo" --force >/dev/null 2>&1
   python3 "$here/bench/fixup.py" "$d/native" "$bin"
   rm -rf "$d/native/.marginalia"
-  python3 -c "$rounds" "$n" "$d" "$RUNS" "$HUGO" "$bin"
+  BASE_TEMPLATE="$here/themes/default/templates/base.html" python3 -c "$rounds" "$n" "$d" "$RUNS" "$HUGO" "$bin"
 done
 
 serve_first=$(cat <<'PY'

@@ -64,6 +64,10 @@ pub enum Route {
     SearchDoc {
         doc: usize,
     },
+    /// The result heads of a run of documents (`group` counts runs).
+    SearchHeads {
+        group: usize,
+    },
     Robots,
     NotFound,
     /// `/annotations.jsonld`: every note as a W3C Web Annotation.
@@ -161,6 +165,7 @@ impl Route {
                 format!("search-index/t/{hex}.json")
             }
             Route::SearchDoc { doc } => format!("search-index/d/{doc}.json"),
+            Route::SearchHeads { group } => format!("search-index/h/{group}.json"),
             Route::Robots => "robots.txt".into(),
             Route::NotFound => "404.html".into(),
             Route::Annotations => ANNOTATIONS.into(),
@@ -220,6 +225,7 @@ impl Route {
             | Route::AnnotationPage { .. }
             | Route::SearchShard { .. }
             | Route::SearchDoc { .. }
+            | Route::SearchHeads { .. }
             | Route::Robots
             | Route::NotFound
             | Route::Annotations

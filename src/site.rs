@@ -178,6 +178,7 @@ pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) ->
             sources: &registry,
             note_template: note_template.as_ref(),
             kinds: &config.kinds,
+            highlight: markdown::highlight::Themes::of(&config),
         };
         let section_bodies: Vec<(String, String, Vec<Diagnostic>)> = sections
             .par_iter()
@@ -308,6 +309,7 @@ impl Loaded {
             sources: &site.registry,
             note_template: note_template.as_ref(),
             kinds: &site.config.kinds,
+            highlight: markdown::highlight::Themes::of(&site.config),
         };
         self.parsed
             .par_iter()
@@ -356,6 +358,7 @@ impl Loaded {
             sources: &self.site.registry,
             note_template,
             kinds: &self.site.config.kinds,
+            highlight: markdown::highlight::Themes::of(&self.site.config),
         }
     }
 

@@ -197,6 +197,10 @@ pub fn render(data: &[u8]) {
         sources: &registry,
         note_template: None,
         kinds: &[],
+        highlight: marginalia::markdown::highlight::Themes {
+            light: "InspiredGitHub",
+            dark: Some("base16-ocean.dark"),
+        },
     };
     let input = Input {
         file,

@@ -401,6 +401,7 @@ impl LiveSite {
             sources: &self.site.registry,
             note_template: note_template.as_ref(),
             kinds: &self.site.config.kinds,
+            highlight: crate::markdown::highlight::Themes::of(&self.site.config),
         };
         let rendered: Vec<(Document, Vec<Diagnostic>)> = parsed
             .into_par_iter()

@@ -2,22 +2,53 @@
 //! classes (`hl-…`), and one generated stylesheet colours them for the
 //! `highlight_theme` of site.yaml (and its dark-mode twin).
 //!
+//! syntect's parser gives every token the whole stack of scopes it sits
+//! in (`source.python` › `meta.statement.import.python` ›
+//! `keyword.control.import.python`), and its HTML generator wrote a span
+//! for each. Most of them are matched by no rule of either theme, and
+//! were most of a code article's bytes. The spans are written here
+//! instead, and only for a scope that some selector of the stylesheet can
+//! match (see [`Marker`]); the page looks the same with the stylesheet.
+//!
 //! The syntax and theme sets are loaded once per process, on first use, so
 //! a site without code never pays for them.
 
-use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
+use fnv::FnvHashMap;
 use pulldown_cmark::{CodeBlockKind, Event, Tag, TagEnd};
 
-use syntect::highlighting::ThemeSet;
-use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
-use syntect::parsing::SyntaxSet;
+use syntect::highlighting::{Theme, ThemeSet};
+use syntect::html::{ClassStyle, css_for_theme_with_class_style};
+use syntect::parsing::{
+    BasicScopeStackOp, ParseState, Scope, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet,
+};
 use syntect::util::LinesWithEndings;
 
 use super::stream::{Extension, Item, Origin};
 
-const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+const PREFIX: &str = "hl-";
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: PREFIX };
+
+/// The highlighting themes of site.yaml (`highlight_theme` and
+/// `highlight_theme_dark`): the stylesheet is made from them, and they
+/// decide which scopes of the code get a span. Everything highlighting
+/// reads from the site is here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Themes<'a> {
+    pub light: &'a str,
+    pub dark: Option<&'a str>,
+}
+
+impl<'a> Themes<'a> {
+    pub fn of(config: &'a crate::config::Config) -> Self {
+        Themes {
+            light: &config.highlight_theme,
+            dark: config.highlight_theme_dark.as_deref(),
+        }
+    }
+}
 
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();
@@ -32,6 +63,14 @@ fn themes() -> &'static ThemeSet {
 /// The names of the highlighting themes `highlight_theme` may name.
 pub fn theme_names() -> Vec<&'static str> {
     themes().themes.keys().map(String::as_str).collect()
+}
+
+/// The themes named, those that exist (an unknown name is an error of
+/// site.yaml, reported by the config check).
+fn themes_of(names: Themes) -> impl Iterator<Item = &'static Theme> {
+    std::iter::once(names.light)
+        .chain(names.dark)
+        .filter_map(|n| themes().themes.get(n))
 }
 
 /// The stylesheet for a light theme and an optional dark one (applied under
@@ -54,57 +93,386 @@ pub fn stylesheet(light: &str, dark: Option<&str>) -> String {
     css
 }
 
+/// Which scopes get a span, for one pair of themes.
+///
+/// The stylesheet's selectors (as [`stylesheet`] writes them) are chains
+/// of compounds of classes joined by descendant combinators
+/// (`.hl-source.hl-python .hl-string`), plus `.hl-code` (the `<pre>`). A
+/// scope's span has one class per atom of the scope, so a compound
+/// matches it when each of the compound's atoms is among the scope's.
+///
+/// In one block, a chain can match only when each of its compounds
+/// matches some element of the block (the `<pre>` or a scope that occurs
+/// in it): the others are dead there. A span that no compound of a live
+/// chain matches takes no declaration, and, as there are no child or
+/// sibling combinators, no selector needs it as an ancestor either:
+/// leaving it out changes the rules that apply to no character.
+struct Marker {
+    /// Each distinct compound of every selector, as a scope (its atoms).
+    compounds: Vec<Scope>,
+    /// Each distinct selector, as the set of its compounds.
+    chains: Vec<Bits>,
+    /// The compounds the `<pre class="code hl-code">` matches.
+    pre: Bits,
+    /// What is known of each scope met so far.
+    scopes: RwLock<FnvHashMap<Scope, Arc<Known>>>,
+}
+
+/// One scope's class string and the compounds it matches.
+struct Known {
+    classes: Arc<str>,
+    matches: Bits,
+}
+
+impl Marker {
+    fn new(names: Themes) -> Self {
+        // `.hl-code` is the stylesheet's rule for the `<pre>`.
+        let code = Scope::new("code").unwrap_or_default();
+        let selectors: Vec<Vec<Scope>> = themes_of(names)
+            .flat_map(|t| &t.scopes)
+            .flat_map(|item| &item.scope.selectors)
+            .map(|s| s.extract_scopes())
+            .chain([vec![code]])
+            .collect();
+        let mut compounds: Vec<Scope> = selectors.iter().flatten().copied().collect();
+        compounds.sort_unstable();
+        compounds.dedup();
+        let mut chains: Vec<Bits> = selectors
+            .iter()
+            .map(|chain| {
+                let mut bits = Bits::new(compounds.len());
+                for c in chain {
+                    if let Ok(i) = compounds.binary_search(c) {
+                        bits.set(i);
+                    }
+                }
+                bits
+            })
+            .collect();
+        chains.sort_unstable();
+        chains.dedup();
+        let pre = matched(&compounds, code);
+        Marker {
+            compounds,
+            chains,
+            pre,
+            scopes: RwLock::new(FnvHashMap::default()),
+        }
+    }
+
+    /// The marker for these themes, made once per process.
+    fn for_themes(names: Themes) -> Arc<Marker> {
+        type Key = (String, Option<String>);
+        static MARKERS: OnceLock<Mutex<HashMap<Key, Arc<Marker>>>> = OnceLock::new();
+        let key = (names.light.to_string(), names.dark.map(str::to_string));
+        let mut markers = MARKERS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        markers
+            .entry(key)
+            .or_insert_with(|| Arc::new(Marker::new(names)))
+            .clone()
+    }
+
+    fn known(&self, scope: Scope) -> Arc<Known> {
+        if let Some(known) = self
+            .scopes
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&scope)
+        {
+            return known.clone();
+        }
+        let known = Arc::new(Known {
+            classes: class_string(scope).into(),
+            matches: matched(&self.compounds, scope),
+        });
+        self.scopes
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(scope, known.clone());
+        known
+    }
+
+    /// The compounds that can matter in a block whose scopes are
+    /// `scopes`: those of the chains each of whose compounds matches the
+    /// `<pre>` or one of the scopes.
+    fn live<'s>(&self, scopes: impl Iterator<Item = &'s Scope>) -> Bits {
+        let mut present = self.pre.clone();
+        for s in scopes {
+            present.union(&self.known(*s).matches);
+        }
+        let mut live = Bits::new(self.compounds.len());
+        for chain in &self.chains {
+            if chain.is_subset(&present) {
+                live.union(chain);
+            }
+        }
+        live
+    }
+
+    /// Every compound, for a block whose scopes are not known beforehand.
+    fn all_live(&self) -> Bits {
+        let mut all = Bits::new(self.compounds.len());
+        for i in 0..self.compounds.len() {
+            all.set(i);
+        }
+        all
+    }
+}
+
+/// The compounds `scope`'s span matches: those whose atoms are all
+/// among its own.
+fn matched(compounds: &[Scope], scope: Scope) -> Bits {
+    let atoms: Vec<u16> = atoms_of(scope).collect();
+    let mut bits = Bits::new(compounds.len());
+    for (i, c) in compounds.iter().enumerate() {
+        if atoms_of(*c).all(|a| atoms.contains(&a)) {
+            bits.set(i);
+        }
+    }
+    bits
+}
+
+fn atoms_of(scope: Scope) -> impl Iterator<Item = u16> {
+    (0..scope.len() as usize).map(move |i| scope.atom_at(i))
+}
+
+/// A set of compounds, by index.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(len: usize) -> Self {
+        Bits(vec![0; len.div_ceil(64)])
+    }
+
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn union(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    fn is_subset(&self, of: &Bits) -> bool {
+        self.0.iter().zip(&of.0).all(|(a, b)| a & !b == 0)
+    }
+
+    fn intersects(&self, other: &Bits) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+}
+
+/// `keyword.control.python` → `hl-keyword hl-control hl-python`, as
+/// syntect's own generator writes it.
+fn class_string(scope: Scope) -> String {
+    let name = scope.build_string();
+    let mut s = String::with_capacity(name.len() + 8);
+    for (i, atom) in name.split('.').enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(PREFIX);
+        s.push_str(atom);
+    }
+    s
+}
+
+/// Writes one block's spans: the scopes a character sits in are written
+/// as spans only where they matter ([`Marker`]), opened just before the
+/// text they hold (so no span is empty), and a span that ends where one
+/// of the same scope begins runs on instead.
+struct SpanWriter<'m> {
+    marker: &'m Marker,
+    /// The compounds that can matter in this block.
+    live: Bits,
+    /// This block's scopes met so far, with the class strings of those
+    /// whose spans are written (a scope recurs on every line).
+    classes: FnvHashMap<Scope, Option<Arc<str>>>,
+    /// The parser's scope stack, and parallel to it, the scopes whose
+    /// spans are written.
+    stack: ScopeStack,
+    wanted: Vec<Option<Scope>>,
+    /// The spans open in `html`, outermost first.
+    open: Vec<Scope>,
+    html: String,
+}
+
+impl<'m> SpanWriter<'m> {
+    fn new(marker: &'m Marker, live: Bits, capacity: usize) -> Self {
+        SpanWriter {
+            marker,
+            live,
+            classes: FnvHashMap::default(),
+            stack: ScopeStack::new(),
+            wanted: Vec::new(),
+            open: Vec::new(),
+            html: String::with_capacity(capacity),
+        }
+    }
+
+    /// Writes one line and the scope changes in it (`None` when syntect
+    /// finds them inconsistent).
+    fn line(&mut self, line: &str, ops: &[(usize, ScopeStackOp)]) -> Option<()> {
+        let mut at = 0;
+        for (i, op) in ops {
+            // An op's offset is a char boundary of `line`.
+            if *i > at {
+                self.text(&line[at..*i]);
+                at = *i;
+            }
+            let (marker, live, classes, wanted) =
+                (self.marker, &self.live, &mut self.classes, &mut self.wanted);
+            self.stack
+                .apply_with_hook(op, |basic, _| match basic {
+                    BasicScopeStackOp::Push(scope) => {
+                        let written = classes
+                            .entry(scope)
+                            .or_insert_with(|| {
+                                let known = marker.known(scope);
+                                known
+                                    .matches
+                                    .intersects(live)
+                                    .then(|| known.classes.clone())
+                            })
+                            .is_some();
+                        wanted.push(written.then_some(scope));
+                    }
+                    BasicScopeStackOp::Pop => {
+                        wanted.pop();
+                    }
+                })
+                .ok()?;
+        }
+        self.text(&line[at..]);
+        Some(())
+    }
+
+    /// Writes `text` inside the spans of the scopes it sits in.
+    fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let wanted = self.wanted.iter().flatten();
+        let same = wanted
+            .clone()
+            .zip(&self.open)
+            .take_while(|(w, o)| w == o)
+            .count();
+        for _ in same..self.open.len() {
+            self.html.push_str("</span>");
+        }
+        self.open.truncate(same);
+        for &scope in wanted.skip(same) {
+            if let Some(Some(classes)) = self.classes.get(&scope) {
+                self.html.push_str("<span class=\"");
+                self.html.push_str(classes);
+                self.html.push_str("\">");
+            }
+            self.open.push(scope);
+        }
+        crate::html::escape_into(&mut self.html, text);
+    }
+
+    fn finish(mut self) -> String {
+        for _ in 0..self.open.len() {
+            self.html.push_str("</span>");
+        }
+        self.html
+    }
+}
+
+/// Blocks up to this long are parsed whole before they are written, to
+/// know their scopes; a longer one is written as it is parsed, with a
+/// span for every scope some compound matches (its parse would take
+/// several times the code's size).
+const PARSE_FIRST_UP_TO: usize = 1 << 20;
+
+/// `code` highlighted as `syntax`, or `None` when syntect fails on it.
+fn spans(syntax: &SyntaxReference, code: &str, themes: Themes) -> Option<String> {
+    spans_with(syntax, code, themes, code.len() <= PARSE_FIRST_UP_TO)
+}
+
+/// [`spans`], parsing the whole block first or not (`parse_first`).
+fn spans_with(
+    syntax: &SyntaxReference,
+    code: &str,
+    themes: Themes,
+    parse_first: bool,
+) -> Option<String> {
+    let marker = Marker::for_themes(themes);
+    let mut state = ParseState::new(syntax);
+    let mut parse = |line: &str| state.parse_line(line, syntaxes()).ok();
+    let capacity = code.len() * 2;
+    if parse_first {
+        let lines = LinesWithEndings::from(code)
+            .map(|line| Some((line, parse(line)?)))
+            .collect::<Option<Vec<_>>>()?;
+        let pushed = lines
+            .iter()
+            .flat_map(|(_, ops)| ops)
+            .filter_map(|(_, op)| match op {
+                ScopeStackOp::Push(scope) => Some(scope),
+                _ => None,
+            });
+        let mut writer = SpanWriter::new(&marker, marker.live(pushed), capacity);
+        for (line, ops) in &lines {
+            writer.line(line, ops)?;
+        }
+        Some(writer.finish())
+    } else {
+        let mut writer = SpanWriter::new(&marker, marker.all_live(), capacity);
+        for line in LinesWithEndings::from(code) {
+            writer.line(line, &parse(line)?)?;
+        }
+        Some(writer.finish())
+    }
+}
+
 /// Renders a fenced code block as HTML. An unknown or missing language
 /// renders as plain, escaped code: never an error.
-pub fn code_block(lang: Option<&str>, code: &str) -> String {
+pub fn code_block(lang: Option<&str>, code: &str, themes: Themes) -> String {
     let lang = lang.map(str::trim).filter(|l| !l.is_empty());
-    let mut out = String::with_capacity(code.len() * 2 + 64);
     let syntax = lang.and_then(|l| {
         let ss = syntaxes();
         ss.find_syntax_by_token(l)
             .or_else(|| ss.find_syntax_by_name(l))
     });
     let lang_attr = lang.map(class_safe).unwrap_or_default();
-    match syntax {
-        Some(syntax) => {
-            let mut generator =
-                ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
-            let mut failed = false;
-            for line in LinesWithEndings::from(code) {
-                if generator
-                    .parse_html_for_line_which_includes_newline(line)
-                    .is_err()
-                {
-                    failed = true;
-                    break;
-                }
-            }
-            if failed {
-                return plain(&lang_attr, code);
-            }
-            out.push_str("<pre class=\"code hl-code\" data-lang=\"");
-            out.push_str(&lang_attr);
-            out.push_str("\"><code class=\"language-");
-            out.push_str(&lang_attr);
-            out.push_str("\">");
-            out.push_str(&generator.finalize());
-            out.push_str("</code></pre>\n");
-            out
-        }
-        None => plain(&lang_attr, code),
-    }
+    let Some(body) = syntax.and_then(|s| spans(s, code, themes)) else {
+        return plain(&lang_attr, code);
+    };
+    let mut out = String::with_capacity(body.len() + 2 * lang_attr.len() + 80);
+    out.push_str("<pre class=\"code hl-code\" data-lang=\"");
+    out.push_str(&lang_attr);
+    out.push_str("\"><code class=\"language-");
+    out.push_str(&lang_attr);
+    out.push_str("\">");
+    out.push_str(&body);
+    out.push_str("</code></pre>\n");
+    out
 }
 
 /// Replaces each code block (its start, text and end) by its highlighted
 /// HTML, written where the block ends. What other extensions wrote inside
 /// the block passes through.
-#[derive(Default)]
-pub(super) struct Highlight {
+pub(super) struct Highlight<'t> {
+    themes: Themes<'t>,
     /// The open block's language and text.
     open: Option<(Option<String>, String)>,
 }
 
-impl<'a> Extension<'a> for Highlight {
+impl<'t> Highlight<'t> {
+    pub(super) fn new(themes: Themes<'t>) -> Self {
+        Highlight { themes, open: None }
+    }
+}
+
+impl<'a> Extension<'a> for Highlight<'_> {
     fn feed(&mut self, item: Item<'a>, out: &mut VecDeque<Item<'a>>) {
         if !item.is_author() {
             out.push_back(item);
@@ -115,7 +483,7 @@ impl<'a> Extension<'a> for Highlight {
                 Event::Text(t) => text.push_str(t),
                 Event::End(TagEnd::CodeBlock) => {
                     let (lang, text) = self.open.take().unwrap_or_default();
-                    let html = code_block(lang.as_deref(), &text);
+                    let html = code_block(lang.as_deref(), &text, self.themes);
                     out.push_back(item.derived(Event::Html(html.into()), Origin::Rendered));
                 }
                 _ => {}
@@ -167,10 +535,257 @@ fn class_safe(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use syntect::html::ClassedHTMLGenerator;
+
+    const DEFAULT: Themes = Themes {
+        light: "InspiredGitHub",
+        dark: Some("base16-ocean.dark"),
+    };
+
+    /// Snippets as the 10k corpus has them, and constructs that span
+    /// lines or embed other languages.
+    const SNIPPETS: &[(&str, &str)] = &[
+        (
+            "python",
+            "import json\nfrom collections import Counter\n\n\n@cache\ndef military_tunnel(rows, threshold=318):\n    \"\"\"Cited the vessel\n    by project.\"\"\"\n    counts = Counter()\n    for row in rows:\n        if row.get(\"boundary\", 0) > threshold:\n            counts[\"boundary\"] += 5  # total\n    s = f\"{counts!r:>10} and {{x}}\" + r'\\d' + b\"\\x00\"\n    return json.dumps(dict(counts), indent=2)\n",
+        ),
+        (
+            "js",
+            "const plausibleClaim = async (url, opts = {}) => {\n  const res = await fetch(url, { method: 'GET', ...opts });\n  if (!res.ok) throw new Error(`status ${res.status}\n  and ${`nested ${1 + 2}`}`);\n  const data = await res.json(); /* a comment\n  over lines */\n  const re = /a[b-c]+\\/x/gi;\n  console.log('premium', data.x.filter((x) => x.capital > 28).length); // popular\n  return data;\n};\n\nexport default plausibleClaim;\n",
+        ),
+        (
+            "bash",
+            "#!/usr/bin/env bash\nset -euo pipefail\nARCHIVE=\"${ARCHIVE:-/srv/cabinet}\"\nfor f in \"$ARCHIVE\"/supplier/*.md; do\n  grep -c \"campaign\" \"$f\" | awk '{ s += $1 } END { print s }'  # loyal\ndone\ncat <<EOF > \"$(mktemp)\"\nhere $HOME `date`\nEOF\ncase \"$1\" in a|b) echo $((1 + 2)) ;; esac\n",
+        ),
+        (
+            "rust",
+            "#[derive(Debug, Clone)]\npub struct License<'a> {\n    joint_coast: u32,\n    judicial_fleet: &'a str,\n}\n\nimpl License<'_> {\n    /// Endorsed the merchant.\n    pub fn strict_energy(&self, items: &[u32]) -> Option<u32> {\n        let mut total = 0u32; /* block\n        comment */\n        let vague = items.iter().filter(|x| **x > 97).count() as u32;\n        total = total.saturating_add(vague * self.joint_coast);\n        let s = r#\"raw \"string\"\n\"#;\n        if self.judicial_fleet.is_empty() { return None; }\n        println!(\"{total} {:?}\", s);\n        Some(total)\n    }\n}\n",
+        ),
+        (
+            "html",
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<style>\n  body > p { color: #fff; margin: 0 1px; }\n</style>\n<script>\n  const a = `x ${1}`; // c\n</script>\n<p class=\"a\" onclick=\"go(1)\">T &amp; <b>b</b></p>\n</html>\n",
+        ),
+        (
+            "cpp",
+            "#include <vector>\ntemplate <typename T>\nint f(std::vector<T> v) { return v.size() > 0 ? 1 : 0; } // c++\n",
+        ),
+    ];
+
+    /// The theme pairs tried: the default, a single dark theme, and two
+    /// others.
+    const PAIRS: &[Themes] = &[
+        DEFAULT,
+        Themes {
+            light: "Solarized (dark)",
+            dark: None,
+        },
+        Themes {
+            light: "base16-eighties.dark",
+            dark: Some("Solarized (light)"),
+        },
+    ];
+
+    /// syntect's own generator, as marginalia used it before: every scope
+    /// on the stack gets a span.
+    fn every_span(lang: &str, code: &str) -> String {
+        let syntax = syntaxes().find_syntax_by_token(lang).unwrap();
+        let mut g = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes(), CLASS_STYLE);
+        for line in LinesWithEndings::from(code) {
+            g.parse_html_for_line_which_includes_newline(line).unwrap();
+        }
+        g.finalize()
+    }
+
+    fn fewer_spans(lang: &str, code: &str, themes: Themes) -> String {
+        spans(syntaxes().find_syntax_by_token(lang).unwrap(), code, themes).unwrap()
+    }
+
+    /// As a block too long to be parsed before it is written.
+    fn streamed(lang: &str, code: &str, themes: Themes) -> String {
+        let syntax = syntaxes().find_syntax_by_token(lang).unwrap();
+        spans_with(syntax, code, themes, false).unwrap()
+    }
+
+    /// Each character of the HTML's text, with the class lists of the
+    /// elements it sits in (outermost first, from the `<pre>`).
+    fn characters(html: &str) -> Vec<(char, Vec<Vec<String>>)> {
+        let pre = vec!["code".to_string(), "hl-code".to_string()];
+        let mut stack = vec![pre];
+        let mut out = Vec::new();
+        let mut rest = html;
+        while let Some(c) = rest.chars().next() {
+            if let Some(r) = rest.strip_prefix("<span class=\"") {
+                let end = r.find("\">").expect("a closed class attribute");
+                stack.push(r[..end].split(' ').map(str::to_string).collect());
+                rest = &r[end + 2..];
+            } else if let Some(r) = rest.strip_prefix("</span>") {
+                stack.pop().expect("a span to close");
+                rest = r;
+            } else if c == '&' {
+                let end = rest.find(';').expect("an entity's end");
+                let ch = match &rest[..=end] {
+                    "&lt;" => '<',
+                    "&gt;" => '>',
+                    "&amp;" => '&',
+                    "&quot;" => '"',
+                    "&#39;" | "&#x27;" => '\'',
+                    e => panic!("unexpected entity {e}"),
+                };
+                out.push((ch, stack.clone()));
+                rest = &rest[end + 1..];
+            } else {
+                assert!(c != '<', "unexpected tag at {rest}");
+                out.push((c, stack.clone()));
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+        assert_eq!(stack.len(), 1, "every span is closed");
+        out
+    }
+
+    /// A stylesheet rule: (theme, item) and its selectors, each a
+    /// descendant chain of compounds of classes, as `stylesheet` writes
+    /// them (a theme's `.hl-code` rule is item `usize::MAX`).
+    type Rule = ((usize, usize), Vec<Vec<Vec<String>>>);
+
+    fn rules(themes: Themes) -> Vec<Rule> {
+        let class = |atom: &str| format!("{PREFIX}{atom}");
+        let mut rules = Vec::new();
+        for (t, theme) in themes_of(themes).enumerate() {
+            rules.push(((t, usize::MAX), vec![vec![vec![class("code")]]]));
+            for (i, item) in theme.scopes.iter().enumerate() {
+                let selectors = item
+                    .scope
+                    .selectors
+                    .iter()
+                    .map(|s| {
+                        s.extract_scopes()
+                            .iter()
+                            .map(|c| c.build_string().split('.').map(class).collect())
+                            .collect()
+                    })
+                    .collect();
+                rules.push(((t, i), selectors));
+            }
+        }
+        rules
+    }
+
+    /// Whether a descendant chain of compounds matches the innermost
+    /// element of `stack` (nearest matching ancestor first: with
+    /// descendant combinators alone, that choice never loses a match).
+    fn chain_matches(chain: &[Vec<String>], stack: &[Vec<String>]) -> bool {
+        let fits =
+            |compound: &Vec<String>, el: &Vec<String>| compound.iter().all(|c| el.contains(c));
+        let Some((last, ancestors)) = chain.split_last() else {
+            return false;
+        };
+        let Some((el, mut above)) = stack.split_last() else {
+            return false;
+        };
+        if !fits(last, el) {
+            return false;
+        }
+        for compound in ancestors.iter().rev() {
+            match above.iter().rposition(|el| fits(compound, el)) {
+                Some(at) => above = &above[..at],
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// For each character, the rules matching each element it sits in,
+    /// outermost first, leaving out elements no rule matches (they give
+    /// the character nothing: it inherits through them).
+    /// A character and the rules matching each element it sits in.
+    type Styled = (char, Vec<Vec<(usize, usize)>>);
+
+    fn styled(html: &str, rules: &[Rule]) -> Vec<Styled> {
+        characters(html)
+            .into_iter()
+            .map(|(ch, stack)| {
+                let levels = (1..=stack.len())
+                    .map(|depth| {
+                        rules
+                            .iter()
+                            .filter(|(_, selectors)| {
+                                selectors.iter().any(|s| chain_matches(s, &stack[..depth]))
+                            })
+                            .map(|(id, _)| *id)
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|matched| !matched.is_empty())
+                    .collect();
+                (ch, levels)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_character_keeps_its_text_and_its_rules() {
+        for themes in PAIRS {
+            let rules = rules(*themes);
+            assert!(rules.len() > 10, "{themes:?} has rules");
+            for (lang, code) in SNIPPETS {
+                let old = every_span(lang, code);
+                let old_styled = styled(&old, &rules);
+                let parsed_first = fewer_spans(lang, code, *themes);
+                let streamed = streamed(lang, code, *themes);
+                for new in [&parsed_first, &streamed] {
+                    let text: String = characters(new).into_iter().map(|(c, _)| c).collect();
+                    assert_eq!(&text, code, "{lang}: the text is the code");
+                    let new_styled = styled(new, &rules);
+                    assert_eq!(old_styled.len(), new_styled.len());
+                    for (i, (o, n)) in old_styled.iter().zip(&new_styled).enumerate() {
+                        assert_eq!(
+                            o, n,
+                            "{lang}, {themes:?}: character {i} of\n{code}\nold: {old}\nnew: {new}"
+                        );
+                    }
+                }
+                println!(
+                    "{lang}, {themes:?}: {} bytes ({} streamed), were {}",
+                    parsed_first.len(),
+                    streamed.len(),
+                    old.len()
+                );
+                assert!(parsed_first.len() <= streamed.len() && streamed.len() < old.len());
+            }
+        }
+    }
+
+    #[test]
+    fn the_test_sees_a_dropped_rule() {
+        // The comparison above can fail: a span that matters, left out,
+        // changes some character's rules.
+        let rules = rules(DEFAULT);
+        let old = every_span("python", "import json\n");
+        let stripped = old.replacen(
+            "<span class=\"hl-keyword hl-control hl-import hl-python\">",
+            "<span class=\"hl-x\">",
+            1,
+        );
+        assert_ne!(old, stripped);
+        assert_ne!(styled(&old, &rules), styled(&stripped, &rules));
+    }
+
+    #[test]
+    fn unmatched_scopes_get_no_span_and_runs_merge() {
+        let html = fewer_spans("python", "import json\n", DEFAULT);
+        assert!(!html.contains("hl-meta hl-statement"), "{html}");
+        assert!(
+            html.contains("hl-keyword hl-control hl-import hl-python"),
+            "{html}"
+        );
+        // Two tokens of one scope side by side are one span.
+        let html = fewer_spans("rust", "x += 1;\ny -= 2;\n", DEFAULT);
+        assert!(!html.contains("</span><span class=\"hl-source"), "{html}");
+    }
 
     #[test]
     fn known_language_gets_classes() {
-        let html = code_block(Some("rust"), "fn main() {}\n");
+        let html = code_block(Some("rust"), "fn main() {}\n", DEFAULT);
         assert!(html.contains("class=\"language-rust\""), "{html}");
         assert!(html.contains("hl-"), "{html}");
         assert!(html.contains("main"));
@@ -178,10 +793,10 @@ mod tests {
 
     #[test]
     fn unknown_language_is_plain_and_escaped() {
-        let html = code_block(Some("nosuchlang"), "<b>&</b>\n");
+        let html = code_block(Some("nosuchlang"), "<b>&</b>\n", DEFAULT);
         assert!(html.contains("&lt;b&gt;&amp;&lt;/b&gt;"), "{html}");
         assert!(!html.contains("hl-"));
-        let html = code_block(Some("x\"onload=alert(1)"), "y");
+        let html = code_block(Some("x\"onload=alert(1)"), "y", DEFAULT);
         assert!(!html.contains("\"onload"), "{html}");
     }
 

@@ -78,6 +78,8 @@ pub struct Env<'a> {
     pub note_template: Option<&'a NoteTemplate>,
     /// The site's note kinds, whose labels the notes' badges show.
     pub kinds: &'a [NoteKind],
+    /// The highlighting themes: which scopes of code get spans.
+    pub highlight: highlight::Themes<'a>,
 }
 
 /// One document to render.
@@ -771,7 +773,7 @@ impl<'e> Emitter<'e> {
             None => Box::new(parsed),
         };
         woven
-            .through(Highlight::default())
+            .through(Highlight::new(self.urls.env.highlight))
             .through(HeadingIds::new(self.heading_ids))
             .through(FootnoteRefs::new(notes.map(|(plan, _)| plan)))
             .through(RawHtml::new(&mut self.has_raw_html))

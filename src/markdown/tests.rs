@@ -10,6 +10,12 @@ use crate::sources::Registry;
 
 const SIDECAR: &str = "content/articles/a.annotations.yaml";
 
+/// site.yaml's default highlighting themes.
+const DEFAULT_THEMES: highlight::Themes = highlight::Themes {
+    light: "InspiredGitHub",
+    dark: Some("base16-ocean.dark"),
+};
+
 /// Renders `body` as `content/articles/a.md` with the notes of `sidecar`.
 fn render_with(body: &str, sidecar_yaml: &str) -> Rendered {
     let (notes, d) = sidecar::parse(Path::new(SIDECAR), sidecar_yaml);
@@ -25,6 +31,7 @@ fn render_with(body: &str, sidecar_yaml: &str) -> Rendered {
         sources: &registry,
         note_template: None,
         kinds: &[],
+        highlight: DEFAULT_THEMES,
     };
     let input = Input {
         file: Path::new("content/articles/a.md"),
@@ -72,8 +79,11 @@ fn a_heading_never_takes_a_notes_id() {
 fn fenced_code_is_highlighted_with_classes() {
     assert_eq!(
         html("```rust\nlet x = 1;\n```\n"),
-        "<pre class=\"code hl-code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-source hl-rust\"><span class=\"hl-storage hl-type hl-rust\">let</span> x <span class=\"hl-keyword hl-operator hl-rust\">=</span> <span class=\"hl-constant hl-numeric hl-integer hl-decimal hl-rust\">1</span><span class=\"hl-punctuation hl-terminator hl-rust\">;</span>\n</span></code></pre>\n"
+        "<pre class=\"code hl-code\" data-lang=\"rust\"><code class=\"language-rust\"><span class=\"hl-storage hl-type hl-rust\">let</span> x <span class=\"hl-keyword hl-operator hl-rust\">=</span> <span class=\"hl-constant hl-numeric hl-integer hl-decimal hl-rust\">1</span>;\n</code></pre>\n"
     );
+    // Only scopes some rule of the themes can match get a span: here
+    // `source.rust` and `punctuation.terminator.rust` (no theme styles
+    // them) do not.
     // Unknown or no language: plain, escaped.
     assert_eq!(
         html("```nosuchlang\na < b\n```\n"),
@@ -280,7 +290,7 @@ fn highlight_replaces_code_blocks_and_nothing_else() {
     assert_eq!(
         through_one(
             "Text `inline`.\n\n```\na < b\n```\n\n    indented\n",
-            highlight::Highlight::default()
+            highlight::Highlight::new(DEFAULT_THEMES)
         ),
         "<p>Text <code>inline</code>.</p>\n\
          <pre class=\"code\"><code>a &lt; b\n</code></pre>\n\
@@ -288,7 +298,10 @@ fn highlight_replaces_code_blocks_and_nothing_else() {
     );
     // The info string's first word is the language.
     assert_eq!(
-        through_one("```nosuch {.x}\nq\n```\n", highlight::Highlight::default()),
+        through_one(
+            "```nosuch {.x}\nq\n```\n",
+            highlight::Highlight::new(DEFAULT_THEMES)
+        ),
         "<pre class=\"code\" data-lang=\"nosuch\"><code class=\"language-nosuch\">q\n</code></pre>\n"
     );
 }
@@ -337,6 +350,7 @@ fn with_rewriter<T>(body: &str, f: impl FnOnce(&mut urls::Rewriter) -> T) -> T {
         sources: &registry,
         note_template: None,
         kinds: &[],
+        highlight: DEFAULT_THEMES,
     };
     let input = Input {
         file: Path::new("content/articles/a.md"),
@@ -471,6 +485,7 @@ fn parsing_twice_renders_what_keeping_the_events_does() {
         sources: &registry,
         note_template: None,
         kinds: &[],
+        highlight: DEFAULT_THEMES,
     };
     for title_from_heading in [false, true] {
         let input = Input {

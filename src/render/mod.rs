@@ -64,8 +64,11 @@ pub enum Job {
     SearchIndex,
     /// A shard of search terms (by its prefix).
     SearchShard(String),
-    /// The search fragment of document `i` (what a result shows).
+    /// The search fragment of document `i` (the passage a result shows).
     SearchDoc(usize),
+    /// The result heads of documents `g * HEADS_PER_FILE ..` (what a
+    /// result's line shows while the passage is not yet fetched).
+    SearchHeads(usize),
     HighlightCss,
     /// `/notes.csv` (DESIGN §11).
     NotesCsv,
@@ -361,6 +364,7 @@ impl<'a> Renderer<'a> {
             );
         }
         jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
+        jobs.extend((0..search::head_files(site.documents.len())).map(Job::SearchHeads));
         jobs.extend([Job::HighlightCss, Job::NotesCsv, Job::ClaimsFeed]);
         let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
         jobs.extend((1..=claim_pages).map(Job::Claims));
@@ -441,6 +445,7 @@ impl<'a> Renderer<'a> {
             Job::SearchIndex => Route::SearchIndex,
             Job::SearchShard(key) => Route::SearchShard { key: key.clone() },
             Job::SearchDoc(i) => Route::SearchDoc { doc: *i },
+            Job::SearchHeads(g) => Route::SearchHeads { group: *g },
             Job::HighlightCss => Route::HighlightCss,
             Job::NotesCsv => Route::NotesCsv,
             Job::ClaimsFeed => Route::ClaimsFeed,
@@ -610,6 +615,7 @@ impl<'a> Renderer<'a> {
             Job::SearchIndex => return Ok(self.search_index().manifest(site)),
             Job::SearchShard(key) => return Ok(self.search_index().shard(key)),
             Job::SearchDoc(i) => return Ok(search::fragment(site, &site.documents[*i])),
+            Job::SearchHeads(g) => return Ok(search::heads(site, *g)),
             _ => {}
         }
         let html = match job {
@@ -677,7 +683,9 @@ impl<'a> Renderer<'a> {
             Job::AnnotationPage { doc, part } => data::annotation_page(self, *doc, *part),
             Job::Robots => data::robots(self),
             Job::Annotations => data::annotations(self),
-            Job::SearchIndex | Job::SearchShard(_) | Job::SearchDoc(_) => String::new(),
+            Job::SearchIndex | Job::SearchShard(_) | Job::SearchDoc(_) | Job::SearchHeads(_) => {
+                String::new()
+            }
             Job::HighlightCss => crate::markdown::highlight::stylesheet(
                 &site.config.highlight_theme,
                 site.config.highlight_theme_dark.as_deref(),

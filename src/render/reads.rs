@@ -158,6 +158,12 @@ impl Renderer<'_> {
             }
             // One document's search entry: its text, notes and source names.
             Job::SearchDoc(i) => r.extend([Input::Config, Input::Registry, doc(*i)]),
+            // Result heads: the title, URL, date, source name and note ids
+            // of each document of the run.
+            Job::SearchHeads(g) => {
+                r.extend([Input::Config, Input::Registry]);
+                r.extend(super::search::head_range(*g, site.documents.len()).map(doc));
+            }
             // An annotation page holds its document's notes and names the
             // pages before and after it (prev/next): the documents those
             // are in are read too, so a document gaining or losing notes

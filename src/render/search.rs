@@ -8,13 +8,18 @@
 //!   document frequency and its best postings `[doc, note, weight]`
 //!   (`note` 0 is the article itself, `n` its note `n - 1`), at most
 //!   [`POSTINGS_MAX`] of them, heaviest first;
+//! - `search-index/h/<group>.json`, the result heads of
+//!   [`HEADS_PER_FILE`] documents in site order: each one's title, path,
+//!   date, source name, note ids and earlier snapshots, what a result's
+//!   line and link need (~150 bytes a document);
 //! - `search-index/d/<doc>.json`, one per document: title, URL, date,
-//!   source, plain text and notes, fetched only for the results shown, to
-//!   show the matching passage.
+//!   source, plain text and notes, fetched only for the results shown
+//!   once typing pauses, to show the matching passage.
 //!
-//! A query of one word fetches the manifest, one shard and the fragments
-//! of the results it shows; nothing grows with the archive but the number
-//! of files.
+//! A search after every letter thus fetches the shard and a few small
+//! head files each time; the ~9 KB fragments are fetched once, for the
+//! results still shown when typing stops. Nothing grows with the archive
+//! but the number of files.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,6 +31,11 @@ use crate::model::{Document, Site, Terms};
 /// barely a filter; its heaviest items (title hits first) are what a
 /// reader wants from it, and the cap bounds every shard's size.
 pub const POSTINGS_MAX: usize = 200;
+
+/// Documents whose result heads share a file: small enough that the
+/// head files a result list touches stay a few kilobytes each, large
+/// enough not to add a file per document.
+pub const HEADS_PER_FILE: usize = 16;
 
 /// Terms shorter than this are not indexed.
 const MIN_TERM: usize = 2;
@@ -586,17 +596,24 @@ impl Index {
             documents: usize,
             key_chars: usize,
             postings_max: usize,
+            /// The site's base URL: a result head's paths are under it.
+            base: String,
             terms: String,
+            heads: String,
+            heads_per_file: usize,
             docs: String,
             shards: Vec<&'a str>,
         }
         let m = Manifest {
-            version: 2,
+            version: 3,
             items: self.items,
             documents: site.documents.len(),
             key_chars: KEY_CHARS,
             postings_max: POSTINGS_MAX,
+            base: site.config.url(""),
             terms: site.config.url("search-index/t/"),
+            heads: site.config.url("search-index/h/"),
+            heads_per_file: HEADS_PER_FILE,
             docs: site.config.url("search-index/d/"),
             shards: self.keys().collect(),
         };
@@ -654,6 +671,80 @@ fn removed_terms(d: &Document) -> Vec<BTreeMap<String, u16>> {
         .collect()
 }
 
+/// How many head files `documents` documents need.
+pub fn head_files(documents: usize) -> usize {
+    documents.div_ceil(HEADS_PER_FILE)
+}
+
+/// The documents whose heads are in head file `group`.
+pub fn head_range(group: usize, documents: usize) -> std::ops::Range<usize> {
+    let start = (group * HEADS_PER_FILE).min(documents);
+    start..(start + HEADS_PER_FILE).min(documents)
+}
+
+/// Head file `group`: for each of its documents, in site order,
+/// `[title, path, date, source, [note id, …], [[date, path, title], …]]`
+/// (paths under the manifest's `base`; `date` and `source` may be null;
+/// the last list is the earlier snapshots, oldest first, as the
+/// fragment's `versions`). What a result's line and link need, so a
+/// search while typing fetches no document's text.
+pub fn heads(site: &Site, group: usize) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Head<'a>(
+        &'a str,
+        &'a str,
+        Option<String>,
+        Option<&'a str>,
+        Vec<&'a str>,
+        Vec<[String; 3]>,
+    );
+    let heads: Vec<Head> = site.documents[head_range(group, site.documents.len())]
+        .iter()
+        .map(|d| {
+            Head(
+                &d.title,
+                &d.path,
+                d.date.as_ref().map(|x| x.iso()),
+                source_name(site, d),
+                d.notes.iter().map(|n| n.id.as_str()).collect(),
+                earlier_snapshots(d)
+                    .iter()
+                    .map(|s| {
+                        let (date, path) = snapshot_link(d, s);
+                        [date, path, s.title.clone()]
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    let _ = super::data::write_json(&mut out, &heads);
+    out
+}
+
+/// The name of a document's source, as results show it.
+fn source_name<'a>(site: &'a Site, d: &Document) -> Option<&'a str> {
+    d.source
+        .as_deref()
+        .and_then(|k| site.registry.get(k))
+        .map(|s| s.name.as_str())
+}
+
+/// What a result names an earlier snapshot by: its archive date (or
+/// stem) and its page's site path.
+fn snapshot_link(d: &Document, s: &crate::model::Snapshot) -> (String, String) {
+    let path = crate::routes::Route::Snapshot {
+        dir: d.path.clone(),
+        stem: s.stem.clone(),
+    }
+    .url_path();
+    let date = s
+        .archived
+        .as_ref()
+        .map_or_else(|| s.stem.clone(), |x| x.display());
+    (date, path)
+}
+
 /// Document `i`'s fragment: what a result shows.
 pub fn fragment(site: &Site, d: &Document) -> Vec<u8> {
     let mut out = Vec::new();
@@ -686,11 +777,7 @@ pub fn write_fragment(
         title: &d.title,
         url: site.config.url(&d.path),
         date: d.date.as_ref().map(|x| x.iso()),
-        source: d
-            .source
-            .as_deref()
-            .and_then(|k| site.registry.get(k))
-            .map(|s| s.name.as_str()),
+        source: source_name(site, d),
         text: PlainText(&d.content_html),
         notes: d
             .notes
@@ -700,15 +787,8 @@ pub fn write_fragment(
         versions: earlier_snapshots(d)
             .iter()
             .map(|s| {
-                let url = crate::routes::Route::Snapshot {
-                    dir: d.path.clone(),
-                    stem: s.stem.clone(),
-                }
-                .url(&site.config);
-                let date = s
-                    .archived
-                    .as_ref()
-                    .map_or_else(|| s.stem.clone(), |x| x.display());
+                let (date, path) = snapshot_link(d, s);
+                let url = site.config.url(&path);
                 [date, url, s.title.clone(), plain_text(&s.content_html)]
             })
             .collect(),

@@ -21,20 +21,28 @@ import { chromium } from "playwright-core";
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml" };
 
 /// Types `word` into the search box of `page` (on a page of the site) with
-/// `delay` ms between keys, waits for the results, and returns
-/// { bytes, requests, results: [{href, text}] }.
+/// `delay` ms between keys, waits for the results and their passages (the
+/// list is `aria-busy` until both are shown), and returns
+/// { bytes, requests, urls, sizes, results: [{href, text}] } (`sizes[i]`:
+/// the bytes of `urls[i]`).
 export async function typeAndCount(page, word, delay = 60) {
   await page.fill("#search-input", "");
   await page.waitForTimeout(300);
   const seen = [];
+  const urls = [];
   const onResponse = (r) => {
-    if (r.url().includes("search-index")) seen.push(r.body().then((b) => b.length, () => 0));
+    if (r.url().includes("search-index")) {
+      urls.push(r.url());
+      seen.push(r.body().then((b) => b.length, () => 0));
+    }
   };
   page.on("response", onResponse);
   await page.focus("#search-input");
   await page.keyboard.type(word, { delay });
   await page.waitForFunction(
-    () => /result/.test(document.querySelector("#search-status")?.textContent || ""),
+    () =>
+      /result/.test(document.querySelector("#search-status")?.textContent || "") &&
+      document.querySelector("#search-results")?.getAttribute("aria-busy") !== "true",
     null,
     { timeout: 30_000 },
   );
@@ -44,7 +52,13 @@ export async function typeAndCount(page, word, delay = 60) {
   const results = await page.$$eval("#search-results li", (lis) =>
     lis.map((li) => ({ href: li.querySelector("a")?.getAttribute("href") || "", text: li.textContent })),
   );
-  return { bytes: sizes.reduce((a, b) => a + b, 0), requests: sizes.length, results };
+  return { bytes: sizes.reduce((a, b) => a + b, 0), requests: sizes.length, urls, sizes, results };
+}
+
+/// Bytes by kind of file: "manifest+shards/heads/fragments".
+function byKind(got) {
+  const sum = (re) => got.urls.reduce((a, u, i) => a + (re.test(u) ? got.sizes[i] : 0), 0);
+  return [sum(/search-index\.json$|\/t\//), sum(/\/h\//), sum(/\/d\//)].join("/");
 }
 
 /// Serves folder `dir` at http://127.0.0.1:<port>/.
@@ -97,13 +111,13 @@ async function main() {
     const page = await (await browser.newContext()).newPage();
     await page.goto(base);
     if (!words.length) words.push(...(await pickWords(page, base)));
-    console.log("word\ttyped (60 ms/key) bytes\trequests\tletter by letter (400 ms/key) bytes\trequests\tresults\tfirst result");
+    console.log("word\ttyped (60 ms/key) bytes\trequests\tletter by letter (400 ms/key) bytes\trequests\tresults\tfirst result\ttyped: manifest+shards/heads/fragments\tletter by letter: the same");
     for (const w of words) {
       await page.goto(base);
       const fast = await typeAndCount(page, w, 60);
       await page.goto(base);
       const slow = await typeAndCount(page, w, 400);
-      console.log([w, fast.bytes, fast.requests, slow.bytes, slow.requests, fast.results.length, fast.results[0]?.href.slice(base.length) || "-"].join("\t"));
+      console.log([w, fast.bytes, fast.requests, slow.bytes, slow.requests, fast.results.length, fast.results[0]?.href.slice(base.length) || "-", byKind(fast), byKind(slow)].join("\t"));
     }
   } finally {
     await browser.close();

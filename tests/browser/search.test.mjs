@@ -1,13 +1,17 @@
 // The search box in headless Chromium, on the sample archive (built with
-// the real binary, served on loopback under a sub-path): what a query
-// downloads, ranking, the passage shown, a hit in a note linking to the
-// note, a word one letter off, and the arrow keys.
+// the real binary, served on loopback under a sub-path) and on a generated
+// archive of 60 articles: what a query downloads, ranking, the passage
+// shown, a hit in a note linking to the note, a word one letter off, the
+// arrow keys, and typing letter by letter fetching each shown result's
+// passage once, after the typing stops.
 //
 // Run through cargo: `cargo test --test main -- --include-ignored browser::`
 import { test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { start } from "./harness.mjs";
 import { typeAndCount } from "./search-bytes.mjs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const WIDE = { viewport: { width: 1440, height: 900 } };
 const LIMIT = 300 * 1024; // issue 13: a word typed downloads at most 300 KB
@@ -15,8 +19,24 @@ const LIMIT = 300 * 1024; // issue 13: a word typed downloads at most 300 KB
 let env;
 let fragments = [];
 
+// 60 articles: 20 titled with "hazel", 20 with "harvest", 20 with
+// "harbour", so typing "harbour" shows other results at "ha", "har" and
+// "harb"; each has a note.
+const MANY = "/many/";
+const FAMILIES = ["hazel", "harvest", "harbour"];
+function writeMany(root) {
+  mkdirSync(join(root, "content/articles"), { recursive: true });
+  writeFileSync(join(root, "site.yaml"), 'title: "Many"\nlanguage: en\n');
+  for (let i = 0; i < 60; i++) {
+    const w = FAMILIES[Math.floor(i / 20)];
+    const stem = join(root, `content/articles/a${String(i).padStart(2, "0")}`);
+    writeFileSync(`${stem}.md`, `---\ntitle: "The ${w} file ${i}"\ndate: 2020-01-${String(1 + (i % 28)).padStart(2, "0")}\n---\nA long report on the ${w} question, part ${i}, with more words after it.\n`);
+    writeFileSync(`${stem}.annotations.yaml`, `- quote: the ${w} question\n  note: Which ${w} question, in part ${i}?\n  id: q${i}\n`);
+  }
+}
+
 before(async () => {
-  env = await start();
+  env = await start({ [MANY]: writeMany });
   const page = await env.page(WIDE);
   await page.goto(env.base);
   fragments = await page.evaluate(async (u) => {
@@ -128,11 +148,83 @@ test("the arrow keys move through the results and back to the box", async () => 
   await page.context().close();
 });
 
-test("a query fetches only the manifest, its shard and the fragments it shows", async () => {
+// The requests of a search, by kind.
+function kinds(urls) {
+  const of = (re) => urls.filter((u) => re.test(u));
+  return { manifest: of(/search-index\.json$/), shards: of(/search-index\/t\//), heads: of(/search-index\/h\//), docs: of(/search-index\/d\//) };
+}
+
+test("a query fetches only the manifest, its shard, result heads and the fragments it shows", async () => {
   const page = await home();
   const got = await typeAndCount(page, "anonymous", 400);
-  // One manifest, one shard, at most 8 fragments, whatever was typed when.
-  assert.ok(got.requests <= 10, `${got.requests} requests`);
+  const k = kinds(got.urls);
+  // The manifest may have come when the box took focus, before counting.
+  assert.ok(k.manifest.length <= 1, got.urls.join("\n"));
+  assert.equal(k.shards.length, 1, got.urls.join("\n"));
+  assert.equal(k.heads.length, 1, got.urls.join("\n")); // 13 documents: one head file
+  // A fragment per document shown (an article and its note share one),
+  // each fetched once.
+  const pages = new Set(got.results.map((r) => r.href.replace(/#.*/, ""))).size;
+  assert.ok(k.docs.length >= 1 && k.docs.length <= pages, got.urls.join("\n"));
+  assert.equal(new Set(k.docs).size, k.docs.length, got.urls.join("\n"));
+  assert.equal(got.requests, k.manifest.length + 2 + k.docs.length);
   assert.ok(got.bytes <= LIMIT, `${got.bytes} bytes`);
+  await page.context().close();
+});
+
+test("typed letter by letter, passages are fetched once, for the results left when typing stops", async () => {
+  const page = await env.page(WIDE);
+  await page.goto(env.bases[MANY]);
+  await page.waitForSelector(".search:not([hidden])");
+  // One key every 400 ms: a search after every letter ("ha" shows hazel
+  // files, "har" harvest ones, "harb" on harbour ones).
+  const got = await typeAndCount(page, "harbour", 400);
+  const k = kinds(got.urls);
+  assert.equal(got.results.length, 8, JSON.stringify(got.results));
+  for (const r of got.results) assert.match(r.text, /harbour/i);
+  // Every shown result has its passage, with the word marked.
+  const marks = await page.$$eval("#search-results .search-snippet mark", (ms) => ms.map((m) => m.textContent.toLowerCase()));
+  assert.deepEqual(marks, Array(8).fill("harbour"));
+  // Fragments: the 8 shown, each once; none for the hazel or harvest
+  // results shown on the way.
+  assert.equal(k.docs.length, 8, k.docs.join("\n"));
+  assert.equal(new Set(k.docs).size, 8);
+  const docs = k.docs.map((u) => Number(u.match(/\/d\/(\d+)\.json$/)[1])).sort((a, b) => a - b);
+  const heads = await page.evaluate(async (b) => {
+    const m = await (await fetch(b + "search-index.json")).json();
+    const all = [];
+    for (let g = 0; g * m.heads_per_file < m.documents; g++) all.push(...(await (await fetch(m.heads + g + ".json")).json()));
+    return all.map((h) => m.base + h[1]);
+  }, env.bases[MANY]);
+  assert.deepEqual(docs.map((d) => heads[d]).sort(), got.results.map((r) => r.href.replace(/#.*/, "")).sort());
+  // Head files: each fetched once (60 documents, 16 a file).
+  assert.ok(k.heads.length >= 1 && k.heads.length <= 4, k.heads.join("\n"));
+  assert.equal(new Set(k.heads).size, k.heads.length);
+  // Typing on to the same results fetches nothing more: all is kept.
+  const more = await typeAndCount(page, "harbour ", 60);
+  assert.deepEqual(kinds(more.urls).docs, [], more.urls.join("\n"));
+  assert.deepEqual(kinds(more.urls).heads, [], more.urls.join("\n"));
+  await page.context().close();
+});
+
+test("an index without head files (manifest version 2) still shows results from the fragments", async () => {
+  const page = await env.page(WIDE);
+  await page.route("**/search-index.json", async (route) => {
+    const r = await route.fetch();
+    const m = await r.json();
+    delete m.heads;
+    delete m.heads_per_file;
+    m.version = 2;
+    await route.fulfill({ response: r, json: m });
+  });
+  await page.goto(env.bases[MANY]);
+  await page.waitForSelector(".search:not([hidden])");
+  const got = await typeAndCount(page, "harbour ");
+  const k = kinds(got.urls);
+  assert.deepEqual(k.heads, [], got.urls.join("\n"));
+  assert.equal(got.results.length, 8, JSON.stringify(got.results));
+  for (const r of got.results) assert.match(r.text, /The harbour file/);
+  const marks = await page.$$eval("#search-results .search-snippet mark", (ms) => ms.length);
+  assert.equal(marks, 8);
   await page.context().close();
 });

@@ -2,9 +2,12 @@
 //
 // The index is split (see the README, "Search"): search-index.json names
 // the term shards; a query fetches the shard of each word's first two
-// letters (search-index/t/<hex>.json) and, for the results it shows, each
-// document's fragment (search-index/d/<n>.json) to cut the matching
-// passage from. Nothing else is loaded, and nothing from elsewhere.
+// letters (search-index/t/<hex>.json), then the result heads of the
+// results it shows (search-index/h/<n>.json: title, path, date, source and
+// note ids of 16 documents a file), and only once typing pauses each shown
+// document's fragment (search-index/d/<n>.json, its text and notes) to cut
+// the matching passage from. What was fetched is kept for the page's life.
+// Nothing else is loaded, and nothing from elsewhere.
 //
 // Ranking: a result matching more of the words comes first; then the sum,
 // over the words, of the term's weight (title and tags weigh more than
@@ -16,6 +19,10 @@
 
   var SHOWN = 8;      // results shown
   var DEBOUNCE = 120; // ms after the last key before searching
+  // ms after the last key before the passages of the results shown are
+  // fetched: a search runs after every letter, but the ~9 KB fragments are
+  // fetched only for the list that stays once typing stops.
+  var PAUSE = 600;
 
   function fold(s) {
     s = (s || "").toLowerCase();
@@ -54,7 +61,8 @@
     var input = box.querySelector("input");
     var out = box.querySelector(".search-results");
     var status = box.querySelector(".search-status");
-    var manifest = null, shards = {}, docs = {}, timer = null, seq = 0;
+    var manifest = null, shards = {}, heads = {}, docs = {}, done = {};
+    var timer = null, passageTimer = null, lastKey = 0, seq = 0;
     box.hidden = false;
 
     function json(url) {
@@ -79,8 +87,40 @@
       if (!shards[key]) shards[key] = json(m.terms + hex(key) + ".json");
       return shards[key];
     }
+    // What document d's result line shows: {title, url, date, source,
+    // notes: [id, …], versions: [[date, url, title], …]}, from its
+    // fragment when that is already here, else from its head file
+    // (h/<g>.json: [title, path, date, source, [note id, …],
+    // [[date, path, title], …]] for each of heads_per_file documents).
+    function line(m, d) {
+      function fromFragment(f) {
+        return {
+          title: f.title, url: f.url, date: f.date, source: f.source,
+          notes: f.notes.map(function (n) { return n[0]; }),
+          versions: (f.versions || []).map(function (v) { return [v[0], v[1], v[2]]; }),
+        };
+      }
+      if (done[d]) return Promise.resolve(fromFragment(done[d]));
+      // An index written before head files (manifest version 2).
+      if (!m.heads) return fragment(m, d).then(fromFragment);
+      var g = Math.floor(d / m.heads_per_file);
+      if (!heads[g]) {
+        heads[g] = json(m.heads + g + ".json");
+        heads[g].catch(function () { delete heads[g]; });
+      }
+      return heads[g].then(function (all) {
+        var h = all[d - g * m.heads_per_file];
+        return {
+          title: h[0], url: m.base + h[1], date: h[2], source: h[3], notes: h[4],
+          versions: h[5].map(function (v) { return [v[0], m.base + v[1], v[2]]; }),
+        };
+      });
+    }
     function fragment(m, d) {
-      if (!docs[d]) docs[d] = json(m.docs + d + ".json");
+      if (!docs[d]) {
+        docs[d] = json(m.docs + d + ".json").then(function (f) { done[d] = f; return f; });
+        docs[d].catch(function () { delete docs[d]; });
+      }
       return docs[d];
     }
 
@@ -163,43 +203,74 @@
       return [(from > 0 ? "…" : "") + text.slice(from, at), text.slice(at, at + len), text.slice(at + len, to) + (to < text.length ? "…" : "")];
     }
 
-    function show(m, ranked, q) {
+    function busy(on) {
+      if (on) out.setAttribute("aria-busy", "true"); else out.removeAttribute("aria-busy");
+    }
+
+    // What a result is: the article, note k - 1 (k >= 1) or, past the
+    // notes, an earlier snapshot holding words the latest no longer has.
+    function target(r, l) {
+      var parts = r.id.split(":"), k = Number(parts[1]), notes = l.notes;
+      return {
+        doc: Number(parts[0]),
+        note: k > 0 && k <= notes.length ? k - 1 : -1,
+        version: k > notes.length ? k - notes.length - 1 : -1,
+      };
+    }
+
+    // The passage of result `r` in its fragment `f`, or null.
+    function passageOf(r, t, f) {
+      if (t.note >= 0) {
+        var n = f.notes[t.note];
+        return n && (passage(n[1], r.terms) || passage(n[2], r.terms) || [n[1].slice(0, 150), "", ""]);
+      }
+      if (t.version >= 0) {
+        var v = (f.versions || [])[t.version];
+        return v && (passage(v[3], r.terms) || passage(v[2], r.terms));
+      }
+      return passage(f.text, r.terms) || passage(f.title, r.terms);
+    }
+
+    function fillPassage(li, r, t, f) {
+      var sn = li.querySelector(".search-snippet");
+      var p = passageOf(r, t, f);
+      if (!sn || !p) return;
+      var mk = document.createElement("mark");
+      mk.textContent = p[1];
+      sn.textContent = "";
+      sn.appendChild(document.createTextNode((t.note >= 0 ? "In a note: " : t.version >= 0 ? "Since changed: " : "") + p[0]));
+      sn.appendChild(mk);
+      sn.appendChild(document.createTextNode(p[2]));
+    }
+
+    // The results' lines from their heads at once; their passages from
+    // fragments already fetched, else once typing has paused.
+    function show(m, ranked, q, mine) {
       var top = ranked.slice(0, SHOWN);
       return Promise.all(top.map(function (r) {
-        return fragment(m, r.id.split(":")[0]);
-      })).then(function (frags) {
-        if (input.value !== q) return;
+        return line(m, Number(r.id.split(":")[0]));
+      })).then(function (ls) {
+        if (mine !== seq || input.value !== q) return;
         out.textContent = "";
-        top.forEach(function (r, k) {
-          var f = frags[k], note = Number(r.id.split(":")[1]);
-          var n = note > 0 && note <= f.notes.length ? f.notes[note - 1] : null;
-          // Past the notes: an earlier snapshot holding words the latest
-          // version no longer has.
-          var v = note > f.notes.length ? (f.versions || [])[note - f.notes.length - 1] : null;
+        var lis = top.map(function (r, k) {
+          var l = ls[k], t = target(r, l);
+          var v = t.version >= 0 ? l.versions[t.version] : null;
           var li = document.createElement("li");
           li.id = "search-result-" + k;
           var a = document.createElement("a");
-          a.href = n ? f.url + "#note-" + n[0] : v ? v[1] : f.url;
-          a.textContent = n ? "Note on " + f.title : v ? v[2] + " (version of " + v[0] + ")" : f.title;
+          a.href = t.note >= 0 ? l.url + "#note-" + l.notes[t.note] : v ? v[1] : l.url;
+          a.textContent = t.note >= 0 ? "Note on " + l.title : v ? v[2] + " (version of " + v[0] + ")" : l.title;
           li.appendChild(a);
           var meta = document.createElement("span");
           meta.className = "search-meta";
-          meta.textContent = [f.date, f.source].filter(Boolean).join(" · ");
+          meta.textContent = [l.date, l.source].filter(Boolean).join(" · ");
           li.appendChild(meta);
-          var p = n ? (passage(n[1], r.terms) || passage(n[2], r.terms) || [n[1].slice(0, 150), "", ""])
-                : v ? (passage(v[3], r.terms) || passage(v[2], r.terms))
-                    : (passage(f.text, r.terms) || passage(f.title, r.terms));
-          if (p) {
-            var sn = document.createElement("span");
-            sn.className = "search-snippet";
-            var mk = document.createElement("mark");
-            mk.textContent = p[1];
-            sn.appendChild(document.createTextNode((n ? "In a note: " : v ? "Since changed: " : "") + p[0]));
-            sn.appendChild(mk);
-            sn.appendChild(document.createTextNode(p[2]));
-            li.appendChild(sn);
-          }
+          var sn = document.createElement("span");
+          sn.className = "search-snippet";
+          li.appendChild(sn);
           out.appendChild(li);
+          if (done[t.doc]) fillPassage(li, r, t, done[t.doc]);
+          return { li: li, r: r, t: t };
         });
         status.textContent = ranked.length
           ? (ranked.length > SHOWN ? SHOWN + " of " + ranked.length : ranked.length) + " result" + (ranked.length === 1 ? "" : "s")
@@ -209,13 +280,23 @@
           li.textContent = "No articles or notes match.";
           out.appendChild(li);
         }
+        var missing = lis.filter(function (x) { return !done[x.t.doc]; });
+        if (!missing.length) { busy(false); return; }
+        clearTimeout(passageTimer);
+        passageTimer = setTimeout(function () {
+          Promise.all(missing.map(function (x) {
+            return fragment(m, x.t.doc).then(function (f) {
+              if (mine === seq) fillPassage(x.li, x.r, x.t, f);
+            }, function () {});
+          })).then(function () { if (mine === seq) busy(false); });
+        }, Math.max(0, lastKey + PAUSE - Date.now()));
       });
     }
 
     function run(q) {
       var words = terms(q);
       var mine = ++seq;
-      if (!words.length) { out.textContent = ""; status.textContent = ""; return; }
+      if (!words.length) { out.textContent = ""; status.textContent = ""; busy(false); return; }
       // The last word is still being typed unless a space follows it.
       var typing = !/\s$/.test(q);
       loadManifest().then(function (m) {
@@ -223,16 +304,21 @@
           return lookup(m, w, typing && i === words.length - 1);
         })).then(function (looked) {
           if (mine !== seq) return;
-          return show(m, rank(m, words, looked), q);
+          return show(m, rank(m, words, looked), q, mine);
         });
       }).catch(function () {
+        if (mine !== seq) return;
         status.textContent = "Search is unavailable.";
+        busy(false);
       });
     }
 
     function links() { return Array.prototype.slice.call(out.querySelectorAll("a")); }
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      clearTimeout(passageTimer);
+      lastKey = Date.now();
+      busy(true);
       var q = input.value;
       timer = setTimeout(function () { run(q); }, DEBOUNCE);
     });
