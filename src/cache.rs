@@ -15,14 +15,18 @@
 //!
 //! When something did change, the build reuses what it can ([`State`],
 //! beside the record in `state.bin`): each output's hash of what it read
-//! ([`ledger`]) and each document as rendered ([`kept`]). A document whose
-//! Markdown and sidecar are unchanged is not rendered again, and an output
-//! whose hash is unchanged is the previous output's file, hard-linked into
-//! the new site's staging folder (so the swap stays atomic). This applies
+//! ([`ledger`]) and each document as rendered ([`kept`]). An output whose
+//! hash is unchanged is the previous output's file, hard-linked into the
+//! new site's staging folder (so the swap stays atomic). This applies
 //! only when every input besides the documents and sidecars (site.yaml,
 //! sources.yaml, templates, themes, static files, section indexes, copied
 //! files), the documents' paths, the binary and the options are the
-//! previous build's; anything else is a full build.
+//! previous build's; anything else renders every output again.
+//!
+//! A kept document is named by what rendering it reads
+//! ([`Snapshot::render_hash`], [`State::kept_name`]), not by the rest, so
+//! it is reused whatever else changed, by any build but `--clean`: a
+//! document whose name is kept is not rendered again, only its pages.
 //!
 //! Phase one's parse of each document is kept as well ([`parsed`]), by
 //! the content hashes of its files, for builds and for `serve`.
@@ -57,7 +61,7 @@ const RECORD: &str = "build.json";
 /// What a build leaves for the next one to reuse, in [`CACHE_DIR`].
 const STATE: &str = "state.bin";
 /// Bumped whenever the record's meaning changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// A file modified this close to the record may have changed again within
 /// the same timestamp: its hash is never taken on trust.
 const RACY: i128 = 2_000_000_000;
@@ -109,6 +113,9 @@ pub struct State {
     pub env: u128,
     /// The hash of every document's file and site path.
     pub links: u128,
+    /// The hash of what rendering a document reads besides its own files
+    /// ([`Snapshot::render_hash`]): what its kept file's name depends on.
+    pub render: u128,
     /// Output path → the hash of what it read ([`ledger::Valuer::record`]).
     pub jobs: std::collections::HashMap<String, u128>,
     /// The names of the documents kept in `.marginalia/docs/` that this
@@ -128,10 +135,14 @@ const DOCS: &str = "docs";
 
 impl State {
     /// The name of the kept file of a document whose Markdown and sidecar
-    /// hash to `key`, rendered with this state's other inputs, binary and
-    /// options, and link map.
-    pub fn kept_name(&self, key: u128) -> u128 {
-        ledger::hash_of(&(key, self.env, self.links))
+    /// hash to `key` and whose tags the site spells `tags` (its search
+    /// terms hold them), rendered with what this state's
+    /// [`State::render`] hashes. Neither the output folder nor the
+    /// templates are in it: they change a document's page, not the
+    /// document, so a build into another folder or after a template edit
+    /// renders the pages again from the kept documents.
+    pub fn kept_name(&self, key: u128, tags: &[String]) -> u128 {
+        ledger::hash_of(&(key, tags, self.render))
     }
 }
 
@@ -139,25 +150,73 @@ fn kept_path(root: &Path, name: u128) -> PathBuf {
     root.join(CACHE_DIR).join(DOCS).join(format!("{name:032x}"))
 }
 
-/// The document kept under `name`, if its file is there and whole (a
-/// damaged one is ignored and the document rendered again): a [`KeptDoc`],
-/// or only its [`kept::KeptHead`], leaving the rest undecoded.
+// A kept document's file is `hash(head) ‖ len(head) ‖ head ‖ hash(page) ‖
+// page`: the head is its [`KeptDoc`] (bincode), the page its page HTML
+// (lz4, which shrinks highlighted HTML about four times). Each part is
+// checked on its own, so a build that links the document's page from the
+// previous output reads the head alone.
+
+/// The document kept under `name`, without its page HTML, if its head is
+/// there and whole (a damaged one is ignored and the document rendered
+/// again): a [`KeptDoc`], or only its [`kept::KeptHead`], leaving the rest
+/// undecoded.
 pub fn load_kept<T: serde::de::DeserializeOwned>(root: &Path, name: u128) -> Option<T> {
-    bincode::deserialize(&read_checked(&kept_path(root, name))?).ok()
+    use std::io::Read;
+    let mut f = std::fs::File::open(kept_path(root, name)).ok()?;
+    let mut top = [0u8; 24];
+    f.read_exact(&mut top).ok()?;
+    let len = u64::from_le_bytes(top[16..].try_into().ok()?);
+    if len > f.metadata().ok()?.len() {
+        return None;
+    }
+    let mut head = vec![0; usize::try_from(len).ok()?];
+    f.read_exact(&mut head).ok()?;
+    if top[..16] != content_hash(&head).to_le_bytes() {
+        return None;
+    }
+    bincode::deserialize(&head).ok()
 }
 
-/// Keeps a rendered document under `name` unless it is already kept.
-pub fn store_kept(root: &Path, name: u128, doc: &crate::model::Document) {
+/// The document kept under `name` with its page HTML, if its file is
+/// there and whole.
+pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String)> {
+    let bytes = std::fs::read(kept_path(root, name)).ok()?;
+    let (top, rest) = bytes.split_at_checked(24)?;
+    let len = usize::try_from(u64::from_le_bytes(top[16..].try_into().ok()?)).ok()?;
+    let (head, rest) = rest.split_at_checked(len)?;
+    let (hash, page) = rest.split_at_checked(16)?;
+    if top[..16] != content_hash(head).to_le_bytes() || hash != content_hash(page).to_le_bytes() {
+        return None;
+    }
+    let html = String::from_utf8(lz4_flex::decompress_size_prepended(page).ok()?).ok()?;
+    Some((bincode::deserialize(head).ok()?, html))
+}
+
+/// Keeps a rendered document (with its page HTML) under `name`. Unless
+/// `replace`, a document already kept under that name is left as it is:
+/// the name hashes everything its rendering read, so that file holds
+/// this very rendering (`--clean`, which reads no kept file, writes
+/// none again). A build that reads them replaces the ones it could not
+/// use (damaged ones).
+pub fn store_kept(root: &Path, name: u128, doc: &crate::model::Document, replace: bool) {
     let path = kept_path(root, name);
-    if path.is_file() {
+    if !replace && path.is_file() {
         return;
     }
     let Some(kept) = KeptDoc::keep(doc) else {
         return;
     };
-    if let Ok(body) = bincode::serialize(&kept) {
-        write_checked(&path, body);
-    }
+    let Ok(head) = bincode::serialize(&kept) else {
+        return;
+    };
+    let page = lz4_flex::compress_prepend_size(doc.content_html.as_bytes());
+    let mut bytes = Vec::with_capacity(40 + head.len() + page.len());
+    bytes.extend(content_hash(&head).to_le_bytes());
+    bytes.extend((head.len() as u64).to_le_bytes());
+    bytes.extend(&head);
+    bytes.extend(content_hash(&page).to_le_bytes());
+    bytes.extend(&page);
+    write_file(&path, &bytes);
 }
 
 /// The contents of a file [`write_checked`] wrote, if it is whole: each
@@ -180,11 +239,23 @@ fn write_checked(path: &Path, body: Vec<u8>) {
     let mut bytes = Vec::with_capacity(16 + body.len());
     bytes.extend(ledger::hash_of(body.as_slice()).to_le_bytes());
     bytes.extend(body);
+    write_file(path, &bytes);
+}
+
+/// Writes `bytes` beside `path` and renames them into it, making the
+/// folder only when it is missing (one kept file per document: a
+/// `mkdir` and a `stat` each were 20,000 system calls per full build).
+fn write_file(path: &Path, bytes: &[u8]) {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
+    let mut written = std::fs::write(&tmp, bytes);
+    if let Err(e) = &written
+        && e.kind() == std::io::ErrorKind::NotFound
+        && let Some(dir) = path.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        written = std::fs::write(&tmp, bytes);
     }
-    if std::fs::write(&tmp, &bytes).is_err() || std::fs::rename(&tmp, path).is_err() {
+    if written.is_err() || std::fs::rename(&tmp, path).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
@@ -462,6 +533,37 @@ impl Snapshot {
     pub fn content_hash(&self, rel: &Path) -> Option<u128> {
         let input = self.inputs.as_ref()?.get(&*rel.to_string_lossy())?;
         u128::from_str_radix(&input.hash, 16).ok()
+    }
+
+    /// The hash of what rendering a document reads besides its own
+    /// Markdown and sidecar (what [`crate::site::Loaded`] renders each
+    /// document with): the binary; `links`, the hash of the link map
+    /// (every document's and section index's site path: a link is
+    /// resolved, or suggested, from it); the source registry (note
+    /// asides name their sources); the margin-note partial, its file's
+    /// bytes (the asides are written into the body); and the settings
+    /// Markdown and notes read: `base_url`, `unsafe_html`, the note kinds
+    /// and the rating scale. Not the output folder, the templates (but
+    /// the partial), the theme's other files or site.yaml's other
+    /// settings: they change pages, not documents.
+    pub fn render_hash(&self, site: &crate::model::Site, links: u128) -> Option<u128> {
+        let c = &site.config;
+        let partial = match crate::markdown::NoteTemplate::site_file(&c.root, &c.theme) {
+            Some(file) => Some(content_hash(&std::fs::read(file).ok()?)),
+            None => None,
+        };
+        Some(ledger::hash_of(&(
+            self.binary.as_ref()?,
+            links,
+            serde_json::to_string(site.registry.all()).ok()?,
+            partial,
+            &c.base_url,
+            c.unsafe_html,
+            serde_json::to_string(&c.kinds).ok()?,
+            serde_json::to_string(&c.ratings).ok()?,
+            // Highlighted code writes only the spans these themes style.
+            (&c.highlight_theme, &c.highlight_theme_dark),
+        )))
     }
 
     /// The hash of every input but `documents` (relative paths of the

@@ -70,6 +70,9 @@ pub struct BuildReport {
     pub unchanged: bool,
     /// Outputs taken unchanged from the previous build ([`cache`]).
     pub reused: usize,
+    /// Documents taken from the build cache instead of rendering their
+    /// Markdown again ([`cache`]).
+    pub documents_kept: usize,
 }
 
 /// Loads the site and its templates, and plans every output. Everything a
@@ -264,16 +267,32 @@ fn build_reusing(
         }
         let mut links: Vec<_> = loaded.links().iter().collect();
         links.sort();
-        if let (true, Some(env)) = (complete, snapshot.env_hash(&files)) {
+        let links = cache::ledger::hash_of(&links);
+        if let (true, Some(env), Some(render)) = (
+            complete,
+            snapshot.env_hash(&files),
+            snapshot.render_hash(&loaded.site, links),
+        ) {
             let s = cache::State {
                 env,
-                links: cache::ledger::hash_of(&links),
+                links,
+                render,
                 ..cache::State::default()
             };
             previous = prev.filter(|p| p.env == s.env && p.links == s.links);
             state = Some(s);
         }
     }
+    // Each document's kept file, named by what rendering it reads.
+    let kept_names: HashMap<PathBuf, u128> = match &state {
+        Some(s) => loaded
+            .site
+            .documents
+            .iter()
+            .filter_map(|d| Some((d.file.clone(), s.kept_name(*keys.get(&d.file)?, &d.tags))))
+            .collect(),
+        None => HashMap::new(),
+    };
     // What each document's page and search fragment read.
     let doc_records: Vec<(u128, u128)> = match (&renderer, &state) {
         (Some(r), Some(_)) => {
@@ -291,9 +310,12 @@ fn build_reusing(
         _ => Vec::new(),
     };
     let docs_reused = std::sync::atomic::AtomicUsize::new(0);
+    // The documents whose page was linked from the previous output: they
+    // were restored without their search terms.
     let reused_at: Vec<std::sync::atomic::AtomicBool> = (0..loaded.site.documents.len())
         .map(|_| Default::default())
         .collect();
+    let docs_kept = std::sync::atomic::AtomicUsize::new(0);
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
@@ -311,41 +333,11 @@ fn build_reusing(
     progress.stage("writing", Some(total_jobs));
     let rendered = {
         let counting = out.as_ref().map(|o| Counting { inner: o, progress });
-        // A document whose files and whose page's and fragment's inputs
-        // are the previous build's is taken from it, with both files.
-        let reuse = |i: usize, stub: &model::Document| -> Option<model::Document> {
-            let (prev, out) = (previous.as_ref()?, out.as_ref()?);
-            let (page_rec, frag_rec) = doc_records.get(i)?;
-            let key = keys.get(&stub.file)?;
-            let page = routes::Route::Document {
-                dir: stub.path.clone(),
-            }
-            .path();
-            let frag = render::search::doc_path(i);
-            if prev.jobs.get(&page) != Some(page_rec) || prev.jobs.get(&frag) != Some(frag_rec) {
-                return None;
-            }
-            // Without its links, ids and search terms, which nothing after
-            // this phase reads (but a search index made again).
-            let mut doc =
-                cache::load_kept::<cache::kept::KeptHead>(&config.root, prev.kept_name(*key))?
-                    .restore()?;
-            // What the whole site derives for it, as the stub has it.
-            doc.section = stub.section;
-            doc.tags = stub.tags.clone();
-            if out.reuse(&page).is_err() {
-                return None;
-            }
-            if out.reuse(&frag).is_err() {
-                out.unreuse(&page);
-                return None;
-            }
-            progress.advance(2);
-            docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            reused_at[i].store(true, std::sync::atomic::Ordering::Relaxed);
-            Some(doc)
-        };
-        loaded.render_documents_reusing(false, reuse, |i, doc| {
+        // A document's page and search fragment, streamed in: a long
+        // article's page and text are never held whole beside its HTML. A
+        // template error stops the page and is reported as itself (the
+        // build then fails, and the half-written page is never published).
+        let write_pages = |i: usize, doc: &model::Document| -> Vec<Diagnostic> {
             let (Some(r), Some(sink)) = (&renderer, &counting) else {
                 return Vec::new();
             };
@@ -353,10 +345,6 @@ fn build_reusing(
                 dir: doc.path.clone(),
             }
             .path();
-            // Both files are streamed in: a long article's page and text
-            // are never held whole beside its HTML. A template error stops
-            // the page and is reported as itself (the build then fails,
-            // and the half-written page is never published).
             let mut failed = None;
             let page = sink.write_with(&path, &mut |w| {
                 r.write_document_page(i, doc, &path, w).map_err(|d| {
@@ -370,16 +358,79 @@ fn build_reusing(
                     render::search::write_fragment(r.site, doc, w)
                 })
             }) {
-                Ok(()) => {
-                    // Kept for the next build as soon as it is rendered,
-                    // not copied for the end of the build.
-                    if let (Some(s), Some(key), true) = (&state, keys.get(&doc.file), recordable) {
-                        cache::store_kept(&config.root, s.kept_name(*key), doc);
-                    }
-                    Vec::new()
-                }
+                Ok(()) => Vec::new(),
                 Err(d) => vec![d],
             }
+        };
+        // A document rendered by an earlier build from what it reads now is
+        // taken from the cache (never by `--clean`): with both its files
+        // when their inputs are the previous build's too, otherwise with its
+        // page HTML, its page and fragment rendered again.
+        let reuse = |i: usize, stub: &model::Document| -> Option<model::Document> {
+            let name = *kept_names.get(&stub.file).filter(|_| !clean)?;
+            let linked = (|| {
+                let (prev, out) = (previous.as_ref()?, out.as_ref()?);
+                let (page_rec, frag_rec) = doc_records.get(i)?;
+                let page = routes::Route::Document {
+                    dir: stub.path.clone(),
+                }
+                .path();
+                let frag = render::search::doc_path(i);
+                if prev.jobs.get(&page) != Some(page_rec) || prev.jobs.get(&frag) != Some(frag_rec)
+                {
+                    return None;
+                }
+                // Without its links, ids and search terms, which nothing
+                // after this phase reads (but a search index made again).
+                let doc =
+                    cache::load_kept::<cache::kept::KeptHead>(&config.root, name)?.restore()?;
+                if out.reuse(&page).is_err() {
+                    return None;
+                }
+                if out.reuse(&frag).is_err() {
+                    out.unreuse(&page);
+                    return None;
+                }
+                progress.advance(2);
+                docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                reused_at[i].store(true, std::sync::atomic::Ordering::Relaxed);
+                Some(doc)
+            })();
+            let is_linked = linked.is_some();
+            let mut doc = match linked {
+                Some(doc) => doc,
+                None => {
+                    out.as_ref()?;
+                    let (kept, html) = cache::load_kept_page(&config.root, name)?;
+                    let mut doc = kept.restore()?;
+                    doc.content_html = html;
+                    doc
+                }
+            };
+            // What the whole site derives for it, as the stub has it.
+            doc.section = stub.section;
+            doc.tags = stub.tags.clone();
+            if !is_linked {
+                // A template error: rendered again, and reported there.
+                if !write_pages(i, &doc).is_empty() {
+                    return None;
+                }
+                doc.content_html = String::new();
+            }
+            docs_kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Some(doc)
+        };
+        loaded.render_documents_reusing(false, reuse, |i, doc| {
+            let diags = write_pages(i, doc);
+            // Kept for the next build as soon as it is rendered, not copied
+            // for the end of the build; a build that read the cache
+            // replaces what it could not use.
+            if let (true, Some(name), true) =
+                (diags.is_empty(), kept_names.get(&doc.file), recordable)
+            {
+                cache::store_kept(&config.root, *name, doc, !clean);
+            }
+            diags
         })
     };
     drop(renderer);
@@ -417,14 +468,16 @@ fn build_reusing(
     // here, the ones it saw are not repeated.
     let mut site = site;
     let index = match &previous {
-        Some(prev) => match search_index_reusing(&mut site, prev, out.live_dir(), &fresh, &keys) {
-            Ok(index) => index,
-            Err(d) => {
-                diags.push(d);
-                out.abort();
-                return (report, diags, None);
+        Some(prev) => {
+            match search_index_reusing(&mut site, prev, out.live_dir(), &fresh, &kept_names) {
+                Ok(index) => index,
+                Err(d) => {
+                    diags.push(d);
+                    out.abort();
+                    return (report, diags, None);
+                }
             }
-        },
+        }
         None => None,
     };
     let renderer = Renderer::new(&site, &templates);
@@ -488,7 +541,7 @@ fn build_reusing(
         state.docs = site
             .documents
             .iter()
-            .filter_map(|d| Some(state.kept_name(*keys.get(&d.file)?)))
+            .filter_map(|d| kept_names.get(&d.file).copied())
             .collect();
     }
     let counting = Counting {
@@ -512,6 +565,7 @@ fn build_reusing(
     report.pages = stats.pages + documents_written;
     report.files = stats.files + reused + 2 * documents_written - 2 * docs_reused_n;
     report.reused = reused;
+    report.documents_kept = docs_kept.into_inner();
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
     report.elapsed = started.elapsed();
@@ -528,7 +582,7 @@ fn search_index_reusing(
     prev: &cache::State,
     live: &std::path::Path,
     fresh: &std::collections::HashSet<std::path::PathBuf>,
-    keys: &std::collections::HashMap<std::path::PathBuf, u128>,
+    kept_names: &std::collections::HashMap<std::path::PathBuf, u128>,
 ) -> Result<Option<render::search::Index>, Diagnostic> {
     use rayon::prelude::*;
     let root = site.config.root.clone();
@@ -550,9 +604,9 @@ fn search_index_reusing(
         .par_iter_mut()
         .filter(|d| !fresh.contains(&d.file))
         .map(|d| {
-            let kept = keys
+            let kept = kept_names
                 .get(&d.file)
-                .and_then(|k| cache::load_kept::<cache::KeptDoc>(&root, prev.kept_name(*k)))
+                .and_then(|n| cache::load_kept::<cache::KeptDoc>(&root, *n))
                 .and_then(cache::KeptDoc::restore);
             match kept {
                 Some(mut k) => {

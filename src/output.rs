@@ -124,6 +124,10 @@ pub struct DiskOutput {
     /// Whether any file was taken from the previous output: then the old
     /// site is kept as the next build's spare instead of being removed.
     reused_any: std::sync::atomic::AtomicBool,
+    /// The folders (relative) this build has made or found in the staging
+    /// folder: each is made once, not looked up again for every file in
+    /// it (an `mkdir` and a `stat` for each of ~20,000 files at 10k).
+    made: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The build lock, held until the new site is in place or dropped
     /// (released when this value is dropped, or when the process dies).
     _lock: BuildLock,
@@ -460,6 +464,7 @@ impl DiskOutput {
                 staging,
                 spare,
                 reused_any: Default::default(),
+                made: Default::default(),
                 _lock: lock,
             },
             leftovers,
@@ -552,8 +557,16 @@ impl DiskOutput {
                 std::fs::remove_dir_all(&full).map_err(fail)?;
             }
         }
-        if let Some(parent) = full.parent() {
-            std::fs::create_dir_all(parent).map_err(fail)?;
+        if let Some((dir, _)) = path.rsplit_once('/') {
+            let made = |m: &std::collections::HashSet<String>| m.contains(dir);
+            if !self.made.lock().is_ok_and(|m| made(&m)) {
+                if let Some(parent) = full.parent() {
+                    std::fs::create_dir_all(parent).map_err(fail)?;
+                }
+                if let Ok(mut m) = self.made.lock() {
+                    m.insert(dir.to_string());
+                }
+            }
         }
         Ok(full)
     }

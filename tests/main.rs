@@ -18,6 +18,7 @@ mod capture;
 mod charts;
 mod commands;
 mod edit_build;
+mod full_build;
 mod highlight;
 mod kill;
 mod kind_labels;

@@ -77,11 +77,16 @@ pub fn run(options: BuildOptions, clean: bool) -> ExitCode {
             report.elapsed
         )
     } else {
-        let reused = if report.reused > 0 {
-            format!(", {} unchanged files reused", report.reused)
-        } else {
-            String::new()
-        };
+        let mut reused = String::new();
+        if report.reused > 0 {
+            reused.push_str(&format!(", {} unchanged files reused", report.reused));
+        }
+        if report.documents_kept > 0 {
+            reused.push_str(&format!(
+                ", {} documents from the build cache",
+                report.documents_kept
+            ));
+        }
         format!(
             "built {} pages ({} files{reused}): {} articles, {} notes anchored, in {:.2?}",
             report.pages, report.files, report.articles, report.notes, report.elapsed

@@ -162,6 +162,13 @@ impl NoteTemplate {
     /// ([`NoteTemplate::builtin`]). Symlinks are not followed, as the
     /// template loader does not follow them.
     pub fn for_site(root: &Path, theme: &str) -> Option<NoteTemplate> {
+        let text = std::fs::read_to_string(NoteTemplate::site_file(root, theme)?).ok()?;
+        NoteTemplate::new(&text).ok()
+    }
+
+    /// The file [`NoteTemplate::for_site`] reads, if any (the build cache
+    /// keys each kept document on it).
+    pub fn site_file(root: &Path, theme: &str) -> Option<std::path::PathBuf> {
         let candidates = [
             root.join("templates").join(NOTE_PARTIAL),
             root.join("themes")
@@ -169,11 +176,9 @@ impl NoteTemplate {
                 .join("templates")
                 .join(NOTE_PARTIAL),
         ];
-        let file = candidates
-            .iter()
-            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))?;
-        let text = std::fs::read_to_string(file).ok()?;
-        NoteTemplate::new(&text).ok()
+        candidates
+            .into_iter()
+            .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
     }
 
     /// One aside.
