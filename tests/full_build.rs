@@ -4,11 +4,11 @@
 //! reads nothing that changed from `.marginalia/docs/` instead of
 //! rendering its Markdown again, and writes what `--clean` writes.
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::common::{self, TestSite};
+use crate::common::TestSite;
+use crate::perf_cache::{assert_out_like_clean, build};
 
 const KINDS: &str = "kinds:\n  claim: {label: Claim, colour: \"#8a4b00\", dark: \"#f0b070\"}\n";
 
@@ -47,66 +47,12 @@ fn site() -> TestSite {
     s
 }
 
-/// Every file under `dir` with its bytes.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    common::walk(dir)
-        .into_iter()
-        .map(|p| {
-            let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
-            (rel, std::fs::read(&p).unwrap())
-        })
-        .collect()
-}
-
-/// `marginalia build ARGS` in the site; returns what it printed.
-fn build(s: &TestSite, args: &[&str]) -> String {
-    let mut all = vec!["build"];
-    all.extend_from_slice(args);
-    let r = s.run(&all);
-    r.assert_ok();
-    r.stdout.clone()
-}
-
 /// How many documents the build took from the cache, as its summary says.
 fn kept(said: &str) -> usize {
     said.split_once(" documents from the build cache")
         .map_or(0, |(before, _)| {
             before.rsplit(' ').next().unwrap().parse().unwrap()
         })
-}
-
-/// Asserts that `out` holds, byte for byte, what `build --clean` of the
-/// site as it is now writes into another folder (of a copy without the
-/// cache, so that build reads nothing the other wrote).
-#[track_caller]
-fn assert_like_clean(s: &TestSite, out: &Path) {
-    let clean = tempfile::tempdir().unwrap();
-    let copy = clean.path().join("site");
-    for f in common::walk(s.root()) {
-        let rel = f.strip_prefix(s.root()).unwrap();
-        if rel.starts_with("output") || rel.starts_with(".marginalia") {
-            continue;
-        }
-        std::fs::create_dir_all(copy.join(rel).parent().unwrap()).unwrap();
-        std::fs::copy(&f, copy.join(rel)).unwrap();
-    }
-    let want_dir = clean.path().join("elsewhere");
-    let r = common::bin()
-        .args(["build", "--clean", "--output"])
-        .arg(&want_dir)
-        .current_dir(&copy)
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let (got, want) = (tree(out), tree(&want_dir));
-    assert_eq!(
-        got.keys().collect::<Vec<_>>(),
-        want.keys().collect::<Vec<_>>(),
-        "the same files"
-    );
-    for (k, v) in &want {
-        assert!(got[k] == *v, "{k} differs from a clean build");
-    }
 }
 
 fn kept_files(s: &TestSite) -> Vec<PathBuf> {
@@ -143,7 +89,7 @@ fn pages_are_rendered_again_from_kept_documents_after_an_edit_that_leaves_them_u
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 4, "{said}");
     assert!(s.read("articles/a1/index.html").contains("<!-- edited -->"));
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 
     // (b) A setting only pages read (the site's title).
     s.file(
@@ -153,7 +99,7 @@ fn pages_are_rendered_again_from_kept_documents_after_an_edit_that_leaves_them_u
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 4, "{said}");
     assert!(s.read("articles/a1/index.html").contains("Full, renamed"));
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 
     // (c) A setting documents read: a kind's label is written into each
     // note's aside, so every document is rendered again.
@@ -164,7 +110,7 @@ fn pages_are_rendered_again_from_kept_documents_after_an_edit_that_leaves_them_u
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 0, "{said}");
     assert!(s.read("articles/a1/index.html").contains("Assertion"));
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
     // Its kept documents are the new renderings: the old ones are gone.
     assert_eq!(kept_files(&s).len(), 4);
 
@@ -178,7 +124,7 @@ fn pages_are_rendered_again_from_kept_documents_after_an_edit_that_leaves_them_u
     let elsewhere = other.path().join("site");
     let said = build(&s, &["--output", elsewhere.to_str().unwrap()]);
     assert_eq!(kept(&said), 4, "{said}");
-    assert_like_clean(&s, &elsewhere);
+    assert_out_like_clean(&s, &elsewhere);
     let after: Vec<u64> = kept_files(&s)
         .iter()
         .map(|p| std::fs::metadata(p).unwrap().ino())
@@ -189,7 +135,7 @@ fn pages_are_rendered_again_from_kept_documents_after_an_edit_that_leaves_them_u
     // written last, so it is a full build, again from the kept documents.
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 4, "{said}");
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 }
 
 #[test]
@@ -212,7 +158,7 @@ fn what_a_document_reads_besides_its_files_renders_every_document_again() {
         s.read("articles/a1/index.html")
             .contains("data-edited=\"yes\"")
     );
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 
     s.file(
         "content/sources.yaml",
@@ -220,7 +166,7 @@ fn what_a_document_reads_besides_its_files_renders_every_document_again() {
     );
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 0, "{said}");
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 
     let said = build(&s, &["--base-url", "https://elsewhere.example.net/"]);
     assert_eq!(kept(&said), 0, "{said}");
@@ -234,7 +180,7 @@ fn what_a_document_reads_besides_its_files_renders_every_document_again() {
     );
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 3, "{said}");
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 }
 
 #[test]
@@ -255,13 +201,13 @@ fn a_damaged_or_missing_kept_document_is_rendered_again_and_kept_anew() {
     edit_article_template(&s, "<!-- one -->\n");
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 1, "{said}");
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
     // They were kept again, whole: the next full build renders none.
     assert_eq!(kept_files(&s), files);
     edit_article_template(&s, "<!-- two -->\n");
     let said = build(&s, &[]);
     assert_eq!(kept(&said), 4, "{said}");
-    assert_like_clean(&s, &out);
+    assert_out_like_clean(&s, &out);
 }
 
 #[test]
@@ -285,7 +231,7 @@ fn clean_reads_no_kept_document_and_writes_none_again() {
     let elsewhere = other.path().join("site");
     let said = build(&s, &["--clean", "--output", elsewhere.to_str().unwrap()]);
     assert_eq!(kept(&said), 0, "{said}");
-    assert_like_clean(&s, &elsewhere);
+    assert_out_like_clean(&s, &elsewhere);
     let after: Vec<(u64, i64)> = kept_files(&s)
         .iter()
         .map(|p| {
@@ -302,5 +248,5 @@ fn clean_reads_no_kept_document_and_writes_none_again() {
     edit_article_template(&s, "<!-- three -->\n");
     let said = build(&s, &["--output", elsewhere.to_str().unwrap()]);
     assert_eq!(kept(&said), 3, "{said}");
-    assert_like_clean(&s, &elsewhere);
+    assert_out_like_clean(&s, &elsewhere);
 }

@@ -56,6 +56,13 @@ pub(crate) fn build(s: &TestSite, extra: &[&str]) -> String {
 /// Asserts that output/ is what a clean build of the site writes now.
 #[track_caller]
 pub(crate) fn assert_like_clean(s: &TestSite) {
+    assert_out_like_clean(s, &s.root().join("output"));
+}
+
+/// Asserts that `out` holds, byte for byte, what a clean build of the
+/// site writes now.
+#[track_caller]
+pub(crate) fn assert_out_like_clean(s: &TestSite, out_dir: &Path) {
     // A copy of the site without its output and cache, built --clean: a
     // build that reads no cache (and leaves the site's own alone).
     let clean = tempfile::tempdir().unwrap();
@@ -75,7 +82,7 @@ pub(crate) fn assert_like_clean(s: &TestSite) {
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let (got, want) = (tree(&s.root().join("output")), tree(&out));
+    let (got, want) = (tree(out_dir), tree(&out));
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         want.keys().collect::<Vec<_>>(),
