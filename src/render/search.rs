@@ -295,7 +295,10 @@ impl<F: FnMut(&str)> TrimEnd<F> {
         };
         self.last = Some(c);
         self.buf.push_str(s);
-        if self.buf.len() >= Self::PIECE {
+        // Only after text that is not all white space: the trim then stops
+        // within `s` (a long run of white space is scanned once, not once
+        // a push).
+        if self.buf.len() >= Self::PIECE && !s.trim_end().is_empty() {
             self.pass_on();
         }
     }
