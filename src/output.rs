@@ -669,11 +669,14 @@ impl DiskOutput {
         let fail = |e: std::io::Error| Diagnostic::io(Path::new(path), "create the folder for", &e);
         if let Some(spare) = &self.spare {
             self.touch(path);
-            // A file of the spare where this path needs a folder.
+            // A file of the spare where this path needs a folder (gone
+            // already, or a folder by now, when another file of that
+            // folder was written first).
             for (i, _) in path.match_indices('/') {
                 if spare.files.contains_key(&path[..i]) {
-                    match std::fs::remove_file(self.staging.join(&path[..i])) {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    let at = self.staging.join(&path[..i]);
+                    match std::fs::remove_file(&at) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound && !at.is_dir() => {
                             return Err(fail(e));
                         }
                         _ => {}
