@@ -310,7 +310,9 @@ impl Loaded {
             .par_iter()
             .zip(self.site.documents.par_iter())
             .enumerate()
-            .map(|(i, (parsed, stub))| self.render_one(i, parsed, stub, &env, keep_content, &reuse, &each))
+            .map(|(i, (parsed, stub))| {
+                self.render_one(i, parsed, stub, &env, keep_content, &reuse, &each)
+            })
             .collect()
     }
 

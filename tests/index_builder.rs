@@ -73,8 +73,7 @@ fn a_full_build_writes_the_index_made_from_every_documents_terms() {
     let expected = shards(&index);
     assert!(expected.len() > 3, "{expected:?}");
     // The common terms are in every document: they keep their cap.
-    let ha: serde_json::Value =
-        serde_json::from_slice(&index.shard("ha").unwrap()).expect("json");
+    let ha: serde_json::Value = serde_json::from_slice(&index.shard("ha").unwrap()).expect("json");
     assert_eq!(
         ha["harbour"].as_array().map(Vec::len),
         Some(1 + 3 * POSTINGS_MAX)
