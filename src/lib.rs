@@ -342,7 +342,10 @@ fn build_reusing(
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
         }) {
-            Ok((o, leftovers)) => {
+            Ok((mut o, leftovers)) => {
+                if clean {
+                    o.write_everything();
+                }
                 out = Some(o);
                 extra.extend(leftovers);
             }

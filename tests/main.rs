@@ -26,6 +26,7 @@ mod kind_labels;
 mod markdown;
 mod meta;
 mod newcomer;
+mod output_reuse;
 mod parse_cache;
 mod perf_cache;
 mod perf_data;
