@@ -26,6 +26,11 @@
 #               a new folder, or CI with `.marginalia/` restored)
 #   clean-over  `marginalia build --clean` over that existing output (the
 #               full build that replaces a site, every page rendered)
+# Builds over an existing output start from the spare the build before
+# left beside it (`.out-m.marginalia-spare`, README "The spare"); at the
+# start of each round every output folder is removed with its spare and
+# sums, so `cold` is a build into a fresh folder with no spare, as is
+# `fresh-out` (whose folder is removed the same way after it).
 # then serve's first-page latency: from starting `marginalia serve` to the
 # first complete answer for the home page (median of RUNS).
 #
@@ -82,6 +87,20 @@ def timed(cmd):
         sys.exit("FAILED: %s\n%s" % (" ".join(cmd), err.decode(errors="replace")))
     return (wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024)
 
+def remove_output(d):
+    """Removes an output folder and what marginalia keeps beside it (the
+    spare, the sums), so a build into it starts from nothing: the `cold`
+    and `fresh-out` rows measure a build into a fresh folder with no spare."""
+    shutil.rmtree(d, ignore_errors=True)
+    parent, name = os.path.split(d)
+    for n in os.listdir(parent):
+        if n.startswith(".%s.marginalia-" % name):
+            p = os.path.join(parent, n)
+            if os.path.isdir(p):
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                os.remove(p)
+
 def edit(path, text):
     with open(path, "a") as f:
         f.write(text)
@@ -92,7 +111,7 @@ sidecars = [a[:-3] + ".annotations.yaml" for a in articles if os.path.exists(a[:
 rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar", "template", "fresh-out", "clean-over")}
 for i in range(runs + 1):
     for d in (out_m, out_h, out_f):
-        shutil.rmtree(d, ignore_errors=True)
+        remove_output(d)
     os.sync()
     r = {}
     r["hugo"] = timed([hugo, "--quiet", "-s", hsite, "-d", out_h])
@@ -105,13 +124,13 @@ for i in range(runs + 1):
     edit(template, "\n<!-- edited in round %d -->\n" % i)
     r["template"] = timed([mbin, "build", "--root", native, "--output", out_m])
     r["fresh-out"] = timed([mbin, "build", "--root", native, "--output", out_f])
-    shutil.rmtree(out_f, ignore_errors=True)
+    remove_output(out_f)
     r["clean-over"] = timed([mbin, "build", "--clean", "--root", native, "--output", out_m])
     if i:  # round 0 is the warm-up
         for k, v in r.items():
             rows[k].append(v)
 for d in (out_m, out_h, out_f):
-    shutil.rmtree(d, ignore_errors=True)
+    remove_output(d)
 hw = statistics.median(x[0] for x in rows["hugo"])
 for k, v in rows.items():
     wall = statistics.median(x[0] for x in v)
