@@ -7,8 +7,9 @@
 //! `keyword.control.import.python`), and its HTML generator wrote a span
 //! for each. Most of them are matched by no rule of either theme, and
 //! were most of a code article's bytes. The spans are written here
-//! instead, and only for a scope that some selector of the stylesheet can
-//! match (see [`Marker`]); the page looks the same with the stylesheet.
+//! instead, only for a scope that some selector of the stylesheet can
+//! match, and with only the classes such selectors name (see
+//! [`Marker`]); the page looks the same with the stylesheet.
 //!
 //! The syntax and theme sets are loaded once per process, on first use, so
 //! a site without code never pays for them.
@@ -98,8 +99,10 @@ pub fn stylesheet(light: &str, dark: Option<&str>) -> String {
 /// The stylesheet's selectors (as [`stylesheet`] writes them) are chains
 /// of compounds of classes joined by descendant combinators
 /// (`.hl-source.hl-python .hl-string`), plus `.hl-code` (the `<pre>`). A
-/// scope's span has one class per atom of the scope, so a compound
-/// matches it when each of the compound's atoms is among the scope's.
+/// scope's span may have a class per atom of the scope, so a compound
+/// matches it when each of the compound's atoms is among the scope's
+/// (the span then keeps only the classes its live compounds name:
+/// [`Marker::classes_in`]).
 ///
 /// In one block, a chain can match only when each of its compounds
 /// matches some element of the block (the `<pre>` or a scope that occurs
@@ -118,9 +121,10 @@ struct Marker {
     scopes: RwLock<FnvHashMap<Scope, Arc<Known>>>,
 }
 
-/// One scope's class string and the compounds it matches.
+/// One scope's name (`keyword.control.python`) and the compounds it
+/// matches.
 struct Known {
-    classes: Arc<str>,
+    name: String,
     matches: Bits,
 }
 
@@ -185,7 +189,7 @@ impl Marker {
             return known.clone();
         }
         let known = Arc::new(Known {
-            classes: class_string(scope).into(),
+            name: scope.build_string(),
             matches: matched(&self.compounds, scope),
         });
         self.scopes
@@ -210,6 +214,38 @@ impl Marker {
             }
         }
         live
+    }
+
+    /// The classes of `scope`'s span in a block where the compounds
+    /// `live` can matter, or `None` when it needs no span. A class that is
+    /// an atom of no compound it matches among those is left out: the
+    /// span still matches exactly the compounds it matched (a compound
+    /// matches when all its atoms are among the classes), and the
+    /// compounds it did not match stay unmatched. Most classes of a span
+    /// went (`punctuation.definition.string.begin.shell` is styled by
+    /// `.hl-string` alone in most themes).
+    fn classes_in(&self, scope: Scope, live: &Bits) -> Option<Arc<str>> {
+        let known = self.known(scope);
+        let mut matches = known.matches.clone();
+        matches.intersect(live);
+        if matches.is_empty() {
+            return None;
+        }
+        let needed: Vec<u16> = matches
+            .ones()
+            .flat_map(|i| atoms_of(self.compounds[i]))
+            .collect();
+        let mut s = String::with_capacity(known.name.len() + 8);
+        for (atom, text) in atoms_of(scope).zip(known.name.split('.')) {
+            if needed.contains(&atom) {
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(PREFIX);
+                s.push_str(text);
+            }
+        }
+        Some(s.into())
     }
 
     /// Every compound, for a block whose scopes are not known beforehand.
@@ -262,24 +298,24 @@ impl Bits {
         self.0.iter().zip(&of.0).all(|(a, b)| a & !b == 0)
     }
 
-    fn intersects(&self, other: &Bits) -> bool {
-        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
-    }
-}
-
-/// `keyword.control.python` → `hl-keyword hl-control hl-python`, as
-/// syntect's own generator writes it.
-fn class_string(scope: Scope) -> String {
-    let name = scope.build_string();
-    let mut s = String::with_capacity(name.len() + 8);
-    for (i, atom) in name.split('.').enumerate() {
-        if i > 0 {
-            s.push(' ');
+    fn intersect(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
         }
-        s.push_str(PREFIX);
-        s.push_str(atom);
     }
-    s
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// The indices in the set, in order.
+    fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            (0..64)
+                .filter(move |b| word & (1 << b) != 0)
+                .map(move |b| w * 64 + b)
+        })
+    }
 }
 
 /// Writes one block's spans: the scopes a character sits in are written
@@ -332,13 +368,7 @@ impl<'m> SpanWriter<'m> {
                     BasicScopeStackOp::Push(scope) => {
                         let written = classes
                             .entry(scope)
-                            .or_insert_with(|| {
-                                let known = marker.known(scope);
-                                known
-                                    .matches
-                                    .intersects(live)
-                                    .then(|| known.classes.clone())
-                            })
+                            .or_insert_with(|| marker.classes_in(scope, live))
                             .is_some();
                         wanted.push(written.then_some(scope));
                     }
@@ -774,10 +804,12 @@ mod tests {
     fn unmatched_scopes_get_no_span_and_runs_merge() {
         let html = fewer_spans("python", "import json\n", DEFAULT);
         assert!(!html.contains("hl-meta hl-statement"), "{html}");
+        // The keyword's span keeps only the classes a rule names.
         assert!(
-            html.contains("hl-keyword hl-control hl-import hl-python"),
+            html.contains("<span class=\"hl-keyword\">import</span>"),
             "{html}"
         );
+        assert!(!html.contains("hl-import"), "{html}");
         // Two tokens of one scope side by side are one span.
         let html = fewer_spans("rust", "x += 1;\ny -= 2;\n", DEFAULT);
         assert!(!html.contains("</span><span class=\"hl-source"), "{html}");

@@ -193,11 +193,14 @@ pub fn plain_text(html: &str) -> String {
 }
 
 /// [`plain_text`] piece by piece, so that a long article's text can be
-/// indexed and written out without a whole copy of it in memory.
+/// indexed and written out without a whole copy of it in memory. The
+/// pieces are a few kilobytes each (however small the runs of text
+/// between tags): each piece costs its receiver a call (a JSON escape, a
+/// write), and a highlighted code block has a tag every few characters.
 fn plain_text_pieces(html: &str, f: impl FnMut(&str)) {
     let mut out = TrimEnd {
         f,
-        pending: String::new(),
+        buf: String::new(),
         last: None,
     };
     let mut rest = html;
@@ -212,41 +215,17 @@ fn plain_text_pieces(html: &str, f: impl FnMut(&str)) {
             break;
         };
         let tag = &after[1..gt];
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if name == "aside" {
-            if tag.starts_with('/') {
+        let closing = tag.starts_with('/');
+        let name = tag_name(tag);
+        if name.eq_ignore_ascii_case("aside") {
+            if closing {
                 aside_depth = aside_depth.saturating_sub(1);
             } else {
                 aside_depth += 1;
             }
         }
         // Block ends separate words.
-        if aside_depth == 0
-            && matches!(
-                name.as_str(),
-                "p" | "br"
-                    | "li"
-                    | "h1"
-                    | "h2"
-                    | "h3"
-                    | "h4"
-                    | "h5"
-                    | "h6"
-                    | "pre"
-                    | "td"
-                    | "th"
-                    | "blockquote"
-                    | "div"
-                    | "aside"
-                    | "tr"
-            )
-            && out.last.is_some_and(|c| c != ' ')
-        {
+        if aside_depth == 0 && ends_block(name) && out.last.is_some_and(|c| c != ' ') {
             out.push(" ");
         }
         rest = &after[gt + 1..];
@@ -254,35 +233,87 @@ fn plain_text_pieces(html: &str, f: impl FnMut(&str)) {
     if aside_depth == 0 {
         push_decoded(&mut out, rest);
     }
+    out.finish();
 }
 
-/// Passes text on, holding white space back until more text follows it:
-/// what reaches `f` is the text with its end trimmed as `str::trim_end`
-/// trims it.
+/// The element name of a tag's inside (`/p class="x"` → `p`), as written.
+fn tag_name(tag: &str) -> &str {
+    let tag = tag.trim_start_matches('/');
+    let end = tag
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(tag.len());
+    &tag[..end]
+}
+
+/// Whether an element's start or end separates the words around it.
+fn ends_block(name: &str) -> bool {
+    const LONGEST: usize = "blockquote".len();
+    if name.is_empty() || name.len() > LONGEST {
+        return false;
+    }
+    let mut lower = [0u8; LONGEST];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    matches!(
+        &*lower,
+        b"p" | b"br"
+            | b"li"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"pre"
+            | b"td"
+            | b"th"
+            | b"blockquote"
+            | b"div"
+            | b"aside"
+            | b"tr"
+    )
+}
+
+/// Gathers text into pieces of about [`TrimEnd::PIECE`] bytes for `f`,
+/// holding white space back until more text follows it: what reaches `f`
+/// is the text with its end trimmed as `str::trim_end` trims it.
 struct TrimEnd<F: FnMut(&str)> {
     f: F,
-    pending: String,
+    buf: String,
     /// The last char pushed, white space included.
     last: Option<char>,
 }
 
 impl<F: FnMut(&str)> TrimEnd<F> {
+    const PIECE: usize = 1 << 13;
+
     fn push(&mut self, s: &str) {
         let Some(c) = s.chars().next_back() else {
             return;
         };
         self.last = Some(c);
-        let head = s.trim_end();
-        if head.is_empty() {
-            self.pending.push_str(s);
-            return;
+        self.buf.push_str(s);
+        // Only after text that is not all white space: the trim then stops
+        // within `s` (a long run of white space is scanned once, not once
+        // a push).
+        if self.buf.len() >= Self::PIECE && !s.trim_end().is_empty() {
+            self.pass_on();
         }
-        if !self.pending.is_empty() {
-            (self.f)(&self.pending);
-            self.pending.clear();
+    }
+
+    /// Passes on what is gathered but its trailing white space.
+    fn pass_on(&mut self) {
+        let head = self.buf.trim_end().len();
+        if head > 0 {
+            (self.f)(&self.buf[..head]);
+            self.buf.drain(..head);
         }
-        (self.f)(head);
-        self.pending.push_str(&s[head.len()..]);
+    }
+
+    fn finish(mut self) {
+        self.pass_on();
     }
 }
 
