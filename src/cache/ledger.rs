@@ -41,7 +41,7 @@ pub struct Valuer<'a> {
     derived: Derived<'a>,
     /// By the path's bytes: hashing a `Path` parses its components, which
     /// was a tenth of an edit build's records.
-    docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher>,
+    docs: HashMap<&'a [u8], u128, rustc_hash::FxBuildHasher>,
     site_value: u128,
     all_documents: u128,
 }
@@ -50,7 +50,7 @@ impl<'a> Valuer<'a> {
     /// `keys`: each document file's content hash (Markdown and sidecar).
     pub fn new(renderer: &'a Renderer<'a>, keys: &HashMap<PathBuf, u128>) -> Valuer<'a> {
         let site: &'a Site = renderer.site;
-        let docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher> = site
+        let docs: HashMap<&'a [u8], u128, rustc_hash::FxBuildHasher> = site
             .documents
             .iter()
             .map(|d| {
