@@ -857,4 +857,57 @@ mod tests {
             );
         }
     }
+
+    /// Every kept entry, by document file, with its Markdown file's hash.
+    fn kept_entries(root: &Path, context: u128) -> HashMap<PathBuf, u128> {
+        (0..SHARDS)
+            .filter_map(|i| read_shard(root, i, context))
+            .flatten()
+            .map(|e| (e.file, e.markdown.hash))
+            .collect()
+    }
+
+    #[test]
+    fn a_shard_written_again_keeps_its_unchanged_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("site.yaml"), "title: Many\n").unwrap();
+        let articles = root.join("content/articles");
+        std::fs::create_dir_all(&articles).unwrap();
+        // Enough documents that the edited one shares its shard.
+        for i in 0..300 {
+            std::fs::write(
+                articles.join(format!("a{i}.md")),
+                format!("---\ntitle: A{i}\ndate: 2021-01-01\n---\nText {i}.\n"),
+            )
+            .unwrap();
+            // Long unchanged: taken by its stamp, not read.
+            age(&articles.join(format!("a{i}.md")), 3600);
+        }
+        let o = options(root);
+        load_parsed_cached(&o, true, None);
+        let context = Cache::open(root, None, false, None).unwrap().context;
+        let before = kept_entries(root, context);
+        assert_eq!(before.len(), 300);
+        let edited = Path::new("content/articles/a7.md");
+        let siblings = before
+            .keys()
+            .filter(|f| *f != edited && shard_of(f) == shard_of(edited))
+            .count();
+        assert!(siblings > 0);
+
+        std::fs::write(
+            root.join(edited),
+            "---\ntitle: Seven\ndate: 2021-01-02\n---\nNew.\n",
+        )
+        .unwrap();
+        let got = parses(&load_parsed_cached(&o, true, None));
+        assert!(got.iter().any(|p| p.contains("Seven")));
+        let after = kept_entries(root, context);
+        assert_eq!(after.len(), 300, "an unchanged entry was dropped");
+        for (file, hash) in &before {
+            assert_eq!(after[file] == *hash, file != edited, "{file:?}");
+        }
+        assert_eq!(got, parses(&load_parsed(&o)));
+    }
 }
