@@ -124,6 +124,11 @@ pub struct State {
     pub docs: Vec<u128>,
     /// What the search index was made from ([`crate::render::search::Index::updated`]).
     pub search: crate::render::search::KeptIndex,
+    /// The outputs this build wrote rather than took from the previous
+    /// output, when it knows them: every other output is the previous
+    /// build's file (its inode), whose stamp is already in the record.
+    #[serde(skip)]
+    pub written: Option<std::collections::HashSet<String>>,
 }
 
 /// The folder of kept documents, in [`CACHE_DIR`]: one file per rendered
@@ -619,14 +624,29 @@ impl Snapshot {
         prune_kept(root, state);
         let outputs = match state {
             // What this build wrote: every output it planned.
-            Some(state) => stamps_at(
-                &self.output,
-                state
-                    .jobs
-                    .keys()
-                    .map(String::as_str)
-                    .chain([crate::output::MARKER]),
-            ),
+            Some(state) => {
+                let planned = state.jobs.keys().map(String::as_str);
+                let mut outputs = BTreeMap::new();
+                let mut look = vec![crate::output::MARKER];
+                // A file taken from the previous output is its inode, as
+                // the previous record stamped it (and `previous_state`
+                // found it); the others are looked at.
+                match (&state.written, &self.previous) {
+                    (Some(written), Some(p)) => {
+                        for path in planned {
+                            match p.outputs.get(path) {
+                                Some(stamp) if !written.contains(path) => {
+                                    outputs.insert(path.to_string(), stamp.clone());
+                                }
+                                _ => look.push(path),
+                            }
+                        }
+                    }
+                    _ => look.extend(planned),
+                }
+                outputs.extend(stamps_at(&self.output, look.into_iter()));
+                outputs
+            }
             None => output_files(&self.output),
         };
         let state = match state.map(bincode::serialize) {

@@ -525,11 +525,26 @@ fn build_reusing(
                 !(same && out.reuse(path).is_ok())
             })
             .collect();
+        // What this build writes: the record stamps only these again.
+        let mut written: HashSet<String> = site
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !reused_at[*i].load(std::sync::atomic::Ordering::Relaxed))
+            .flat_map(|(i, d)| {
+                let page = routes::Route::Document {
+                    dir: d.path.clone(),
+                }
+                .path();
+                [page, render::search::doc_path(i)]
+            })
+            .collect();
         let mut todo = Vec::with_capacity(jobs.len());
         let before = reused;
         for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
             state.jobs.insert(path.clone(), rec);
             if render {
+                written.insert(path.clone());
                 todo.push((path, job));
             } else {
                 reused += 1;
@@ -537,6 +552,7 @@ fn build_reusing(
         }
         progress.advance(reused - before);
         jobs = todo;
+        state.written = Some(written);
         state.search = renderer.search_index().kept().clone();
         state.docs = site
             .documents
