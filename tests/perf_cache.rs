@@ -456,3 +456,31 @@ fn an_edit_build_checks_the_files_it_recorded_and_carries_no_stray_file() {
         assert_like_clean(&s);
     }
 }
+
+#[test]
+fn an_edit_that_leaves_a_document_as_rendered_renders_only_its_own_pages() {
+    let s = site();
+    build(&s, &[]);
+    let sidecar = "content/articles/a1.annotations.yaml";
+    let text = std::fs::read_to_string(s.root().join(sidecar)).unwrap();
+    let shared = ["index.html", "notes.csv", "sources/gazette/index.html"];
+    for p in shared {
+        assert!(s.exists(p), "{p}");
+    }
+    let before: Vec<u64> = shared.iter().map(|p| inode(&s, p)).collect();
+    // A comment at the end (one at the top would move the notes' lines,
+    // which the document keeps): it renders as before, so what the rest of
+    // the site reads of it is unchanged.
+    s.file(sidecar, &format!("{text}# checked again\n"));
+    let said = build(&s, &[]);
+    assert!(said.contains(REUSED), "{said}");
+    let after: Vec<u64> = shared.iter().map(|p| inode(&s, p)).collect();
+    assert_eq!(after, before, "{shared:?}: {said}");
+    assert_like_clean(&s);
+    // A note's text: the pages that show it are written again.
+    s.file(sidecar, &text.replace("minutes", "minutes, twice"));
+    assert!(build(&s, &[]).contains(REUSED));
+    assert_ne!(inode(&s, "notes.csv"), before[1]);
+    assert!(s.read("notes.csv").contains("minutes, twice"));
+    assert_like_clean(&s);
+}
