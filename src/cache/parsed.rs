@@ -313,7 +313,7 @@ impl<'a> Cache<'a> {
         let fresh = self.fresh.into_inner().unwrap_or_default();
         let unchanged = self.unchanged.into_inner().unwrap_or_default();
         let gone = self.entries.into_inner().unwrap_or_default();
-        let mut dirty = vec![false; SHARDS];
+        let mut dirty = [false; SHARDS];
         for file in gone.keys() {
             dirty[shard_of(file)] = true;
         }
