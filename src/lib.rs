@@ -190,13 +190,14 @@ fn build_reusing(
     let started = Instant::now();
     progress.stage("loading", None);
     let mut report = BuildReport::default();
-    let loaded = match &cache {
+    let mut loaded = match &cache {
         Some((snapshot, _)) => {
             let known = |rel: &std::path::Path| snapshot.content_hash(rel);
             cache::parsed::load_parsed_cached(options, !clean, Some(&known))
         }
         None => site::load_parsed(options),
     };
+    let parsed = loaded.take_parsed();
     let mut extra = Diagnostics::new();
     let templates = match Templates::load(&loaded.site.config.root, &loaded.site.config.theme) {
         Ok(t) => Some(t),
@@ -308,6 +309,27 @@ fn build_reusing(
                 .collect()
         }
         _ => Vec::new(),
+    };
+    // A full build indexes each document for search as it renders it, and
+    // lets its terms go ([`render::search::IndexBuilder`]); an edit build
+    // updates the previous index from the documents' terms instead.
+    let index_builder = previous.is_none().then(render::search::IndexBuilder::new);
+    // What phase three does not read of a rendered document, let go as
+    // soon as it is kept for the next build: its search terms once
+    // indexed, and its links and ids (only `check` and `serve` read them).
+    // A document whose place in the site's order may differ from phase
+    // one's (its title comes from its rendered heading) is indexed at the
+    // end instead, since postings are numbered in that order.
+    let index_doc = |i: usize, doc: &mut model::Document| {
+        doc.ids = Vec::new();
+        doc.internal_links = Vec::new();
+        doc.written_links = Vec::new();
+        if let Some(b) = &index_builder
+            && site::document_order(doc, &loaded.site.documents[i]).is_eq()
+        {
+            b.add(i, doc);
+            doc.search_terms = Default::default();
+        }
     };
     let docs_reused = std::sync::atomic::AtomicUsize::new(0);
     // The documents whose page was linked from the previous output: they
@@ -425,9 +447,10 @@ fn build_reusing(
             }
             docs_kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let _ = heads[i].set(head);
+            index_doc(i, &mut doc);
             Some(doc)
         };
-        loaded.render_documents_reusing(false, reuse, |i, doc| {
+        loaded.render_documents_releasing(parsed, false, reuse, |i, doc| {
             let diags = write_pages(i, doc);
             // Kept for the next build as soon as it is rendered, not copied
             // for the end of the build; a build that read the cache
@@ -438,18 +461,11 @@ fn build_reusing(
             {
                 let _ = heads[i].set(head);
             }
+            index_doc(i, doc);
             diags
         })
     };
     drop(renderer);
-    // What only `check` and `serve` read (links and ids, for the link
-    // check and moves) is not held through phase three: ~2 KB an article.
-    let mut rendered = rendered;
-    for (d, _) in &mut rendered {
-        d.ids = Vec::new();
-        d.internal_links = Vec::new();
-        d.written_links = Vec::new();
-    }
     let documents_written = rendered.len();
     // The documents rendered again: the only ones whose search postings
     // may differ from the previous build's.
@@ -479,6 +495,11 @@ fn build_reusing(
         .zip(&heads)
         .filter_map(|((d, _), h)| Some((d.file.clone(), *h.get()?)))
         .collect();
+    // Phase one's order, which the index builder numbered documents in.
+    let phase_one: Vec<PathBuf> = match &index_builder {
+        Some(_) => rendered.iter().map(|(d, _)| d.file.clone()).collect(),
+        None => Vec::new(),
+    };
     let (site, mut diags) = loaded.finish(rendered);
     diags.extend(extra);
     diags.sort();
@@ -506,8 +527,18 @@ fn build_reusing(
                 }
             }
         }
-        None => None,
+        None => index_builder.map(|b| {
+            let at: HashMap<&std::path::Path, usize> = site
+                .documents
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (d.file.as_path(), i))
+                .collect();
+            let number: Vec<usize> = phase_one.iter().map(|f| at[f.as_path()]).collect();
+            b.finish(&site, |i| number[i])
+        }),
     };
+    drop(phase_one);
     let renderer = Renderer::new(&site, &templates);
     if let Some(index) = index {
         renderer.set_search_index(index);

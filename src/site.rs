@@ -282,7 +282,7 @@ impl Loaded {
         each: F,
     ) -> Vec<(Document, Vec<Diagnostic>)>
     where
-        F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
+        F: Fn(usize, &mut Document) -> Vec<Diagnostic> + Sync,
     {
         self.render_documents_reusing(keep_content, |_, _| None, each)
     }
@@ -298,37 +298,89 @@ impl Loaded {
     ) -> Vec<(Document, Vec<Diagnostic>)>
     where
         R: Fn(usize, &Document) -> Option<Document> + Sync,
-        F: Fn(usize, &Document) -> Vec<Diagnostic> + Sync,
+        F: Fn(usize, &mut Document) -> Vec<Diagnostic> + Sync,
     {
-        let site = &self.site;
-        let note_template = markdown::NoteTemplate::for_site(&site.config.root, &site.config.theme);
+        let note_template =
+            markdown::NoteTemplate::for_site(&self.site.config.root, &self.site.config.theme);
         let env = Env {
-            base_url: &site.config.base_url,
-            unsafe_html: site.config.unsafe_html,
-            links: &self.links,
-            sources: &site.registry,
             note_template: note_template.as_ref(),
-            kinds: &site.config.kinds,
-            highlight: markdown::highlight::Themes::of(&site.config),
+            ..self.markdown_env(None)
         };
         self.parsed
             .par_iter()
-            .zip(site.documents.par_iter())
+            .zip(self.site.documents.par_iter())
             .enumerate()
             .map(|(i, (parsed, stub))| {
-                if let Some(doc) = reuse(i, stub) {
-                    return (doc, Vec::new());
-                }
-                // The page is written from the rendered document alone: a
-                // 200 MB article's text is not kept beside its HTML.
-                let (mut doc, mut diags) = render_parsed(&site.config.root, parsed, stub, &env);
-                diags.extend(each(i, &doc));
-                if !keep_content {
-                    doc.content_html = String::new();
-                }
-                (doc, diags)
+                self.render_one(i, parsed, stub, &env, keep_content, &reuse, &each)
             })
             .collect()
+    }
+
+    /// Phase one's parses, taken out for
+    /// [`Loaded::render_documents_releasing`] (the other renders then have
+    /// no document to render).
+    pub fn take_parsed(&mut self) -> Vec<ParsedDoc> {
+        std::mem::take(&mut self.parsed)
+    }
+
+    /// [`Loaded::render_documents_reusing`] of the parses
+    /// [`Loaded::take_parsed`] took, letting each go as soon as its
+    /// document is rendered (`build`: phase one's front matter and notes
+    /// are not held beside the rendered documents).
+    pub fn render_documents_releasing<R, F>(
+        &self,
+        parsed: Vec<ParsedDoc>,
+        keep_content: bool,
+        reuse: R,
+        each: F,
+    ) -> Vec<(Document, Vec<Diagnostic>)>
+    where
+        R: Fn(usize, &Document) -> Option<Document> + Sync,
+        F: Fn(usize, &mut Document) -> Vec<Diagnostic> + Sync,
+    {
+        let note_template =
+            markdown::NoteTemplate::for_site(&self.site.config.root, &self.site.config.theme);
+        let env = Env {
+            note_template: note_template.as_ref(),
+            ..self.markdown_env(None)
+        };
+        parsed
+            .into_par_iter()
+            .zip(self.site.documents.par_iter())
+            .enumerate()
+            .map(|(i, (parsed, stub))| {
+                self.render_one(i, &parsed, stub, &env, keep_content, &reuse, &each)
+            })
+            .collect()
+    }
+
+    /// Document `i` taken from `reuse`, or rendered and given to `each`.
+    #[allow(clippy::too_many_arguments)]
+    fn render_one<R, F>(
+        &self,
+        i: usize,
+        parsed: &ParsedDoc,
+        stub: &Document,
+        env: &Env,
+        keep_content: bool,
+        reuse: &R,
+        each: &F,
+    ) -> (Document, Vec<Diagnostic>)
+    where
+        R: Fn(usize, &Document) -> Option<Document> + Sync,
+        F: Fn(usize, &mut Document) -> Vec<Diagnostic> + Sync,
+    {
+        if let Some(doc) = reuse(i, stub) {
+            return (doc, Vec::new());
+        }
+        // The page is written from the rendered document alone: a
+        // 200 MB article's text is not kept beside its HTML.
+        let (mut doc, mut diags) = render_parsed(&self.site.config.root, parsed, stub, env);
+        diags.extend(each(i, &mut doc));
+        if !keep_content {
+            doc.content_html = String::new();
+        }
+        (doc, diags)
     }
 
     /// Renders document `i`'s Markdown and notes alone, as

@@ -20,6 +20,7 @@ mod commands;
 mod edit_build;
 mod full_build;
 mod highlight;
+mod index_builder;
 mod kill;
 mod kind_labels;
 mod markdown;

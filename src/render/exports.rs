@@ -58,12 +58,20 @@ fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::model::Date>
 /// quotes nothing and has no kind or rating; its `link` and `reply_to` are
 /// the deep link of the note it answers (`reply_to` is empty for a note).
 pub fn notes_csv(site: &Site) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_notes_csv(site, &mut bytes);
+    bytes
+}
+
+/// [`notes_csv`] written as it is made: a build streams it into its file
+/// rather than holding it whole (~2.4 KB a note: 240 MB at 100k articles).
+pub fn write_notes_csv(site: &Site, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let config = &site.config;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail; a failed row would be left out.
-    let _ = w.write_record(CSV_COLUMNS);
+        .from_writer(out);
+    w.write_record(CSV_COLUMNS)?;
     for d in &site.documents {
         let url = config.url(&d.path);
         for n in &d.notes {
@@ -94,7 +102,7 @@ pub fn notes_csv(site: &Site) -> Vec<u8> {
                 format!("{url}#{}", n.id),
                 String::new(),
             ];
-            let _ = w.write_record(row.iter().map(|c| neutralise(c).into_owned()));
+            w.write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
             let link = &row[14];
             for r in &n.replies {
                 let date = r.date.as_ref().or_else(|| note_date(d, n));
@@ -116,11 +124,11 @@ pub fn notes_csv(site: &Site) -> Vec<u8> {
                     link,
                     link,
                 ];
-                let _ = w.write_record(row.iter().map(|c| neutralise(c).into_owned()));
+                w.write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
             }
         }
     }
-    w.into_inner().unwrap_or_default()
+    w.flush()
 }
 
 /// A note's Markdown as plain text: the words as written (no smart

@@ -615,6 +615,7 @@ impl<'a> Renderer<'a> {
                 out.copy_file(path, &self.site.config.root.join(&a.file))
             }
             Job::Annotations => out.write_with(path, &mut |w| data::write_annotations(self, w)),
+            Job::NotesCsv => out.write_with(path, &mut |w| exports::write_notes_csv(self.site, w)),
             Job::ThemeStatic(i) => {
                 let bytes = self.templates.static_bytes(*i, &self.site.config.root)?;
                 out.write(path, bytes)

@@ -556,7 +556,7 @@ fn order_of(site: &Site) -> u128 {
 /// What the build cache keeps of a site's search index, so that the next
 /// build can update the index from the previous output's shards instead of
 /// making it again from every document's terms ([`Index::updated`]).
-#[derive(Debug, Default, Clone, serde::Deserialize, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize, Serialize)]
 pub struct KeptIndex {
     /// The hash of the documents' files in site order: what the document
     /// numbers of the postings mean.
@@ -565,6 +565,125 @@ pub struct KeptIndex {
     docs: Vec<u128>,
     /// The shard keys, in order.
     keys: Vec<String>,
+}
+
+/// A search index being made, one document at a time, from any thread:
+/// a build adds each document as it renders it, so that no document's
+/// terms are held to the end of the build (they were the largest part of
+/// what the documents hold; [`crate::model::Terms`]).
+///
+/// Documents may be added under numbers other than their final ones (a
+/// build numbers them in phase one's order), provided the final numbering
+/// keeps their order ([`IndexBuilder::finish`]): a term keeps only its
+/// heaviest postings, ties broken by document number, and the postings it
+/// keeps are then the same under either numbering.
+#[derive(Default)]
+pub struct IndexBuilder {
+    /// Term maps not in use: a worker takes one, adds a document and puts
+    /// it back, so there are as many as documents were added at once (one
+    /// per thread), each holding up to 4 × [`POSTINGS_MAX`] postings of a
+    /// term.
+    maps: std::sync::Mutex<Vec<TermMap>>,
+    /// Each added document's number and the hash of its postings.
+    hashes: std::sync::Mutex<Vec<(u32, u128)>>,
+}
+
+impl IndexBuilder {
+    pub fn new() -> IndexBuilder {
+        IndexBuilder::default()
+    }
+
+    /// Adds document `d`'s postings under number `i`. Its terms (and its
+    /// notes') are not read again: the caller may drop them.
+    pub fn add(&self, i: usize, d: &Document) {
+        let mut map = self
+            .maps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let hash = add_document(&mut map, i as u32, d);
+        self.maps
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(map);
+        self.hashes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((i as u32, hash));
+    }
+
+    /// The index of `site`, whose documents were added under the numbers
+    /// `number` maps to their final ones (strictly increasing over the
+    /// added documents); the documents not added are added now, from
+    /// their terms in `site`.
+    pub fn finish(self, site: &Site, number: impl Fn(usize) -> usize) -> Index {
+        use rayon::prelude::*;
+        let maps = self.maps.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut hashes = self.hashes.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut terms = maps
+            .into_iter()
+            .reduce(|a, b| {
+                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+                for (t, p) in small {
+                    match big.get_mut(&t) {
+                        Some(q) => q.merge(p),
+                        None => {
+                            big.insert(t, p);
+                        }
+                    }
+                }
+                big
+            })
+            .unwrap_or_default();
+        let renumber = |n: u32| number(n as usize) as u32;
+        for p in terms.values_mut() {
+            for posting in &mut p.best {
+                posting.0 = renumber(posting.0);
+            }
+        }
+        for h in &mut hashes {
+            h.0 = renumber(h.0);
+        }
+        let mut added = vec![false; site.documents.len()];
+        for (i, _) in &hashes {
+            if let Some(a) = added.get_mut(*i as usize) {
+                *a = true;
+            }
+        }
+        for (i, d) in site.documents.iter().enumerate() {
+            if !added[i] {
+                hashes.push((i as u32, add_document(&mut terms, i as u32, d)));
+            }
+        }
+        hashes.sort_unstable();
+        let mut by_key: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
+        for (t, p) in terms {
+            match by_key.get_mut(key_of(&t)) {
+                Some(v) => v.push((t, p)),
+                None => {
+                    by_key.insert(key_of(&t).to_string(), vec![(t, p)]);
+                }
+            }
+        }
+        let shards: BTreeMap<String, Shard> = by_key
+            .into_par_iter()
+            .map(|(key, mut terms)| {
+                terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let terms = terms.into_iter().map(|(t, p)| (t, p.flat())).collect();
+                (key, Shard::Made(terms))
+            })
+            .collect();
+        Index {
+            kept: KeptIndex {
+                order: order_of(site),
+                docs: hashes.into_iter().map(|(_, h)| h).collect(),
+                keys: shards.keys().cloned().collect(),
+            },
+            shards,
+            items: items_of(site),
+        }
+    }
 }
 
 /// A shard of the index.
@@ -605,70 +724,15 @@ type Change = (Vec<Posting>, Vec<Posting>);
 type NotUpdatable = ();
 
 impl Index {
-    /// Made in parallel: each worker indexes a run of documents into a
-    /// hash map of its own, the maps are merged, and only then are terms
-    /// grouped into shards and sorted (a sorted map per shard, updated for
-    /// every posting, was most of an incremental build's time).
+    /// Made in parallel from every document's terms ([`IndexBuilder`]).
     pub fn new(site: &Site) -> Index {
         use rayon::prelude::*;
-        type Part = (TermMap, Vec<(u32, u128)>);
-        let (terms, mut hashes): Part = site
-            .documents
+        let builder = IndexBuilder::new();
+        site.documents
             .par_iter()
             .enumerate()
-            // One map per thread, not per split: each map holds up to
-            // 4 × POSTINGS_MAX postings of every term it has seen, and
-            // the many small splits' maps were the build's peak at 10k.
-            .with_min_len(
-                site.documents
-                    .len()
-                    .div_ceil(rayon::current_num_threads())
-                    .max(1),
-            )
-            .fold(Part::default, |(mut m, mut h), (i, d)| {
-                h.push((i as u32, add_document(&mut m, i as u32, d)));
-                (m, h)
-            })
-            .reduce(Part::default, |(a, mut ha), (b, hb)| {
-                ha.extend(hb);
-                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-                for (t, p) in small {
-                    match big.get_mut(&t) {
-                        Some(q) => q.merge(p),
-                        None => {
-                            big.insert(t, p);
-                        }
-                    }
-                }
-                (big, ha)
-            });
-        hashes.sort_unstable();
-        let mut by_key: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
-        for (t, p) in terms {
-            match by_key.get_mut(key_of(&t)) {
-                Some(v) => v.push((t, p)),
-                None => {
-                    by_key.insert(key_of(&t).to_string(), vec![(t, p)]);
-                }
-            }
-        }
-        let shards: BTreeMap<String, Shard> = by_key
-            .into_par_iter()
-            .map(|(key, mut terms)| {
-                terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                let terms = terms.into_iter().map(|(t, p)| (t, p.flat())).collect();
-                (key, Shard::Made(terms))
-            })
-            .collect();
-        Index {
-            kept: KeptIndex {
-                order: order_of(site),
-                docs: hashes.into_iter().map(|(_, h)| h).collect(),
-                keys: shards.keys().cloned().collect(),
-            },
-            shards,
-            items: items_of(site),
-        }
+            .for_each(|(i, d)| builder.add(i, d));
+        builder.finish(site, |i| i)
     }
 
     /// The previous build's index brought up to date, when only some
