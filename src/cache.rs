@@ -124,6 +124,11 @@ pub struct State {
     pub docs: Vec<u128>,
     /// What the search index was made from ([`crate::render::search::Index::updated`]).
     pub search: crate::render::search::KeptIndex,
+    /// The outputs this build wrote rather than took from the previous
+    /// output, when it knows them: every other output is the previous
+    /// build's file (its inode), whose stamp is already in the record.
+    #[serde(skip)]
+    pub written: Option<std::collections::HashSet<String>>,
 }
 
 /// The folder of kept documents, in [`CACHE_DIR`]: one file per rendered
@@ -150,46 +155,66 @@ fn kept_path(root: &Path, name: u128) -> PathBuf {
     root.join(CACHE_DIR).join(DOCS).join(format!("{name:032x}"))
 }
 
-// A kept document's file is `hash(head) ‖ len(head) ‖ head ‖ hash(page) ‖
-// page`: the head is its [`KeptDoc`] (bincode), the page its page HTML
-// (lz4, which shrinks highlighted HTML about four times). Each part is
-// checked on its own, so a build that links the document's page from the
-// previous output reads the head alone.
+// A kept document's file is `hash(value ‖ doc) ‖ len(doc) ‖ value ‖ doc ‖
+// hash(page) ‖ page`: the doc is its [`KeptDoc`] (bincode), the value the
+// hash of the doc's [`kept::KeptHead`] alone ([`head_value`]; the tail's
+// ids come in no fixed order), the page its page HTML (lz4, which shrinks
+// highlighted HTML about four times). Each part is checked on its own, so
+// a build that links the document's page from the previous output reads
+// the doc alone.
+
+/// The hash of what opens a document's kept file.
+fn doc_hash(value: &[u8], doc: &[u8]) -> [u8; 16] {
+    let mut h = SipHasher13::new();
+    h.write(value);
+    h.write(doc);
+    h.finish128().as_u128().to_le_bytes()
+}
 
 /// The document kept under `name`, without its page HTML, if its head is
 /// there and whole (a damaged one is ignored and the document rendered
 /// again): a [`KeptDoc`], or only its [`kept::KeptHead`], leaving the rest
 /// undecoded.
 pub fn load_kept<T: serde::de::DeserializeOwned>(root: &Path, name: u128) -> Option<T> {
+    load_kept_hashed(root, name).map(|(kept, _)| kept)
+}
+
+/// [`load_kept`], with the hash of the document's head ([`head_value`]).
+pub fn load_kept_hashed<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    name: u128,
+) -> Option<(T, u128)> {
     use std::io::Read;
     let mut f = std::fs::File::open(kept_path(root, name)).ok()?;
-    let mut top = [0u8; 24];
+    let mut top = [0u8; 40];
     f.read_exact(&mut top).ok()?;
-    let len = u64::from_le_bytes(top[16..].try_into().ok()?);
+    let len = u64::from_le_bytes(top[16..24].try_into().ok()?);
     if len > f.metadata().ok()?.len() {
         return None;
     }
-    let mut head = vec![0; usize::try_from(len).ok()?];
-    f.read_exact(&mut head).ok()?;
-    if top[..16] != content_hash(&head).to_le_bytes() {
+    let mut doc = vec![0; usize::try_from(len).ok()?];
+    f.read_exact(&mut doc).ok()?;
+    if top[..16] != doc_hash(&top[24..], &doc) {
         return None;
     }
-    bincode::deserialize(&head).ok()
+    let value = u128::from_le_bytes(top[24..].try_into().ok()?);
+    Some((bincode::deserialize(&doc).ok()?, value))
 }
 
-/// The document kept under `name` with its page HTML, if its file is
-/// there and whole.
-pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String)> {
+/// The document kept under `name` with its page HTML and the hash of its
+/// head ([`head_value`]), if its file is there and whole.
+pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String, u128)> {
     let bytes = std::fs::read(kept_path(root, name)).ok()?;
-    let (top, rest) = bytes.split_at_checked(24)?;
-    let len = usize::try_from(u64::from_le_bytes(top[16..].try_into().ok()?)).ok()?;
-    let (head, rest) = rest.split_at_checked(len)?;
+    let (top, rest) = bytes.split_at_checked(40)?;
+    let len = usize::try_from(u64::from_le_bytes(top[16..24].try_into().ok()?)).ok()?;
+    let (doc, rest) = rest.split_at_checked(len)?;
     let (hash, page) = rest.split_at_checked(16)?;
-    if top[..16] != content_hash(head).to_le_bytes() || hash != content_hash(page).to_le_bytes() {
+    if top[..16] != doc_hash(&top[24..], doc) || hash != content_hash(page).to_le_bytes() {
         return None;
     }
     let html = String::from_utf8(lz4_flex::decompress_size_prepended(page).ok()?).ok()?;
-    Some((bincode::deserialize(head).ok()?, html))
+    let value = u128::from_le_bytes(top[24..].try_into().ok()?);
+    Some((bincode::deserialize(doc).ok()?, html, value))
 }
 
 /// Keeps a rendered document (with its page HTML) under `name`. Unless
@@ -197,26 +222,52 @@ pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String)> {
 /// the name hashes everything its rendering read, so that file holds
 /// this very rendering (`--clean`, which reads no kept file, writes
 /// none again). A build that reads them replaces the ones it could not
-/// use (damaged ones).
-pub fn store_kept(root: &Path, name: u128, doc: &crate::model::Document, replace: bool) {
+/// use (damaged ones). Returns the hash of the document's head
+/// ([`head_value`]) when it is kept.
+pub fn store_kept(
+    root: &Path,
+    name: u128,
+    doc: &crate::model::Document,
+    replace: bool,
+) -> Option<u128> {
     let path = kept_path(root, name);
     if !replace && path.is_file() {
-        return;
+        // This very rendering (the name says so): its head's hash is in
+        // the file, which is checked when read.
+        use std::io::Read;
+        let mut top = [0u8; 40];
+        std::fs::File::open(&path).ok()?.read_exact(&mut top).ok()?;
+        return Some(u128::from_le_bytes(top[24..].try_into().ok()?));
     }
-    let Some(kept) = KeptDoc::keep(doc) else {
-        return;
-    };
-    let Ok(head) = bincode::serialize(&kept) else {
-        return;
-    };
+    let kept = KeptDoc::keep(doc)?;
+    let bytes = bincode::serialize(&kept).ok()?;
+    // The head comes first in the doc's bytes.
+    let head = usize::try_from(bincode::serialized_size(kept.head()).ok()?).ok()?;
+    let value = content_hash(bytes.get(..head)?);
     let page = lz4_flex::compress_prepend_size(doc.content_html.as_bytes());
-    let mut bytes = Vec::with_capacity(40 + head.len() + page.len());
-    bytes.extend(content_hash(&head).to_le_bytes());
-    bytes.extend((head.len() as u64).to_le_bytes());
-    bytes.extend(&head);
-    bytes.extend(content_hash(&page).to_le_bytes());
-    bytes.extend(&page);
-    write_file(&path, &bytes);
+    let mut file = Vec::with_capacity(56 + bytes.len() + page.len());
+    file.extend(doc_hash(&value.to_le_bytes(), &bytes));
+    file.extend((bytes.len() as u64).to_le_bytes());
+    file.extend(value.to_le_bytes());
+    file.extend(&bytes);
+    file.extend(content_hash(&page).to_le_bytes());
+    file.extend(&page);
+    write_file(&path, &file);
+    Some(value)
+}
+
+/// A document's value for the outputs made after the documents' own pages
+/// ([`ledger::Valuer`]): the hash of its kept head when it is known,
+/// since the head is all those outputs read of a document (a reused one
+/// is restored from it alone), else the content hash of its files. An
+/// edit that leaves the head as it was (a sidecar's comment, a change
+/// the notes and summary do not show) then renders no listing, feed,
+/// source page or data file again.
+pub fn head_value(head: Option<u128>, key: Option<u128>) -> u128 {
+    match head {
+        Some(h) => ledger::hash_of(&("head", h)),
+        None => ledger::hash_of(&("files", key)),
+    }
 }
 
 /// The contents of a file [`write_checked`] wrote, if it is whole: each
@@ -432,6 +483,35 @@ fn output_files(output: &Path) -> BTreeMap<String, Stamp> {
         .collect()
 }
 
+/// The stamps of the files at `paths` (relative) in the output folder,
+/// each looked up by its path: no folder is read (walking the ~45,000
+/// entries of a 10k site's output twice was a tenth of an edit build,
+/// much of it in the kernel). What is not a file there is left out.
+fn stamps_at<'a>(output: &Path, paths: impl Iterator<Item = &'a str>) -> BTreeMap<String, Stamp> {
+    use rayon::prelude::*;
+    let paths: Vec<&str> = paths.collect();
+    paths
+        .into_par_iter()
+        .filter_map(|rel| {
+            let m = std::fs::symlink_metadata(output.join(rel)).ok()?;
+            m.is_file().then(|| (rel.to_string(), stamp(&m)))
+        })
+        .collect()
+}
+
+/// Whether every file `recorded` names is in the output folder with its
+/// recorded stamp. Files the record does not name are not looked for: a
+/// build never carries one into the site it writes (the staging folder
+/// holds only what the build put there), so only a no-change build, which
+/// writes nothing, must walk the folder to see them ([`Snapshot::unchanged`]).
+fn outputs_as_recorded(output: &Path, recorded: &BTreeMap<String, Stamp>) -> bool {
+    use rayon::prelude::*;
+    let recorded: Vec<(&String, &Stamp)> = recorded.iter().collect();
+    recorded.into_par_iter().all(|(rel, was)| {
+        std::fs::symlink_metadata(output.join(rel)).is_ok_and(|m| m.is_file() && stamp(&m) == *was)
+    })
+}
+
 fn record_path(root: &Path) -> PathBuf {
     root.join(CACHE_DIR).join(RECORD)
 }
@@ -509,7 +589,7 @@ impl Snapshot {
         if p.state.as_deref() != Some(hash_bytes(&bytes).as_str()) {
             return None;
         }
-        if output_files(&self.output) != p.outputs {
+        if !outputs_as_recorded(&self.output, &p.outputs) {
             return None;
         }
         bincode::deserialize(&bytes).ok()
@@ -588,6 +668,33 @@ impl Snapshot {
         std::fs::create_dir_all(&dir)
             .map_err(|e| Diagnostic::io(&dir, "create the build cache folder", &e))?;
         prune_kept(root, state);
+        let outputs = match state {
+            // What this build wrote: every output it planned.
+            Some(state) => {
+                let planned = state.jobs.keys().map(String::as_str);
+                let mut outputs = BTreeMap::new();
+                let mut look = vec![crate::output::MARKER];
+                // A file taken from the previous output is its inode, as
+                // the previous record stamped it (and `previous_state`
+                // found it); the others are looked at.
+                match (&state.written, &self.previous) {
+                    (Some(written), Some(p)) => {
+                        for path in planned {
+                            match p.outputs.get(path) {
+                                Some(stamp) if !written.contains(path) => {
+                                    outputs.insert(path.to_string(), stamp.clone());
+                                }
+                                _ => look.push(path),
+                            }
+                        }
+                    }
+                    _ => look.extend(planned),
+                }
+                outputs.extend(stamps_at(&self.output, look.into_iter()));
+                outputs
+            }
+            None => output_files(&self.output),
+        };
         let state = match state.map(bincode::serialize) {
             Some(Ok(bytes)) => {
                 crate::fsutil::write_atomic(&state_path(root), &bytes)
@@ -606,7 +713,7 @@ impl Snapshot {
             binary,
             options: self.options,
             inputs,
-            outputs: output_files(&self.output),
+            outputs,
             output: self.output,
         };
         let bytes = serde_json::to_vec(&record).unwrap_or_default();

@@ -338,6 +338,11 @@ fn build_reusing(
         .map(|_| Default::default())
         .collect();
     let docs_kept = std::sync::atomic::AtomicUsize::new(0);
+    // The hash of each document's kept head, as restored or kept now
+    // ([`cache::head_value`]).
+    let heads: Vec<std::sync::OnceLock<u128>> = (0..loaded.site.documents.len())
+        .map(|_| Default::default())
+        .collect();
     if !loaded.diagnostics.has_errors() && !extra.has_errors() {
         match DiskOutput::begin_with(&config.root, &config.output_dir, &|why| {
             progress.waiting(why)
@@ -407,8 +412,9 @@ fn build_reusing(
                 }
                 // Without its links, ids and search terms, which nothing
                 // after this phase reads (but a search index made again).
-                let doc =
-                    cache::load_kept::<cache::kept::KeptHead>(&config.root, name)?.restore()?;
+                let (head, hash) =
+                    cache::load_kept_hashed::<cache::kept::KeptHead>(&config.root, name)?;
+                let doc = head.restore()?;
                 if out.reuse(&page).is_err() {
                     return None;
                 }
@@ -419,17 +425,17 @@ fn build_reusing(
                 progress.advance(2);
                 docs_reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 reused_at[i].store(true, std::sync::atomic::Ordering::Relaxed);
-                Some(doc)
+                Some((doc, hash))
             })();
             let is_linked = linked.is_some();
-            let mut doc = match linked {
-                Some(doc) => doc,
+            let (mut doc, head) = match linked {
+                Some(found) => found,
                 None => {
                     out.as_ref()?;
-                    let (kept, html) = cache::load_kept_page(&config.root, name)?;
+                    let (kept, html, hash) = cache::load_kept_page(&config.root, name)?;
                     let mut doc = kept.restore()?;
                     doc.content_html = html;
-                    doc
+                    (doc, hash)
                 }
             };
             // What the whole site derives for it, as the stub has it.
@@ -443,6 +449,7 @@ fn build_reusing(
                 doc.content_html = String::new();
             }
             docs_kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = heads[i].set(head);
             index_doc(i, &mut doc);
             Some(doc)
         };
@@ -453,8 +460,9 @@ fn build_reusing(
             // replaces what it could not use.
             if let (true, Some(name), true) =
                 (diags.is_empty(), kept_names.get(&doc.file), recordable)
+                && let Some(head) = cache::store_kept(&config.root, *name, doc, !clean)
             {
-                cache::store_kept(&config.root, *name, doc, !clean);
+                let _ = heads[i].set(head);
             }
             index_doc(i, doc);
             diags
@@ -469,6 +477,26 @@ fn build_reusing(
         .zip(&reused_at)
         .filter(|(_, r)| !r.load(std::sync::atomic::Ordering::Relaxed))
         .map(|((d, _), _)| d.file.clone())
+        .collect();
+    // The outputs phase two wrote (the record stamps only what a build
+    // wrote), and each document's head: by phase two's order, which
+    // `finish` may change.
+    let mut written: HashSet<String> = rendered
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !reused_at[*i].load(std::sync::atomic::Ordering::Relaxed))
+        .flat_map(|(i, (d, _))| {
+            let page = routes::Route::Document {
+                dir: d.path.clone(),
+            }
+            .path();
+            [page, render::search::doc_path(i)]
+        })
+        .collect();
+    let heads: HashMap<PathBuf, u128> = rendered
+        .iter()
+        .zip(&heads)
+        .filter_map(|((d, _), h)| Some((d.file.clone(), *h.get()?)))
         .collect();
     // Phase one's order, which the index builder numbered documents in.
     let phase_one: Vec<PathBuf> = match &index_builder {
@@ -544,7 +572,17 @@ fn build_reusing(
                 state.jobs.insert(render::search::doc_path(i), *frag);
             }
         }
-        let valuer = cache::ledger::Valuer::new(&renderer, &keys);
+        // What these outputs read of a document is its head.
+        let values: HashMap<PathBuf, u128> = site
+            .documents
+            .iter()
+            .map(|d| {
+                let head = heads.get(&d.file).copied();
+                let v = cache::head_value(head, keys.get(&d.file).copied());
+                (d.file.clone(), v)
+            })
+            .collect();
+        let valuer = cache::ledger::Valuer::new(&renderer, &values);
         let records: Vec<u128> = jobs
             .par_iter()
             .map(|(_, j)| renderer.own_record(j).unwrap_or_else(|| valuer.record(j)))
@@ -564,6 +602,7 @@ fn build_reusing(
         for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
             state.jobs.insert(path.clone(), rec);
             if render {
+                written.insert(path.clone());
                 todo.push((path, job));
             } else {
                 reused += 1;
@@ -571,6 +610,7 @@ fn build_reusing(
         }
         progress.advance(reused - before);
         jobs = todo;
+        state.written = Some(written);
         state.search = renderer.search_index().kept().clone();
         state.docs = site
             .documents

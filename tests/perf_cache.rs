@@ -415,3 +415,72 @@ fn a_note_kind_new_to_the_site_reaches_every_sources_timeline() {
     assert!(build(&s, &[]).contains(REUSED));
     assert_like_clean(&s);
 }
+
+#[test]
+fn an_edit_build_checks_the_files_it_recorded_and_carries_no_stray_file() {
+    let s = site();
+    build(&s, &[]);
+    let edit = |round: usize| {
+        s.file(
+            "content/articles/a2.md",
+            &format!(
+                "---\ntitle: Article 2\ndate: 2021-02-03\nsource: gazette\n---\nThe council voted on item 2, round {round}.\n"
+            ),
+        );
+    };
+    // Two edit builds: the next ones start from the spare. The record
+    // stamps only what a build wrote, the rest as recorded before: a
+    // build with nothing changed after it finds them all as they are.
+    for round in 0..2 {
+        edit(round);
+        assert!(build(&s, &[]).contains(REUSED));
+        assert!(build(&s, &[]).contains(SKIPPED), "round {round}");
+    }
+    let page = "articles/a0/index.html";
+    let good = s.read(page);
+    for round in 2..5 {
+        // A file nobody recorded, at the top and deep in the site.
+        std::fs::write(s.out("stray.html"), b"not ours").unwrap();
+        std::fs::write(s.out("articles/a1/stray.html"), b"not ours").unwrap();
+        match round {
+            // A recorded file hand edited, or gone: nothing is reused.
+            3 => std::fs::write(s.out(page), b"hand edited").unwrap(),
+            4 => std::fs::remove_file(s.out(page)).unwrap(),
+            _ => {}
+        }
+        edit(round);
+        let said = build(&s, &[]);
+        assert_eq!(said.contains(REUSED), round == 2, "round {round}: {said}");
+        assert!(!s.exists("stray.html") && !s.exists("articles/a1/stray.html"));
+        assert_eq!(s.read(page), good);
+        assert_like_clean(&s);
+    }
+}
+
+#[test]
+fn an_edit_that_leaves_a_document_as_rendered_renders_only_its_own_pages() {
+    let s = site();
+    build(&s, &[]);
+    let sidecar = "content/articles/a1.annotations.yaml";
+    let text = std::fs::read_to_string(s.root().join(sidecar)).unwrap();
+    let shared = ["index.html", "notes.csv", "sources/gazette/index.html"];
+    for p in shared {
+        assert!(s.exists(p), "{p}");
+    }
+    let before: Vec<u64> = shared.iter().map(|p| inode(&s, p)).collect();
+    // A comment at the end (one at the top would move the notes' lines,
+    // which the document keeps): it renders as before, so what the rest of
+    // the site reads of it is unchanged.
+    s.file(sidecar, &format!("{text}# checked again\n"));
+    let said = build(&s, &[]);
+    assert!(said.contains(REUSED), "{said}");
+    let after: Vec<u64> = shared.iter().map(|p| inode(&s, p)).collect();
+    assert_eq!(after, before, "{shared:?}: {said}");
+    assert_like_clean(&s);
+    // A note's text: the pages that show it are written again.
+    s.file(sidecar, &text.replace("minutes", "minutes, twice"));
+    assert!(build(&s, &[]).contains(REUSED));
+    assert_ne!(inode(&s, "notes.csv"), before[1]);
+    assert!(s.read("notes.csv").contains("minutes, twice"));
+    assert_like_clean(&s);
+}

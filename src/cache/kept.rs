@@ -262,6 +262,13 @@ fn unnote(n: KeptNote) -> Note {
 }
 
 impl KeptDoc {
+    /// What every build that reuses the document reads.
+    pub fn head(&self) -> &KeptHead {
+        &self.head
+    }
+}
+
+impl KeptDoc {
     /// What a document keeps. `section` and `tags` are left out: the
     /// build derives them again from the whole site ([`crate::site::wire`]),
     /// and so is `content_html`, which the previous output holds. A

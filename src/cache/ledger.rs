@@ -40,8 +40,10 @@ pub struct Valuer<'a> {
     /// the dev server values it.
     derived: Derived<'a>,
     /// By the path's bytes: hashing a `Path` parses its components, which
-    /// was a tenth of an edit build's records.
-    docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher>,
+    /// was a tenth of an edit build's records; and a word at a time (FNV,
+    /// a byte at a time, was half of their lookups: a source's pages read
+    /// every document citing it).
+    docs: HashMap<&'a [u8], u128, rustc_hash::FxBuildHasher>,
     site_value: u128,
     all_documents: u128,
 }
@@ -50,7 +52,7 @@ impl<'a> Valuer<'a> {
     /// `keys`: each document file's content hash (Markdown and sidecar).
     pub fn new(renderer: &'a Renderer<'a>, keys: &HashMap<PathBuf, u128>) -> Valuer<'a> {
         let site: &'a Site = renderer.site;
-        let docs: HashMap<&'a [u8], u128, fnv::FnvBuildHasher> = site
+        let docs: HashMap<&'a [u8], u128, rustc_hash::FxBuildHasher> = site
             .documents
             .iter()
             .map(|d| {

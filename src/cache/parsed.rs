@@ -163,8 +163,13 @@ pub struct Cache<'a> {
     taken: i128,
     /// Document file → its entry, taken out by [`Cache::lookup`].
     entries: std::sync::Mutex<HashMap<PathBuf, Entry>>,
-    /// The entries of this run, to write.
-    fresh: std::sync::Mutex<Vec<(bool, Entry)>>,
+    /// The entries of this run parsed or checked anew, to write.
+    fresh: std::sync::Mutex<Vec<Entry>>,
+    /// The documents whose kept entry was used as it is: its parse was
+    /// moved out, not copied (a copy of every parse was a tenth of an
+    /// edit build's phase one), so a shard written again reads these
+    /// entries back from its file ([`Cache::save`]).
+    unchanged: std::sync::Mutex<Vec<PathBuf>>,
     /// The content hashes of the inputs when the caller knows them
     /// already (a build, from its record): an entry whose hashes are
     /// these is taken without looking at the files.
@@ -201,11 +206,7 @@ impl<'a> Cache<'a> {
         let entries = if read {
             (0..SHARDS)
                 .into_par_iter()
-                .filter_map(|s| {
-                    let body = super::read_checked(&shard_path(root, s))?;
-                    let shard: Shard = bincode::deserialize(&body).ok()?;
-                    (shard.format == FORMAT && shard.context == context).then_some(shard.entries)
-                })
+                .filter_map(|s| read_shard(root, s, context))
                 .flatten()
                 .map(|e| (e.file.clone(), e))
                 .collect()
@@ -218,6 +219,7 @@ impl<'a> Cache<'a> {
             taken,
             entries: std::sync::Mutex::new(entries),
             fresh: std::sync::Mutex::new(Vec::new()),
+            unchanged: std::sync::Mutex::new(Vec::new()),
             known,
         })
     }
@@ -232,10 +234,8 @@ impl<'a> Cache<'a> {
         if let Some(known) = self.known
             && known(file) == Some(entry.markdown.hash)
             && sidecar.map(known) == entry.sidecar.map(|k| Some(k.hash))
-            && let Some(parsed) = entry.parse.clone().restore()
         {
-            self.push(false, entry);
-            return Found::Hit(parsed);
+            return self.hit(entry);
         }
         let md = std::fs::metadata(self.root.join(file));
         let sc = sidecar.map(|s| std::fs::metadata(self.root.join(s)));
@@ -249,9 +249,17 @@ impl<'a> Cache<'a> {
         if !trusted {
             return Found::Check(Pending(entry));
         }
-        match entry.parse.clone().restore() {
+        self.hit(entry)
+    }
+
+    /// The parse of an entry whose files are unchanged, kept as it is.
+    fn hit(&self, entry: Entry) -> Found {
+        let Entry { file, parse, .. } = entry;
+        match parse.restore() {
             Some(parsed) => {
-                self.push(false, entry);
+                if let Ok(mut u) = self.unchanged.lock() {
+                    u.push(file);
+                }
                 Found::Hit(parsed)
             }
             None => Found::Miss,
@@ -268,64 +276,73 @@ impl<'a> Cache<'a> {
             return None;
         }
         let parsed = entry.parse.clone().restore()?;
-        self.push(
-            true,
-            Entry {
-                taken: self.taken,
-                markdown: md,
-                sidecar: sc,
-                ..entry
-            },
-        );
+        self.push(Entry {
+            taken: self.taken,
+            markdown: md,
+            sidecar: sc,
+            ..entry
+        });
         Some(parsed)
     }
 
     /// Keeps a parse made now (without diagnostics) for the next run.
     pub fn keep(&self, file: &Path, keys: (FileKey, Option<FileKey>), parsed: Kept<'_>) {
-        self.push(
-            true,
-            Entry {
-                file: file.to_path_buf(),
-                taken: self.taken,
-                markdown: keys.0,
-                sidecar: keys.1,
-                parse: Parse::keep(parsed),
-            },
-        );
+        self.push(Entry {
+            file: file.to_path_buf(),
+            taken: self.taken,
+            markdown: keys.0,
+            sidecar: keys.1,
+            parse: Parse::keep(parsed),
+        });
     }
 
-    fn push(&self, changed: bool, entry: Entry) {
+    fn push(&self, entry: Entry) {
         if let Ok(mut f) = self.fresh.lock() {
-            f.push((changed, entry));
+            f.push(entry);
         }
     }
 
     /// Writes the shards whose entries changed: a parse kept anew, or an
     /// entry of a document that is gone (or was not parsed through the
-    /// cache this time). Each file is written beside its place and renamed
-    /// into it, without waiting for the disk: it is checked when read.
+    /// cache this time). A shard written again takes its unchanged entries
+    /// back from its file (one shard in an edit build; an entry that cannot
+    /// be read back is only parsed again next time). Each file is written
+    /// beside its place and renamed into it, without waiting for the disk:
+    /// it is checked when read.
     pub fn save(self) {
         let fresh = self.fresh.into_inner().unwrap_or_default();
+        let unchanged = self.unchanged.into_inner().unwrap_or_default();
         let gone = self.entries.into_inner().unwrap_or_default();
-        let mut shards: Vec<(bool, Vec<Entry>)> =
-            (0..SHARDS).map(|_| (false, Vec::new())).collect();
+        let mut dirty = [false; SHARDS];
         for file in gone.keys() {
-            shards[shard_of(file)].0 = true;
+            dirty[shard_of(file)] = true;
         }
-        for (changed, e) in fresh {
-            let s = &mut shards[shard_of(&e.file)];
-            s.0 |= changed;
-            s.1.push(e);
+        let mut shards: Vec<(Vec<Entry>, std::collections::HashSet<PathBuf>)> =
+            (0..SHARDS).map(|_| Default::default()).collect();
+        for e in fresh {
+            let i = shard_of(&e.file);
+            dirty[i] = true;
+            shards[i].0.push(e);
+        }
+        for file in unchanged {
+            let i = shard_of(&file);
+            if dirty[i] {
+                shards[i].1.insert(file);
+            }
         }
         let (root, context) = (&self.root, self.context);
-        if shards.iter().any(|(dirty, _)| *dirty) {
+        if dirty.iter().any(|d| *d) {
             let _ = std::fs::create_dir_all(root.join(CACHE_DIR).join(DIR));
         }
         shards
             .into_par_iter()
             .enumerate()
-            .filter(|(_, (dirty, _))| *dirty)
-            .for_each(|(i, (_, mut entries))| {
+            .filter(|(i, _)| dirty[*i])
+            .for_each(|(i, (mut entries, keep))| {
+                if !keep.is_empty() {
+                    let before = read_shard(root, i, context).unwrap_or_default();
+                    entries.extend(before.into_iter().filter(|e| keep.contains(&e.file)));
+                }
                 entries.sort_by(|a, b| a.file.cmp(&b.file));
                 let shard = Shard {
                     format: FORMAT,
@@ -337,6 +354,14 @@ impl<'a> Cache<'a> {
                 }
             });
     }
+}
+
+/// The entries of shard `i`, if its file is whole and of this format and
+/// context.
+fn read_shard(root: &Path, i: usize, context: u128) -> Option<Vec<Entry>> {
+    let body = super::read_checked(&shard_path(root, i))?;
+    let shard: Shard = bincode::deserialize(&body).ok()?;
+    (shard.format == FORMAT && shard.context == context).then_some(shard.entries)
 }
 
 /// Phase one ([`site::load_parsed`]) through the parses kept in
@@ -831,5 +856,58 @@ mod tests {
                 "damage {damage}"
             );
         }
+    }
+
+    /// Every kept entry, by document file, with its Markdown file's hash.
+    fn kept_entries(root: &Path, context: u128) -> HashMap<PathBuf, u128> {
+        (0..SHARDS)
+            .filter_map(|i| read_shard(root, i, context))
+            .flatten()
+            .map(|e| (e.file, e.markdown.hash))
+            .collect()
+    }
+
+    #[test]
+    fn a_shard_written_again_keeps_its_unchanged_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("site.yaml"), "title: Many\n").unwrap();
+        let articles = root.join("content/articles");
+        std::fs::create_dir_all(&articles).unwrap();
+        // Enough documents that the edited one shares its shard.
+        for i in 0..300 {
+            std::fs::write(
+                articles.join(format!("a{i}.md")),
+                format!("---\ntitle: A{i}\ndate: 2021-01-01\n---\nText {i}.\n"),
+            )
+            .unwrap();
+            // Long unchanged: taken by its stamp, not read.
+            age(&articles.join(format!("a{i}.md")), 3600);
+        }
+        let o = options(root);
+        load_parsed_cached(&o, true, None);
+        let context = Cache::open(root, None, false, None).unwrap().context;
+        let before = kept_entries(root, context);
+        assert_eq!(before.len(), 300);
+        let edited = Path::new("content/articles/a7.md");
+        let siblings = before
+            .keys()
+            .filter(|f| *f != edited && shard_of(f) == shard_of(edited))
+            .count();
+        assert!(siblings > 0);
+
+        std::fs::write(
+            root.join(edited),
+            "---\ntitle: Seven\ndate: 2021-01-02\n---\nNew.\n",
+        )
+        .unwrap();
+        let got = parses(&load_parsed_cached(&o, true, None));
+        assert!(got.iter().any(|p| p.contains("Seven")));
+        let after = kept_entries(root, context);
+        assert_eq!(after.len(), 300, "an unchanged entry was dropped");
+        for (file, hash) in &before {
+            assert_eq!(after[file] == *hash, file != edited, "{file:?}");
+        }
+        assert_eq!(got, parses(&load_parsed(&o)));
     }
 }
