@@ -1,7 +1,7 @@
 //! `marginalia new` and `marginalia init`: files to start from, and each
 //! static host's build configuration. They only create files (through
 //! [`crate::fsutil::create_new_atomic`]), never replacing one; the single
-//! exception is an existing `.gitignore`, to which `init` adds its two
+//! exception is an existing `.gitignore`, to which `init` adds its
 //! lines, keeping the user's.
 
 use std::path::{Path, PathBuf};
@@ -233,8 +233,10 @@ const INIT_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// What `.gitignore` of a site holds: the build's output and its cache.
-const GITIGNORE_LINES: &[&str] = &["/output/", "/.marginalia/"];
+/// What `.gitignore` of a site holds: the build's output, what a build
+/// keeps beside it (the spare site and the output's sums, hidden
+/// siblings named after it), and its cache.
+const GITIGNORE_LINES: &[&str] = &["/output/", "/.output.marginalia-*", "/.marginalia/"];
 
 /// The default title of a new site.
 pub const DEFAULT_TITLE: &str = "My reading archive";
@@ -565,7 +567,9 @@ pub fn init_site(dir: &Path, options: &InitOptions) -> Result<InitReport, Vec<Di
                 if !text.is_empty() && !text.ends_with('\n') {
                     text.push('\n');
                 }
-                text.push_str("# marginalia: the built site and the build cache\n");
+                text.push_str(
+                    "# marginalia: the built site, its spare and sums, and the build cache\n",
+                );
                 for l in missing {
                     text.push_str(l);
                     text.push('\n');
@@ -576,7 +580,9 @@ pub fn init_site(dir: &Path, options: &InitOptions) -> Result<InitReport, Vec<Di
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut text = String::from("# marginalia: the built site and the build cache\n");
+            let mut text = String::from(
+                "# marginalia: the built site, its spare and sums, and the build cache\n",
+            );
             for l in GITIGNORE_LINES {
                 text.push_str(l);
                 text.push('\n');

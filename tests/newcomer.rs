@@ -112,6 +112,34 @@ fn init_without_options_or_terminal_uses_defaults_and_builds_at_once() {
     let b = run(&root, &["build"]);
     b.assert_ok();
     assert!(b.stderr.contains(PLACEHOLDER_WARNING), "{}", b.stderr);
+    // What the build left in the site (the output, the spare and sums
+    // beside it, the cache) is all ignored by git, so none of it is
+    // committed by accident. A second build makes the spare.
+    run(&root, &["build", "--clean"]).assert_ok();
+    if Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&root)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let made: Vec<String> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != ".git" && (n.contains("output") || n.contains("marginalia")))
+            .collect();
+        assert!(
+            made.iter().any(|n| n.ends_with("marginalia-spare")),
+            "{made:?}"
+        );
+        for name in &made {
+            let ignored = Command::new("git")
+                .args(["check-ignore", "-q", name])
+                .current_dir(&root)
+                .status()
+                .unwrap();
+            assert!(ignored.success(), "{name} is not ignored by {ignore}");
+        }
+    }
     assert!(b.stderr.contains("site.yaml:4:1"), "{}", b.stderr);
     // The sample about.md is in the navigation.
     let home = read(root.join("output/index.html"));
