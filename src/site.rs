@@ -302,10 +302,7 @@ impl Loaded {
     {
         let note_template =
             markdown::NoteTemplate::for_site(&self.site.config.root, &self.site.config.theme);
-        let env = Env {
-            note_template: note_template.as_ref(),
-            ..self.markdown_env(None)
-        };
+        let env = self.markdown_env(note_template.as_ref());
         self.parsed
             .par_iter()
             .zip(self.site.documents.par_iter())
@@ -340,10 +337,7 @@ impl Loaded {
     {
         let note_template =
             markdown::NoteTemplate::for_site(&self.site.config.root, &self.site.config.theme);
-        let env = Env {
-            note_template: note_template.as_ref(),
-            ..self.markdown_env(None)
-        };
+        let env = self.markdown_env(note_template.as_ref());
         parsed
             .into_par_iter()
             .zip(self.site.documents.par_iter())

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use marginalia::config::BuildOptions;
 use marginalia::model::Site;
 use marginalia::render::search::{Index, KeptIndex, POSTINGS_MAX, PreviousIndex, shard_path};
 
@@ -133,17 +132,6 @@ fn edits_that_add_change_and_remove_terms_rebuild_to_what_a_clean_build_writes()
     assert_like_clean(&s);
 }
 
-fn load(s: &TestSite) -> Site {
-    let (site, diags) = marginalia::site::load(&BuildOptions {
-        root: s.root().to_path_buf(),
-        output: None,
-        base_url: None,
-        drafts: false,
-    });
-    assert!(!diags.has_errors(), "{diags:?}");
-    site.expect("the site loads")
-}
-
 /// The previous build's output of `index`: its shards, and their records.
 struct Written {
     dir: tempfile::TempDir,
@@ -212,7 +200,7 @@ fn index_of(site: &Site, file: &str) -> usize {
 #[test]
 fn the_index_is_updated_in_place_unless_a_kept_posting_would_need_one_not_kept() {
     let s = site();
-    let v0 = load(&s);
+    let v0 = crate::common::load_site(&s);
     let heavy = index_of(&v0, &format!("d{HEAVY:03}.md"));
     let light = index_of(&v0, &format!("d{LIGHT:03}.md"));
     let heavy_file = format!("content/articles/d{HEAVY:03}.md");
@@ -227,19 +215,19 @@ fn the_index_is_updated_in_place_unless_a_kept_posting_would_need_one_not_kept()
             ),
         ),
     );
-    let v1 = load(&s);
+    let v1 = crate::common::load_site(&s);
     assert!(update(&v0, &v1, &[heavy]).is_some(), "terms added");
     assert!(update(&v1, &v0, &[heavy]).is_some(), "terms removed");
 
     s.file(&heavy_file, &article(HEAVY, &harbour_body(3)));
-    let v2 = load(&s);
+    let v2 = crate::common::load_site(&s);
     assert!(
         update(&v0, &v2, &[heavy]).is_some(),
         "a kept posting lighter"
     );
 
     s.file(&heavy_file, &article(HEAVY, "Nothing of note today."));
-    let v3 = load(&s);
+    let v3 = crate::common::load_site(&s);
     assert!(
         update(&v0, &v3, &[heavy]).is_none(),
         "a kept posting of a full entry removed"
@@ -256,7 +244,7 @@ fn the_index_is_updated_in_place_unless_a_kept_posting_would_need_one_not_kept()
         &format!("content/articles/d{LIGHT:03}.md"),
         &article(LIGHT, "Nothing of note today."),
     );
-    let v4 = load(&s);
+    let v4 = crate::common::load_site(&s);
     assert!(
         update(&v0, &v4, &[light]).is_some(),
         "a posting not kept removed"

@@ -6,8 +6,6 @@
 //! builder alone under another numbering of the documents.
 
 use crate::common::TestSite;
-use marginalia::BuildOptions;
-use marginalia::model::Site;
 use marginalia::render::search::{Index, IndexBuilder, POSTINGS_MAX, shard_path};
 
 /// Past [`POSTINGS_MAX`] documents sharing terms of equal weight, so
@@ -45,17 +43,6 @@ fn archive() -> TestSite {
     s
 }
 
-fn load(s: &TestSite) -> Site {
-    let (site, diags) = marginalia::site::load(&BuildOptions {
-        root: s.root().to_path_buf(),
-        output: None,
-        base_url: None,
-        drafts: false,
-    });
-    assert!(!diags.has_errors(), "{diags:?}");
-    site.expect("the site loads")
-}
-
 /// Every shard of `index`, as its file would hold it.
 fn shards(index: &Index) -> Vec<(String, Vec<u8>)> {
     index
@@ -68,7 +55,7 @@ fn shards(index: &Index) -> Vec<(String, Vec<u8>)> {
 fn a_full_build_writes_the_index_made_from_every_documents_terms() {
     let s = archive();
     s.run(&["build", "--clean"]).assert_ok();
-    let site = load(&s);
+    let site = crate::common::load_site(&s);
     let index = Index::new(&site);
     let expected = shards(&index);
     assert!(expected.len() > 3, "{expected:?}");
@@ -93,7 +80,7 @@ fn a_full_build_writes_the_index_made_from_every_documents_terms() {
 #[test]
 fn documents_added_under_other_numbers_or_at_the_end_give_the_same_index() {
     let s = archive();
-    let site = load(&s);
+    let site = crate::common::load_site(&s);
     let expected = shards(&Index::new(&site));
     // Every other document added first, numbered 3i + 2 (an order-keeping
     // numbering), from the last to the first; the rest left to `finish`.

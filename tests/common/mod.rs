@@ -356,3 +356,15 @@ pub fn assert_inert(what: &str, html: &str, allowed: &dyn Fn(&Tag) -> bool) {
         }
     }
 }
+
+/// The site at `s` as the library loads it, with no error.
+pub fn load_site(s: &TestSite) -> marginalia::model::Site {
+    let (site, diags) = marginalia::site::load(&marginalia::BuildOptions {
+        root: s.root().to_path_buf(),
+        output: None,
+        base_url: None,
+        drafts: false,
+    });
+    assert!(!diags.has_errors(), "{diags:?}");
+    site.expect("the site loads")
+}
