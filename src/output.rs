@@ -338,6 +338,9 @@ fn remove_stale(target: &Path) -> Leftovers {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let new_prefix = format!(".{name}.marginalia-new");
+    // `fsutil::write_atomic`'s temporary name for the sums file: a build
+    // killed while writing it leaves one.
+    let sums_temp = format!("..{name}.marginalia-sums.");
     let old = sibling(target, "old");
     let spare = sibling(target, "spare");
     let mut have_spare = spare.join(MARKER).is_file();
@@ -347,6 +350,15 @@ fn remove_stale(target: &Path) -> Leftovers {
     for e in entries.flatten() {
         let n = e.file_name().to_string_lossy().to_string();
         let path = e.path();
+        if n.starts_with(&sums_temp) && n.ends_with(".tmp") {
+            if let Err(e) = std::fs::remove_file(&path) {
+                left.push(Diagnostic::warning(
+                    Some(Location::file(&path)),
+                    format!("this file, left by an earlier build, could not be removed: {e}"),
+                ));
+            }
+            continue;
+        }
         if !((n.starts_with(&new_prefix) || path == old) && path.is_dir()) {
             continue;
         }
@@ -1101,6 +1113,24 @@ mod tests {
         assert!(check_output_dir(&root, &root.join("output")).is_ok());
         std::fs::create_dir_all(root.join("empty")).unwrap();
         assert!(check_output_dir(&root, &root.join("empty")).is_ok());
+    }
+
+    #[test]
+    fn a_killed_sums_write_leaves_nothing_after_the_next_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let out = root.join("output");
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("a/index.html", b"one".to_vec()).unwrap();
+        o.commit().unwrap();
+        // What a build killed inside `sums::write` leaves: its temporary file.
+        let temp = root.join("..output.marginalia-sums.4242.0.tmp");
+        std::fs::write(&temp, b"half").unwrap();
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("a/index.html", b"two".to_vec()).unwrap();
+        o.commit().unwrap();
+        assert!(!temp.exists());
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"two");
     }
 
     #[test]
