@@ -33,6 +33,7 @@ pub mod incremental;
 pub mod linkcheck;
 pub mod load;
 pub mod markdown;
+pub mod memstat;
 pub mod menu;
 pub mod model;
 pub mod output;
@@ -197,6 +198,7 @@ fn build_reusing(
         }
         None => site::load_parsed(options),
     };
+    memstat::mark("phase one: parse");
     let parsed = loaded.take_parsed();
     let mut extra = Diagnostics::new();
     let templates = match Templates::load(&loaded.site.config.root, &loaded.site.config.theme) {
@@ -469,6 +471,7 @@ fn build_reusing(
         })
     };
     drop(renderer);
+    memstat::mark("phase two: documents");
     let documents_written = rendered.len();
     // The documents rendered again: the only ones whose search postings
     // may differ from the previous build's.
@@ -542,6 +545,7 @@ fn build_reusing(
         }),
     };
     drop(phase_one);
+    memstat::mark("site finished, search index");
     let renderer = Renderer::new(&site, &templates);
     if let Some(index) = index {
         renderer.set_search_index(index);
@@ -618,6 +622,7 @@ fn build_reusing(
             .filter_map(|d| kept_names.get(&d.file).copied())
             .collect();
     }
+    memstat::mark("phase three: plan, records");
     let counting = Counting {
         inner: &out,
         progress,
@@ -625,6 +630,7 @@ fn build_reusing(
     let (stats, d) = renderer.render_all(&jobs, &counting);
     diags.extend(d);
     drop(renderer);
+    memstat::mark("phase three: render");
     if diags.has_errors() {
         out.abort();
         return (report, diags, None);
@@ -636,6 +642,7 @@ fn build_reusing(
             return (report, diags, None);
         }
     }
+    memstat::mark("commit");
     report.pages = stats.pages + documents_written;
     report.files = stats.files + reused + 2 * documents_written - 2 * docs_reused_n;
     report.reused = reused;
@@ -714,6 +721,7 @@ pub fn build_cached(
 ) -> (BuildReport, Diagnostics) {
     let started = Instant::now();
     let snapshot = cache::Snapshot::take(options);
+    memstat::mark("inputs hashed");
     if !clean && snapshot.unchanged() {
         let report = BuildReport {
             unchanged: true,

@@ -9,8 +9,13 @@ mod cli;
 // mimalloc's per-thread heaps beat glibc's arenas there: 8–10 % less wall
 // time on the 1k and 10k benchmark corpora (median of 3–5 paired runs),
 // for about 13 % more peak memory.
+#[cfg(not(feature = "alloc-count"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(feature = "alloc-count")]
+#[global_allocator]
+static GLOBAL: marginalia::memstat::Counting<mimalloc::MiMalloc> =
+    marginalia::memstat::Counting(mimalloc::MiMalloc);
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -18,6 +18,7 @@ const STAGES: &[(&str, &[&str])] = &[
         "leaves",
         &[
             "error", "url", "yaml", "fsutil", "paths", "html", "charts", "theme", "output",
+            "memstat",
         ],
     ),
     ("config", &["config"]),

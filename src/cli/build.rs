@@ -66,6 +66,19 @@ pub fn run(options: BuildOptions, clean: bool) -> ExitCode {
     let bar = BuildBar::new();
     let (report, diags) = marginalia::build_cached(&options, &bar, clean);
     bar.finish();
+    if cfg!(feature = "alloc-count") {
+        marginalia::memstat::mark("saving the cache");
+        for m in marginalia::memstat::marks() {
+            let mib = |b: usize| b as f64 / 1048576.0;
+            eprintln!(
+                "memory: {:<32} live at end {:8.1} MiB, heap peak {:8.1} MiB, RSS peak {:8.1} MiB",
+                m.phase,
+                mib(m.live),
+                mib(m.peak),
+                mib(m.rss_peak)
+            );
+        }
+    }
     print_diagnostics(&diags);
     if diags.has_errors() {
         say!("build failed; the previous output (if any) is untouched");
