@@ -331,6 +331,11 @@ fn build_reusing(
         {
             b.add(i, doc);
             doc.search_terms = Default::default();
+            // Its notes' text too: the index and the search fragment
+            // were its only readers (a tenth of what a note holds).
+            for n in &mut doc.notes {
+                n.body_text = String::new();
+            }
         }
     };
     let docs_reused = std::sync::atomic::AtomicUsize::new(0);

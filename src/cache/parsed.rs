@@ -112,6 +112,18 @@ pub struct Parsed {
     pub heading: Option<String>,
 }
 
+impl Parsed {
+    fn kept(&self) -> Kept<'_> {
+        Kept {
+            fm: &self.fm,
+            body_offset: self.body_offset,
+            body_len: self.body_len,
+            notes: &self.notes,
+            heading: self.heading.as_deref(),
+        }
+    }
+}
+
 /// A parse to keep, borrowed from the parsed document.
 pub struct Kept<'a> {
     pub fm: &'a FrontMatter,
@@ -155,6 +167,32 @@ pub enum Found {
 /// A kept parse to check against the files' hashes.
 pub struct Pending(Entry);
 
+/// An entry to write. Its parse is the site's own document's, taken from
+/// it when the entry is written ([`Cache::save`]): holding a copy of every
+/// parse to the end of phase one was a third of that phase's memory.
+enum Fresh {
+    /// Everything but the parse.
+    Key {
+        file: PathBuf,
+        taken: i128,
+        markdown: FileKey,
+        sidecar: Option<FileKey>,
+        /// The text of its leading heading, which the document does not
+        /// keep.
+        heading: Option<String>,
+    },
+    /// A draft the site leaves out, with its parse.
+    Whole(Entry),
+}
+
+impl Fresh {
+    fn file(&self) -> &Path {
+        match self {
+            Fresh::Key { file, .. } | Fresh::Whole(Entry { file, .. }) => file,
+        }
+    }
+}
+
 /// The kept parses of a site, read at the start of phase one.
 pub struct Cache<'a> {
     root: PathBuf,
@@ -164,7 +202,10 @@ pub struct Cache<'a> {
     /// Document file → its entry, taken out by [`Cache::lookup`].
     entries: std::sync::Mutex<HashMap<PathBuf, Entry>>,
     /// The entries of this run parsed or checked anew, to write.
-    fresh: std::sync::Mutex<Vec<Entry>>,
+    fresh: std::sync::Mutex<Vec<Fresh>>,
+    /// Whether drafts are built (`--drafts`): a draft left out of the site
+    /// is kept whole, since [`Cache::save`] cannot find its parse there.
+    drafts: bool,
     /// The documents whose kept entry was used as it is: its parse was
     /// moved out, not copied (a copy of every parse was a tenth of an
     /// edit build's phase one), so a shard written again reads these
@@ -194,10 +235,12 @@ impl<'a> Cache<'a> {
     /// nothing kept is used, and what is parsed is kept afresh. `None`
     /// when the binary cannot be identified.
     /// `known` gives the content hashes the caller already has.
+    /// `drafts` says whether the site keeps drafts (`--drafts`).
     pub fn open(
         root: &Path,
         ratings: Option<&RatingScale>,
         read: bool,
+        drafts: bool,
         known: Option<Known<'a>>,
     ) -> Option<Cache<'a>> {
         let binary = super::binary_hash()?;
@@ -219,6 +262,7 @@ impl<'a> Cache<'a> {
             taken,
             entries: std::sync::Mutex::new(entries),
             fresh: std::sync::Mutex::new(Vec::new()),
+            drafts,
             unchanged: std::sync::Mutex::new(Vec::new()),
             known,
         })
@@ -275,28 +319,55 @@ impl<'a> Cache<'a> {
         if md.hash != entry.markdown.hash || sc.map(|k| k.hash) != entry.sidecar.map(|k| k.hash) {
             return None;
         }
-        let parsed = entry.parse.clone().restore()?;
-        self.push(Entry {
+        let Entry { file, parse, .. } = entry;
+        let heading = parse.heading.clone();
+        let parsed = parse.restore()?;
+        let draft = parsed.fm.draft;
+        let key = Fresh::Key {
+            file,
             taken: self.taken,
             markdown: md,
             sidecar: sc,
-            ..entry
-        });
+            heading,
+        };
+        self.push(self.whole_if_left_out(key, draft, || Parse::keep(parsed.kept())));
         Some(parsed)
     }
 
     /// Keeps a parse made now (without diagnostics) for the next run.
     pub fn keep(&self, file: &Path, keys: (FileKey, Option<FileKey>), parsed: Kept<'_>) {
-        self.push(Entry {
+        let key = Fresh::Key {
             file: file.to_path_buf(),
             taken: self.taken,
             markdown: keys.0,
             sidecar: keys.1,
-            parse: Parse::keep(parsed),
-        });
+            heading: parsed.heading.map(str::to_string),
+        };
+        let draft = parsed.fm.draft;
+        self.push(self.whole_if_left_out(key, draft, || Parse::keep(parsed)));
     }
 
-    fn push(&self, entry: Entry) {
+    /// `key` with its parse when the site leaves the document out.
+    fn whole_if_left_out(&self, key: Fresh, draft: bool, parse: impl FnOnce() -> Parse) -> Fresh {
+        match key {
+            Fresh::Key {
+                file,
+                taken,
+                markdown,
+                sidecar,
+                ..
+            } if draft && !self.drafts => Fresh::Whole(Entry {
+                file,
+                taken,
+                markdown,
+                sidecar,
+                parse: parse(),
+            }),
+            key => key,
+        }
+    }
+
+    fn push(&self, entry: Fresh) {
         if let Ok(mut f) = self.fresh.lock() {
             f.push(entry);
         }
@@ -308,8 +379,9 @@ impl<'a> Cache<'a> {
     /// back from its file (one shard in an edit build; an entry that cannot
     /// be read back is only parsed again next time). Each file is written
     /// beside its place and renamed into it, without waiting for the disk:
-    /// it is checked when read.
-    pub fn save(self) {
+    /// it is checked when read. A fresh entry's parse is `parsed`'s
+    /// (phase one's documents), made into an entry as its shard is written.
+    pub fn save(self, parsed: &[ParsedDoc]) {
         let fresh = self.fresh.into_inner().unwrap_or_default();
         let unchanged = self.unchanged.into_inner().unwrap_or_default();
         let gone = self.entries.into_inner().unwrap_or_default();
@@ -317,10 +389,10 @@ impl<'a> Cache<'a> {
         for file in gone.keys() {
             dirty[shard_of(file)] = true;
         }
-        let mut shards: Vec<(Vec<Entry>, std::collections::HashSet<PathBuf>)> =
+        let mut shards: Vec<(Vec<Fresh>, std::collections::HashSet<PathBuf>)> =
             (0..SHARDS).map(|_| Default::default()).collect();
         for e in fresh {
-            let i = shard_of(&e.file);
+            let i = shard_of(e.file());
             dirty[i] = true;
             shards[i].0.push(e);
         }
@@ -331,6 +403,8 @@ impl<'a> Cache<'a> {
             }
         }
         let (root, context) = (&self.root, self.context);
+        let docs: HashMap<&Path, &ParsedDoc> =
+            parsed.iter().map(|p| (p.file().rel.as_path(), p)).collect();
         if dirty.iter().any(|d| *d) {
             let _ = std::fs::create_dir_all(root.join(CACHE_DIR).join(DIR));
         }
@@ -338,7 +412,39 @@ impl<'a> Cache<'a> {
             .into_par_iter()
             .enumerate()
             .filter(|(i, _)| dirty[*i])
-            .for_each(|(i, (mut entries, keep))| {
+            .for_each(|(i, (fresh, keep))| {
+                // A document missing from the site (it cannot be, but then)
+                // is parsed again next time.
+                let mut entries: Vec<Entry> = fresh
+                    .into_iter()
+                    .filter_map(|f| match f {
+                        Fresh::Whole(e) => Some(e),
+                        Fresh::Key {
+                            file,
+                            taken,
+                            markdown,
+                            sidecar,
+                            heading,
+                        } => {
+                            let doc = docs.get(file.as_path())?;
+                            let (body_offset, body_len) = doc.body_span();
+                            let parse = Parse::keep(Kept {
+                                fm: doc.front_matter(),
+                                body_offset,
+                                body_len,
+                                notes: doc.notes(),
+                                heading: heading.as_deref(),
+                            });
+                            Some(Entry {
+                                file,
+                                taken,
+                                markdown,
+                                sidecar,
+                                parse,
+                            })
+                        }
+                    })
+                    .collect();
                 if !keep.is_empty() {
                     let before = read_shard(root, i, context).unwrap_or_default();
                     entries.extend(before.into_iter().filter(|e| keep.contains(&e.file)));
@@ -374,7 +480,13 @@ fn read_shard(root: &Path, i: usize, context: u128) -> Option<Vec<Entry>> {
 pub fn load_parsed_cached(options: &BuildOptions, reuse: bool, known: Option<Known<'_>>) -> Loaded {
     let (raw, _) = RawConfig::load(&options.root);
     let (config, _) = Config::resolve(&options.root, raw, options.overrides());
-    let cache = Cache::open(&options.root, config.ratings.as_ref(), reuse, known);
+    let cache = Cache::open(
+        &options.root,
+        config.ratings.as_ref(),
+        reuse,
+        options.drafts,
+        known,
+    );
     let root = &options.root;
     let loaded = match &cache {
         Some(c) => {
@@ -389,7 +501,7 @@ pub fn load_parsed_cached(options: &BuildOptions, reuse: bool, known: Option<Kno
     if let Some(c) = cache
         && loaded.diagnostics.is_empty()
     {
-        c.save();
+        c.save(loaded.parsed());
     }
     loaded
 }
@@ -868,6 +980,48 @@ mod tests {
     }
 
     #[test]
+    fn every_parse_is_kept_from_the_site_and_a_draft_left_out_whole() {
+        let dir = site();
+        let root = dir.path();
+        age_content(root);
+        // Without --drafts the site leaves b.md out, but its parse is kept.
+        let o = BuildOptions {
+            drafts: false,
+            ..options(root)
+        };
+        let want = parses(&load_parsed(&o));
+        assert!(!want.iter().any(|p| p.contains("A heading for a title")));
+        load_parsed_cached(&o, true, None);
+        let ratings = Config::resolve(root, RawConfig::load(root).0, o.overrides())
+            .0
+            .ratings;
+        let context = Cache::open(root, ratings.as_ref(), false, true, None)
+            .unwrap()
+            .context;
+        let kept = kept_entries(root, context);
+        let mut files: Vec<_> = kept
+            .keys()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "content/about.md",
+                "content/articles/a.md",
+                "content/articles/b.md"
+            ]
+        );
+        // And each is what parsing gives, drafts or not.
+        assert_eq!(parses(&load_parsed_cached(&o, true, None)), want);
+        let with = options(root);
+        assert_eq!(
+            parses(&load_parsed_cached(&with, true, None)),
+            parses(&load_parsed(&with))
+        );
+    }
+
+    #[test]
     fn a_shard_written_again_keeps_its_unchanged_entries() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -886,7 +1040,7 @@ mod tests {
         }
         let o = options(root);
         load_parsed_cached(&o, true, None);
-        let context = Cache::open(root, None, false, None).unwrap().context;
+        let context = Cache::open(root, None, false, true, None).unwrap().context;
         let before = kept_entries(root, context);
         assert_eq!(before.len(), 300);
         let edited = Path::new("content/articles/a7.md");
