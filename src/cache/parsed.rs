@@ -182,13 +182,14 @@ enum Fresh {
         heading: Option<String>,
     },
     /// A draft the site leaves out, with its parse.
-    Whole(Entry),
+    Whole(Box<Entry>),
 }
 
 impl Fresh {
     fn file(&self) -> &Path {
         match self {
-            Fresh::Key { file, .. } | Fresh::Whole(Entry { file, .. }) => file,
+            Fresh::Key { file, .. } => file,
+            Fresh::Whole(e) => &e.file,
         }
     }
 }
@@ -356,13 +357,13 @@ impl<'a> Cache<'a> {
                 markdown,
                 sidecar,
                 ..
-            } if draft && !self.drafts => Fresh::Whole(Entry {
+            } if draft && !self.drafts => Fresh::Whole(Box::new(Entry {
                 file,
                 taken,
                 markdown,
                 sidecar,
                 parse: parse(),
-            }),
+            })),
             key => key,
         }
     }
@@ -418,7 +419,7 @@ impl<'a> Cache<'a> {
                 let mut entries: Vec<Entry> = fresh
                     .into_iter()
                     .filter_map(|f| match f {
-                        Fresh::Whole(e) => Some(e),
+                        Fresh::Whole(e) => Some(*e),
                         Fresh::Key {
                             file,
                             taken,
