@@ -346,9 +346,7 @@ pub struct TagCtx {
 pub struct Catalogue {
     pub source_links: Vec<SourceLink>,
     pub section_links: Vec<SectionLink>,
-    /// Parallel to `site.documents` (pages get an item too, unused), or
-    /// empty: each item is then made when a listing shows it (a build's
-    /// [`super::Renderer::new`]).
+    /// Parallel to `site.documents` (pages get an item too, unused).
     /// Note contexts are not kept: they are made when a page needs them,
     /// since holding every note twice costs more memory than making them.
     pub items: Vec<Value>,
@@ -385,11 +383,6 @@ impl Catalogue {
                 .collect(),
             items: Vec::new(),
         }
-    }
-
-    /// Document `i`'s listing item, made now.
-    pub fn item_value(&self, site: &Site, i: usize) -> Value {
-        Value::from_serializable(&self.item(site, &site.documents[i]))
     }
 
     /// Recomputes the listing item and note contexts of document `i`

@@ -166,11 +166,8 @@ fn paginate(
 }
 
 impl<'a> Renderer<'a> {
-    /// A renderer over a whole site, making each listing item when a page
-    /// lists it: holding one for every document through the whole render
-    /// was ~4 KB an article (a quarter of a full build's peak).
     pub fn new(site: &'a Site, templates: &'a Templates) -> Renderer<'a> {
-        let catalogue = Catalogue::links_only(site);
+        let catalogue = Catalogue::new(site);
         Renderer::build(
             site,
             templates,
@@ -1033,18 +1030,9 @@ impl<'a> Renderer<'a> {
             .iter()
             .skip(start)
             .take(per_page)
-            .map(|&i| self.item(i))
+            .map(|&i| self.catalogue.items[i].clone())
             .collect();
         paginate(config, base, page, per_page, articles.len(), items)
-    }
-
-    /// Document `i`'s listing item: the catalogue's when it keeps one,
-    /// else made now.
-    fn item(&self, i: usize) -> Value {
-        match self.catalogue.items.get(i) {
-            Some(v) => v.clone(),
-            None => self.catalogue.item_value(self.site, i),
-        }
     }
 
     fn tag_ctx(&self, t: &crate::model::Tag) -> TagCtx {
@@ -1119,12 +1107,12 @@ impl<'a> Renderer<'a> {
                 .articles
                 .iter()
                 .filter(|d| shown(d))
-                .map(|&d| self.item(d))
+                .map(|&d| self.catalogue.items[d].clone())
                 .collect(),
             notes_by_article: by_doc
                 .into_iter()
                 .map(|(d, notes)| ArticleNotes {
-                    article: self.item(d),
+                    article: self.catalogue.items[d].clone(),
                     notes,
                 })
                 .collect(),
