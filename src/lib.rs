@@ -629,6 +629,11 @@ fn build_reusing(
         out.abort();
         return (report, diags, None);
     }
+    // Reused files that are the spare's copy of the live file's bytes,
+    // not the live inode: the record stamps them as it does written ones.
+    if let Some(written) = state.as_mut().and_then(|s| s.written.as_mut()) {
+        written.extend(out.not_live());
+    }
     match out.commit() {
         Ok(leftovers) => diags.extend(leftovers),
         Err(d) => {
