@@ -369,7 +369,7 @@ fn build_reusing(
         // build then fails, and the half-written page is never published).
         // `text` is the fragment's text when it is at hand (kept, or made
         // to be kept); otherwise the fragment takes it from the HTML.
-        let write_pages = |i: usize, doc: &model::Document, text: Option<&str>| -> Vec<Diagnostic> {
+        let write_pages = |i: usize, doc: &model::Document, text: Option<&str>| {
             let (Some(r), Some(sink)) = (&renderer, &counting) else {
                 return Vec::new();
             };

@@ -44,7 +44,10 @@ fn declared_kinds_colour_the_page_and_undeclared_ones_are_warned_about() {
     let css = s.read("kinds.css");
     assert!(html.contains("<link rel=\"stylesheet\" href=\"/kinds.css\">"));
     assert!(!html.contains("<style"), "{html}");
-    assert!(css.contains("[data-kind='claim'] { --kind: #8a4b00; }"), "{css}");
+    assert!(
+        css.contains("[data-kind='claim'] { --kind: #8a4b00; }"),
+        "{css}"
+    );
     assert!(css.contains("[data-kind='claim'] { --kind: #f0b070; }"));
     // Built-in kinds are there too; the undeclared one is not (neutral).
     assert!(css.contains("[data-kind='sourcing'] { --kind: #1f5aa6; }"));
