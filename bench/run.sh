@@ -27,10 +27,16 @@
 #   clean-over  `marginalia build --clean` over that existing output (the
 #               full build that replaces a site, every page rendered)
 # Builds over an existing output start from the spare the build before
-# left beside it (`.out-m.marginalia-spare`, README "The spare"); at the
-# start of each round every output folder is removed with its spare and
-# sums, so `cold` is a build into a fresh folder with no spare, as is
-# `fresh-out` (whose folder is removed the same way after it).
+# left beside it (`.out-m-1.marginalia-spare`, README "The spare"). Each
+# round builds into folders of its own (`out-m-<round>`, `out-h-<round>`,
+# `out-f-<round>`), so `cold` and `fresh-out` are builds into a fresh
+# folder with no spare. Nothing is deleted between timed builds: the
+# outputs of every round are removed together after the last one (about
+# 2 GB a round at 10k). Deleting ~100k files right before a timed build
+# would charge it for the kernel, not the tool: on an ext4 without a
+# journal (this machine's) every inode allocated within 60 s, or 360 s, of
+# a mass deletion rescans the freed inodes (docs/benchmarks.md, "the
+# kernel"), and it fell on whichever build came next.
 # then serve's first-page latency: from starting `marginalia serve` to the
 # first complete answer for the home page (median of RUNS).
 #
@@ -67,8 +73,6 @@ rounds=$(cat <<'PY'
 import os, shutil, statistics, subprocess, sys, time
 n, work, runs, hugo, mbin = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 native, hsite = os.path.join(work, "native"), os.path.join(work, "hugo")
-out_m, out_h = os.path.join(work, "out-m"), os.path.join(work, "out-h")
-out_f = os.path.join(work, "out-f")
 # A site template to edit: the theme's base template, copied once into the
 # site's own templates/ (which overrides the theme's) before the rounds.
 template = os.path.join(native, "templates", "base.html")
@@ -109,10 +113,16 @@ articles = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(nati
                   for f in fs if f.endswith(".md") and not f.startswith("_"))
 sidecars = [a[:-3] + ".annotations.yaml" for a in articles if os.path.exists(a[:-3] + ".annotations.yaml")]
 rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar", "template", "fresh-out", "clean-over")}
+def round_outputs(i):
+    return [os.path.join(work, "out-%s-%d" % (k, i)) for k in ("m", "h", "f")]
+# Outputs an interrupted run left; removing them is charged to the warm-up round.
+for n in os.listdir(work):
+    if n.startswith(("out-", ".out-")):
+        p = os.path.join(work, n)
+        shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+os.sync()
 for i in range(runs + 1):
-    for d in (out_m, out_h, out_f):
-        remove_output(d)
-    os.sync()
+    out_m, out_h, out_f = round_outputs(i)
     r = {}
     r["hugo"] = timed([hugo, "--quiet", "-s", hsite, "-d", out_h])
     r["cold"] = timed([mbin, "build", "--clean", "--root", native, "--output", out_m])
@@ -124,13 +134,13 @@ for i in range(runs + 1):
     edit(template, "\n<!-- edited in round %d -->\n" % i)
     r["template"] = timed([mbin, "build", "--root", native, "--output", out_m])
     r["fresh-out"] = timed([mbin, "build", "--root", native, "--output", out_f])
-    remove_output(out_f)
     r["clean-over"] = timed([mbin, "build", "--clean", "--root", native, "--output", out_m])
     if i:  # round 0 is the warm-up
         for k, v in r.items():
             rows[k].append(v)
-for d in (out_m, out_h, out_f):
-    remove_output(d)
+for i in range(runs + 1):
+    for d in round_outputs(i):
+        remove_output(d)
 hw = statistics.median(x[0] for x in rows["hugo"])
 for k, v in rows.items():
     wall = statistics.median(x[0] for x in v)

@@ -80,6 +80,52 @@ impl Document {
         self.versions.as_ref().map_or(1, |v| v.count())
     }
 
+    /// Its notes written on an earlier snapshot whose passage is no longer
+    /// in the latest: shown on its page as changed since noted, never
+    /// dropped (DESIGN §10).
+    pub fn changed_notes(&self) -> &[ChangedNote] {
+        self.versions
+            .as_deref()
+            .map_or(&[], |v| v.changed_notes.as_slice())
+    }
+
+    /// Every note of the document: those its page anchors (`notes`), then
+    /// the [`changed_notes`](Self::changed_notes). A [`NoteRef`]'s `note`
+    /// counts in this order, so whatever gathers notes (source pages, the
+    /// claims, the exports) gathers both kinds.
+    pub fn all_notes(&self) -> impl Iterator<Item = &Note> {
+        self.notes
+            .iter()
+            .chain(self.changed_notes().iter().map(|c| &c.note))
+    }
+
+    /// How many notes [`all_notes`](Self::all_notes) gives.
+    pub fn note_count(&self) -> usize {
+        self.notes.len() + self.changed_notes().len()
+    }
+
+    /// Note `j` of [`all_notes`](Self::all_notes).
+    pub fn note_at(&self, j: usize) -> Option<&Note> {
+        match j.checked_sub(self.notes.len()) {
+            None => self.notes.get(j),
+            Some(k) => self.changed_notes().get(k).map(|c| &c.note),
+        }
+    }
+
+    /// Whether note `j` of [`all_notes`](Self::all_notes) is changed since
+    /// noted.
+    pub fn is_changed_note(&self, j: usize) -> bool {
+        j >= self.notes.len()
+    }
+
+    /// The deep link to note `j` on the document's page at `page_url`:
+    /// its passage (`#<id>`, the `<mark>`), or, for a note changed since
+    /// noted, whose passage is gone, its aside (`#note-<id>`).
+    pub fn note_link(&self, page_url: &str, j: usize, id: &str) -> String {
+        let aside = if self.is_changed_note(j) { "note-" } else { "" };
+        format!("{page_url}#{aside}{id}")
+    }
+
     /// Minutes to read at 220 words a minute, at least 1.
     pub fn reading_minutes(&self) -> usize {
         self.word_count.div_ceil(220).max(1)
@@ -114,7 +160,8 @@ pub struct Tag {
     pub articles: Vec<usize>,
 }
 
-/// Where a note sits: document index, note index.
+/// Where a note sits: document index, note index in
+/// [`Document::all_notes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoteRef {
     pub doc: usize,
@@ -177,8 +224,9 @@ impl Site {
             .filter(|(_, d)| d.is_article())
     }
 
+    /// Every note, those changed since noted included.
     pub fn note_count(&self) -> usize {
-        self.documents.iter().map(|d| d.notes.len()).sum()
+        self.documents.iter().map(Document::note_count).sum()
     }
 }
 

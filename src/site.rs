@@ -573,7 +573,9 @@ pub fn wire(site: &mut Site) -> Vec<usize> {
         {
             source_uses[s].articles.push(i);
         }
-        for (j, note) in doc.notes.iter().enumerate() {
+        // Changed-since-noted notes too: every note citing a source is
+        // gathered on its page (DESIGN §10: never dropped).
+        for (j, note) in doc.all_notes().enumerate() {
             for key in &note.sources {
                 if let Some(s) = site.registry.index_of(key) {
                     let r = NoteRef { doc: i, note: j };

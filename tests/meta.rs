@@ -523,7 +523,9 @@ fn notes_csv_parses_back_with_formulas_neutralised() {
             "author",
             "date",
             "link",
-            "reply_to"
+            "reply_to",
+            "state",
+            "version"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

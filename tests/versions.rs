@@ -718,3 +718,265 @@ fn serve_re_renders_what_a_snapshot_edit_touches() {
         .unwrap_or_else(|d| panic!("{d:?}"));
     assert!(!live.has_path("news/budget/versions/2021-05-03/index.html"));
 }
+
+// ---- Notes changed since noted, in every output that gathers notes ------
+
+/// An article whose only notes were written on its first snapshot, on
+/// words a stealth edit since replaced: one rated, citing a source, with a
+/// reply; one a question. A second article cites the same source with an
+/// ordinary note.
+fn changed_only() -> TestSite {
+    let s = TestSite::new();
+    let p1_12 = P1.replace("10 percent", "12 percent");
+    s.file(
+        "site.yaml",
+        &format!("title: Versions test\nbase_url: {BASE}\n"),
+    )
+    .file(
+        "content/sources.yaml",
+        &format!("{SOURCES}watchdog:\n  name: Budget Watchdog\n  kind: organization\n"),
+    )
+    .file(
+        "content/news/budget/versions/2021-05-04.md",
+        &format!(
+            "{}{P1}\n\n{P2}\n",
+            front("Council cuts library budget", "2021-05-04T09:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/index.md",
+        &format!(
+            "{}{p1_12}\n",
+            front("Council cuts library budget", "2021-05-07T10:00:00+00:00")
+        ),
+    )
+    .file(
+        "content/news/budget/index.annotations.yaml",
+        "\
+- quote: \"10 percent\"
+  note: The watchdog's own figure was 12 percent.
+  version: 2021-05-04
+  id: first-figure
+  rating: Mostly false
+  sources: [watchdog]
+  date: 2021-05-05
+  replies:
+    - {author: Bo, text: The paper changed it two days later.}
+- quote: Three branches will close
+  note: Which three?
+  version: 2021-05-04
+  id: branches
+  kind: question
+",
+    )
+    .file(
+        "content/news/other.md",
+        "---\ntitle: Other\ndate: 2021-04-01\nsource: gazette\n---\nThe watchdog counted again.\n",
+    )
+    .file(
+        "content/news/other.annotations.yaml",
+        "- quote: counted again\n  note: Its second count.\n  id: again\n  sources: [watchdog]\n",
+    );
+    s
+}
+
+#[test]
+fn a_source_page_gathers_the_notes_changed_since_noted() {
+    let s = changed_only();
+    s.build().assert_ok();
+    let page = s.read("sources/watchdog/index.html");
+    assert!(page.contains("2 notes citing it"), "{page}");
+    let card = between(
+        &page,
+        "<figure class=\"note-card\" data-state=\"changed\"",
+        "</figure>",
+    );
+    assert!(card.contains("data-version=\"2021-05-04\""), "{card}");
+    // The words as they read when noted, struck through, and where they were.
+    assert!(card.contains("<del>10 percent</del>"), "{card}");
+    assert!(!card.contains("<mark>"), "{card}");
+    assert!(
+        card.contains(&format!(
+            "Changed since noted: written on <a href=\"{BASE}news/budget/versions/2021-05-04/#first-figure\">the version of 2021-05-04</a>"
+        )),
+        "{card}"
+    );
+    // Its link finds the note's aside on the latest page.
+    let link = format!("{BASE}news/budget/#note-first-figure");
+    assert!(
+        card.contains(&format!(
+            "<a href=\"{link}\">The note on the latest version</a>"
+        )),
+        "{card}"
+    );
+    let latest = s.read("news/budget/index.html");
+    assert!(latest.contains("id=\"note-first-figure\""));
+    // The ordinary note beside it is as it was.
+    let other = between(&page, "<figure class=\"note-card\">", "</figure>");
+    assert!(other.contains("<mark>counted again</mark>"), "{other}");
+    assert!(other.contains("Note 1 in context"), "{other}");
+    // The timeline counts both notes (May 2021 and April 2021).
+    assert!(page.contains("Budget Watchdog by month"), "{page}");
+}
+
+#[test]
+fn notes_csv_has_the_notes_changed_since_noted_with_their_state_and_version() {
+    let s = changed_only();
+    s.build().assert_ok();
+    let bytes = std::fs::read(s.out("notes.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        &header[header.len() - 3..],
+        ["reply_to", "state", "version"]
+    );
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cells = |r: &csv::StringRecord, c: &[&str]| -> Vec<String> {
+        c.iter().map(|n| r[col(n)].to_string()).collect()
+    };
+    let shown = [
+        "quote", "rating", "sources", "link", "reply_to", "state", "version",
+    ];
+    let budget = format!("{BASE}news/budget/");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(
+        cells(&rows[0], &shown),
+        [
+            "10 percent",
+            "Mostly false",
+            "Budget Watchdog",
+            &format!("{budget}#note-first-figure"),
+            "",
+            "changed",
+            "2021-05-04"
+        ]
+    );
+    assert_eq!(&rows[0][col("date")], "2021-05-05");
+    // Its reply follows it, naming it; a reply has no state of its own.
+    assert_eq!(
+        cells(&rows[1], &shown),
+        [
+            "",
+            "",
+            "",
+            &format!("{budget}#note-first-figure"),
+            &format!("{budget}#note-first-figure"),
+            "",
+            ""
+        ]
+    );
+    assert_eq!(&rows[2][col("quote")], "Three branches will close");
+    assert_eq!(&rows[2][col("kind")], "question");
+    assert_eq!(&rows[2][col("state")], "changed");
+    // A note on the latest text: anchored, no version, its passage's link.
+    assert_eq!(
+        cells(&rows[3], &["quote", "link", "state", "version"]),
+        [
+            "counted again",
+            &format!("{BASE}news/other/#again"),
+            "anchored",
+            ""
+        ]
+    );
+}
+
+#[test]
+fn a_pinned_note_still_in_the_latest_is_anchored_in_the_csv() {
+    let s = fixture();
+    s.build().assert_ok();
+    let bytes = std::fs::read(s.out("notes.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = |id: &str| {
+        csv::Reader::from_reader(bytes.as_slice())
+            .records()
+            .map(Result::unwrap)
+            .find(|r| r[col("link")].contains(id))
+            .unwrap_or_else(|| panic!("{id}"))
+    };
+    let state = |id: &str| {
+        let r = row(id);
+        (r[col("state")].to_string(), r[col("version")].to_string())
+    };
+    assert_eq!(state("#mayor"), ("anchored".into(), "2021-05-04".into()));
+    assert_eq!(state("#latest-note"), ("anchored".into(), "".into()));
+    assert_eq!(
+        state("#note-first-figure"),
+        ("changed".into(), "2021-05-04".into())
+    );
+    assert_eq!(
+        state("#note-branches"),
+        ("changed".into(), "2021-05-05".into())
+    );
+    assert_eq!(reader.records().count(), 4);
+}
+
+#[test]
+fn an_article_whose_notes_all_changed_links_its_annotations() {
+    let s = changed_only();
+    s.build().assert_ok();
+    let latest = s.read("news/budget/index.html");
+    let href = format!("{BASE}news/budget/annotations.jsonld");
+    assert!(
+        latest.contains(&format!(
+            "<link rel=\"alternate\" type=\"application/ld+json\" title=\"Notes (W3C Web Annotation)\" href=\"{href}\">"
+        )),
+        "{latest}"
+    );
+    let page: serde_json::Value =
+        serde_json::from_str(&s.read("news/budget/annotations.jsonld")).unwrap();
+    let items = page["items"].as_array().unwrap();
+    // Two notes and the reply.
+    assert_eq!(items.len(), 3, "{page}");
+    assert_eq!(
+        items[0]["target"]["source"],
+        format!("{BASE}news/budget/versions/2021-05-04/").as_str()
+    );
+    assert_eq!(items[0]["target"]["selector"]["exact"], "10 percent");
+    let all: serde_json::Value = serde_json::from_str(&s.read("annotations.jsonld")).unwrap();
+    assert_eq!(
+        all["total"], 4,
+        "three of the budget article, one of the other"
+    );
+}
+
+#[test]
+fn a_rated_note_changed_since_noted_keeps_its_claim_review_and_claim() {
+    let s = changed_only();
+    s.build().assert_ok();
+    let latest = s.read("news/budget/index.html");
+    let reviews: Vec<serde_json::Value> = latest
+        .split("<script type=\"application/ld+json\">")
+        .skip(1)
+        .map(|x| serde_json::from_str(&x[..x.find("</script>").unwrap()]).unwrap())
+        .filter(|v: &serde_json::Value| v["@type"] == "ClaimReview")
+        .collect();
+    assert_eq!(reviews.len(), 1, "{latest}");
+    let r = &reviews[0];
+    assert_eq!(r["claimReviewed"], "10 percent");
+    assert_eq!(r["reviewRating"]["alternateName"], "Mostly false");
+    // Where the review is shown: the note's aside, the passage being gone.
+    assert_eq!(
+        r["url"],
+        format!("{BASE}news/budget/#note-first-figure").as_str()
+    );
+    let claims = s.read("claims/index.html");
+    assert!(claims.contains("<p>10 percent</p>"), "{claims}");
+    assert!(
+        claims.contains(&format!(
+            "<a href=\"{BASE}news/budget/#note-first-figure\">the note</a>"
+        )),
+        "{claims}"
+    );
+    assert!(
+        s.read("claims/atom.xml")
+            .contains("Mostly false: “10 percent”")
+    );
+}

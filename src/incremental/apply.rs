@@ -725,10 +725,9 @@ fn same_wiring(a: &Document, b: &Document) -> bool {
         && a.section.is_some() == b.section.is_some()
         && a.written_tags == b.written_tags
         && a.source == b.source
-        && a.notes.len() == b.notes.len()
-        && a.notes
-            .iter()
-            .zip(&b.notes)
+        && a.note_count() == b.note_count()
+        && a.all_notes()
+            .zip(b.all_notes())
             .all(|(x, y)| x.sources == y.sources)
 }
 

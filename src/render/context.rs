@@ -100,6 +100,21 @@ pub struct NoteCtx {
     pub url: String,
     /// A fact-check verdict: `{label, value, best, worst}` (DESIGN §11).
     pub rating: Option<crate::model::Rating>,
+    /// Set for a note out of its article (a source's page) that was
+    /// written on an earlier snapshot whose passage is no longer in the
+    /// latest (DESIGN §10): `url` then links its aside on the latest page,
+    /// and `quote` is the passage as it read on that snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_since: Option<WrittenOn>,
+}
+
+/// The snapshot a note changed since noted was written on.
+#[derive(Serialize, Clone)]
+pub struct WrittenOn {
+    /// Its name (`2021-05-04`).
+    pub version: String,
+    /// The note in place on that snapshot's page.
+    pub url: String,
 }
 
 /// A note kind as used on one page.
@@ -442,7 +457,7 @@ impl Catalogue {
             tags: self.tags_of(site, d),
             description: d.description.as_deref(),
             summary: &d.summary_html,
-            note_count: d.notes.len(),
+            note_count: d.note_count(),
             section: d.section.and_then(|s| self.section_links.get(s).cloned()),
         }
     }
@@ -481,7 +496,34 @@ impl Catalogue {
             tags: n.tags.clone(),
             url: format!("{page_url}#{}", n.id),
             rating: n.rating.clone(),
+            changed_since: None,
         }
+    }
+
+    /// The template view of note `j` of document `d`'s
+    /// [`all_notes`](Document::all_notes), out of its article: a note
+    /// changed since noted links its aside and says the snapshot it was
+    /// written on.
+    pub fn note_at(&self, site: &Site, d: &Document, j: usize) -> Option<NoteCtx> {
+        let n = d.note_at(j)?;
+        let page_url = site.config.url(&d.path);
+        let mut ctx = self.note(site, &page_url, n);
+        if d.is_changed_note(j) {
+            ctx.url = d.note_link(&page_url, j, &n.id);
+            ctx.changed_since = n.version.as_ref().map(|v| WrittenOn {
+                version: v.clone(),
+                url: format!(
+                    "{}#{}",
+                    crate::routes::Route::Snapshot {
+                        dir: d.path.clone(),
+                        stem: v.clone(),
+                    }
+                    .url(&site.config),
+                    n.id
+                ),
+            });
+        }
+        Some(ctx)
     }
 }
 

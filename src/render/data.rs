@@ -549,18 +549,7 @@ fn annotation<'a>(
 
 /// How many annotation pages document `d` has (0 without notes).
 pub fn annotation_pages(d: &Document) -> usize {
-    annotated(d).count().div_ceil(annotation_page_limit())
-}
-
-/// Every note of a document as annotations see it: those on its page,
-/// then those written on an earlier snapshot whose passage has changed
-/// since (shown on the page as changed since noted; DESIGN §10).
-fn annotated(d: &Document) -> impl Iterator<Item = &crate::model::Note> {
-    d.notes.iter().chain(
-        d.versions
-            .iter()
-            .flat_map(|v| v.changed_notes.iter().map(|c| &c.note)),
-    )
+    d.note_count().div_ceil(annotation_page_limit())
 }
 
 /// The site path of annotation page `part` (1-based) of a document at
@@ -610,7 +599,7 @@ pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()>
     let (notes, replies) = site
         .documents
         .iter()
-        .flat_map(annotated)
+        .flat_map(Document::all_notes)
         .fold((0, 0), |(n, r), note| (n + 1, r + note.replies.len()));
     let total = notes + replies;
     let first = site
@@ -656,7 +645,8 @@ pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
     let doc_url = site.config.url(&d.path);
     let from = (part.max(1) - 1) * per;
     // A note's replies ride on its page, right after it.
-    let items = annotated(d)
+    let items = d
+        .all_notes()
         .skip(from)
         .take(per)
         .flat_map(|n| {

@@ -32,6 +32,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "date",
     "link",
     "reply_to",
+    "state",
+    "version",
 ];
 
 /// A cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a
@@ -53,10 +55,18 @@ fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::model::Date>
 }
 
 /// `/notes.csv`: a header row, then one row per note of every article, in
-/// the site's order (newest article first, notes in reading order), each
-/// followed by a row per reply in its thread (oldest first). A reply's row
-/// quotes nothing and has no kind or rating; its `link` and `reply_to` are
-/// the deep link of the note it answers (`reply_to` is empty for a note).
+/// the site's order (newest article first, notes in reading order, then
+/// those changed since noted), each followed by a row per reply in its
+/// thread (oldest first). A reply's row quotes nothing and has no kind,
+/// rating, state or version; its `link` and `reply_to` are the deep link of
+/// the note it answers (`reply_to` is empty for a note).
+///
+/// `state` is `anchored` for a note on its passage in the latest text, and
+/// `changed` for one written on an earlier snapshot whose passage is no
+/// longer there (DESIGN §10): its `quote`, `prefix` and `suffix` are the
+/// words as they read on that snapshot and its `link` is its aside on the
+/// latest page. `version` names the snapshot a note was written on, empty
+/// for the latest.
 pub fn notes_csv(site: &Site) -> Vec<u8> {
     let mut bytes = Vec::new();
     // Writing to a Vec cannot fail.
@@ -66,69 +76,87 @@ pub fn notes_csv(site: &Site) -> Vec<u8> {
 
 /// [`notes_csv`] written as it is made: a build streams it into its file
 /// rather than holding it whole (~2.4 KB a note: 240 MB at 100k articles).
+/// Cells are borrowed where they can be: this runs over every note.
 pub fn write_notes_csv(site: &Site, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let config = &site.config;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
     w.write_record(CSV_COLUMNS)?;
+    let number =
+        |x: Option<crate::config::ratings::Score>| x.map(|v| v.to_string()).unwrap_or_default();
     for d in &site.documents {
         let url = config.url(&d.path);
-        for n in &d.notes {
+        for (j, n) in d.all_notes().enumerate() {
             let rating = n.rating.as_ref();
-            let number = |x: Option<crate::config::ratings::Score>| {
-                x.map(|v| v.to_string()).unwrap_or_default()
-            };
             let sources: Vec<&str> = n
                 .sources
                 .iter()
                 .map(|k| site.registry.get(k).map_or(k.as_str(), |s| s.name.as_str()))
                 .collect();
-            let row = [
-                d.title.clone(),
-                url.clone(),
-                n.written_quote.clone(),
-                n.prefix.clone(),
-                n.suffix.clone(),
-                plain_text(&n.written_note),
-                n.kind.clone().unwrap_or_default(),
-                rating.map(|r| r.label.clone()).unwrap_or_default(),
-                number(rating.and_then(|r| r.value)),
-                number(rating.and_then(|r| r.best)),
-                number(rating.and_then(|r| r.worst)),
-                sources.join("; "),
-                n.author.clone().unwrap_or_default(),
-                note_date(d, n).map(|x| x.iso()).unwrap_or_default(),
-                format!("{url}#{}", n.id),
-                String::new(),
-            ];
-            w.write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
-            let link = &row[14];
+            let link = d.note_link(&url, j, &n.id);
+            let changed = d.is_changed_note(j);
+            record(
+                &mut w,
+                &[
+                    &d.title,
+                    &url,
+                    &n.written_quote,
+                    &n.prefix,
+                    &n.suffix,
+                    &plain_text(&n.written_note),
+                    n.kind.as_deref().unwrap_or_default(),
+                    rating.map_or("", |r| r.label.as_str()),
+                    &number(rating.and_then(|r| r.value)),
+                    &number(rating.and_then(|r| r.best)),
+                    &number(rating.and_then(|r| r.worst)),
+                    &sources.join("; "),
+                    n.author.as_deref().unwrap_or_default(),
+                    &note_date(d, n).map(|x| x.iso()).unwrap_or_default(),
+                    &link,
+                    "",
+                    if changed { "changed" } else { "anchored" },
+                    n.version.as_deref().unwrap_or_default(),
+                ],
+            )?;
             for r in &n.replies {
                 let date = r.date.as_ref().or_else(|| note_date(d, n));
-                let row = [
-                    d.title.as_str(),
-                    url.as_str(),
-                    "",
-                    "",
-                    "",
-                    &plain_text(&r.text),
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    r.author.as_deref().unwrap_or_default(),
-                    &date.map(|x| x.iso()).unwrap_or_default(),
-                    link,
-                    link,
-                ];
-                w.write_record(row.iter().map(|c| neutralise(c).into_owned()))?;
+                record(
+                    &mut w,
+                    &[
+                        &d.title,
+                        &url,
+                        "",
+                        "",
+                        "",
+                        &plain_text(&r.text),
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        r.author.as_deref().unwrap_or_default(),
+                        &date.map(|x| x.iso()).unwrap_or_default(),
+                        &link,
+                        &link,
+                        "",
+                        "",
+                    ],
+                )?;
             }
         }
     }
     w.flush()
+}
+
+/// One row of `/notes.csv`, each cell [`neutralise`]d.
+fn record<W: std::io::Write>(w: &mut csv::Writer<W>, cells: &[&str]) -> csv::Result<()> {
+    debug_assert_eq!(cells.len(), CSV_COLUMNS.len());
+    for c in cells {
+        w.write_field(neutralise(c).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)
 }
 
 /// A note's Markdown as plain text: the words as written (no smart
@@ -164,11 +192,13 @@ pub struct ClaimRef {
 }
 
 /// Every rated note of the site, newest first (by the note's date, else
-/// its article's; then in site and reading order).
+/// its article's; then in site and reading order), those changed since
+/// noted included: the claim was published, and a later edit does not
+/// undo its review. `note` counts in [`Document::all_notes`].
 pub fn claims(site: &Site) -> Vec<ClaimRef> {
     let mut out: Vec<(i64, ClaimRef)> = Vec::new();
     for (i, d) in site.documents.iter().enumerate() {
-        for (j, n) in d.notes.iter().enumerate() {
+        for (j, n) in d.all_notes().enumerate() {
             if n.rating.is_some() {
                 let t = note_date(d, n).map_or(i64::MIN, |x| x.timestamp());
                 out.push((t, ClaimRef { doc: i, note: j }));
@@ -196,11 +226,16 @@ pub struct ClaimCtx {
     pub date_display: Option<String>,
     /// The note's deep link.
     pub url: String,
+    /// For a claim whose words are no longer in the latest text: the
+    /// snapshot it was written on (DESIGN §10); `url` then links the
+    /// note's aside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_since: Option<String>,
 }
 
 pub fn claim_ctx(site: &Site, c: ClaimRef) -> Option<ClaimCtx> {
     let d = site.documents.get(c.doc)?;
-    let n = d.notes.get(c.note)?;
+    let n = d.note_at(c.note)?;
     let url = site.config.url(&d.path);
     let date = note_date(d, n);
     Some(ClaimCtx {
@@ -216,8 +251,9 @@ pub fn claim_ctx(site: &Site, c: ClaimRef) -> Option<ClaimCtx> {
         author: n.author.clone(),
         date: date.map(|x| x.iso()),
         date_display: date.map(|x| x.display()),
-        url: format!("{url}#{}", n.id),
+        url: d.note_link(&url, c.note, &n.id),
         article_url: url,
+        changed_since: n.version.clone().filter(|_| d.is_changed_note(c.note)),
     })
 }
 
@@ -249,7 +285,7 @@ pub fn claims_feed(site: &Site) -> String {
         .first()
         .and_then(|c| {
             let d = &site.documents[c.doc];
-            note_date(d, &d.notes[c.note])
+            note_date(d, d.note_at(c.note)?)
         })
         .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |x| x.rfc3339());
     let self_url = Route::ClaimsFeed.url(config);
@@ -278,7 +314,10 @@ pub fn claims_feed(site: &Site) -> String {
     ));
     for (c, e) in &entries {
         let d = &site.documents[c.doc];
-        let date = note_date(d, &d.notes[c.note]).map_or_else(|| newest.clone(), |x| x.rfc3339());
+        let date = d
+            .note_at(c.note)
+            .and_then(|n| note_date(d, n))
+            .map_or_else(|| newest.clone(), |x| x.rfc3339());
         x.push_str("  <entry>\n");
         x.push_str(&format!(
             "    <title>{}</title>\n",

@@ -16,7 +16,6 @@
 
 use serde::Serialize;
 
-use crate::model::Note;
 use crate::model::{Document, Site};
 use crate::sources::{Source, SourceKind};
 
@@ -168,9 +167,13 @@ pub fn article(site: &Site, d: &Document) -> ArticleLd {
     }
 }
 
-/// The `ClaimReview` of a rated note of article `d` (`None` when the note
-/// has no rating).
-pub fn claim_review(site: &Site, d: &Document, n: &Note) -> Option<ClaimReviewLd> {
+/// The `ClaimReview` of note `j` of article `d`'s
+/// [`all_notes`](Document::all_notes) (`None` when the note has no
+/// rating). A note changed since noted keeps its review: the claim was
+/// published in the words it quotes, and its `url` is the note's aside
+/// on the latest page, where it is shown (DESIGN §10).
+pub fn claim_review(site: &Site, d: &Document, j: usize) -> Option<ClaimReviewLd> {
+    let n = d.note_at(j)?;
     let rating = n.rating.as_ref()?;
     let config = &site.config;
     let source = d.source.as_deref().and_then(|k| site.registry.get(k));
@@ -182,7 +185,7 @@ pub fn claim_review(site: &Site, d: &Document, n: &Note) -> Option<ClaimReviewLd
     Some(ClaimReviewLd {
         context: CONTEXT,
         kind: "ClaimReview",
-        url: format!("{}#{}", config.url(&d.path), n.id),
+        url: d.note_link(&config.url(&d.path), j, &n.id),
         claim_reviewed: n.written_quote.clone(),
         review_rating: RatingLd {
             kind: "Rating",
@@ -215,9 +218,8 @@ pub fn claim_review(site: &Site, d: &Document, n: &Note) -> Option<ClaimReviewLd
 pub fn article_scripts(site: &Site, d: &Document) -> Vec<String> {
     let mut out = vec![script_safe(&article(site, d))];
     out.extend(
-        d.notes
-            .iter()
-            .filter_map(|n| claim_review(site, d, n))
+        (0..d.note_count())
+            .filter_map(|j| claim_review(site, d, j))
             .map(|c| script_safe(&c)),
     );
     out

@@ -943,7 +943,7 @@ impl<'a> Renderer<'a> {
             later,
             extra: &d.extra,
             file: d.file.display().to_string(),
-            annotations_url: (!d.notes.is_empty())
+            annotations_url: (data::annotation_pages(d) > 0)
                 .then(|| config.url(&data::annotation_page_path(&d.path, 1))),
             versions: self.versions_ctx(d),
             note_map: stats::article_note_map(d),
@@ -1101,12 +1101,9 @@ impl<'a> Renderer<'a> {
         let mut by_doc: BTreeMap<usize, Vec<NoteCtx>> = BTreeMap::new();
         for r in uses.notes.iter().filter(|r| shown(&r.doc)) {
             let d = &site.documents[r.doc];
-            let page_url = site.config.url(&d.path);
-            by_doc.entry(r.doc).or_default().push(self.catalogue.note(
-                site,
-                &page_url,
-                &d.notes[r.note],
-            ));
+            if let Some(note) = self.catalogue.note_at(site, d, r.note) {
+                by_doc.entry(r.doc).or_default().push(note);
+            }
         }
         // Drawn on the source's first page only: a paginated source
         // repeated its whole chart (~260 KB at 10k) on every page.

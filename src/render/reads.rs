@@ -264,7 +264,7 @@ impl<'a> Derived<'a> {
         let kinds: std::collections::BTreeSet<Option<&str>> = site
             .documents
             .iter()
-            .flat_map(|d| d.notes.iter().map(|n| n.kind.as_deref()))
+            .flat_map(|d| d.all_notes().map(|n| n.kind.as_deref()))
             .collect();
         let kinds = hash128(&kinds);
         let file = |d: usize| path_bytes(&site.documents[d].file);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::charts::{Bar, BarChart, Drawn, NoteMark, Series, months, note_map};
 use crate::model::Date;
-use crate::model::Site;
+use crate::model::{Document, Site};
 use crate::routes;
 
 /// How many sources and articles the rankings show.
@@ -32,7 +32,7 @@ fn kinds_used(site: &Site) -> Vec<Option<String>> {
     // this runs over all of the archive's notes.
     let mut named = std::collections::BTreeSet::new();
     let mut unnamed = false;
-    for note in site.documents.iter().flat_map(|d| &d.notes) {
+    for note in site.documents.iter().flat_map(Document::all_notes) {
         match &note.kind {
             Some(kind) => {
                 named.insert(kind.as_str());
@@ -118,7 +118,7 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     let kinds = kinds_used(site);
     let mut by_kind = vec![0u64; kinds.len()];
     for d in &site.documents {
-        for n in &d.notes {
+        for n in d.all_notes() {
             if let Some(i) = kinds.iter().position(|k| *k == n.kind) {
                 by_kind[i] += 1;
             }
@@ -192,7 +192,7 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     // The most-annotated articles.
     let mut articles: Vec<(u64, usize)> = site
         .articles()
-        .map(|(i, d)| (d.notes.len() as u64, i))
+        .map(|(i, d)| (d.note_count() as u64, i))
         .filter(|(n, _)| *n > 0)
         .collect();
     articles.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -232,7 +232,7 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     ];
     let mut spread = [0u64; BUCKETS.len()];
     for (_, d) in site.articles() {
-        let n = d.notes.len() as u64;
+        let n = d.note_count() as u64;
         if let Some(b) = BUCKETS
             .iter()
             .position(|(lo, hi, _)| (*lo..=*hi).contains(&n))
@@ -337,7 +337,9 @@ fn source_timeline(site: &Site, source: usize, kinds: &[Option<String>]) -> Opti
     }
     for r in &uses.notes {
         let doc = &site.documents[r.doc];
-        let note = &doc.notes[r.note];
+        let Some(note) = doc.note_at(r.note) else {
+            continue;
+        };
         let Some(date) = note.date.as_ref().or(doc.date.as_ref()) else {
             continue;
         };

@@ -97,24 +97,33 @@ export async function start(extra = {}) {
   const origin = `http://127.0.0.1:${site.address().port}`;
   const base = `${origin}${PREFIX}`;
   const out = join(tmp, "site");
-  buildSite(REPO, base, out);
-  served[PREFIX] = out;
   const bases = { [PREFIX]: base };
   const warnings = {};
-  for (const [prefix, write] of Object.entries(extra)) {
-    const root = join(tmp, "src" + prefix.replace(/\//g, "-"));
-    mkdirSync(root, { recursive: true });
-    write(root);
-    const dir = join(tmp, "out" + prefix.replace(/\//g, "-"));
-    warnings[prefix] = buildSite(root, origin + prefix, dir).stderr;
-    served[prefix] = dir;
-    bases[prefix] = origin + prefix;
+  let browser;
+  // A failed build or launch closes the server, or it would keep the test
+  // process alive after the failure is reported (the caller gets no `stop`).
+  try {
+    buildSite(REPO, base, out);
+    served[PREFIX] = out;
+    for (const [prefix, write] of Object.entries(extra)) {
+      const root = join(tmp, "src" + prefix.replace(/\//g, "-"));
+      mkdirSync(root, { recursive: true });
+      write(root);
+      const dir = join(tmp, "out" + prefix.replace(/\//g, "-"));
+      warnings[prefix] = buildSite(root, origin + prefix, dir).stderr;
+      served[prefix] = dir;
+      bases[prefix] = origin + prefix;
+    }
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      args: CHROMIUM_ARGS,
+      timeout: 120_000,
+    });
+  } catch (e) {
+    await new Promise((ok) => site.close(ok));
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: CHROMIUM_ARGS,
-    timeout: 120_000,
-  });
   const requests = [];
   const problems = [];
   return {

@@ -20,39 +20,97 @@ import { chromium } from "playwright-core";
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml" };
 
+// Contexts whose pages run on Playwright's clock (it is installed once per
+// browser context).
+const clocked = new WeakSet();
+
 /// Types `word` into the search box of `page` (on a page of the site) with
-/// `delay` ms between keys, waits for the results and their passages (the
-/// list is `aria-busy` until both are shown), and returns
+/// `delay` ms of the page's time between keys, waits for the results and
+/// their passages (the list is `aria-busy` until both are shown) and for
+/// every search-index request to finish, and returns
 /// { bytes, requests, urls, sizes, results: [{href, text}] } (`sizes[i]`:
 /// the bytes of `urls[i]`).
+///
+/// The page's timers run on the test's clock, not the machine's: while the
+/// word is typed the clock is paused and moves exactly `delay` ms after
+/// each key, however slowly a loaded machine delivers the keys. So 60 ms a
+/// key is always one search after the last key, and 400 ms a key always a
+/// search after every letter with no pause long enough (600 ms) for the
+/// passages of a list shown on the way. After each key the search it
+/// started is let finish (no search-index request in flight), as on an
+/// idle machine; after the last key the clock runs freely again.
 export async function typeAndCount(page, word, delay = 60) {
+  const context = page.context();
+  if (!clocked.has(context)) {
+    await page.clock.install();
+    clocked.add(context);
+  }
   await page.fill("#search-input", "");
-  await page.waitForTimeout(300);
-  const seen = [];
+  // Pause the page's time a second on: the emptied box's search runs, and
+  // nothing of an earlier search is left waiting.
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 1000);
   const urls = [];
-  const onResponse = (r) => {
-    if (r.url().includes("search-index")) {
-      urls.push(r.url());
-      seen.push(r.body().then((b) => b.length, () => 0));
-    }
+  const sizes = [];
+  // In flight: each search-index request → the call that settles it with
+  // its body's size, and the promise of that.
+  const inFlight = new Map();
+  const onRequest = (r) => {
+    if (!r.url().includes("search-index")) return;
+    const k = urls.push(r.url()) - 1;
+    let settled;
+    const done = new Promise((ok) => (settled = ok));
+    inFlight.set(r, { done, settle: (size) => { sizes[k] = size; inFlight.delete(r); settled(); } });
   };
-  page.on("response", onResponse);
-  await page.focus("#search-input");
-  await page.keyboard.type(word, { delay });
-  await page.waitForFunction(
-    () =>
-      /result/.test(document.querySelector("#search-status")?.textContent || "") &&
-      document.querySelector("#search-results")?.getAttribute("aria-busy") !== "true",
-    null,
-    { timeout: 30_000 },
-  );
-  await page.waitForTimeout(400);
-  page.off("response", onResponse);
-  const sizes = await Promise.all(seen);
+  const onFinished = async (r) => {
+    const f = inFlight.get(r);
+    if (!f) return;
+    const body = await r.response().then((x) => x && x.body()).catch(() => null);
+    f.settle(body ? body.length : 0);
+  };
+  const onFailed = (r) => inFlight.get(r)?.settle(0);
+  page.on("request", onRequest);
+  page.on("requestfinished", onFinished);
+  page.on("requestfailed", onFailed);
+  try {
+    await page.focus("#search-input");
+    for (const key of word) {
+      await page.keyboard.type(key);
+      await page.clock.runFor(delay);
+      await idle(page, inFlight);
+    }
+    await page.clock.resume();
+    await page.waitForFunction(
+      () =>
+        /result/.test(document.querySelector("#search-status")?.textContent || "") &&
+        document.querySelector("#search-results")?.getAttribute("aria-busy") !== "true",
+      null,
+      { timeout: 60_000 },
+    );
+    await idle(page, inFlight);
+  } finally {
+    page.off("request", onRequest);
+    page.off("requestfinished", onFinished);
+    page.off("requestfailed", onFailed);
+  }
   const results = await page.$$eval("#search-results li", (lis) =>
     lis.map((li) => ({ href: li.querySelector("a")?.getAttribute("href") || "", text: li.textContent })),
   );
   return { bytes: sizes.reduce((a, b) => a + b, 0), requests: sizes.length, urls, sizes, results };
+}
+
+/// Waits until no search-index request of `page` is in flight, and none
+/// has started over two round trips to the page: a finished fetch leads to
+/// the next (a shard, then result heads) only once the page has read it.
+async function idle(page, inFlight) {
+  for (let quiet = 0; quiet < 2; ) {
+    if (inFlight.size) {
+      await Promise.all([...inFlight.values()].map((f) => f.done));
+      quiet = 0;
+    } else {
+      quiet++;
+    }
+    await page.evaluate(() => 0);
+  }
 }
 
 /// Bytes by kind of file: "manifest+shards/heads/fragments".
