@@ -158,8 +158,9 @@ fn kept_path(root: &Path, name: u128) -> PathBuf {
 // A kept document's file is `hash(value ‖ doc) ‖ len(doc) ‖ value ‖ doc ‖
 // hash(page) ‖ page`: the doc is its [`KeptDoc`] (bincode), the value the
 // hash of the doc's [`kept::KeptHead`] alone ([`head_value`]; the tail's
-// ids come in no fixed order), the page its page HTML (lz4, which shrinks
-// highlighted HTML about four times). Each part is checked on its own, so
+// ids come in no fixed order), the page its page HTML and its search
+// text, as `<HTML's length in bytes, decimal>\n<HTML><text>` (lz4, which
+// shrinks highlighted HTML about four times). Each part is checked on its own, so
 // a build that links the document's page from the previous output reads
 // the doc alone.
 
@@ -201,9 +202,10 @@ pub fn load_kept_hashed<T: serde::de::DeserializeOwned>(
     Some((bincode::deserialize(&doc).ok()?, value))
 }
 
-/// The document kept under `name` with its page HTML and the hash of its
-/// head ([`head_value`]), if its file is there and whole.
-pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String, u128)> {
+/// The document kept under `name` with its page HTML, its search text
+/// ([`crate::render::search::plain_text`] of that HTML) and the hash of
+/// its head ([`head_value`]), if its file is there and whole.
+pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String, String, u128)> {
     let bytes = std::fs::read(kept_path(root, name)).ok()?;
     let (top, rest) = bytes.split_at_checked(40)?;
     let len = usize::try_from(u64::from_le_bytes(top[16..24].try_into().ok()?)).ok()?;
@@ -212,9 +214,14 @@ pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String, u128)
     if top[..16] != doc_hash(&top[24..], doc) || hash != content_hash(page).to_le_bytes() {
         return None;
     }
-    let html = String::from_utf8(lz4_flex::decompress_size_prepended(page).ok()?).ok()?;
+    let mut html = String::from_utf8(lz4_flex::decompress_size_prepended(page).ok()?).ok()?;
+    let digits = html.find('\n')?;
+    let at = digits + 1 + html[..digits].parse::<usize>().ok()?;
+    let text = html.get(at..)?.to_string();
+    html.truncate(at);
+    html.drain(..=digits);
     let value = u128::from_le_bytes(top[24..].try_into().ok()?);
-    Some((bincode::deserialize(doc).ok()?, html, value))
+    Some((bincode::deserialize(doc).ok()?, html, text, value))
 }
 
 /// Keeps a rendered document (with its page HTML) under `name`. Unless
@@ -228,6 +235,7 @@ pub fn store_kept(
     root: &Path,
     name: u128,
     doc: &crate::model::Document,
+    text: &str,
     replace: bool,
 ) -> Option<u128> {
     let path = kept_path(root, name);
@@ -244,7 +252,8 @@ pub fn store_kept(
     // The head comes first in the doc's bytes.
     let head = usize::try_from(bincode::serialized_size(kept.head()).ok()?).ok()?;
     let value = content_hash(bytes.get(..head)?);
-    let page = lz4_flex::compress_prepend_size(doc.content_html.as_bytes());
+    let html = &doc.content_html;
+    let page = lz4_flex::compress_prepend_size(format!("{}\n{html}{text}", html.len()).as_bytes());
     let mut file = Vec::with_capacity(56 + bytes.len() + page.len());
     file.extend(doc_hash(&value.to_le_bytes(), &bytes));
     file.extend((bytes.len() as u64).to_le_bytes());

@@ -9,8 +9,11 @@
 //! needed here is a few rectangles and labels, which this module writes.
 //!
 //! Every mark carries `data-kind` where it stands for a note kind, so the
-//! stylesheet's `[data-kind=…] { --kind: … }` rules colour it; other marks
-//! use `--chart-bar` (falling back to the text colour).
+//! `[data-kind=…] { --kind: … }` rules of `/kinds.css` colour it; other
+//! marks use `--chart-bar` (falling back to the text colour). The fill
+//! that reads those properties is one rule of `/kinds.css` too, not an
+//! attribute repeated on every mark (an article's note map has one per
+//! note).
 
 use std::fmt::Write;
 
@@ -116,7 +119,7 @@ impl BarChart {
                 y -= h;
                 let _ = write!(
                     s,
-                    "<rect{} x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\" style=\"fill:var(--kind, var(--chart-bar, currentColor))\"/>",
+                    "<rect{} x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{h:.1}\"/>",
                     self.kind_attr(k),
                     x + slot * 0.1,
                     slot * 0.8
@@ -177,7 +180,7 @@ impl BarChart {
                 let w = *v as f64 / max * (W - 40.0);
                 let _ = write!(
                     s,
-                    "<rect{} x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"8\" style=\"fill:var(--kind, var(--chart-bar, currentColor))\"/>",
+                    "<rect{} x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"8\"/>",
                     self.kind_attr(k),
                     y + 12.0
                 );
@@ -299,7 +302,7 @@ pub fn note_map(id: &str, title: &str, marks: &[NoteMark]) -> String {
         "<svg class=\"note-map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" preserveAspectRatio=\"none\" \
          role=\"img\" aria-labelledby=\"{id}-title {id}-desc\"><title id=\"{id}-title\">{}</title>\
          <desc id=\"{id}-desc\">Each mark is a note, placed where its passage falls between the start of the text (left) and its end (right); each links to its note.</desc>\
-         <rect class=\"note-map-track\" x=\"0\" y=\"{:.0}\" width=\"{W}\" height=\"2\" style=\"fill:var(--rule, currentColor)\"/>",
+         <rect class=\"note-map-track\" x=\"0\" y=\"{:.0}\" width=\"{W}\" height=\"2\"/>",
         esc(title),
         H / 2.0 - 1.0,
         id = esc(id),
@@ -313,7 +316,7 @@ pub fn note_map(id: &str, title: &str, marks: &[NoteMark]) -> String {
             .unwrap_or_default();
         let _ = write!(
             s,
-            "<a href=\"{}\"><rect{kind} x=\"{x:.1}\" y=\"2\" width=\"6\" height=\"{:.0}\" style=\"fill:var(--kind, var(--chart-bar, currentColor))\"><title>{}</title></rect></a>",
+            "<a href=\"{}\"><rect{kind} x=\"{x:.1}\" y=\"2\" width=\"6\" height=\"{:.0}\"><title>{}</title></rect></a>",
             esc(&m.href),
             H - 4.0,
             esc(&m.label)

@@ -374,7 +374,9 @@ fn build_reusing(
         // article's page and text are never held whole beside its HTML. A
         // template error stops the page and is reported as itself (the
         // build then fails, and the half-written page is never published).
-        let write_pages = |i: usize, doc: &model::Document| -> Vec<Diagnostic> {
+        // `text` is the fragment's text when it is at hand (kept, or made
+        // to be kept); otherwise the fragment takes it from the HTML.
+        let write_pages = |i: usize, doc: &model::Document, text: Option<&str>| {
             let (Some(r), Some(sink)) = (&renderer, &counting) else {
                 return Vec::new();
             };
@@ -392,7 +394,7 @@ fn build_reusing(
             match failed.map_or(page, Err).and_then(|()| {
                 // Its search fragment needs its text, which goes next.
                 sink.write_with(&render::search::doc_path(i), &mut |w| {
-                    render::search::write_fragment(r.site, doc, w)
+                    render::search::write_fragment(r.site, doc, text, w)
                 })
             }) {
                 Ok(()) => Vec::new(),
@@ -435,14 +437,14 @@ fn build_reusing(
                 Some((doc, hash))
             })();
             let is_linked = linked.is_some();
-            let (mut doc, head) = match linked {
-                Some(found) => found,
+            let (mut doc, head, text) = match linked {
+                Some((doc, hash)) => (doc, hash, String::new()),
                 None => {
                     out.as_ref()?;
-                    let (kept, html, hash) = cache::load_kept_page(&config.root, name)?;
+                    let (kept, html, text, hash) = cache::load_kept_page(&config.root, name)?;
                     let mut doc = kept.restore()?;
                     doc.content_html = html;
-                    (doc, hash)
+                    (doc, hash, text)
                 }
             };
             // What the whole site derives for it, as the stub has it.
@@ -450,7 +452,7 @@ fn build_reusing(
             doc.tags = stub.tags.clone();
             if !is_linked {
                 // A template error: rendered again, and reported there.
-                if !write_pages(i, &doc).is_empty() {
+                if !write_pages(i, &doc, Some(&text)).is_empty() {
                     return None;
                 }
                 doc.content_html = String::new();
@@ -461,13 +463,16 @@ fn build_reusing(
             Some(doc)
         };
         loaded.render_documents_releasing(parsed, false, reuse, |i, doc| {
-            let diags = write_pages(i, doc);
+            let name = kept_names.get(&doc.file).filter(|_| recordable);
+            // The fragment's text, made once for the fragment and the kept
+            // copy when the document is to be kept.
+            let text = name.map(|_| render::search::plain_text(&doc.content_html));
+            let diags = write_pages(i, doc, text.as_deref());
             // Kept for the next build as soon as it is rendered, not copied
             // for the end of the build; a build that read the cache
             // replaces what it could not use.
-            if let (true, Some(name), true) =
-                (diags.is_empty(), kept_names.get(&doc.file), recordable)
-                && let Some(head) = cache::store_kept(&config.root, *name, doc, !clean)
+            if let (true, Some(name), Some(text)) = (diags.is_empty(), name, &text)
+                && let Some(head) = cache::store_kept(&config.root, *name, doc, text, !clean)
             {
                 let _ = heads[i].set(head);
             }
@@ -639,6 +644,11 @@ fn build_reusing(
     if diags.has_errors() {
         out.abort();
         return (report, diags, None);
+    }
+    // Reused files that are the spare's copy of the live file's bytes,
+    // not the live inode: the record stamps them as it does written ones.
+    if let Some(written) = state.as_mut().and_then(|s| s.written.as_mut()) {
+        written.extend(out.not_live());
     }
     match out.commit() {
         Ok(leftovers) => diags.extend(leftovers),

@@ -136,6 +136,14 @@ pub struct DiskOutput {
     previous: sums::Sums,
     /// What this build records of the new site's files.
     sums: std::sync::Mutex<sums::Sums>,
+    /// What the spare's files held when the spare was the live site (the
+    /// record of that build, [`sums::IN_SPARE`]); empty when there is no
+    /// spare or this build writes everything.
+    spare_sums: sums::Sums,
+    /// The paths where the new site keeps the spare's own file because it
+    /// holds the bytes the live file holds: files of the new site that are
+    /// not the live site's inode, though the build reused them.
+    kept: std::sync::Mutex<Vec<String>>,
     /// The build lock, held until the new site is in place or dropped
     /// (released when this value is dropped, or when the process dies).
     _lock: BuildLock,
@@ -540,6 +548,10 @@ impl DiskOutput {
         } else {
             sums::Sums::new()
         };
+        let spare_sums = match &spare {
+            Some(_) => sums::read(&staging.join(sums::IN_SPARE)),
+            None => sums::Sums::new(),
+        };
         Ok((
             DiskOutput {
                 target,
@@ -549,6 +561,8 @@ impl DiskOutput {
                 made: Default::default(),
                 previous,
                 sums: Default::default(),
+                spare_sums,
+                kept: Default::default(),
                 _lock: lock,
             },
             leftovers,
@@ -560,6 +574,14 @@ impl DiskOutput {
     /// previous build recorded). The spare is still written over in place.
     pub fn write_everything(&mut self) {
         self.previous = sums::Sums::new();
+        self.spare_sums = sums::Sums::new();
+    }
+
+    /// The paths where the new site holds a file the build reused that is
+    /// not the live site's inode but the spare's own file with the same
+    /// bytes: a record of the output's files by inode must look at them.
+    pub fn not_live(&self) -> Vec<String> {
+        self.kept.lock().map(|k| k.clone()).unwrap_or_default()
     }
 
     /// The output folder, which holds the previous site until the commit.
@@ -578,6 +600,15 @@ impl DiskOutput {
     /// into the site being replaced).
     pub fn reuse(&self, path: &str) -> Result<(), Diagnostic> {
         check_output_path(path)?;
+        // The bytes of the live file, when the sums recorded them.
+        let live = self.spare.as_ref().and_then(|spare| {
+            let sum = self.previous.get(path)?;
+            (spare.live.get(path) == Some(&sum.stamp.ino())).then_some(sum.hash)
+        });
+        if let Some(sum) = live.and_then(|hash| self.keep_spare(path, hash)) {
+            self.record(path, sum);
+            return Ok(());
+        }
         self.link_live(path)?;
         // The file is the live one, so what was recorded of it still holds.
         if let Some(sum) = self.previous.get(path) {
@@ -606,9 +637,35 @@ impl DiskOutput {
         }
     }
 
+    /// Keeps the spare's own file at `path` when it holds the bytes
+    /// hashed `hash` (by the spare's sums, and it is still the file they
+    /// describe): nothing is unlinked or linked, so the spare's inode is
+    /// not freed (after a full build, whose spare shares no file with the
+    /// live site, that was ~33,000 files freed by the next edit build).
+    fn keep_spare(&self, path: &str, hash: u128) -> Option<sums::Sum> {
+        let spare = self.spare.as_ref()?;
+        let sum = self.spare_sums.get(path).filter(|s| s.hash == hash)?;
+        let ino = *spare.files.get(path)?;
+        if ino != sum.stamp.ino() || spare.live_inodes.contains(&ino) {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(self.staging.join(path)).ok()?;
+        if !meta.is_file() || sums::Stamp::of(&meta) != sum.stamp {
+            return None;
+        }
+        self.touch(path);
+        if let Ok(mut k) = self.kept.lock() {
+            k.push(path.to_string());
+        }
+        Some(*sum)
+    }
+
     /// Takes back a file [`DiskOutput::reuse`] put in, so it can be written.
     pub fn unreuse(&self, path: &str) {
         if check_output_path(path).is_ok() {
+            if let Ok(mut k) = self.kept.lock() {
+                k.retain(|p| p != path);
+            }
             let _ = std::fs::remove_file(self.staging.join(path));
             if let Some(spare) = &self.spare
                 && let Ok(mut t) = spare.touched.lock()
@@ -639,6 +696,10 @@ impl DiskOutput {
     /// file there holds (by the previous build's sums), puts that file in.
     fn write_bytes(&self, path: &str, bytes: &[u8]) -> Result<(), Diagnostic> {
         let hash = sums::hash(bytes);
+        if let Some(sum) = self.keep_spare(path, hash) {
+            self.record(path, sum);
+            return Ok(());
+        }
         if let Some(sum) = sums::unchanged(&self.previous, &self.target, path, hash)
             && self.link_live(path).is_ok()
         {
@@ -831,6 +892,9 @@ impl DiskOutput {
             }
             old
         };
+        // The record of the old site goes with it: the next build keeps
+        // the spare's files that hold what it would link or write.
+        let _ = std::fs::rename(sibling(&self.target, "sums"), old.join(sums::IN_SPARE));
         self.record_sums();
         if std::fs::rename(&old, sibling(&self.target, "spare")).is_err()
             && let Err(d) = remove_owned(&old)
@@ -1176,11 +1240,13 @@ mod tests {
         std::fs::metadata(p).unwrap().ino()
     }
 
+    /// Every file of the site in `dir` (a spare's record of its own
+    /// sums, [`sums::IN_SPARE`], is not a file of the site).
     fn files(dir: &Path) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = walkdir::WalkDir::new(dir)
             .into_iter()
             .flatten()
-            .filter(|e| e.file_type().is_file())
+            .filter(|e| e.file_type().is_file() && e.path() != dir.join(sums::IN_SPARE))
             .map(|e| {
                 let rel = e
                     .path()
@@ -1342,6 +1408,74 @@ mod tests {
             files(&out),
             site(&[("x/data.json", "[1]"), ("page.html", "p4")])
         );
+    }
+
+    #[test]
+    fn after_a_full_build_the_spares_files_holding_the_bytes_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let out = root.join("output");
+        let spare = root.join(".output.marginalia-spare");
+        let full = |pages: &[(&str, &str)]| {
+            let mut o = DiskOutput::begin(root, &out).unwrap();
+            o.write_everything();
+            for (p, t) in pages {
+                o.write(p, t.as_bytes().to_vec()).unwrap();
+            }
+            o.commit().unwrap();
+        };
+        full(&[
+            ("a/index.html", "a"),
+            ("b/index.html", "b1"),
+            ("c.json", "c"),
+        ]);
+        full(&[
+            ("a/index.html", "a"),
+            ("b/index.html", "b2"),
+            ("c.json", "c"),
+        ]);
+        // The spare is the first site, with its record; it shares no file
+        // with the live one.
+        assert!(spare.join(sums::IN_SPARE).is_file());
+        let (a_spare, b_spare) = (
+            ino(&spare.join("a/index.html")),
+            ino(&spare.join("b/index.html")),
+        );
+        let c_live = ino(&out.join("c.json"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // A file of the spare changed since its record: not trusted.
+        std::fs::write(spare.join("c.json"), "x").unwrap();
+        std::fs::write(spare.join("c.json"), "c").unwrap();
+
+        // An edit build: a reused file and a file written with the bytes
+        // the spare's file holds keep the spare's inode (nothing unlinked
+        // or linked); a file whose spare copy differs is taken from the
+        // live site as before.
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.reuse("a/index.html").unwrap();
+        o.write("b/index.html", b"b1".to_vec()).unwrap();
+        o.reuse("c.json").unwrap();
+        assert_eq!(o.not_live(), ["a/index.html", "b/index.html"]);
+        o.commit().unwrap();
+        assert_eq!(
+            files(&out),
+            site(&[
+                ("a/index.html", "a"),
+                ("b/index.html", "b1"),
+                ("c.json", "c")
+            ])
+        );
+        assert_eq!(ino(&out.join("a/index.html")), a_spare);
+        assert_eq!(ino(&out.join("b/index.html")), b_spare);
+        assert_eq!(ino(&out.join("c.json")), c_live);
+        // The record of the site now live describes the kept files: the
+        // next build, whose spare is the second site, finds the unchanged
+        // bytes of the live files by it.
+        let o = DiskOutput::begin(root, &out).unwrap();
+        o.write("b/index.html", b"b1".to_vec()).unwrap();
+        o.commit().unwrap();
+        assert_eq!(ino(&out.join("b/index.html")), b_spare);
+        assert!(!out.join(sums::IN_SPARE).exists());
     }
 
     #[test]

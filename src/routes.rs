@@ -76,6 +76,10 @@ pub enum Route {
     SearchIndex,
     /// `/highlight.css`: the generated stylesheet for highlighted code.
     HighlightCss,
+    /// `/kinds.css`: the note kinds' colours, rendered from the theme's
+    /// `kinds.css` template (one file every page links, rather than the
+    /// same rules inline in each).
+    KindsCss,
     /// `/claims/atom.xml`: the newest rated claims (DESIGN §11).
     ClaimsFeed,
     /// `/notes.csv`: every note as a spreadsheet row (DESIGN §11).
@@ -171,6 +175,7 @@ impl Route {
             Route::Annotations => ANNOTATIONS.into(),
             Route::SearchIndex => SEARCH_INDEX.into(),
             Route::HighlightCss => HIGHLIGHT_CSS.into(),
+            Route::KindsCss => KINDS_CSS.into(),
             Route::ClaimsFeed => format!("{CLAIMS_DIR}{FEED}"),
             Route::NotesCsv => NOTES_CSV.into(),
             Route::Snapshot { dir, stem } => {
@@ -231,6 +236,7 @@ impl Route {
             | Route::Annotations
             | Route::SearchIndex
             | Route::HighlightCss
+            | Route::KindsCss
             | Route::ClaimsFeed
             | Route::NotesCsv
             | Route::Snapshot { .. }
@@ -255,6 +261,8 @@ pub const ANNOTATIONS: &str = "annotations.jsonld";
 pub const SEARCH_INDEX: &str = "search-index.json";
 /// `/highlight.css`.
 pub const HIGHLIGHT_CSS: &str = "highlight.css";
+/// `/kinds.css`.
+pub const KINDS_CSS: &str = "kinds.css";
 /// `/sitemap.xml`.
 pub const SITEMAP: &str = "sitemap.xml";
 /// `claims/`: every rated claim.

@@ -85,6 +85,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../themes/default/templates/partials/note.html"),
     ),
     (
+        "kinds.css",
+        include_str!("../themes/default/templates/kinds.css"),
+    ),
+    (
         "partials/kinds-style.html",
         include_str!("../themes/default/templates/partials/kinds-style.html"),
     ),

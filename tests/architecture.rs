@@ -351,6 +351,7 @@ const KINDS_NAMED_ELSEWHERE: &[(&str, &[&str], &str)] = &[
             "Job::Document",
             "Job::FirstPageRedirect",
             "Job::HighlightCss",
+            "Job::KindsCss",
             "Job::Listing",
             "Job::NotFound",
             "Job::Robots",

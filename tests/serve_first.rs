@@ -112,7 +112,7 @@ pub(crate) fn answered_early(out: &Path) -> BTreeMap<String, String> {
                 top,
                 "index.html" | "page" | "articles" | "essays" | "tags" | "about"
             );
-        if listed || rel == "style.css" {
+        if listed || rel == "style.css" || rel == "kinds.css" {
             let url = format!("/{}", rel.strip_suffix("index.html").unwrap_or(&rel));
             pages.insert(url, std::fs::read_to_string(&p).unwrap());
         }

@@ -39,15 +39,19 @@ fn declared_kinds_colour_the_page_and_undeclared_ones_are_warned_about() {
         run.stderr
     );
     let html = s.read("articles/a/index.html");
-    // The declared colours, light and dark, as the --kind property.
+    // The declared colours, light and dark, as the --kind property, in the
+    // one stylesheet every page links (not repeated inline in each).
+    let css = s.read("kinds.css");
+    assert!(html.contains("<link rel=\"stylesheet\" href=\"/kinds.css\">"));
+    assert!(!html.contains("<style"), "{html}");
     assert!(
-        html.contains("[data-kind='claim'] { --kind: #8a4b00; }"),
-        "{html}"
+        css.contains("[data-kind='claim'] { --kind: #8a4b00; }"),
+        "{css}"
     );
-    assert!(html.contains("[data-kind='claim'] { --kind: #f0b070; }"));
+    assert!(css.contains("[data-kind='claim'] { --kind: #f0b070; }"));
     // Built-in kinds are there too; the undeclared one is not (neutral).
-    assert!(html.contains("[data-kind='sourcing'] { --kind: #1f5aa6; }"));
-    assert!(!html.contains("[data-kind='missng'] {"));
+    assert!(css.contains("[data-kind='sourcing'] { --kind: #1f5aa6; }"));
+    assert!(!css.contains("[data-kind='missng'] {"));
     // The legend: the declared label and help, the undeclared key bare.
     assert!(html.contains(">Checked claim</span> <span class=\"legend-count\">1</span> <span class=\"legend-help\">— a statement we checked</span>"));
     assert!(html.contains(

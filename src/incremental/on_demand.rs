@@ -77,6 +77,7 @@ fn answerable(job: &Job) -> bool {
         | Job::NotFound
         | Job::Robots
         | Job::HighlightCss
+        | Job::KindsCss
         | Job::ThemeStatic(_)
         | Job::Asset(_) => true,
         Job::Listing { list: l, .. } | Job::FirstPageRedirect(l) => list(l),

@@ -31,6 +31,10 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    pub fn ino(&self) -> u64 {
+        self.ino
+    }
+
     pub fn of(meta: &std::fs::Metadata) -> Stamp {
         use std::os::unix::fs::MetadataExt;
         Stamp {
@@ -57,6 +61,13 @@ pub fn hash(bytes: &[u8]) -> u128 {
 
 /// Output path → sum.
 pub type Sums = HashMap<String, Sum>;
+
+/// The name, inside the spare, of the sums of the spare's own files: the
+/// record of the site it was when it was live, moved in at the swap
+/// (`rename`, nothing written). It is not a file of any site: the build
+/// that starts from the spare reads it and prunes it with whatever else
+/// it did not put in place.
+pub const IN_SPARE: &str = ".marginalia-sums";
 
 const MAGIC: &[u8] = b"marginalia output sums 1\n";
 

@@ -32,6 +32,8 @@ pub struct SiteCtx<'a> {
     pub stats_url: String,
     /// The generated stylesheet for highlighted code.
     pub highlight_css_url: String,
+    /// The note kinds' colours (the theme's `kinds.css` template).
+    pub kinds_css_url: String,
     /// Top-level sections.
     pub sections: Vec<SectionLink>,
     /// The navigation: site.yaml's `menu:`, or the top-level sections and

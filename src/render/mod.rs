@@ -70,6 +70,8 @@ pub enum Job {
     /// result's line shows while the passage is not yet fetched).
     SearchHeads(usize),
     HighlightCss,
+    /// `/kinds.css`, from the theme's `kinds.css` template.
+    KindsCss,
     /// `/notes.csv` (DESIGN §11).
     NotesCsv,
     /// Page `n` (1-based) of `/claims/`, every rated claim.
@@ -257,6 +259,7 @@ impl<'a> Renderer<'a> {
             tags_url: Route::TagIndex.url(config),
             stats_url: Route::Stats.url(config),
             highlight_css_url: Route::HighlightCss.url(config),
+            kinds_css_url: Route::KindsCss.url(config),
             sections: top_sections,
             menu: crate::menu::links(site),
             article_count: site.home.articles.len(),
@@ -383,7 +386,12 @@ impl<'a> Renderer<'a> {
         }
         jobs.extend((0..site.documents.len()).map(Job::SearchDoc));
         jobs.extend((0..search::head_files(site.documents.len())).map(Job::SearchHeads));
-        jobs.extend([Job::HighlightCss, Job::NotesCsv, Job::ClaimsFeed]);
+        jobs.extend([
+            Job::HighlightCss,
+            Job::KindsCss,
+            Job::NotesCsv,
+            Job::ClaimsFeed,
+        ]);
         let claim_pages = page_count(exports::claims(site).len(), site.config.paginate_by);
         jobs.extend((1..=claim_pages).map(Job::Claims));
         if claim_pages > 1 {
@@ -465,6 +473,7 @@ impl<'a> Renderer<'a> {
             Job::SearchDoc(i) => Route::SearchDoc { doc: *i },
             Job::SearchHeads(g) => Route::SearchHeads { group: *g },
             Job::HighlightCss => Route::HighlightCss,
+            Job::KindsCss => Route::KindsCss,
             Job::NotesCsv => Route::NotesCsv,
             Job::ClaimsFeed => Route::ClaimsFeed,
             Job::Claims(page) => Route::Listing {
@@ -709,6 +718,9 @@ impl<'a> Renderer<'a> {
                 &site.config.highlight_theme,
                 site.config.highlight_theme_dark.as_deref(),
             ),
+            Job::KindsCss => self
+                .templates
+                .render("kinds.css", &self.base_context(path))?,
             Job::Asset(_) | Job::ThemeStatic(_) => String::new(),
         };
         Ok(html.into_bytes())
@@ -1192,6 +1204,7 @@ impl Job {
             Job::Snapshot { .. } => "snapshot.html",
             Job::DocChanges(_) => "changes.html",
             Job::Changes => "all_changes.html",
+            Job::KindsCss => "kinds.css",
             _ => return None,
         })
     }

@@ -125,7 +125,8 @@ impl Renderer<'_> {
                         .map(|s| Input::Source(s.slug.clone())),
                 );
             }
-            Job::NotFound => {}
+            // The site's kinds, as the template reads them from `site`.
+            Job::NotFound | Job::KindsCss => {}
             Job::SiteFeed => {
                 r.extend([Input::Config, Input::Registry]);
                 let n = site.home.articles.len().min(site.config.feed_limit);

@@ -1114,24 +1114,34 @@ fn snapshot_link(d: &Document, s: &crate::model::Snapshot) -> (String, String) {
 /// Document `i`'s fragment: what a result shows.
 pub fn fragment(site: &Site, d: &Document) -> Vec<u8> {
     let mut out = Vec::new();
-    let _ = write_fragment(site, d, &mut out);
+    let _ = write_fragment(site, d, None, &mut out);
     out
 }
 
 /// [`fragment`], written as it is made: an article's text is never held
-/// as a whole, neither as plain text nor as JSON.
+/// as a whole, neither as plain text nor as JSON, unless `text` gives it:
+/// the [`plain_text`] of `d`'s HTML as the build cache kept it with the
+/// document, so that a page rendered again from a kept document does not
+/// take its HTML apart again (that was most of a fragment's cost).
 pub fn write_fragment(
     site: &Site,
     d: &Document,
+    text: Option<&str>,
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Text<'a> {
+        Html(PlainText<'a>),
+        Kept(&'a str),
+    }
     #[derive(Serialize)]
     struct Fragment<'a> {
         title: &'a str,
         url: String,
         date: Option<String>,
         source: Option<&'a str>,
-        text: PlainText<'a>,
+        text: Text<'a>,
         /// `[id, text, quote]` of each note.
         notes: Vec<[&'a str; 3]>,
         /// `[date, url, title, text]` of each earlier snapshot, oldest
@@ -1144,7 +1154,10 @@ pub fn write_fragment(
         url: site.config.url(&d.path),
         date: d.date.as_ref().map(|x| x.iso()),
         source: source_name(site, d),
-        text: PlainText(&d.content_html),
+        text: match text {
+            Some(t) => Text::Kept(t),
+            None => Text::Html(PlainText(&d.content_html)),
+        },
         notes: d
             .notes
             .iter()
