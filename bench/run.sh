@@ -116,9 +116,9 @@ rows = {k: [] for k in ("hugo", "cold", "no-change", "article", "sidecar", "temp
 def round_outputs(i):
     return [os.path.join(work, "out-%s-%d" % (k, i)) for k in ("m", "h", "f")]
 # Outputs an interrupted run left; removing them is charged to the warm-up round.
-for n in os.listdir(work):
-    if n.startswith(("out-", ".out-")):
-        p = os.path.join(work, n)
+for name in os.listdir(work):
+    if name.startswith(("out-", ".out-")):
+        p = os.path.join(work, name)
         shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
 os.sync()
 for i in range(runs + 1):
