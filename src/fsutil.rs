@@ -67,11 +67,22 @@ fn temp_path_for(path: &Path) -> PathBuf {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let prefix = temp_prefix(path);
+    path.with_file_name(format!("{prefix}{}.{n}.tmp", std::process::id()))
+}
+
+/// Whether `file_name` is a temporary file [`write_atomic`] made for
+/// `target` (beside it): what a writer killed before its rename leaves.
+pub fn is_temp_for(target: &Path, file_name: &str) -> bool {
+    file_name.starts_with(&temp_prefix(target)) && file_name.ends_with(".tmp")
+}
+
+fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_string());
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+    format!(".{name}.")
 }
 
 /// Reads the site file `rel` (relative to `root`) as text, refusing (not
@@ -97,6 +108,16 @@ pub fn read_text(root: &Path, rel: &Path) -> Result<String, Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_temporary_name_is_known_for_its_target_only() {
+        let target = Path::new("/site/.output.marginalia-sums");
+        let temp = temp_path_for(target);
+        let name = temp.file_name().unwrap().to_str().unwrap();
+        assert!(is_temp_for(target, name), "{name}");
+        assert!(!is_temp_for(Path::new("/site/sources.yaml"), name));
+        assert!(!is_temp_for(target, ".output.marginalia-sums"));
+    }
 
     #[test]
     fn replaces_whole_file_and_leaves_no_temporary() {

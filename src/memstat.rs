@@ -81,8 +81,13 @@ fn record(phase: &'static str) {
     let live = LIVE.load(Ordering::Relaxed);
     let peak = PEAK.swap(live, Ordering::Relaxed);
     let rss_peak = rss_peak().unwrap_or(0);
-    // 5: reset the peak resident set size (proc(5), clear_refs).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    // 5: reset the peak resident set size (proc(5), clear_refs). A
+    // kernel control file, written in place: no temporary file can stand
+    // in for it, and it is nothing of the user's.
+    let _ = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/clear_refs")
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"5"));
     if let Ok(mut m) = MARKS.lock() {
         m.push(Mark {
             phase,

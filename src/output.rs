@@ -346,9 +346,7 @@ fn remove_stale(target: &Path) -> Leftovers {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let new_prefix = format!(".{name}.marginalia-new");
-    // `fsutil::write_atomic`'s temporary name for the sums file: a build
-    // killed while writing it leaves one.
-    let sums_temp = format!("..{name}.marginalia-sums.");
+    let sums = sibling(target, "sums");
     let old = sibling(target, "old");
     let spare = sibling(target, "spare");
     let mut have_spare = spare.join(MARKER).is_file();
@@ -358,7 +356,8 @@ fn remove_stale(target: &Path) -> Leftovers {
     for e in entries.flatten() {
         let n = e.file_name().to_string_lossy().to_string();
         let path = e.path();
-        if n.starts_with(&sums_temp) && n.ends_with(".tmp") {
+        // A build killed while writing the sums leaves its temporary file.
+        if crate::fsutil::is_temp_for(&sums, &n) {
             if let Err(e) = std::fs::remove_file(&path) {
                 left.push(Diagnostic::warning(
                     Some(Location::file(&path)),

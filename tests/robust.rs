@@ -973,18 +973,10 @@ fn replies_are_rows_of_the_notes_csv_that_name_their_note() {
             "- quote: First claim here.\n  note: A note.\n  id: one\n  date: 2021-06-01\n  replies:\n    - {author: Bo, date: 2021-07-02, text: \"=1+1, said *Bo*\"}\n    - {text: \"Undated.\\n\\nTwo paragraphs.\"}\n- quote: Second claim there.\n  note: Another, unanswered.\n  id: two\n",
         );
     s.build().assert_ok();
-    let bytes = std::fs::read(s.out("notes.csv")).unwrap();
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, rows) = s.notes_csv();
     // Added after the columns there were, so none of them moved.
     assert_eq!(header.get(15).map(String::as_str), Some("reply_to"));
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let link = |id: &str| format!("https://example.org/articles/a/#{id}");
     let cells = |r: &csv::StringRecord, c: &[&str]| -> Vec<String> {
         c.iter().map(|n| r[col(n)].to_string()).collect()

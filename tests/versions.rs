@@ -823,20 +823,12 @@ fn a_source_page_gathers_the_notes_changed_since_noted() {
 fn notes_csv_has_the_notes_changed_since_noted_with_their_state_and_version() {
     let s = changed_only();
     s.build().assert_ok();
-    let bytes = std::fs::read(s.out("notes.csv")).unwrap();
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, rows) = s.notes_csv();
     assert_eq!(
         &header[header.len() - 3..],
         ["reply_to", "state", "version"]
     );
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let cells = |r: &csv::StringRecord, c: &[&str]| -> Vec<String> {
         c.iter().map(|n| r[col(n)].to_string()).collect()
     };

@@ -106,6 +106,20 @@ impl TestSite {
         self.root().join("output").join(rel)
     }
 
+    /// The built `notes.csv`: its header and its rows.
+    #[track_caller]
+    pub fn notes_csv(&self) -> (Vec<String>, Vec<csv::StringRecord>) {
+        let bytes = std::fs::read(self.out("notes.csv")).unwrap();
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        let header = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        (header, reader.records().map(Result::unwrap).collect())
+    }
+
     /// Reads an output file.
     #[track_caller]
     pub fn read(&self, rel: &str) -> String {
