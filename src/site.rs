@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::annotate::sidecar::{self, SidecarNote};
+use crate::annotate::sidecar::{self, PackedNotes, SidecarNote};
 use crate::config::{BuildOptions, Config, RawConfig};
 use crate::error::{Diagnostic, Diagnostics, Location};
 use crate::frontmatter::{self, DocKind, FrontMatter};
@@ -27,9 +27,49 @@ pub struct ParsedDoc {
     body_offset: usize,
     body_len: usize,
     fm: FrontMatter,
-    notes: Vec<SidecarNote>,
+    notes: Notes,
     /// A bundle's earlier snapshots, oldest first (DESIGN §10).
     snapshots: Vec<crate::versions::ParsedSnapshot>,
+}
+
+/// A document's sidecar notes: as parsed, or packed (phase one's checks
+/// done; a kept parse arrives packed).
+enum Notes {
+    Parsed(Vec<SidecarNote>),
+    Packed(PackedNotes),
+}
+
+/// What phase two needs of a document's parse besides its stub (which
+/// holds what its front matter says): its notes, packed, and its
+/// snapshots. Phase one's parses are made into these once checked and
+/// kept, so the site does not hold every front matter and every parsed
+/// note until its documents are rendered.
+pub struct Handover {
+    notes: PackedNotes,
+    snapshots: Vec<crate::versions::ParsedSnapshot>,
+    /// A page bundle (`<slug>/index.md`): its files go beside its page.
+    bundle: bool,
+    /// Its front matter has no `title`: the leading heading is the title.
+    title_from_heading: bool,
+}
+
+impl Handover {
+    /// The document's notes, unpacked (`sidecar` is the document's).
+    pub fn notes(&self, sidecar: Option<&Path>) -> Option<Vec<SidecarNote>> {
+        self.notes.unpack(sidecar.unwrap_or(Path::new("")))
+    }
+}
+
+/// What phase one checks of a document's notes, taken before they are
+/// packed.
+struct NoteFacts {
+    count: usize,
+    /// Every source key the document uses, where it is written.
+    sources: Vec<(String, Location)>,
+    /// The kinds of its notes that site.yaml does not declare, in order.
+    undeclared: Vec<(String, Location)>,
+    /// A snapshot or a note pinned to one: the note count is not exact.
+    pinned: bool,
 }
 
 /// Loads, checks and renders the site's content. Returns the site when it
@@ -52,18 +92,20 @@ pub struct Loaded {
     pub site: Site,
     /// Parallel to `site.documents`; their text is not kept (it is read
     /// again when the document is rendered).
-    parsed: Vec<ParsedDoc>,
+    parsed: Vec<Handover>,
     links: HashMap<PathBuf, String>,
     pub diagnostics: Diagnostics,
     /// The notes of every sidecar: the number of notes the site will have
     /// once they are anchored (a note that does not anchor fails the build).
     pub note_total: usize,
+    /// No snapshot and no note pinned to one ([`Loaded::note_total_is_exact`]).
+    note_total_exact: bool,
 }
 
 /// Reads and checks everything but the documents' Markdown (phase one of
 /// a load).
 pub fn load_parsed(options: &BuildOptions) -> Loaded {
-    load_parsed_with(options, None)
+    load_parsed_with(options, None, None)
 }
 
 /// How phase one parses a document instead of [`parse_document`] (the
@@ -78,8 +120,18 @@ pub type ParseWith<'a> = &'a (
             + 'a
     );
 
-/// [`load_parsed`], each document without snapshots parsed by `parse`.
-pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) -> Loaded {
+/// What phase one gives every document's parse to once the site is read
+/// (the build cache keeps them, [`crate::cache::parsed`]), with the
+/// site's diagnostics, before the parses are made into [`Handover`]s.
+pub type KeepWith<'a> = &'a (dyn Fn(&[ParsedDoc], &Diagnostics) + 'a);
+
+/// [`load_parsed`], each document without snapshots parsed by `parse`,
+/// the parses given to `keep` at the end.
+pub fn load_parsed_with(
+    options: &BuildOptions,
+    parse: Option<ParseWith<'_>>,
+    keep: Option<KeepWith<'_>>,
+) -> Loaded {
     let root = &options.root;
     let mut diags = Diagnostics::new();
 
@@ -107,31 +159,55 @@ pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) ->
     }
 
     // Read and parse every document, in parallel; keep what lists need
-    // and let the text go.
-    // (the document with the text of its leading heading, problems)
-    type Parsed = (Option<(ParsedDoc, Option<String>)>, Vec<Diagnostic>);
+    // and let the text go; check its notes and pack them.
+    // (the document with the text of its leading heading and the facts of
+    // its notes, problems)
+    type Parsed = (
+        Option<(ParsedDoc, Option<String>, NoteFacts)>,
+        Vec<Diagnostic>,
+    );
     let parsed: Vec<Parsed> = tree
         .documents
         .par_iter()
         .map(|f| {
+            let plain = || {
+                let (doc, d) = parse_document(root, f, config.ratings.as_ref());
+                (doc.map(|doc| doc.headed()), d)
+            };
             let (doc, d) = match parse {
                 Some(parse) if f.versions.is_empty() => parse(f, config.ratings.as_ref()),
-                _ => {
-                    let (doc, d) = parse_document(root, f, config.ratings.as_ref());
-                    (doc.map(|doc| doc.headed()), d)
-                }
+                _ => plain(),
             };
             let doc = doc.filter(|(doc, _)| options.drafts || !doc.fm.draft);
-            (doc, d)
+            let Some((mut doc, heading)) = doc else {
+                return (None, d);
+            };
+            match doc.settle(&config) {
+                Some(facts) => (Some((doc, heading, facts)), d),
+                // Kept notes that cannot be read back: parsed again.
+                None => {
+                    let (doc, d) = plain();
+                    let doc = doc.filter(|(doc, _)| options.drafts || !doc.fm.draft);
+                    match doc {
+                        Some((mut doc, heading)) => match doc.settle(&config) {
+                            Some(facts) => (Some((doc, heading, facts)), d),
+                            None => (None, d),
+                        },
+                        None => (None, d),
+                    }
+                }
+            }
         })
         .collect();
     let mut docs = Vec::with_capacity(parsed.len());
     let mut headings = Vec::with_capacity(parsed.len());
+    let mut facts = Vec::with_capacity(parsed.len());
     for (doc, d) in parsed {
         diags.extend(d);
-        if let Some((doc, heading)) = doc {
+        if let Some((doc, heading, f)) = doc {
             docs.push(doc);
             headings.push(heading);
+            facts.push(f);
         }
     }
 
@@ -155,16 +231,18 @@ pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) ->
 
     // Every source key used anywhere must be in the registry.
     {
-        let uses: Vec<(String, Location)> =
-            docs.iter().flat_map(ParsedDoc::source_references).collect();
-        let refs = uses
+        let refs = facts
             .iter()
+            .flat_map(|f| &f.sources)
             .map(|(key, location)| Reference { key, location });
         diags.extend(registry.check_references(refs, config.auto_sources));
     }
 
     // Note kinds the theme has no colour, label or help for.
-    diags.extend(undeclared_kinds(&docs, &config));
+    diags.extend(undeclared_kinds(&facts, &config));
+    let note_total = facts.iter().map(|f| f.count).sum();
+    let note_total_exact = facts.iter().all(|f| !f.pinned);
+    drop(facts);
 
     // Section bodies (their _index.md text). They are shown on listing
     // pages, not as an article, so `unsafe_html` (article bodies only)
@@ -213,10 +291,7 @@ pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) ->
     let mut order: Vec<usize> = (0..stubs.len()).collect();
     order.sort_by(|&a, &b| document_order(&stubs[a], &stubs[b]));
     let mut stubs: Vec<Option<Document>> = stubs.into_iter().map(Some).collect();
-    let mut docs: Vec<Option<ParsedDoc>> = docs.into_iter().map(Some).collect();
     let documents: Vec<Document> = order.iter().filter_map(|&i| stubs[i].take()).collect();
-    let parsed: Vec<ParsedDoc> = order.iter().filter_map(|&i| docs[i].take()).collect();
-    let note_total = parsed.iter().map(|p| p.notes.len()).sum();
 
     // Sections: home is "", the rest sorted by folder, with their subsections.
     let mut home = sections
@@ -240,6 +315,18 @@ pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) ->
         }
     }
 
+    if let Some(keep) = keep {
+        keep(&docs, &diags);
+    }
+    // In the site's order, each with only what phase two reads of it.
+    let mut docs: Vec<Option<ParsedDoc>> = docs.into_iter().map(Some).collect();
+    let parsed: Vec<Handover> = order
+        .iter()
+        .filter_map(|&i| docs[i].take())
+        .map(ParsedDoc::hand_over)
+        .collect();
+    drop(docs);
+
     let assets = assets(&tree, &links);
     let mut site = Site {
         config,
@@ -258,12 +345,14 @@ pub fn load_parsed_with(options: &BuildOptions, parse: Option<ParseWith<'_>>) ->
         links,
         diagnostics: diags,
         note_total,
+        note_total_exact,
     }
 }
 
 impl Loaded {
-    /// Phase one's parse of each document, parallel to the site's documents.
-    pub fn parsed(&self) -> &[ParsedDoc] {
+    /// What phase two renders each document from besides its stub,
+    /// parallel to the site's documents.
+    pub fn parsed(&self) -> &[Handover] {
         &self.parsed
     }
 
@@ -316,7 +405,7 @@ impl Loaded {
     /// Phase one's parses, taken out for
     /// [`Loaded::render_documents_releasing`] (the other renders then have
     /// no document to render).
-    pub fn take_parsed(&mut self) -> Vec<ParsedDoc> {
+    pub fn take_parsed(&mut self) -> Vec<Handover> {
         std::mem::take(&mut self.parsed)
     }
 
@@ -326,7 +415,7 @@ impl Loaded {
     /// are not held beside the rendered documents).
     pub fn render_documents_releasing<R, F>(
         &self,
-        parsed: Vec<ParsedDoc>,
+        parsed: Vec<Handover>,
         keep_content: bool,
         reuse: R,
         each: F,
@@ -353,7 +442,7 @@ impl Loaded {
     fn render_one<R, F>(
         &self,
         i: usize,
-        parsed: &ParsedDoc,
+        parsed: &Handover,
         stub: &Document,
         env: &Env,
         keep_content: bool,
@@ -413,9 +502,7 @@ impl Loaded {
     /// (DESIGN §10), since such a note is shown on the latest page only
     /// when its passage is still there.
     pub fn note_total_is_exact(&self) -> bool {
-        self.parsed
-            .iter()
-            .all(|p| p.snapshots.is_empty() && p.notes.iter().all(|n| n.version.is_none()))
+        self.note_total_exact
     }
 
     /// Puts the rendered documents in place and derives what depends on
@@ -679,12 +766,13 @@ impl ParsedDoc {
         &self.file
     }
 
-    /// A document parsed before (a kept parse), its text not read.
+    /// A document parsed before (a kept parse), its text not read; its
+    /// notes are unpacked only to be checked and rendered.
     pub fn from_parts(
         file: &DocFile,
         fm: FrontMatter,
         body: (usize, usize),
-        notes: Vec<SidecarNote>,
+        notes: PackedNotes,
     ) -> ParsedDoc {
         ParsedDoc {
             file: file.clone(),
@@ -692,7 +780,7 @@ impl ParsedDoc {
             body_offset: body.0,
             body_len: body.1,
             fm,
-            notes,
+            notes: Notes::Packed(notes),
             snapshots: Vec::new(),
         }
     }
@@ -701,8 +789,64 @@ impl ParsedDoc {
         &self.fm
     }
 
-    pub fn notes(&self) -> &[SidecarNote] {
-        &self.notes
+    /// Its notes, unpacked when they are packed (`None` when they cannot
+    /// be: a damaged kept parse).
+    pub fn notes(&self) -> Option<std::borrow::Cow<'_, [SidecarNote]>> {
+        match &self.notes {
+            Notes::Parsed(n) => Some(std::borrow::Cow::Borrowed(n)),
+            Notes::Packed(p) => p.unpack(self.sidecar()).map(std::borrow::Cow::Owned),
+        }
+    }
+
+    /// Its notes packed, as phase two and the build cache take them.
+    pub fn packed_notes(&self) -> PackedNotes {
+        match &self.notes {
+            Notes::Parsed(n) => PackedNotes::pack(n, self.sidecar()),
+            Notes::Packed(p) => p.clone(),
+        }
+    }
+
+    fn sidecar(&self) -> &Path {
+        self.file.sidecar.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// What phase one checks of its notes, taken before they are packed.
+    /// `None` when packed notes cannot be read back.
+    fn settle(&mut self, config: &Config) -> Option<NoteFacts> {
+        let facts = {
+            let notes = self.notes()?;
+            let at = |line: usize| Location::at(self.sidecar(), line, 0);
+            NoteFacts {
+                count: notes.len(),
+                sources: self.source_references_of(&notes),
+                undeclared: notes
+                    .iter()
+                    .filter_map(|n| {
+                        let k = n.kind.as_deref()?;
+                        config
+                            .kind(k)
+                            .is_none()
+                            .then(|| (k.to_string(), at(n.line)))
+                    })
+                    .collect(),
+                pinned: !self.snapshots.is_empty() || notes.iter().any(|n| n.version.is_some()),
+            }
+        };
+        if let Notes::Parsed(n) = &self.notes {
+            self.notes = Notes::Packed(PackedNotes::pack(n, self.sidecar()));
+        }
+        Some(facts)
+    }
+
+    /// What phase two reads of it besides its stub.
+    fn hand_over(self) -> Handover {
+        let notes = self.packed_notes();
+        Handover {
+            notes,
+            snapshots: self.snapshots,
+            bundle: self.file.bundle_dir.is_some(),
+            title_from_heading: self.fm.title.is_none(),
+        }
     }
 
     /// Where the Markdown body is in the file's text: offset and length.
@@ -739,11 +883,18 @@ impl ParsedDoc {
     /// Every source key it uses (front matter `source`, notes' `sources`),
     /// where it is written.
     pub fn source_references(&self) -> Vec<(String, Location)> {
+        match self.notes() {
+            Some(notes) => self.source_references_of(&notes),
+            None => Vec::new(),
+        }
+    }
+
+    fn source_references_of(&self, notes: &[SidecarNote]) -> Vec<(String, Location)> {
         let mut out = Vec::new();
         if let (Some(key), Some(loc)) = (&self.fm.source, &self.fm.source_location) {
             out.push((key.clone(), loc.clone()));
         }
-        for n in &self.notes {
+        for n in notes {
             let loc = n.sources_location.clone().unwrap_or_else(|| {
                 Location::at(self.file.sidecar.clone().unwrap_or_default(), n.line, 0)
             });
@@ -755,22 +906,12 @@ impl ParsedDoc {
 
 /// One warning for each note kind used but neither built in nor declared in
 /// site.yaml's `kinds:`, at its first use, saying how many notes use it.
-fn undeclared_kinds(docs: &[ParsedDoc], config: &Config) -> Vec<Diagnostic> {
+fn undeclared_kinds(facts: &[NoteFacts], config: &Config) -> Vec<Diagnostic> {
     let mut seen: Vec<(String, Location, usize)> = Vec::new();
-    for doc in docs {
-        for n in &doc.notes {
-            let Some(k) = n.kind.as_deref() else { continue };
-            if config.kind(k).is_some() {
-                continue;
-            }
-            match seen.iter_mut().find(|(x, _, _)| x == k) {
-                Some(entry) => entry.2 += 1,
-                None => seen.push((
-                    k.to_string(),
-                    Location::at(doc.file.sidecar.clone().unwrap_or_default(), n.line, 0),
-                    1,
-                )),
-            }
+    for (k, at) in facts.iter().flat_map(|f| &f.undeclared) {
+        match seen.iter_mut().find(|(x, _, _)| x == k) {
+            Some(entry) => entry.2 += 1,
+            None => seen.push((k.clone(), at.clone(), 1)),
         }
     }
     seen.into_iter()
@@ -871,7 +1012,7 @@ pub fn parse_texts(
             body_offset,
             body_len,
             fm,
-            notes,
+            notes: Notes::Parsed(notes),
             snapshots,
         }),
         diags,
@@ -880,9 +1021,21 @@ pub fn parse_texts(
 
 /// Renders a parsed document's Markdown and notes into a [`Document`] at
 /// site path `path`. Its `section` is a placeholder until [`wire`] runs.
-pub fn render_document(doc: ParsedDoc, path: String, env: &Env) -> (Document, Vec<Diagnostic>) {
+pub fn render_document(mut doc: ParsedDoc, path: String, env: &Env) -> (Document, Vec<Diagnostic>) {
     let stub = document_stub(&doc, path, None);
-    render_stub(&doc, &stub, &doc.text, doc.body_offset, doc.body_len, env)
+    let text = std::mem::take(&mut doc.text);
+    let (offset, len) = (doc.body_offset, doc.body_len);
+    let notes = match std::mem::replace(&mut doc.notes, Notes::Parsed(Vec::new())) {
+        Notes::Parsed(n) => n,
+        Notes::Packed(p) => p.unpack(doc.sidecar()).unwrap_or_default(),
+    };
+    let handover = Handover {
+        notes: PackedNotes::default(),
+        snapshots: doc.snapshots,
+        bundle: doc.file.bundle_dir.is_some(),
+        title_from_heading: doc.fm.title.is_none(),
+    };
+    render_stub(&handover, &notes, &stub, &text, offset, len, env)
 }
 
 /// A document with what its front matter says and nothing rendered yet.
@@ -944,17 +1097,28 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
 /// Reads a parsed document's text again and renders it onto its stub.
 fn render_parsed(
     root: &Path,
-    parsed: &ParsedDoc,
+    parsed: &Handover,
     stub: &Document,
     env: &Env,
 ) -> (Document, Vec<Diagnostic>) {
-    let text = match read_text(root, &parsed.file.rel) {
+    let sidecar = stub.sidecar.as_deref().unwrap_or(Path::new(""));
+    let Some(notes) = parsed.notes.unpack(sidecar) else {
+        // Unpacked once already in phase one, so this is not expected.
+        let d = Diagnostic::error(
+            Some(Location::file(sidecar)),
+            "this sidecar's notes, read before, could not be read back",
+        )
+        .with_help("build again with --clean");
+        return (stub.clone(), vec![d]);
+    };
+    let text = match read_text(root, &stub.file) {
         Ok(t) => t,
         Err(d) => return (stub.clone(), vec![d]),
     };
-    match frontmatter::split(&parsed.file.rel, &text) {
+    match frontmatter::split(&stub.file, &text) {
         Ok(split) => render_stub(
             parsed,
+            &notes,
             stub,
             &text,
             split.body_offset,
@@ -965,47 +1129,49 @@ fn render_parsed(
     }
 }
 
+/// `notes` are `doc`'s, unpacked.
 fn render_stub(
-    doc: &ParsedDoc,
+    doc: &Handover,
+    notes: &[SidecarNote],
     stub: &Document,
     text: &str,
     body_offset: usize,
     body_len: usize,
     env: &Env,
 ) -> (Document, Vec<Diagnostic>) {
-    let asset_base = match (&doc.file.bundle_dir, &doc.file.section) {
-        (Some(_), _) => stub.path.clone(),
-        (None, Some(folder)) => routes::section_dir(folder),
-        (None, None) => String::new(),
+    let asset_base = match (doc.bundle, &stub.section_folder) {
+        (true, _) => stub.path.clone(),
+        (false, Some(folder)) => routes::section_dir(folder),
+        (false, None) => String::new(),
     };
     let body = &text[body_offset..body_offset + body_len];
-    let latest_name = crate::versions::latest_name(doc.fm.archived.as_ref(), &doc.snapshots);
+    let latest_name = crate::versions::latest_name(stub.archived.as_ref(), &doc.snapshots);
     let latest = crate::versions::Latest {
         title: &stub.title,
         body,
-        strip_title: doc.fm.title.is_none(),
-        archived: doc.fm.archived.as_ref(),
+        strip_title: doc.title_from_heading,
+        archived: stub.archived.as_ref(),
     };
     // Notes pinned to an earlier snapshot are anchored there, and here
     // only when their passage is still in this text (DESIGN §10).
-    let latest_notes = crate::versions::latest_notes(&doc.notes, &latest, latest_name.as_deref());
+    let latest_notes = crate::versions::latest_notes(notes, &latest, latest_name.as_deref());
     let input = Input {
-        file: &doc.file.rel,
+        file: &stub.file,
         file_text: text,
         body,
         body_offset,
         asset_base: &asset_base,
-        sidecar: doc.file.sidecar.as_deref(),
-        notes: latest_notes.as_deref().unwrap_or(&doc.notes),
-        title_from_heading: doc.fm.title.is_none(),
+        sidecar: stub.sidecar.as_deref(),
+        notes: latest_notes.as_deref().unwrap_or(notes),
+        title_from_heading: doc.title_from_heading,
     };
     let mut r = markdown::render(&input, env);
     let mut d = stub.clone();
     if !doc.snapshots.is_empty() || latest_notes.is_some() {
         let (versions, diags) = crate::versions::render(
             &doc.snapshots,
-            &doc.notes,
-            doc.file.sidecar.as_deref(),
+            notes,
+            stub.sidecar.as_deref(),
             &latest,
             &mut r.notes,
             &asset_base,
@@ -1014,7 +1180,7 @@ fn render_stub(
         r.diagnostics.extend(diags);
         d.versions = (!doc.snapshots.is_empty()).then(|| Box::new(versions));
     }
-    if doc.fm.title.is_none()
+    if doc.title_from_heading
         && let Some(t) = r.title
     {
         d.title = t;

@@ -5,8 +5,13 @@
 //! (a quote that does not match, an unknown source) can point at it.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use bincode::Options;
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use crate::config::ratings::Score;
 use crate::error::{Diagnostic, LineIndex, Location};
 use crate::model::{Date, Rating, Reply};
 use crate::yaml::{self, Fields, Value};
@@ -306,6 +311,196 @@ pub fn parse(file: &Path, text: &str) -> (Vec<SidecarNote>, Vec<Diagnostic>) {
     (notes, diagnostics)
 }
 
+/// A sidecar's notes packed into bytes, as phase one holds them until
+/// phase two renders their document: a parsed note is ~0.8 KB of small
+/// allocations, its packed form about its size in the sidecar. The build
+/// cache keeps these bytes as they are (`cache::parsed`), so a kept parse
+/// is handed to phase two without being unpacked and packed again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackedNotes(Box<[u8]>);
+
+/// The note's own place: a location in its sidecar keeps no file name
+/// (`None`), any other keeps it.
+type PackedAt = (Option<PathBuf>, usize, usize);
+type PackedDate = (DateTime<FixedOffset>, bool);
+
+/// [`SidecarNote`] as packed: the model's types serialize for templates,
+/// which is not a faithful round trip. Each conversion destructures the
+/// whole struct, so a field added to a note does not compile until it is
+/// packed too.
+#[derive(Serialize, Deserialize)]
+struct PackedNote {
+    line: usize,
+    quote: String,
+    prefix: Option<String>,
+    suffix: Option<String>,
+    occurrence: Option<usize>,
+    note: String,
+    sources: Vec<String>,
+    sources_location: Option<PackedAt>,
+    kind: Option<String>,
+    id: String,
+    author: Option<String>,
+    date: Option<PackedDate>,
+    tags: Vec<String>,
+    /// Label, value, best, worst, where it is written.
+    rating: Option<(String, Option<f64>, Option<f64>, Option<f64>, PackedAt)>,
+    replies: Vec<(Option<String>, Option<PackedDate>, String)>,
+    version: Option<String>,
+    version_location: Option<PackedAt>,
+}
+
+/// Small integers in a byte or two (bincode's varint encoding).
+fn packing() -> impl Options {
+    bincode::DefaultOptions::new()
+}
+
+impl PackedNotes {
+    /// The notes of the sidecar `sidecar`, packed.
+    pub fn pack(notes: &[SidecarNote], sidecar: &Path) -> PackedNotes {
+        let at = |l: &Location| -> PackedAt {
+            let Location { file, line, column } = l;
+            ((file != sidecar).then(|| file.clone()), *line, *column)
+        };
+        let date = |d: &Date| -> PackedDate { (d.datetime, d.has_time) };
+        let packed: Vec<PackedNote> = notes
+            .iter()
+            .map(|n| {
+                let SidecarNote {
+                    line,
+                    quote,
+                    prefix,
+                    suffix,
+                    occurrence,
+                    note,
+                    sources,
+                    sources_location,
+                    kind,
+                    id,
+                    author,
+                    date: when,
+                    tags,
+                    rating,
+                    replies,
+                    version,
+                    version_location,
+                } = n;
+                PackedNote {
+                    line: *line,
+                    quote: quote.clone(),
+                    prefix: prefix.clone(),
+                    suffix: suffix.clone(),
+                    occurrence: *occurrence,
+                    note: note.clone(),
+                    sources: sources.clone(),
+                    sources_location: sources_location.as_ref().map(at),
+                    kind: kind.clone(),
+                    id: id.clone(),
+                    author: author.clone(),
+                    date: when.as_ref().map(date),
+                    tags: tags.clone(),
+                    rating: rating.as_ref().map(|r| {
+                        let Rating {
+                            label,
+                            value,
+                            best,
+                            worst,
+                            location,
+                        } = r;
+                        (
+                            label.clone(),
+                            value.map(|s| s.0),
+                            best.map(|s| s.0),
+                            worst.map(|s| s.0),
+                            at(location),
+                        )
+                    }),
+                    replies: replies
+                        .iter()
+                        .map(|r| {
+                            let Reply {
+                                author,
+                                date: when,
+                                text,
+                            } = r;
+                            (author.clone(), when.as_ref().map(date), text.clone())
+                        })
+                        .collect(),
+                    version: version.clone(),
+                    version_location: version_location.as_ref().map(at),
+                }
+            })
+            .collect();
+        // Serializing owned strings and numbers into a Vec cannot fail.
+        PackedNotes(packing().serialize(&packed).unwrap_or_default().into())
+    }
+
+    /// The notes again, their locations in `sidecar`; `None` when the
+    /// bytes are not packed notes (a damaged kept parse).
+    pub fn unpack(&self, sidecar: &Path) -> Option<Vec<SidecarNote>> {
+        if self.0.is_empty() {
+            return Some(Vec::new());
+        }
+        let packed: Vec<PackedNote> = packing().deserialize(&self.0).ok()?;
+        let at = |(file, line, column): PackedAt| Location {
+            file: file.unwrap_or_else(|| sidecar.to_path_buf()),
+            line,
+            column,
+        };
+        let date = |(datetime, has_time): PackedDate| Date { datetime, has_time };
+        Some(
+            packed
+                .into_iter()
+                .map(|n| SidecarNote {
+                    line: n.line,
+                    quote: n.quote,
+                    prefix: n.prefix,
+                    suffix: n.suffix,
+                    occurrence: n.occurrence,
+                    note: n.note,
+                    sources: n.sources,
+                    sources_location: n.sources_location.map(at),
+                    kind: n.kind,
+                    id: n.id,
+                    author: n.author,
+                    date: n.date.map(date),
+                    tags: n.tags,
+                    rating: n
+                        .rating
+                        .map(|(label, value, best, worst, location)| Rating {
+                            label,
+                            value: value.map(Score),
+                            best: best.map(Score),
+                            worst: worst.map(Score),
+                            location: at(location),
+                        }),
+                    replies: n
+                        .replies
+                        .into_iter()
+                        .map(|(author, when, text)| Reply {
+                            author,
+                            date: when.map(date),
+                            text,
+                        })
+                        .collect(),
+                    version: n.version,
+                    version_location: n.version_location.map(at),
+                })
+                .collect(),
+        )
+    }
+
+    /// The packed bytes, as the build cache keeps them.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Bytes [`PackedNotes::bytes`] gave (checked when unpacked).
+    pub fn from_bytes(bytes: Vec<u8>) -> PackedNotes {
+        PackedNotes(bytes.into())
+    }
+}
+
 /// Ids become `id` attributes and URL fragments (`#logan-act`), so they stay
 /// within characters that need no escaping anywhere.
 pub fn is_valid_id(id: &str) -> bool {
@@ -382,6 +577,29 @@ mod tests {
         let (_, d) = parse_str("quote: x\nnote: y\n");
         assert_eq!(d.len(), 1);
         assert!(d[0].message.contains("list of notes"));
+    }
+
+    #[test]
+    fn packed_notes_unpack_to_the_notes_as_parsed() {
+        let file = Path::new("content/a.annotations.yaml");
+        let (mut notes, d) = parse(
+            file,
+            "- quote: \"according to several\"\n  note: |\n    Anonymous.\n  sources: [anon, nyt]\n  kind: sourcing\n\
+             - quote: Logan Act\n  occurrence: 1\n  prefix: the\n  suffix: .\n  note: A 1799 law.\n  id: logan-act\n\
+             \x20 author: Ann\n  date: 2026-11-26T10:00:00+02:00\n  tags: law\n  version: 2021-05-04\n\
+             \x20 rating: {label: \"Mostly true\", value: 4, best: 5, worst: 1}\n\
+             \x20 replies:\n    - {author: Bo, date: 2026-11-27, text: \"Thanks.\"}\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert!(notes[1].rating.is_some() && notes[1].version_location.is_some());
+        // A location in another file keeps its file.
+        notes[0].sources_location = Some(Location::at("elsewhere.yaml", 2, 5));
+        let packed = PackedNotes::pack(&notes, file);
+        assert_eq!(packed.unpack(file), Some(notes.clone()));
+        let again = PackedNotes::from_bytes(packed.bytes().to_vec());
+        assert_eq!(again.unpack(file), Some(notes));
+        assert_eq!(PackedNotes::default().unpack(file), Some(Vec::new()));
+        assert_eq!(PackedNotes::from_bytes(vec![7, 1]).unpack(file), None);
     }
 
     #[test]

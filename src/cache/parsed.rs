@@ -33,18 +33,15 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::kept::{
-    KeptDate, KeptLocation, KeptRating, date, location, rating_of, undate, unlocation, unrating,
-};
+use super::kept::{KeptDate, KeptLocation, date, location, undate, unlocation};
 use super::{CACHE_DIR, RACY, ledger};
-use crate::annotate::sidecar::SidecarNote;
+use crate::annotate::sidecar::PackedNotes;
 use crate::config::BuildOptions;
 use crate::config::ratings::RatingScale;
 use crate::config::{Config, RawConfig};
 use crate::error::Diagnostic;
 use crate::frontmatter::FrontMatter;
 use crate::load::DocFile;
-use crate::model::Reply;
 use crate::site::{self, Loaded, ParsedDoc};
 
 /// How many files the entries are spread over.
@@ -52,7 +49,7 @@ pub const SHARDS: usize = 64;
 /// The folder of the shard files, in [`CACHE_DIR`].
 const DIR: &str = "parsed";
 /// Bumped whenever an entry's meaning changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// One of a document's two files as it was when parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +95,9 @@ pub struct Parse {
     fm: KeptFrontMatter,
     body_offset: usize,
     body_len: usize,
-    notes: Vec<KeptSidecarNote>,
+    /// The sidecar's notes as phase one packs them
+    /// ([`PackedNotes::bytes`]): handed to the site as they are.
+    notes: Vec<u8>,
     /// The text of its leading `# heading`, when the front matter has no title.
     heading: Option<String>,
 }
@@ -108,7 +107,7 @@ pub struct Parsed {
     pub fm: FrontMatter,
     pub body_offset: usize,
     pub body_len: usize,
-    pub notes: Vec<SidecarNote>,
+    pub notes: PackedNotes,
     pub heading: Option<String>,
 }
 
@@ -118,7 +117,7 @@ impl Parsed {
             fm: &self.fm,
             body_offset: self.body_offset,
             body_len: self.body_len,
-            notes: &self.notes,
+            notes: self.notes.clone(),
             heading: self.heading.as_deref(),
         }
     }
@@ -129,7 +128,7 @@ pub struct Kept<'a> {
     pub fm: &'a FrontMatter,
     pub body_offset: usize,
     pub body_len: usize,
-    pub notes: &'a [SidecarNote],
+    pub notes: PackedNotes,
     pub heading: Option<&'a str>,
 }
 
@@ -335,17 +334,33 @@ impl<'a> Cache<'a> {
         Some(parsed)
     }
 
-    /// Keeps a parse made now (without diagnostics) for the next run.
-    pub fn keep(&self, file: &Path, keys: (FileKey, Option<FileKey>), parsed: Kept<'_>) {
+    /// Keeps a parse made now (without diagnostics) for the next run:
+    /// `doc` with the text of its leading heading.
+    pub fn keep(
+        &self,
+        file: &Path,
+        keys: (FileKey, Option<FileKey>),
+        doc: &ParsedDoc,
+        heading: Option<&str>,
+    ) {
         let key = Fresh::Key {
             file: file.to_path_buf(),
             taken: self.taken,
             markdown: keys.0,
             sidecar: keys.1,
-            heading: parsed.heading.map(str::to_string),
+            heading: heading.map(str::to_string),
         };
-        let draft = parsed.fm.draft;
-        self.push(self.whole_if_left_out(key, draft, || Parse::keep(parsed)));
+        let draft = doc.front_matter().draft;
+        self.push(self.whole_if_left_out(key, draft, || {
+            let (body_offset, body_len) = doc.body_span();
+            Parse::keep(Kept {
+                fm: doc.front_matter(),
+                body_offset,
+                body_len,
+                notes: doc.packed_notes(),
+                heading,
+            })
+        }));
     }
 
     /// `key` with its parse when the site leaves the document out.
@@ -382,10 +397,16 @@ impl<'a> Cache<'a> {
     /// beside its place and renamed into it, without waiting for the disk:
     /// it is checked when read. A fresh entry's parse is `parsed`'s
     /// (phase one's documents), made into an entry as its shard is written.
-    pub fn save(self, parsed: &[ParsedDoc]) {
-        let fresh = self.fresh.into_inner().unwrap_or_default();
-        let unchanged = self.unchanged.into_inner().unwrap_or_default();
-        let gone = self.entries.into_inner().unwrap_or_default();
+    /// Called once, at the end of phase one (the entries are taken out).
+    pub fn save(&self, parsed: &[ParsedDoc]) {
+        fn take<T: Default>(m: &std::sync::Mutex<T>) -> T {
+            m.lock()
+                .map(|mut x| std::mem::take(&mut *x))
+                .unwrap_or_default()
+        }
+        let fresh = take(&self.fresh);
+        let unchanged = take(&self.unchanged);
+        let gone = take(&self.entries);
         let mut dirty = [false; SHARDS];
         for file in gone.keys() {
             dirty[shard_of(file)] = true;
@@ -433,7 +454,7 @@ impl<'a> Cache<'a> {
                                 fm: doc.front_matter(),
                                 body_offset,
                                 body_len,
-                                notes: doc.notes(),
+                                notes: doc.packed_notes(),
                                 heading: heading.as_deref(),
                             });
                             Some(Entry {
@@ -489,22 +510,22 @@ pub fn load_parsed_cached(options: &BuildOptions, reuse: bool, known: Option<Kno
         known,
     );
     let root = &options.root;
-    let loaded = match &cache {
+    match &cache {
         Some(c) => {
             let parse =
                 |f: &DocFile, ratings: Option<&RatingScale>| parse_through(root, f, ratings, c);
-            site::load_parsed_with(options, Some(&parse))
+            // Kept, as the build record is, only for a site without
+            // warnings (a build with any drops them again:
+            // [`super::discard`]).
+            let keep = |docs: &[ParsedDoc], diags: &crate::error::Diagnostics| {
+                if diags.is_empty() {
+                    c.save(docs);
+                }
+            };
+            site::load_parsed_with(options, Some(&parse), Some(&keep))
         }
         None => site::load_parsed(options),
-    };
-    // Kept, as the build record is, only for a site without warnings (a
-    // build with any drops them again: [`super::discard`]).
-    if let Some(c) = cache
-        && loaded.diagnostics.is_empty()
-    {
-        c.save(loaded.parsed());
     }
-    loaded
 }
 
 /// [`site::parse_document`] through the kept parses: the kept one when the
@@ -550,18 +571,7 @@ fn parse_through(
     };
     let (doc, heading) = doc.headed();
     if d.is_empty() {
-        let (body_offset, body_len) = doc.body_span();
-        cache.keep(
-            &file.rel,
-            keys,
-            Kept {
-                fm: doc.front_matter(),
-                body_offset,
-                body_len,
-                notes: doc.notes(),
-                heading: heading.as_deref(),
-            },
-        );
+        cache.keep(&file.rel, keys, &doc, heading.as_deref());
     }
     (Some((doc, heading)), d)
 }
@@ -584,7 +594,7 @@ impl Parse {
             fm: front_matter(fm),
             body_offset,
             body_len,
-            notes: notes.iter().map(note).collect(),
+            notes: notes.bytes().to_vec(),
             heading: heading.map(str::to_string),
         }
     }
@@ -594,7 +604,7 @@ impl Parse {
             fm: self.fm.restore()?,
             body_offset: self.body_offset,
             body_len: self.body_len,
-            notes: self.notes.into_iter().map(unnote).collect(),
+            notes: PackedNotes::from_bytes(self.notes),
             heading: self.heading,
         })
     }
@@ -691,108 +701,6 @@ impl KeptFrontMatter {
     }
 }
 
-#[derive(Clone, Serialize, Deserialize)]
-struct KeptSidecarNote {
-    line: usize,
-    quote: String,
-    prefix: Option<String>,
-    suffix: Option<String>,
-    occurrence: Option<usize>,
-    note: String,
-    sources: Vec<String>,
-    sources_location: Option<KeptLocation>,
-    kind: Option<String>,
-    id: String,
-    author: Option<String>,
-    date: Option<KeptDate>,
-    tags: Vec<String>,
-    rating: Option<KeptRating>,
-    replies: Vec<(Option<String>, Option<KeptDate>, String)>,
-    version: Option<String>,
-    version_location: Option<KeptLocation>,
-}
-
-fn note(n: &SidecarNote) -> KeptSidecarNote {
-    let SidecarNote {
-        line,
-        quote,
-        prefix,
-        suffix,
-        occurrence,
-        note,
-        sources,
-        sources_location,
-        kind,
-        id,
-        author,
-        date: when,
-        tags,
-        rating,
-        replies,
-        version,
-        version_location,
-    } = n;
-    KeptSidecarNote {
-        line: *line,
-        quote: quote.clone(),
-        prefix: prefix.clone(),
-        suffix: suffix.clone(),
-        occurrence: *occurrence,
-        note: note.clone(),
-        sources: sources.clone(),
-        sources_location: sources_location.as_ref().map(location),
-        kind: kind.clone(),
-        id: id.clone(),
-        author: author.clone(),
-        date: when.as_ref().map(date),
-        tags: tags.clone(),
-        rating: rating.as_ref().map(rating_of),
-        replies: replies
-            .iter()
-            .map(|r| {
-                let Reply {
-                    author,
-                    date: when,
-                    text,
-                } = r;
-                (author.clone(), when.as_ref().map(date), text.clone())
-            })
-            .collect(),
-        version: version.clone(),
-        version_location: version_location.as_ref().map(location),
-    }
-}
-
-fn unnote(n: KeptSidecarNote) -> SidecarNote {
-    SidecarNote {
-        line: n.line,
-        quote: n.quote,
-        prefix: n.prefix,
-        suffix: n.suffix,
-        occurrence: n.occurrence,
-        note: n.note,
-        sources: n.sources,
-        sources_location: n.sources_location.map(unlocation),
-        kind: n.kind,
-        id: n.id,
-        author: n.author,
-        date: n.date.map(undate),
-        tags: n.tags,
-        rating: n.rating.map(unrating),
-        replies: n
-            .replies
-            .into_iter()
-            .map(|(author, when, text)| Reply {
-                author,
-                date: when.map(undate),
-                text,
-            })
-            .collect(),
-        version: n.version,
-        version_location: n.version_location.map(unlocation),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,21 +760,13 @@ mod tests {
         }
     }
 
-    /// What phase one read of each document, comparable.
+    /// What phase one read of each document, comparable: its stub (what
+    /// its front matter says) and what phase two is handed.
     fn parses(l: &Loaded) -> Vec<String> {
         l.parsed()
             .iter()
             .zip(&l.site.documents)
-            .map(|(p, d)| {
-                format!(
-                    "{:?} {:?} {:?} {:?} {:?}",
-                    p.file(),
-                    p.front_matter(),
-                    p.body_span(),
-                    p.notes(),
-                    d.title
-                )
-            })
+            .map(|(p, d)| format!("{d:?} {:?}", p.notes(d.sidecar.as_deref())))
             .collect()
     }
 
