@@ -323,6 +323,8 @@ pub struct PackedNotes(Box<[u8]>);
 /// (`None`), any other keeps it.
 type PackedAt = (Option<PathBuf>, usize, usize);
 type PackedDate = (DateTime<FixedOffset>, bool);
+/// A rating: label, value, best, worst, where it is written.
+type PackedRating = (String, Option<f64>, Option<f64>, Option<f64>, PackedAt);
 
 /// [`SidecarNote`] as packed: the model's types serialize for templates,
 /// which is not a faithful round trip. Each conversion destructures the
@@ -343,8 +345,7 @@ struct PackedNote {
     author: Option<String>,
     date: Option<PackedDate>,
     tags: Vec<String>,
-    /// Label, value, best, worst, where it is written.
-    rating: Option<(String, Option<f64>, Option<f64>, Option<f64>, PackedAt)>,
+    rating: Option<PackedRating>,
     replies: Vec<(Option<String>, Option<PackedDate>, String)>,
     version: Option<String>,
     version_location: Option<PackedAt>,
