@@ -319,16 +319,16 @@ fn build_reusing(
     // lets its terms go ([`render::search::IndexBuilder`]); an edit build
     // updates the previous index from the documents' terms instead.
     let index_builder = previous.is_none().then(render::search::IndexBuilder::new);
+    // The build's scratch file of notes ([`cache::spill`]), made once the
+    // output is begun: a document's notes go there once it is indexed.
+    let spill: std::sync::OnceLock<std::sync::Arc<cache::spill::Spill>> =
+        std::sync::OnceLock::new();
     // What phase three does not read of a rendered document, let go as
     // soon as it is kept for the next build: its search terms once
     // indexed, and its links and ids (only `check` and `serve` read them).
     // A document whose place in the site's order may differ from phase
     // one's (its title comes from its rendered heading) is indexed at the
     // end instead, since postings are numbered in that order.
-    // The build's scratch file of notes ([`cache::spill`]), made once the
-    // output is begun: a document's notes go there once it is indexed.
-    let spill: std::sync::OnceLock<std::sync::Arc<cache::spill::Spill>> =
-        std::sync::OnceLock::new();
     let index_doc = |i: usize, doc: &mut model::Document| {
         doc.ids = Vec::new();
         doc.internal_links = Vec::new();
