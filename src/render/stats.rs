@@ -315,6 +315,10 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     charts
 }
 
+/// A note's place on a source's timeline: the source, the month, the kind
+/// (its index in the kinds used).
+type Mark = (usize, (i32, u32), usize);
+
 /// Every source's timeline, by source index, drawn once per render: each
 /// of a source's paginated pages shows the same one. The notes citing a
 /// source are read document by document (once each, whatever the sources
@@ -343,7 +347,7 @@ pub fn source_timelines(site: &Site) -> Result<Vec<Option<Drawn>>, crate::error:
     }
     // A note without a date counts at its article's date; undated both,
     // it is left out.
-    let marks: Vec<Vec<(usize, (i32, u32), usize)>> = by_doc
+    let marks: Vec<Vec<Mark>> = by_doc
         .par_iter()
         .map(|(&d, refs)| {
             let doc = &site.documents[d];
