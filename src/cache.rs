@@ -51,6 +51,7 @@ use crate::error::Diagnostic;
 pub mod kept;
 pub mod ledger;
 pub mod parsed;
+pub mod spill;
 
 pub use kept::KeptDoc;
 

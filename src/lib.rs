@@ -74,6 +74,9 @@ pub struct BuildReport {
     /// Documents taken from the build cache instead of rendering their
     /// Markdown again ([`cache`]).
     pub documents_kept: usize,
+    /// Documents whose notes were kept out of memory after their page
+    /// was written ([`cache::spill`]).
+    pub notes_spilled: usize,
 }
 
 /// Loads the site and its templates, and plans every output. Everything a
@@ -316,6 +319,10 @@ fn build_reusing(
     // lets its terms go ([`render::search::IndexBuilder`]); an edit build
     // updates the previous index from the documents' terms instead.
     let index_builder = previous.is_none().then(render::search::IndexBuilder::new);
+    // The build's scratch file of notes ([`cache::spill`]), made once the
+    // output is begun: a document's notes go there once it is indexed.
+    let spill: std::sync::OnceLock<std::sync::Arc<cache::spill::Spill>> =
+        std::sync::OnceLock::new();
     // What phase three does not read of a rendered document, let go as
     // soon as it is kept for the next build: its search terms once
     // indexed, and its links and ids (only `check` and `serve` read them).
@@ -335,6 +342,11 @@ fn build_reusing(
             // were its only readers (a tenth of what a note holds).
             for n in &mut doc.notes {
                 n.body_text = String::new();
+            }
+            // And the notes themselves, until an output of phase three
+            // reads them back.
+            if let Some(spill) = spill.get() {
+                spill.put(doc, &loaded.site.registry);
             }
         }
     };
@@ -357,6 +369,15 @@ fn build_reusing(
             Ok((mut o, leftovers)) => {
                 if clean {
                     o.write_everything();
+                }
+                // Beside the output, on its disk; without one the notes
+                // stay in memory.
+                if let Some(s) = config
+                    .output_dir
+                    .parent()
+                    .and_then(|dir| cache::spill::Spill::create(dir).ok())
+                {
+                    let _ = spill.set(s);
                 }
                 out = Some(o);
                 extra.extend(leftovers);
@@ -555,11 +576,21 @@ fn build_reusing(
         }),
     };
     drop(phase_one);
+    // An index that could not be updated is made again now, from the
+    // notes too, before they leave memory (the renderer would make it
+    // on first use, from spilled notes).
+    let index = index.unwrap_or_else(|| render::search::Index::new(&site));
+    // The notes the search index still read (an edit build's, or those of
+    // a document indexed at the end) leave memory now.
+    if let Some(spill) = spill.get() {
+        let registry = &site.registry;
+        site.documents
+            .par_iter_mut()
+            .for_each(|d| spill.put(d, registry));
+    }
     memstat::mark("site finished, search index");
     let renderer = Renderer::new(&site, &templates);
-    if let Some(index) = index {
-        renderer.set_search_index(index);
-    }
+    renderer.set_search_index(index);
     let mut jobs = renderer.plan();
     for d in renderer.check_collisions(&mut jobs) {
         if !diags.iter().any(|x| *x == d) {
@@ -664,6 +695,7 @@ fn build_reusing(
     report.documents_kept = docs_kept.into_inner();
     report.articles = site.home.articles.len();
     report.notes = site.note_count();
+    report.notes_spilled = spill.get().map_or(0, |s| s.records());
     report.elapsed = started.elapsed();
     (report, diags, state)
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::config::ratings::Score;
-use crate::error::Location;
+use crate::error::{Diagnostic, Location};
 use crate::sources::Registry;
 
 /// An article (in a section) or a standalone page, rendered.
@@ -63,6 +63,10 @@ pub struct Document {
     /// Its earlier snapshots and what changed, for a bundle with a
     /// `versions/` folder (DESIGN §10).
     pub versions: Option<Box<Versions>>,
+    /// Set when a build has moved its notes (`notes` and the changed
+    /// notes of `versions`) out of memory once its page was written:
+    /// read them through [`Document::read_notes`].
+    pub spilled: Option<Box<Spilled>>,
 }
 
 impl Document {
@@ -92,8 +96,11 @@ impl Document {
     /// Every note of the document: those its page anchors (`notes`), then
     /// the [`changed_notes`](Self::changed_notes). A [`NoteRef`]'s `note`
     /// counts in this order, so whatever gathers notes (source pages, the
-    /// claims, the exports) gathers both kinds.
+    /// claims, the exports) gathers both kinds. Only while the notes are
+    /// held: once a build has spilled them, read them with
+    /// [`read_notes`](Self::read_notes).
     pub fn all_notes(&self) -> impl Iterator<Item = &Note> {
+        debug_assert!(self.spilled.is_none(), "notes read after they were spilled");
         self.notes
             .iter()
             .chain(self.changed_notes().iter().map(|c| &c.note))
@@ -101,11 +108,23 @@ impl Document {
 
     /// How many notes [`all_notes`](Self::all_notes) gives.
     pub fn note_count(&self) -> usize {
-        self.notes.len() + self.changed_notes().len()
+        match &self.spilled {
+            Some(s) => (s.facts.anchored + s.facts.changed) as usize,
+            None => self.notes.len() + self.changed_notes().len(),
+        }
     }
 
-    /// Note `j` of [`all_notes`](Self::all_notes).
+    /// How many notes its page anchors (`notes`, held or spilled).
+    pub fn anchored_count(&self) -> usize {
+        match &self.spilled {
+            Some(s) => s.facts.anchored as usize,
+            None => self.notes.len(),
+        }
+    }
+
+    /// Note `j` of [`all_notes`](Self::all_notes) (while they are held).
     pub fn note_at(&self, j: usize) -> Option<&Note> {
+        debug_assert!(self.spilled.is_none(), "notes read after they were spilled");
         match j.checked_sub(self.notes.len()) {
             None => self.notes.get(j),
             Some(k) => self.changed_notes().get(k).map(|c| &c.note),
@@ -115,7 +134,34 @@ impl Document {
     /// Whether note `j` of [`all_notes`](Self::all_notes) is changed since
     /// noted.
     pub fn is_changed_note(&self, j: usize) -> bool {
-        j >= self.notes.len()
+        j >= self.anchored_count()
+    }
+
+    /// Every note of the document, held or read back from where the build
+    /// spilled them (one read for all of them: gather what a job needs of
+    /// a document from one call). An error names the build's scratch file.
+    pub fn read_notes(&self) -> Result<DocNotes<'_>, Diagnostic> {
+        match &self.spilled {
+            None => Ok(DocNotes {
+                anchored: std::borrow::Cow::Borrowed(&self.notes),
+                changed: std::borrow::Cow::Borrowed(self.changed_notes()),
+            }),
+            Some(s) => {
+                let (anchored, changed) = s.store.read(&s.at)?;
+                Ok(DocNotes {
+                    anchored: std::borrow::Cow::Owned(anchored),
+                    changed: std::borrow::Cow::Owned(changed),
+                })
+            }
+        }
+    }
+
+    /// What is known of its notes without them (held or spilled).
+    pub fn note_facts(&self, registry: &Registry) -> std::borrow::Cow<'_, NoteFacts> {
+        match &self.spilled {
+            Some(s) => std::borrow::Cow::Borrowed(&s.facts),
+            None => std::borrow::Cow::Owned(NoteFacts::of(self, registry)),
+        }
     }
 
     /// The deep link to note `j` on the document's page at `page_url`:
@@ -129,6 +175,130 @@ impl Document {
     /// Minutes to read at 220 words a minute, at least 1.
     pub fn reading_minutes(&self) -> usize {
         self.word_count.div_ceil(220).max(1)
+    }
+}
+
+/// A document's notes, held or read back ([`Document::read_notes`]).
+pub struct DocNotes<'a> {
+    pub anchored: std::borrow::Cow<'a, [Note]>,
+    pub changed: std::borrow::Cow<'a, [ChangedNote]>,
+}
+
+impl DocNotes<'_> {
+    /// As [`Document::all_notes`].
+    pub fn all(&self) -> impl Iterator<Item = &Note> {
+        self.anchored
+            .iter()
+            .chain(self.changed.iter().map(|c| &c.note))
+    }
+
+    /// As [`Document::note_at`].
+    pub fn at(&self, j: usize) -> Option<&Note> {
+        match j.checked_sub(self.anchored.len()) {
+            None => self.anchored.get(j),
+            Some(k) => self.changed.get(k).map(|c| &c.note),
+        }
+    }
+}
+
+/// Where a build keeps its documents' notes once their pages are written,
+/// and reads them back (`cache::spill`): a trait here, so the model does
+/// no I/O.
+pub trait NoteStore: Send + Sync + std::fmt::Debug {
+    /// The notes of the record at `at`: those anchored, those changed
+    /// since noted. An error names the store's file.
+    fn read(&self, at: &SpillAt) -> Result<(Vec<Note>, Vec<ChangedNote>), Diagnostic>;
+}
+
+/// A record in a [`NoteStore`]: where it is, and its checksum, so that
+/// a record read back wrong is an error, never another note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpillAt {
+    pub offset: u64,
+    pub len: u32,
+    pub sum: u64,
+}
+
+/// A document's spilled notes: where they are, and what the outputs that
+/// do not show a note read of them.
+#[derive(Debug, Clone)]
+pub struct Spilled {
+    pub store: std::sync::Arc<dyn NoteStore>,
+    pub at: SpillAt,
+    pub facts: NoteFacts,
+}
+
+/// What the listings, counts, claims index, search heads and source
+/// back-references read of a document's notes, small enough to keep for
+/// every document through the build (a few dozen bytes a note).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NoteFacts {
+    /// How many notes its page anchors, and how many are changed since
+    /// noted.
+    pub anchored: u32,
+    pub changed: u32,
+    /// Replies in all of its notes' threads.
+    pub replies: u32,
+    /// The anchored notes' ids, each followed by '\n'.
+    pub ids: Box<str>,
+    /// Each kind used (`None`: no kind) and how many notes have it, in
+    /// order of first use.
+    pub kinds: Box<[(Option<Box<str>>, u32)]>,
+    /// (note, source) for each note citing a source of the registry, the
+    /// note counted as in [`Document::all_notes`] and the source by its
+    /// index in the registry; a source cited twice by a note once.
+    pub cites: Box<[(u32, u32)]>,
+    /// The rated notes (claims): each one's number in
+    /// [`Document::all_notes`] and its own date's timestamp.
+    pub rated: Box<[(u32, Option<i64>)]>,
+}
+
+impl NoteFacts {
+    /// The facts of a document whose notes are held.
+    pub fn of(d: &Document, registry: &Registry) -> NoteFacts {
+        let mut ids = String::new();
+        for n in &d.notes {
+            ids.push_str(&n.id);
+            ids.push('\n');
+        }
+        let mut kinds: Vec<(Option<Box<str>>, u32)> = Vec::new();
+        let mut cites = Vec::new();
+        let mut rated = Vec::new();
+        let mut replies = 0;
+        for (j, n) in d.all_notes().enumerate() {
+            let kind = n.kind.as_deref();
+            match kinds.iter_mut().find(|(k, _)| k.as_deref() == kind) {
+                Some((_, c)) => *c += 1,
+                None => kinds.push((kind.map(Box::from), 1)),
+            }
+            let first = cites.len();
+            for key in &n.sources {
+                if let Some(s) = registry.index_of(key) {
+                    let c = (j as u32, s as u32);
+                    if !cites[first..].contains(&c) {
+                        cites.push(c);
+                    }
+                }
+            }
+            if n.rating.is_some() {
+                rated.push((j as u32, n.date.as_ref().map(Date::timestamp)));
+            }
+            replies += n.replies.len() as u32;
+        }
+        NoteFacts {
+            anchored: d.notes.len() as u32,
+            changed: d.changed_notes().len() as u32,
+            replies,
+            ids: ids.into_boxed_str(),
+            kinds: kinds.into_boxed_slice(),
+            cites: cites.into_boxed_slice(),
+            rated: rated.into_boxed_slice(),
+        }
+    }
+
+    /// The anchored notes' ids, in reading order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.ids.split_terminator('\n')
     }
 }
 

@@ -661,16 +661,14 @@ pub fn wire(site: &mut Site) -> Vec<usize> {
             source_uses[s].articles.push(i);
         }
         // Changed-since-noted notes too: every note citing a source is
-        // gathered on its page (DESIGN §10: never dropped).
-        for (j, note) in doc.all_notes().enumerate() {
-            for key in &note.sources {
-                if let Some(s) = site.registry.index_of(key) {
-                    let r = NoteRef { doc: i, note: j };
-                    if source_uses[s].notes.last() != Some(&r) {
-                        source_uses[s].notes.push(r);
-                    }
-                }
-            }
+        // gathered on its page (DESIGN §10: never dropped). From the
+        // notes' facts, which a build keeps when the notes are spilled.
+        for &(j, s) in doc.note_facts(&site.registry).cites.iter() {
+            let r = NoteRef {
+                doc: i,
+                note: j as usize,
+            };
+            source_uses[s as usize].notes.push(r);
         }
     }
     site.source_uses = source_uses;
@@ -1089,6 +1087,7 @@ fn document_stub(doc: &ParsedDoc, path: String, heading: Option<String>) -> Docu
         fixes: Vec::new(),
         search_terms: Default::default(),
         versions: None,
+        spilled: None,
     }
 }
 

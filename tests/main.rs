@@ -39,6 +39,7 @@ mod search;
 mod serve;
 mod serve_first;
 mod serve_load;
+mod spilled_notes;
 mod theme;
 mod versions;
 mod w3c_annotations;

@@ -97,7 +97,7 @@ pub(super) struct KeptRating {
 }
 
 #[derive(Serialize, Deserialize)]
-struct KeptNote {
+pub(super) struct KeptNote {
     id: String,
     number: usize,
     kind: Option<String>,
@@ -230,7 +230,62 @@ fn note(n: &Note) -> KeptNote {
     }
 }
 
-fn unnote(n: KeptNote) -> Note {
+/// [`note`] by value: the build's spill moves each note out of memory,
+/// so nothing is copied.
+pub(super) fn note_moved(n: Note) -> KeptNote {
+    let Note {
+        id,
+        number,
+        kind,
+        quote,
+        prefix,
+        suffix,
+        body_html,
+        body_text,
+        sources,
+        author,
+        date: when,
+        tags,
+        rating,
+        written_quote,
+        written_note,
+        replies,
+        line,
+        version,
+    } = n;
+    KeptNote {
+        id,
+        number,
+        kind,
+        quote,
+        prefix,
+        suffix,
+        body_html,
+        body_text,
+        sources,
+        author,
+        date: when.as_ref().map(date),
+        tags,
+        rating: rating.as_ref().map(rating_of),
+        written_quote,
+        written_note,
+        replies: replies
+            .into_iter()
+            .map(|r| {
+                let Reply {
+                    author,
+                    date: when,
+                    text,
+                } = r;
+                (author, when.as_ref().map(date), text)
+            })
+            .collect(),
+        line,
+        version,
+    }
+}
+
+pub(super) fn unnote(n: KeptNote) -> Note {
     Note {
         id: n.id,
         number: n.number,
@@ -309,8 +364,10 @@ impl KeptDoc {
             fixes,
             search_terms,
             versions,
+            spilled,
         } = d;
-        if versions.is_some() {
+        // A document whose notes are spilled is missing them here.
+        if versions.is_some() || spilled.is_some() {
             return None;
         }
         let head = KeptHead {
@@ -476,6 +533,7 @@ impl KeptHead {
                 .collect(),
             search_terms: Default::default(),
             versions: None,
+            spilled: None,
         })
     }
 }

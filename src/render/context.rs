@@ -500,12 +500,18 @@ impl Catalogue {
         }
     }
 
-    /// The template view of note `j` of document `d`'s
-    /// [`all_notes`](Document::all_notes), out of its article: a note
+    /// The template view of note `j` of document `d`'s `notes` (as
+    /// [`Document::read_notes`] gives them), out of its article: a note
     /// changed since noted links its aside and says the snapshot it was
     /// written on.
-    pub fn note_at(&self, site: &Site, d: &Document, j: usize) -> Option<NoteCtx> {
-        let n = d.note_at(j)?;
+    pub fn note_at(
+        &self,
+        site: &Site,
+        d: &Document,
+        notes: &crate::model::DocNotes,
+        j: usize,
+    ) -> Option<NoteCtx> {
+        let n = notes.at(j)?;
         let page_url = site.config.url(&d.path);
         let mut ctx = self.note(site, &page_url, n);
         if d.is_changed_note(j) {

@@ -596,12 +596,12 @@ pub fn write_annotations(r: &Renderer, w: &mut dyn Write) -> std::io::Result<()>
     let config = &site.config;
     let collection_id = config.url(routes::ANNOTATIONS);
     // Replies are annotations too (of their note), counted in the total.
-    let (notes, replies) = site
+    let total: usize = site
         .documents
         .iter()
-        .flat_map(Document::all_notes)
-        .fold((0, 0), |(n, r), note| (n + 1, r + note.replies.len()));
-    let total = notes + replies;
+        .filter(|d| d.note_count() > 0)
+        .map(|d| d.note_count() + d.note_facts(&site.registry).replies as usize)
+        .sum();
     let first = site
         .documents
         .iter()
@@ -638,15 +638,20 @@ pub fn annotations(r: &Renderer) -> String {
 /// [`ANNOTATION_PAGE_MAX`] of its notes, `partOf` the site's collection.
 /// It names only its neighbours, not its place in the whole list
 /// (`startIndex` is optional), so editing one sidecar changes one file.
-pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
+pub fn annotation_page(
+    r: &Renderer,
+    doc: usize,
+    part: usize,
+) -> Result<String, crate::error::Diagnostic> {
     let site = r.site;
     let d = &site.documents[doc];
     let per = annotation_page_limit();
     let doc_url = site.config.url(&d.path);
     let from = (part.max(1) - 1) * per;
+    let notes = d.read_notes()?;
     // A note's replies ride on its page, right after it.
-    let items = d
-        .all_notes()
+    let items = notes
+        .all()
         .skip(from)
         .take(per)
         .flat_map(|n| {
@@ -672,7 +677,7 @@ pub fn annotation_page(r: &Renderer, doc: usize, part: usize) -> String {
     let mut out = Vec::new();
     let _ = write_json(&mut out, &page);
     out.push(b'\n');
-    String::from_utf8(out).unwrap_or_default()
+    Ok(String::from_utf8(out).unwrap_or_default())
 }
 
 /// Writes compact JSON with `<`, `>` and `&` inside strings as `\\u`

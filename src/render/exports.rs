@@ -9,9 +9,10 @@
 
 use serde::Serialize;
 
+use crate::error::Diagnostic;
 use crate::html::escape;
 use crate::model::Note;
-use crate::model::{Document, Site};
+use crate::model::{DocNotes, Document, Site};
 use crate::routes::{ListRoute, Route};
 
 /// The columns of `/notes.csv`, in order.
@@ -67,17 +68,24 @@ fn note_date<'a>(d: &'a Document, n: &'a Note) -> Option<&'a crate::model::Date>
 /// words as they read on that snapshot and its `link` is its aside on the
 /// latest page. `version` names the snapshot a note was written on, empty
 /// for the latest.
-pub fn notes_csv(site: &Site) -> Vec<u8> {
+pub fn notes_csv(site: &Site) -> Result<Vec<u8>, Diagnostic> {
     let mut bytes = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = write_notes_csv(site, &mut bytes);
-    bytes
+    let mut failed = None;
+    // Writing to a Vec cannot fail: only reading the notes back can.
+    let _ = write_notes_csv(site, &mut bytes, &mut failed);
+    failed.map_or(Ok(bytes), Err)
 }
 
 /// [`notes_csv`] written as it is made: a build streams it into its file
 /// rather than holding it whole (~2.4 KB a note: 240 MB at 100k articles).
-/// Cells are borrowed where they can be: this runs over every note.
-pub fn write_notes_csv(site: &Site, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+/// Cells are borrowed where they can be: this runs over every note. Each
+/// document's notes are read once ([`Document::read_notes`]); when they
+/// cannot be, `failed` says why and the write stops with an error.
+pub fn write_notes_csv(
+    site: &Site,
+    out: &mut dyn std::io::Write,
+    failed: &mut Option<Diagnostic>,
+) -> std::io::Result<()> {
     let config = &site.config;
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -85,9 +93,13 @@ pub fn write_notes_csv(site: &Site, out: &mut dyn std::io::Write) -> std::io::Re
     w.write_record(CSV_COLUMNS)?;
     let number =
         |x: Option<crate::config::ratings::Score>| x.map(|v| v.to_string()).unwrap_or_default();
-    for d in &site.documents {
+    for d in site.documents.iter().filter(|d| d.note_count() > 0) {
         let url = config.url(&d.path);
-        for (j, n) in d.all_notes().enumerate() {
+        let notes = d.read_notes().map_err(|e| {
+            *failed = Some(e);
+            std::io::Error::other("the notes could not be read back")
+        })?;
+        for (j, n) in notes.all().enumerate() {
             let rating = n.rating.as_ref();
             let sources: Vec<&str> = n
                 .sources
@@ -195,14 +207,22 @@ pub struct ClaimRef {
 /// its article's; then in site and reading order), those changed since
 /// noted included: the claim was published, and a later edit does not
 /// undo its review. `note` counts in [`Document::all_notes`].
+/// From the notes' facts ([`Document::note_facts`]): the claims are
+/// listed without reading the notes.
 pub fn claims(site: &Site) -> Vec<ClaimRef> {
     let mut out: Vec<(i64, ClaimRef)> = Vec::new();
     for (i, d) in site.documents.iter().enumerate() {
-        for (j, n) in d.all_notes().enumerate() {
-            if n.rating.is_some() {
-                let t = note_date(d, n).map_or(i64::MIN, |x| x.timestamp());
-                out.push((t, ClaimRef { doc: i, note: j }));
-            }
+        for &(j, date) in d.note_facts(&site.registry).rated.iter() {
+            let t = date
+                .or_else(|| d.date.as_ref().map(|x| x.timestamp()))
+                .unwrap_or(i64::MIN);
+            out.push((
+                t,
+                ClaimRef {
+                    doc: i,
+                    note: j as usize,
+                },
+            ));
         }
     }
     // Stable: equal dates keep site order (newest article first).
@@ -231,11 +251,33 @@ pub struct ClaimCtx {
     /// note's aside.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changed_since: Option<String>,
+    /// Its date (the note's, else its article's) for a feed.
+    #[serde(skip)]
+    pub rfc3339: Option<String>,
 }
 
-pub fn claim_ctx(site: &Site, c: ClaimRef) -> Option<ClaimCtx> {
+/// The claims `refs`, each with what `claims.html` shows of it (a claim
+/// whose note is gone is left out), each document's notes read once.
+pub fn claim_ctxs(site: &Site, refs: &[ClaimRef]) -> Result<Vec<ClaimCtx>, Diagnostic> {
+    let mut read: std::collections::HashMap<usize, DocNotes> = Default::default();
+    let mut out = Vec::with_capacity(refs.len());
+    for &c in refs {
+        let Some(d) = site.documents.get(c.doc) else {
+            continue;
+        };
+        let notes = match read.entry(c.doc) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(d.read_notes()?),
+        };
+        out.extend(claim_ctx(site, c, notes));
+    }
+    Ok(out)
+}
+
+/// Claim `c` as `claims.html` sees it, from its document's `notes`.
+pub fn claim_ctx(site: &Site, c: ClaimRef, notes: &DocNotes) -> Option<ClaimCtx> {
     let d = site.documents.get(c.doc)?;
-    let n = d.note_at(c.note)?;
+    let n = notes.at(c.note)?;
     let url = site.config.url(&d.path);
     let date = note_date(d, n);
     Some(ClaimCtx {
@@ -254,6 +296,7 @@ pub fn claim_ctx(site: &Site, c: ClaimRef) -> Option<ClaimCtx> {
         url: d.note_link(&url, c.note, &n.id),
         article_url: url,
         changed_since: n.version.clone().filter(|_| d.is_changed_note(c.note)),
+        rfc3339: date.map(|x| x.rfc3339()),
     })
 }
 
@@ -273,21 +316,21 @@ pub(super) fn xml(s: &str) -> String {
 }
 
 /// `/claims/atom.xml`: the newest `feed_limit` rated claims.
-pub fn claims_feed(site: &Site) -> String {
+pub fn claims_feed(site: &Site) -> Result<String, Diagnostic> {
     let config = &site.config;
     let all = claims(site);
-    let entries: Vec<(ClaimRef, ClaimCtx)> = all
-        .iter()
-        .take(config.feed_limit)
-        .filter_map(|&c| Some((c, claim_ctx(site, c)?)))
-        .collect();
-    let newest = all
-        .first()
-        .and_then(|c| {
-            let d = &site.documents[c.doc];
-            note_date(d, d.note_at(c.note)?)
-        })
-        .map_or_else(|| "1970-01-01T00:00:00+00:00".to_string(), |x| x.rfc3339());
+    let entries = claim_ctxs(site, &all[..all.len().min(config.feed_limit)])?;
+    // The newest claim's date, and each entry's (its note's, else its
+    // article's), as the claims were listed.
+    let date_of = |c: &ClaimRef, notes: &DocNotes| {
+        let d = &site.documents[c.doc];
+        note_date(d, notes.at(c.note)?).map(|x| x.rfc3339())
+    };
+    let newest = match all.first() {
+        Some(c) => date_of(c, &site.documents[c.doc].read_notes()?),
+        None => None,
+    }
+    .unwrap_or_else(|| "1970-01-01T00:00:00+00:00".to_string());
     let self_url = Route::ClaimsFeed.url(config);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     x.push_str(&format!(
@@ -312,12 +355,8 @@ pub fn claims_feed(site: &Site) -> String {
         "  <author><name>{}</name></author>\n",
         xml(config.author.as_deref().unwrap_or(&config.title))
     ));
-    for (c, e) in &entries {
-        let d = &site.documents[c.doc];
-        let date = d
-            .note_at(c.note)
-            .and_then(|n| note_date(d, n))
-            .map_or_else(|| newest.clone(), |x| x.rfc3339());
+    for e in &entries {
+        let date = e.rfc3339.clone().unwrap_or_else(|| newest.clone());
         x.push_str("  <entry>\n");
         x.push_str(&format!(
             "    <title>{}</title>\n",
@@ -351,7 +390,7 @@ pub fn claims_feed(site: &Site) -> String {
         x.push_str("  </entry>\n");
     }
     x.push_str("</feed>\n");
-    x
+    Ok(x)
 }
 
 #[cfg(test)]

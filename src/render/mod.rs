@@ -97,6 +97,10 @@ pub enum Job {
     ThemeStatic(usize),
 }
 
+/// Every source's timeline ([`stats::source_timelines`]), or why the
+/// notes could not be read for them.
+type SourceTimelines = Result<Vec<Option<crate::charts::Drawn>>, Diagnostic>;
+
 /// A paginated listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
@@ -126,7 +130,7 @@ pub struct Renderer<'a> {
     /// The search index, made on first use (it reads every document).
     search: std::sync::OnceLock<search::Index>,
     /// Every source's timeline, drawn on first use (it reads every note).
-    source_timelines: std::sync::OnceLock<Vec<Option<crate::charts::Drawn>>>,
+    source_timelines: std::sync::OnceLock<SourceTimelines>,
     /// The sitemap's URLs, listed on first use (they come from the plan).
     sitemap: std::sync::OnceLock<Vec<(String, Option<String>)>>,
 }
@@ -624,7 +628,14 @@ impl<'a> Renderer<'a> {
                 out.copy_file(path, &self.site.config.root.join(&a.file))
             }
             Job::Annotations => out.write_with(path, &mut |w| data::write_annotations(self, w)),
-            Job::NotesCsv => out.write_with(path, &mut |w| exports::write_notes_csv(self.site, w)),
+            Job::NotesCsv => {
+                // A note that cannot be read back is reported as itself.
+                let mut failed = None;
+                let written = out.write_with(path, &mut |w| {
+                    exports::write_notes_csv(self.site, w, &mut failed)
+                });
+                failed.map_or(written, Err)
+            }
             Job::ThemeStatic(i) => {
                 let bytes = self.templates.static_bytes(*i, &self.site.config.root)?;
                 out.write(path, bytes)
@@ -698,17 +709,17 @@ impl<'a> Renderer<'a> {
             }
             Job::Claims(page) => self.render_claims(*page, path)?,
             Job::ClaimsFirstPage => redirect_page(&ListRoute::Claims.page_url(&site.config, 1)),
-            Job::ClaimsFeed => exports::claims_feed(site),
+            Job::ClaimsFeed => exports::claims_feed(site)?,
             Job::Snapshot { doc, version } => self.render_snapshot(*doc, *version, path)?,
             Job::DocChanges(i) => self.render_doc_changes(*i, path)?,
             Job::Changes => self.render_all_changes(path)?,
             Job::ChangesFeed => versions::changes_feed(site),
-            Job::NotesCsv => return Ok(exports::notes_csv(site)),
+            Job::NotesCsv => return exports::notes_csv(site),
             Job::SiteFeed => data::site_feed(self),
             Job::SourceFeed(i) => data::source_feed(self, *i),
             Job::Sitemap => data::sitemap(self),
             Job::SitemapPart(k) => data::sitemap_part(self, *k),
-            Job::AnnotationPage { doc, part } => data::annotation_page(self, *doc, *part),
+            Job::AnnotationPage { doc, part } => data::annotation_page(self, *doc, *part)?,
             Job::Robots => data::robots(self),
             Job::Annotations => data::annotations(self),
             Job::SearchIndex | Job::SearchShard(_) | Job::SearchDoc(_) | Job::SearchHeads(_) => {
@@ -764,12 +775,11 @@ impl<'a> Renderer<'a> {
         let site = self.site;
         let claims = exports::claims(site);
         let per_page = site.config.paginate_by;
-        let items = claims
+        let start = ((page - 1) * per_page).min(claims.len());
+        let on_page = &claims[start..(start + per_page).min(claims.len())];
+        let items = exports::claim_ctxs(site, on_page)?
             .iter()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .filter_map(|&c| exports::claim_ctx(site, c))
-            .map(|c| Value::from_serializable(&c))
+            .map(Value::from_serializable)
             .collect();
         let paginator = paginate(
             &site.config,
@@ -1098,11 +1108,22 @@ impl<'a> Renderer<'a> {
             &entries[start..(start + per_page).min(entries.len())]
         };
         let shown = |d: &usize| on_page.binary_search(d).is_ok();
-        let mut by_doc: BTreeMap<usize, Vec<NoteCtx>> = BTreeMap::new();
+        // Each document's notes read once (a build keeps them out of
+        // memory), for all of its notes citing the source.
+        let mut refs: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for r in uses.notes.iter().filter(|r| shown(&r.doc)) {
-            let d = &site.documents[r.doc];
-            if let Some(note) = self.catalogue.note_at(site, d, r.note) {
-                by_doc.entry(r.doc).or_default().push(note);
+            refs.entry(r.doc).or_default().push(r.note);
+        }
+        let mut by_doc: BTreeMap<usize, Vec<NoteCtx>> = BTreeMap::new();
+        for (doc, js) in refs {
+            let d = &site.documents[doc];
+            let notes = d.read_notes()?;
+            let ctxs: Vec<NoteCtx> = js
+                .into_iter()
+                .filter_map(|j| self.catalogue.note_at(site, d, &notes, j))
+                .collect();
+            if !ctxs.is_empty() {
+                by_doc.insert(doc, ctxs);
             }
         }
         // Drawn on the source's first page only: a paginated source
@@ -1110,6 +1131,8 @@ impl<'a> Renderer<'a> {
         let timeline = self
             .source_timelines
             .get_or_init(|| stats::source_timelines(site))
+            .as_ref()
+            .map_err(Clone::clone)?
             .get(i)
             .and_then(Option::as_ref);
         let source = SourceCtx {

@@ -261,11 +261,12 @@ impl<'a> Derived<'a> {
             .into_iter()
             .map(|l| (list_route(site, l), l))
             .collect();
-        let kinds: std::collections::BTreeSet<Option<&str>> = site
-            .documents
-            .iter()
-            .flat_map(|d| d.all_notes().map(|n| n.kind.as_deref()))
-            .collect();
+        let mut kinds: std::collections::BTreeSet<Option<String>> = Default::default();
+        for d in &site.documents {
+            for (k, _) in d.note_facts(&site.registry).kinds.iter() {
+                kinds.insert(k.as_deref().map(str::to_string));
+            }
+        }
         let kinds = hash128(&kinds);
         let file = |d: usize| path_bytes(&site.documents[d].file);
         let sources = site

@@ -501,6 +501,7 @@ type TermMap = std::collections::HashMap<String, Postings, fnv::FnvBuildHasher>;
 /// Calls `add` with each of document `d`'s postings as (term, note, weight):
 /// its text, its notes, and the words only its earlier snapshots have.
 fn each_posting(d: &Document, mut add: impl FnMut(&str, u32, u16)) {
+    debug_assert!(d.spilled.is_none(), "indexed after its notes were spilled");
     for (t, w) in d.search_terms.iter() {
         add(t, 0, w);
     }
@@ -949,7 +950,7 @@ impl Index {
 fn items_of(site: &Site) -> usize {
     site.documents
         .iter()
-        .map(|d| 1 + d.notes.len() + earlier_snapshots(d).len())
+        .map(|d| 1 + d.anchored_count() + earlier_snapshots(d).len())
         .sum()
 }
 
@@ -1064,15 +1065,19 @@ pub fn heads(site: &Site, group: usize) -> Vec<u8> {
         Vec<&'a str>,
         Vec<[String; 3]>,
     );
-    let heads: Vec<Head> = site.documents[head_range(group, site.documents.len())]
+    let docs = &site.documents[head_range(group, site.documents.len())];
+    // The notes' ids from their facts: a build keeps the notes elsewhere.
+    let facts: Vec<_> = docs.iter().map(|d| d.note_facts(&site.registry)).collect();
+    let heads: Vec<Head> = docs
         .iter()
-        .map(|d| {
+        .zip(&facts)
+        .map(|(d, f)| {
             Head(
                 &d.title,
                 &d.path,
                 d.date.as_ref().map(|x| x.iso()),
                 source_name(site, d),
-                d.notes.iter().map(|n| n.id.as_str()).collect(),
+                f.ids().collect(),
                 earlier_snapshots(d)
                     .iter()
                     .map(|s| {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::charts::{Bar, BarChart, Drawn, NoteMark, Series, months, note_map};
 use crate::model::Date;
-use crate::model::{Document, Site};
+use crate::model::Site;
 use crate::routes;
 
 /// How many sources and articles the rankings show.
@@ -28,19 +28,23 @@ fn month_key((y, m): (i32, u32)) -> String {
 /// The note kinds used in the site, in a stable order (alphabetical, the
 /// unlabelled last).
 fn kinds_used(site: &Site) -> Vec<Option<String>> {
-    // A set of borrowed names, not a clone of every note's kind sorted:
-    // this runs over all of the archive's notes.
+    // A set of names, not a clone of every note's kind sorted: this runs
+    // over all of the archive's documents.
     let mut named = std::collections::BTreeSet::new();
     let mut unnamed = false;
-    for note in site.documents.iter().flat_map(Document::all_notes) {
-        match &note.kind {
-            Some(kind) => {
-                named.insert(kind.as_str());
+    for d in &site.documents {
+        for (kind, _) in d.note_facts(&site.registry).kinds.iter() {
+            match kind {
+                Some(kind) => {
+                    if !named.contains(kind.as_ref()) {
+                        named.insert(kind.to_string());
+                    }
+                }
+                None => unnamed = true,
             }
-            None => unnamed = true,
         }
     }
-    let mut kinds: Vec<Option<String>> = named.into_iter().map(|k| Some(k.to_string())).collect();
+    let mut kinds: Vec<Option<String>> = named.into_iter().map(Some).collect();
     if unnamed {
         kinds.push(None);
     }
@@ -118,9 +122,9 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     let kinds = kinds_used(site);
     let mut by_kind = vec![0u64; kinds.len()];
     for d in &site.documents {
-        for n in d.all_notes() {
-            if let Some(i) = kinds.iter().position(|k| *k == n.kind) {
-                by_kind[i] += 1;
+        for (kind, count) in d.note_facts(&site.registry).kinds.iter() {
+            if let Some(i) = kinds.iter().position(|k| k.as_deref() == kind.as_deref()) {
+                by_kind[i] += u64::from(*count);
             }
         }
     }
@@ -311,43 +315,74 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     charts
 }
 
-/// Every source's timeline, by source index, drawn once per render: each
-/// of a source's paginated pages shows the same one.
-pub fn source_timelines(site: &Site) -> Vec<Option<Drawn>> {
-    let kinds = kinds_used(site);
-    (0..site.source_uses.len())
-        .map(|source| source_timeline(site, source, &kinds))
-        .collect()
-}
+/// A note's place on a source's timeline: the source, the month, the kind
+/// (its index in the kinds used).
+type Mark = (usize, (i32, u32), usize);
 
-/// A source's timeline: per month, the articles from it and the notes
-/// citing it, stacked by kind. A note without a date counts at its
-/// article's date; undated both, it is left out. `None` when nothing dated
-/// refers to the source.
-fn source_timeline(site: &Site, source: usize, kinds: &[Option<String>]) -> Option<Drawn> {
-    let uses = site.source_uses.get(source)?;
+/// Every source's timeline, by source index, drawn once per render: each
+/// of a source's paginated pages shows the same one. The notes citing a
+/// source are read document by document (once each, whatever the sources
+/// its notes cite), since a build keeps them out of memory.
+pub fn source_timelines(site: &Site) -> Result<Vec<Option<Drawn>>, crate::error::Diagnostic> {
+    use rayon::prelude::*;
+    let kinds = kinds_used(site);
     let width = 1 + kinds.len();
-    let mut counts: BTreeMap<(i32, u32), Vec<u64>> = BTreeMap::new();
-    for &d in &uses.articles {
-        if let Some(date) = &site.documents[d].date {
-            counts
-                .entry(month_of(date))
-                .or_insert_with(|| vec![0; width])[0] += 1;
+    let mut counts: Vec<BTreeMap<(i32, u32), Vec<u64>>> =
+        vec![BTreeMap::new(); site.source_uses.len()];
+    for (s, uses) in site.source_uses.iter().enumerate() {
+        for &d in &uses.articles {
+            if let Some(date) = &site.documents[d].date {
+                counts[s]
+                    .entry(month_of(date))
+                    .or_insert_with(|| vec![0; width])[0] += 1;
+            }
         }
     }
-    for r in &uses.notes {
-        let doc = &site.documents[r.doc];
-        let Some(note) = doc.note_at(r.note) else {
-            continue;
-        };
-        let Some(date) = note.date.as_ref().or(doc.date.as_ref()) else {
-            continue;
-        };
-        let k = kinds.iter().position(|k| *k == note.kind).unwrap_or(0);
-        counts
-            .entry(month_of(date))
-            .or_insert_with(|| vec![0; width])[1 + k] += 1;
+    // (source, note) of each note citing a source, by document.
+    let mut by_doc: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+    for (s, uses) in site.source_uses.iter().enumerate() {
+        for r in &uses.notes {
+            by_doc.entry(r.doc).or_default().push((s, r.note));
+        }
     }
+    // A note without a date counts at its article's date; undated both,
+    // it is left out.
+    let marks: Vec<Vec<Mark>> = by_doc
+        .par_iter()
+        .map(|(&d, refs)| {
+            let doc = &site.documents[d];
+            let notes = doc.read_notes()?;
+            Ok(refs
+                .iter()
+                .filter_map(|&(s, j)| {
+                    let note = notes.at(j)?;
+                    let date = note.date.as_ref().or(doc.date.as_ref())?;
+                    let k = kinds.iter().position(|k| *k == note.kind).unwrap_or(0);
+                    Some((s, month_of(date), k))
+                })
+                .collect())
+        })
+        .collect::<Result<_, crate::error::Diagnostic>>()?;
+    for (s, month, k) in marks.into_iter().flatten() {
+        counts[s].entry(month).or_insert_with(|| vec![0; width])[1 + k] += 1;
+    }
+    Ok(counts
+        .into_iter()
+        .enumerate()
+        .map(|(s, c)| source_timeline(site, s, &kinds, c))
+        .collect())
+}
+
+/// A source's timeline from its `counts`: per month, the articles from it
+/// and the notes citing it, stacked by kind. `None` when nothing dated
+/// refers to the source.
+fn source_timeline(
+    site: &Site,
+    source: usize,
+    kinds: &[Option<String>],
+    counts: BTreeMap<(i32, u32), Vec<u64>>,
+) -> Option<Drawn> {
+    let width = 1 + kinds.len();
     if counts.is_empty() {
         return None;
     }
