@@ -196,13 +196,16 @@ fn an_edit_the_kept_postings_cannot_follow_makes_the_index_again() {
     assert_out_like_clean(&s, &out2);
 }
 
+/// Something done to the kept index.
+type Damage = Box<dyn Fn(&TestSite)>;
+
 #[test]
 fn a_damaged_or_missing_kept_index_is_made_again() {
     let s = site();
     build(&s, &[]);
     // Each damage, then a fresh folder: the index is made again (and kept
     // again, whole), and the search files are a clean build's.
-    let damages: Vec<(&str, Box<dyn Fn(&TestSite)>)> = vec![
+    let damages: Vec<(&str, Damage)> = vec![
         (
             "a shard's bytes changed (its name kept)",
             Box::new(|s| {
