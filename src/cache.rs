@@ -51,8 +51,8 @@ use crate::error::Diagnostic;
 pub mod kept;
 pub mod ledger;
 pub mod parsed;
-pub mod spill;
 pub mod search;
+pub mod spill;
 
 pub use kept::KeptDoc;
 
