@@ -51,6 +51,7 @@ use crate::error::Diagnostic;
 pub mod kept;
 pub mod ledger;
 pub mod parsed;
+pub mod search;
 pub mod spill;
 
 pub use kept::KeptDoc;
@@ -125,6 +126,17 @@ pub struct State {
     pub docs: Vec<u128>,
     /// What the search index was made from ([`crate::render::search::Index::updated`]).
     pub search: crate::render::search::KeptIndex,
+    /// Each shard's key and record, kept with the index outside the
+    /// output ([`search`]).
+    #[serde(skip)]
+    pub search_shards: Vec<(String, u128)>,
+    /// Each document's kept name in site order (`None`: not kept), what a
+    /// build into another folder knows its documents by ([`search`]).
+    #[serde(skip)]
+    pub search_names: Vec<Option<u128>>,
+    /// The documents' order in phase one ([`crate::render::search::EarlierIndex::phase_one`]).
+    #[serde(skip)]
+    pub search_phase_one: u128,
     /// The outputs this build wrote rather than took from the previous
     /// output, when it knows them: every other output is the previous
     /// build's file (its inode), whose stamp is already in the record.
@@ -678,6 +690,9 @@ impl Snapshot {
         std::fs::create_dir_all(&dir)
             .map_err(|e| Diagnostic::io(&dir, "create the build cache folder", &e))?;
         prune_kept(root, state);
+        if let Some(state) = state {
+            search::keep(root, &self.output, state);
+        }
         let outputs = match state {
             // What this build wrote: every output it planned.
             Some(state) => {
@@ -739,6 +754,7 @@ impl Snapshot {
 pub fn discard(root: &Path) {
     let _ = std::fs::remove_dir_all(root.join(CACHE_DIR).join(DOCS));
     parsed::discard(root);
+    search::discard(root);
     let _ = std::fs::remove_dir(root.join(CACHE_DIR));
 }
 

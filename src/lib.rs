@@ -77,6 +77,9 @@ pub struct BuildReport {
     /// Documents whose notes were kept out of memory after their page
     /// was written ([`cache::spill`]).
     pub notes_spilled: usize,
+    /// The search index was the one the build cache keeps, brought up to
+    /// date, rather than made again ([`cache::search`]).
+    pub search_index_kept: bool,
 }
 
 /// Loads the site and its templates, and plans every output. Everything a
@@ -318,7 +321,20 @@ fn build_reusing(
     // A full build indexes each document for search as it renders it, and
     // lets its terms go ([`render::search::IndexBuilder`]); an edit build
     // updates the previous index from the documents' terms instead.
-    let index_builder = previous.is_none().then(render::search::IndexBuilder::new);
+    // A build with no previous output to update (into another folder)
+    // starts from the index the build cache keeps, when every document
+    // but a few is rendered from what that index was made from.
+    let phase_one_order = render::search::order_of(&loaded.site);
+    let index_builder = previous.is_none().then(|| {
+        let earlier = state
+            .as_ref()
+            .filter(|_| !clean)
+            .and_then(|s| cache::search::load(&config.root, s.render));
+        match earlier {
+            Some(e) => render::search::IndexBuilder::reusing(&loaded.site, e, &kept_names),
+            None => render::search::IndexBuilder::new(),
+        }
+    });
     // The build's scratch file of notes ([`cache::spill`]), made once the
     // output is begun: a document's notes go there once it is indexed.
     let spill: std::sync::OnceLock<std::sync::Arc<cache::spill::Spill>> =
@@ -564,16 +580,28 @@ fn build_reusing(
                 }
             }
         }
-        None => index_builder.map(|b| {
-            let at: HashMap<&std::path::Path, usize> = site
-                .documents
-                .iter()
-                .enumerate()
-                .map(|(i, d)| (d.file.as_path(), i))
-                .collect();
-            let number: Vec<usize> = phase_one.iter().map(|f| at[f.as_path()]).collect();
-            b.finish(&site, |i| number[i])
-        }),
+        None => match index_builder {
+            Some(b) => {
+                let at: HashMap<&std::path::Path, usize> = site
+                    .documents
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (d.file.as_path(), i))
+                    .collect();
+                let number: Vec<usize> = phase_one.iter().map(|f| at[f.as_path()]).collect();
+                let root = &site.config.root;
+                let kept_doc = |name| cache::load_kept::<cache::KeptDoc>(root, name)?.restore();
+                match b.finish(&site, |i| number[i], kept_doc) {
+                    Ok(index) => Some(index),
+                    Err(file) => {
+                        diags.push(cache_changed(&file));
+                        out.abort();
+                        return (report, diags, None);
+                    }
+                }
+            }
+            None => None,
+        },
     };
     drop(phase_one);
     // An index that could not be updated is made again now, from the
@@ -589,6 +617,7 @@ fn build_reusing(
             .for_each(|d| spill.put(d, registry));
     }
     memstat::mark("site finished, search index");
+    report.search_index_kept = index.from_earlier();
     let renderer = Renderer::new(&site, &templates);
     renderer.set_search_index(index);
     let mut jobs = renderer.plan();
@@ -657,6 +686,18 @@ fn build_reusing(
         jobs = todo;
         state.written = Some(written);
         state.search = renderer.search_index().kept().clone();
+        state.search_shards = renderer
+            .search_index()
+            .records()
+            .map(|(k, r)| (k.to_string(), r))
+            .collect();
+        // A document is known by its kept name only when it is kept.
+        state.search_names = site
+            .documents
+            .iter()
+            .map(|d| heads.get(&d.file).and(kept_names.get(&d.file)).copied())
+            .collect();
+        state.search_phase_one = phase_one_order;
         state.docs = site
             .documents
             .iter()
@@ -748,12 +789,18 @@ fn search_index_reusing(
         .flatten();
     match missing {
         None => Ok(None),
-        Some(file) => Err(Diagnostic::error(
-            Some(error::Location::file(&file)),
-            "the build cache changed during the build: this document's kept copy could not be read again",
-        )
-        .with_help("build again (the next build is a full one)")),
+        Some(file) => Err(cache_changed(&file)),
     }
+}
+
+/// A document's kept copy, read during the build, could not be read
+/// again for the search index.
+fn cache_changed(file: &std::path::Path) -> Diagnostic {
+    Diagnostic::error(
+        Some(error::Location::file(file)),
+        "the build cache changed during the build: this document's kept copy could not be read again",
+    )
+    .with_help("build again (the next build is a full one)")
 }
 
 /// [`build_with`] through the persistent build cache ([`cache`]): when

@@ -239,7 +239,8 @@ pub struct NoteFacts {
     pub changed: u32,
     /// Replies in all of its notes' threads.
     pub replies: u32,
-    /// The anchored notes' ids, each followed by '\n'.
+    /// Every note's id, in [`Document::all_notes`] order (those changed
+    /// since noted last: search finds them too), each followed by '\n'.
     pub ids: Box<str>,
     /// Each kind used (`None`: no kind) and how many notes have it, in
     /// order of first use.
@@ -257,7 +258,7 @@ impl NoteFacts {
     /// The facts of a document whose notes are held.
     pub fn of(d: &Document, registry: &Registry) -> NoteFacts {
         let mut ids = String::new();
-        for n in &d.notes {
+        for n in d.all_notes() {
             ids.push_str(&n.id);
             ids.push('\n');
         }
@@ -296,7 +297,7 @@ impl NoteFacts {
         }
     }
 
-    /// The anchored notes' ids, in reading order.
+    /// Every note's id, in [`Document::all_notes`] order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.ids.split_terminator('\n')
     }

@@ -90,7 +90,9 @@ fn documents_added_under_other_numbers_or_at_the_end_give_the_same_index() {
             builder.add(3 * i + 2, d);
         }
     }
-    let index = builder.finish(&site, |n| (n - 2) / 3);
+    let index = builder
+        .finish(&site, |n| (n - 2) / 3, |_| None)
+        .expect("a plain builder reads no kept document");
     assert_eq!(shards(&index), expected);
     assert_eq!(index.kept(), Index::new(&site).kept());
 }

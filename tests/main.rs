@@ -36,6 +36,7 @@ mod robust;
 mod routes;
 mod sample;
 mod search;
+mod search_kept;
 mod serve;
 mod serve_first;
 mod serve_load;

@@ -100,6 +100,9 @@ pub fn run(options: BuildOptions, clean: bool) -> ExitCode {
                 report.documents_kept
             ));
         }
+        if report.search_index_kept {
+            reused.push_str(", the search index from the build cache");
+        }
         format!(
             "built {} pages ({} files{reused}): {} articles, {} notes anchored, in {:.2?}",
             report.pages, report.files, report.articles, report.notes, report.elapsed

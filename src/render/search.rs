@@ -414,7 +414,7 @@ pub fn shard_keys<'a>(
         for (t, _) in d.search_terms.iter() {
             add(t);
         }
-        for n in &d.notes {
+        for n in d.all_notes() {
             each_term(&n.body_text, &mut add);
             each_term(&n.quote, &mut add);
             for t in &n.tags {
@@ -499,13 +499,15 @@ impl Postings {
 type TermMap = std::collections::HashMap<String, Postings, fnv::FnvBuildHasher>;
 
 /// Calls `add` with each of document `d`'s postings as (term, note, weight):
-/// its text, its notes, and the words only its earlier snapshots have.
+/// its text, its notes (those changed since noted too, after the others,
+/// as [`Document::all_notes`] orders them: DESIGN §10 drops none), and the
+/// words only its earlier snapshots have.
 fn each_posting(d: &Document, mut add: impl FnMut(&str, u32, u16)) {
     debug_assert!(d.spilled.is_none(), "indexed after its notes were spilled");
     for (t, w) in d.search_terms.iter() {
         add(t, 0, w);
     }
-    for (k, n) in d.notes.iter().enumerate() {
+    for (k, n) in d.all_notes().enumerate() {
         let mut w: BTreeMap<String, u16> = BTreeMap::new();
         let mut weigh = |text: &str, x: u16| {
             each_term(text, |t| {
@@ -527,7 +529,7 @@ fn each_posting(d: &Document, mut add: impl FnMut(&str, u32, u16)) {
     // leads to the snapshot that still says it. Words the latest
     // still has find the latest, so they are not indexed twice.
     for (v, removed) in removed_terms(d).into_iter().enumerate() {
-        let slot = (d.notes.len() + 1 + v) as u32;
+        let slot = (d.note_count() + 1 + v) as u32;
         for (t, x) in removed {
             add(&t, slot, x);
         }
@@ -576,7 +578,7 @@ fn document_postings(d: &Document) -> (HashMap<String, Vec<(u32, u16)>>, u128) {
 }
 
 /// The hash of the documents' order (their numbers in postings).
-fn order_of(site: &Site) -> u128 {
+pub fn order_of(site: &Site) -> u128 {
     let files: Vec<&[u8]> = site
         .documents
         .iter()
@@ -599,6 +601,32 @@ pub struct KeptIndex {
     keys: Vec<String>,
 }
 
+/// The most documents a build that starts from a kept index
+/// ([`IndexBuilder::reusing`]) indexes itself: each one's postings are
+/// held to the end of phase two (tens of kilobytes a document), and past
+/// a few hundred changed documents making the index again costs about
+/// what updating it does.
+pub const REUSE_MAX_FRESH: usize = 256;
+
+/// A site's search index as an earlier build made it, kept by the build
+/// cache outside any output folder: what a build into another folder
+/// starts from ([`IndexBuilder::reusing`]).
+pub struct EarlierIndex {
+    /// What that build kept of it ([`Index::kept`]).
+    pub index: KeptIndex,
+    /// Each shard's bytes and record ([`Index::record`]), by key, checked
+    /// against the record by whoever read them.
+    pub shards: BTreeMap<String, (Vec<u8>, u128)>,
+    /// Each document's kept name in that build (what its rendering read,
+    /// [`crate::cache::State::kept_name`]), in that build's site order:
+    /// `None` for a document it did not keep.
+    pub names: Vec<Option<u128>>,
+    /// The [`order_of`] that build's documents in phase one's order: the
+    /// same as this build's when both read the same documents, though the
+    /// final order differs (a title taken from a heading).
+    pub phase_one: u128,
+}
+
 /// A search index being made, one document at a time, from any thread:
 /// a build adds each document as it renders it, so that no document's
 /// terms are held to the end of the build (they were the largest part of
@@ -618,111 +646,431 @@ pub struct IndexBuilder {
     maps: std::sync::Mutex<Vec<TermMap>>,
     /// Each added document's number and the hash of its postings.
     hashes: std::sync::Mutex<Vec<(u32, u128)>>,
+    /// The earlier index it updates, when made by [`IndexBuilder::reusing`].
+    reuse: Option<Reuse>,
 }
+
+/// What a builder that updates an earlier index ([`IndexBuilder::reusing`])
+/// gathers.
+struct Reuse {
+    earlier: EarlierIndex,
+    /// The documents rendered from what the earlier build's were (the
+    /// same kept name): file → their number in the earlier index. Their
+    /// postings are that build's, so they are not read again.
+    known: HashMap<std::path::PathBuf, usize>,
+    /// The known documents added, by the number they were added under.
+    skipped: std::sync::Mutex<Vec<u32>>,
+    /// The other documents added: number, postings by term and their hash
+    /// ([`document_postings`]).
+    fresh: std::sync::Mutex<Vec<FreshDoc>>,
+}
+
+/// A document's number, its postings by term and their hash.
+type FreshDoc = (u32, HashMap<String, Vec<(u32, u16)>>, u128);
 
 impl IndexBuilder {
     pub fn new() -> IndexBuilder {
         IndexBuilder::default()
     }
 
+    /// A builder that updates `earlier` rather than making the index
+    /// again, for the documents of `site` (phase one's, in its order):
+    /// those whose kept name (`names`, by file) is one of `earlier`'s are
+    /// skipped, since their postings are the earlier build's; only the
+    /// others' postings are made and compared with what `earlier` holds.
+    /// A plain builder ([`IndexBuilder::new`]) when `earlier` cannot
+    /// serve: its shards are not the ones it lists, the documents are not
+    /// in its phase one's order, or more than [`REUSE_MAX_FRESH`] are not
+    /// known.
+    pub fn reusing(
+        site: &Site,
+        earlier: EarlierIndex,
+        names: &HashMap<std::path::PathBuf, u128>,
+    ) -> IndexBuilder {
+        let n = site.documents.len();
+        let whole = earlier.shards.keys().eq(earlier.index.keys.iter())
+            && earlier.index.docs.len() == n
+            && earlier.names.len() == n
+            && earlier.phase_one == order_of(site);
+        if !whole {
+            return IndexBuilder::new();
+        }
+        let at: HashMap<u128, usize> = earlier
+            .names
+            .iter()
+            .enumerate()
+            .filter_map(|(j, name)| Some(((*name)?, j)))
+            .collect();
+        let known: HashMap<std::path::PathBuf, usize> = site
+            .documents
+            .iter()
+            .filter_map(|d| Some((d.file.clone(), *at.get(names.get(&d.file)?)?)))
+            .collect();
+        if n - known.len() > REUSE_MAX_FRESH {
+            return IndexBuilder::new();
+        }
+        IndexBuilder {
+            reuse: Some(Reuse {
+                earlier,
+                known,
+                skipped: Default::default(),
+                fresh: Default::default(),
+            }),
+            ..IndexBuilder::default()
+        }
+    }
+
     /// Adds document `d`'s postings under number `i`. Its terms (and its
     /// notes') are not read again: the caller may drop them.
     pub fn add(&self, i: usize, d: &Document) {
-        let mut map = self
-            .maps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .unwrap_or_default();
+        if let Some(r) = &self.reuse {
+            // A document with versions is never kept, so never known; the
+            // check costs nothing and keeps a snapshot's words from
+            // being taken for the earlier build's.
+            if d.versions.is_none() && r.known.contains_key(&d.file) {
+                lock(&r.skipped).push(i as u32);
+            } else {
+                let (postings, hash) = document_postings(d);
+                lock(&r.fresh).push((i as u32, postings, hash));
+            }
+            return;
+        }
+        let mut map = lock(&self.maps).pop().unwrap_or_default();
         let hash = add_document(&mut map, i as u32, d);
-        self.maps
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(map);
-        self.hashes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((i as u32, hash));
+        lock(&self.maps).push(map);
+        lock(&self.hashes).push((i as u32, hash));
+    }
+
+    /// Adds a document's postings, made already ([`document_postings`]).
+    fn add_postings(&self, i: usize, postings: &HashMap<String, Vec<(u32, u16)>>, hash: u128) {
+        let mut map = lock(&self.maps).pop().unwrap_or_default();
+        for (term, ps) in postings {
+            for &(note, w) in ps {
+                push_posting(&mut map, term, (i as u32, note, w));
+            }
+        }
+        lock(&self.maps).push(map);
+        lock(&self.hashes).push((i as u32, hash));
     }
 
     /// The index of `site`, whose documents were added under the numbers
     /// `number` maps to their final ones (strictly increasing over the
     /// added documents); the documents not added are added now, from
     /// their terms in `site`.
-    pub fn finish(self, site: &Site, number: impl Fn(usize) -> usize) -> Index {
-        use rayon::prelude::*;
-        let maps = self.maps.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut hashes = self.hashes.into_inner().unwrap_or_else(|e| e.into_inner());
-        let mut terms = maps
+    ///
+    /// A builder made by [`IndexBuilder::reusing`] updates the earlier
+    /// index with the documents that are not known, reading the earlier
+    /// rendering of those whose postings changed through `kept_doc` (by
+    /// kept name); when it cannot (the final order is not the earlier
+    /// one, an earlier rendering is not kept, or an update would need a
+    /// posting no shard holds), it makes the index again, reading the
+    /// known documents' postings through `kept_doc`. `Err` names a known
+    /// document that could not be read back as the earlier build kept it.
+    pub fn finish(
+        self,
+        site: &Site,
+        number: impl Fn(usize) -> usize,
+        kept_doc: impl Fn(u128) -> Option<Document> + Sync,
+    ) -> Result<Index, std::path::PathBuf> {
+        let IndexBuilder {
+            maps,
+            hashes,
+            reuse,
+        } = self;
+        let Some(reuse) = reuse else {
+            let maps = maps.into_inner().unwrap_or_else(|e| e.into_inner());
+            let hashes = hashes.into_inner().unwrap_or_else(|e| e.into_inner());
+            return Ok(made(site, maps, hashes, number));
+        };
+        let Reuse {
+            earlier,
+            known,
+            skipped,
+            fresh,
+        } = reuse;
+        let renumber = |n: u32| number(n as usize);
+        let skipped: Vec<usize> = skipped
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
             .into_iter()
-            .reduce(|a, b| {
-                let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-                for (t, p) in small {
-                    match big.get_mut(&t) {
-                        Some(q) => q.merge(p),
-                        None => {
-                            big.insert(t, p);
-                        }
-                    }
-                }
-                big
-            })
-            .unwrap_or_default();
-        let renumber = |n: u32| number(n as usize) as u32;
-        for p in terms.values_mut() {
-            for posting in &mut p.best {
-                posting.0 = renumber(posting.0);
-            }
+            .map(renumber)
+            .collect();
+        let mut fresh: Vec<FreshDoc> = fresh.into_inner().unwrap_or_else(|e| e.into_inner());
+        for f in &mut fresh {
+            f.0 = renumber(f.0) as u32;
         }
-        for h in &mut hashes {
-            h.0 = renumber(h.0);
-        }
+        // The documents not added (their place in the order was not
+        // known in phase one): made now, from their terms.
         let mut added = vec![false; site.documents.len()];
-        for (i, _) in &hashes {
-            if let Some(a) = added.get_mut(*i as usize) {
+        for i in skipped
+            .iter()
+            .copied()
+            .chain(fresh.iter().map(|f| f.0 as usize))
+        {
+            if let Some(a) = added.get_mut(i) {
                 *a = true;
             }
         }
         for (i, d) in site.documents.iter().enumerate() {
             if !added[i] {
-                hashes.push((i as u32, add_document(&mut terms, i as u32, d)));
+                let (postings, hash) = document_postings(d);
+                fresh.push((i as u32, postings, hash));
             }
         }
-        hashes.sort_unstable();
-        let mut by_key: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
-        for (t, p) in terms {
-            match by_key.get_mut(key_of(&t)) {
-                Some(v) => v.push((t, p)),
-                None => {
-                    by_key.insert(key_of(&t).to_string(), vec![(t, p)]);
+        if let Some(index) = update_earlier(site, &earlier, &known, &skipped, &fresh, &kept_doc) {
+            return Ok(index);
+        }
+        // Made again: the known documents read back, the others' postings
+        // as made.
+        use rayon::prelude::*;
+        let again = IndexBuilder::new();
+        skipped.par_iter().try_for_each(|&i| {
+            let d = &site.documents[i];
+            let back = known
+                .get(&d.file)
+                .and_then(|&j| Some((j, earlier.names.get(j).copied()??)))
+                .and_then(|(j, name)| Some((j, kept_doc(name)?)))
+                .filter(|(j, doc)| document_postings(doc).1 == earlier.index.docs[*j]);
+            match back {
+                Some((_, doc)) => {
+                    again.add(i, &doc);
+                    Ok(())
                 }
+                None => Err(d.file.clone()),
             }
+        })?;
+        for (i, postings, hash) in &fresh {
+            again.add_postings(*i as usize, postings, *hash);
         }
-        let shards: BTreeMap<String, Shard> = by_key
-            .into_par_iter()
-            .map(|(key, mut terms)| {
-                terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                let terms = terms.into_iter().map(|(t, p)| (t, p.flat())).collect();
-                (key, Shard::Made(terms))
-            })
-            .collect();
-        Index {
-            kept: KeptIndex {
-                order: order_of(site),
-                docs: hashes.into_iter().map(|(_, h)| h).collect(),
-                keys: shards.keys().cloned().collect(),
-            },
-            shards,
-            items: items_of(site),
+        let maps = again.maps.into_inner().unwrap_or_else(|e| e.into_inner());
+        let hashes = again.hashes.into_inner().unwrap_or_else(|e| e.into_inner());
+        Ok(made(site, maps, hashes, |i| i))
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn push_posting(index: &mut TermMap, term: &str, p: Posting) {
+    match index.get_mut(term) {
+        Some(v) => v.push(p),
+        None => {
+            let mut v = Postings::default();
+            v.push(p);
+            index.insert(term.to_string(), v);
         }
     }
 }
 
+/// The index of `site` from term maps of documents numbered by `number`
+/// (`hashes`: each added document's number and postings' hash); the
+/// documents not in them are added from their terms in `site`.
+fn made(
+    site: &Site,
+    maps: Vec<TermMap>,
+    mut hashes: Vec<(u32, u128)>,
+    number: impl Fn(usize) -> usize,
+) -> Index {
+    use rayon::prelude::*;
+    let mut terms = maps
+        .into_iter()
+        .reduce(|a, b| {
+            let (mut big, small) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+            for (t, p) in small {
+                match big.get_mut(&t) {
+                    Some(q) => q.merge(p),
+                    None => {
+                        big.insert(t, p);
+                    }
+                }
+            }
+            big
+        })
+        .unwrap_or_default();
+    let renumber = |n: u32| number(n as usize) as u32;
+    for p in terms.values_mut() {
+        for posting in &mut p.best {
+            posting.0 = renumber(posting.0);
+        }
+    }
+    for h in &mut hashes {
+        h.0 = renumber(h.0);
+    }
+    let mut added = vec![false; site.documents.len()];
+    for (i, _) in &hashes {
+        if let Some(a) = added.get_mut(*i as usize) {
+            *a = true;
+        }
+    }
+    for (i, d) in site.documents.iter().enumerate() {
+        if !added[i] {
+            hashes.push((i as u32, add_document(&mut terms, i as u32, d)));
+        }
+    }
+    hashes.sort_unstable();
+    let mut by_key: BTreeMap<String, Vec<(String, Postings)>> = BTreeMap::new();
+    for (t, p) in terms {
+        match by_key.get_mut(key_of(&t)) {
+            Some(v) => v.push((t, p)),
+            None => {
+                by_key.insert(key_of(&t).to_string(), vec![(t, p)]);
+            }
+        }
+    }
+    let shards: BTreeMap<String, Shard> = by_key
+        .into_par_iter()
+        .map(|(key, mut terms)| {
+            terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let terms: Vec<(String, Vec<u32>)> =
+                terms.into_iter().map(|(t, p)| (t, p.flat())).collect();
+            (key, Shard::of(terms.iter().map(|(t, f)| (t.as_str(), f))))
+        })
+        .collect();
+    Index {
+        kept: KeptIndex {
+            order: order_of(site),
+            docs: hashes.into_iter().map(|(_, h)| h).collect(),
+            keys: shards.keys().cloned().collect(),
+        },
+        shards,
+        items: items_of(site),
+        earlier: false,
+    }
+}
+
+/// `earlier` brought up to date for `site`, when it can be: the `skipped`
+/// documents (final numbers) are each at its earlier number (`known`),
+/// and each `fresh` one's postings are its earlier ones or replace them
+/// (its earlier rendering read through `kept_doc`) term by term.
+fn update_earlier(
+    site: &Site,
+    earlier: &EarlierIndex,
+    known: &HashMap<std::path::PathBuf, usize>,
+    skipped: &[usize],
+    fresh: &[FreshDoc],
+    kept_doc: &(impl Fn(u128) -> Option<Document> + Sync),
+) -> Option<Index> {
+    let kept = &earlier.index;
+    let n = site.documents.len();
+    if kept.order != order_of(site)
+        || kept.docs.len() != n
+        || skipped.len() + fresh.len() != n
+        || !skipped
+            .iter()
+            .all(|&i| site.documents.get(i).and_then(|d| known.get(&d.file)) == Some(&i))
+    {
+        return None;
+    }
+    let mut docs = kept.docs.clone();
+    let mut changes: BTreeMap<String, Change> = BTreeMap::new();
+    for (i, now, hash) in fresh {
+        let i = *i as usize;
+        if *hash == kept.docs[i] {
+            continue;
+        }
+        let before = kept_doc((*earlier.names.get(i)?)?)?;
+        let (then, then_hash) = document_postings(&before);
+        if then_hash != kept.docs[i] {
+            return None;
+        }
+        docs[i] = *hash;
+        diff_postings(&mut changes, i as u32, now, &then);
+    }
+    let mut shards: BTreeMap<String, Shard> = earlier
+        .shards
+        .iter()
+        .map(|(key, (bytes, record))| {
+            let shard = Shard::Bytes {
+                bytes: bytes.clone(),
+                record: *record,
+            };
+            (key.clone(), shard)
+        })
+        .collect();
+    apply_changes(&mut shards, &changes)?;
+    Some(Index {
+        kept: KeptIndex {
+            order: kept.order,
+            docs,
+            keys: shards.keys().cloned().collect(),
+        },
+        shards,
+        items: items_of(site),
+        earlier: true,
+    })
+}
+
+/// Adds to `changes` what document `doc`'s postings becoming `now` from
+/// `then` did to each term.
+fn diff_postings(
+    changes: &mut BTreeMap<String, Change>,
+    doc: u32,
+    now: &HashMap<String, Vec<(u32, u16)>>,
+    then: &HashMap<String, Vec<(u32, u16)>>,
+) {
+    let with_doc =
+        |v: &[(u32, u16)]| -> Vec<Posting> { v.iter().map(|&(n, w)| (doc, n, w)).collect() };
+    for (t, p) in now {
+        if then.get(t) != Some(p) {
+            let e = changes.entry(t.clone()).or_default();
+            e.1.extend(with_doc(p));
+            if let Some(q) = then.get(t) {
+                e.0.extend(with_doc(q));
+            }
+        }
+    }
+    for (t, q) in then {
+        if !now.contains_key(t) {
+            changes.entry(t.clone()).or_default().0.extend(with_doc(q));
+        }
+    }
+}
+
+/// Applies `changes` to the terms of `shards`, each shard that has a
+/// changed term read and made again; `None` when a term cannot be
+/// updated ([`update_term`]) or a shard cannot be read.
+fn apply_changes(
+    shards: &mut BTreeMap<String, Shard>,
+    changes: &BTreeMap<String, Change>,
+) -> Option<()> {
+    let mut by_key: BTreeMap<&str, Vec<(&String, &Change)>> = BTreeMap::new();
+    for (t, c) in changes {
+        by_key.entry(key_of(t)).or_default().push((t, c));
+    }
+    for (key, terms) in by_key {
+        let mut shard: BTreeMap<String, Vec<u32>> = match shards.get(key) {
+            Some(Shard::Previous { file, .. }) => {
+                serde_json::from_slice(&std::fs::read(file).ok()?).ok()?
+            }
+            Some(Shard::Bytes { bytes, .. }) => serde_json::from_slice(bytes).ok()?,
+            None => BTreeMap::new(),
+        };
+        for (t, (removed, added)) in terms {
+            match update_term(shard.get(t.as_str()).map(Vec::as_slice), removed, added).ok()? {
+                Some(flat) => {
+                    shard.insert(t.clone(), flat);
+                }
+                None => {
+                    shard.remove(t.as_str());
+                }
+            }
+        }
+        if shard.is_empty() {
+            shards.remove(key);
+        } else {
+            let made = Shard::of(shard.iter().map(|(t, f)| (t.as_str(), f)));
+            shards.insert(key.to_string(), made);
+        }
+    }
+    Some(())
+}
+
 /// A shard of the index.
 enum Shard {
-    /// Its terms, sorted, each with `[df, doc, note, weight, …]` (its
-    /// heaviest postings).
-    Made(Vec<(String, Vec<u32>)>),
+    /// Its file's bytes, `{term: [df, doc, note, weight, …], …}` (each
+    /// term's heaviest postings), and their hash: its record.
+    Bytes { bytes: Vec<u8>, record: u128 },
     /// Unchanged since the previous build: its file in the previous
     /// output, and that build's record of it.
     Previous {
@@ -731,12 +1079,23 @@ enum Shard {
     },
 }
 
+impl Shard {
+    /// The shard of these terms (in order) and their entries.
+    fn of<'a>(terms: impl Iterator<Item = (&'a str, &'a Vec<u32>)>) -> Shard {
+        let (bytes, record) = shard_bytes(terms);
+        Shard::Bytes { bytes, record }
+    }
+}
+
 /// The inverted index of a site, by shard.
 #[derive(Default)]
 pub struct Index {
     shards: BTreeMap<String, Shard>,
     items: usize,
     kept: KeptIndex,
+    /// Whether it is an earlier build's kept index brought up to date
+    /// ([`IndexBuilder::reusing`]).
+    earlier: bool,
 }
 
 /// What an incremental build knows of the previous build's index.
@@ -764,7 +1123,12 @@ impl Index {
             .par_iter()
             .enumerate()
             .for_each(|(i, d)| builder.add(i, d));
-        builder.finish(site, |i| i)
+        let maps = builder.maps.into_inner().unwrap_or_else(|e| e.into_inner());
+        let hashes = builder
+            .hashes
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        made(site, maps, hashes, |i| i)
     }
 
     /// The previous build's index brought up to date, when only some
@@ -802,28 +1166,7 @@ impl Index {
                 return None;
             }
             docs[i] = hash;
-            let doc = i as u32;
-            let with_doc = |v: &[(u32, u16)]| -> Vec<Posting> {
-                v.iter().map(|&(n, w)| (doc, n, w)).collect()
-            };
-            for (t, p) in &now {
-                if then.get(t) != Some(p) {
-                    let e = changes.entry(t.clone()).or_default();
-                    e.1.extend(with_doc(p));
-                    if let Some(q) = then.get(t) {
-                        e.0.extend(with_doc(q));
-                    }
-                }
-            }
-            for (t, q) in &then {
-                if !now.contains_key(t) {
-                    changes.entry(t.clone()).or_default().0.extend(with_doc(q));
-                }
-            }
-        }
-        let mut by_key: BTreeMap<&str, Vec<(&String, &Change)>> = BTreeMap::new();
-        for (t, c) in &changes {
-            by_key.entry(key_of(t)).or_default().push((t, c));
+            diff_postings(&mut changes, i as u32, &now, &then);
         }
         let mut shards: BTreeMap<String, Shard> = BTreeMap::new();
         for key in &kept.keys {
@@ -832,29 +1175,7 @@ impl Index {
             let file = previous.output.join(&path);
             shards.insert(key.clone(), Shard::Previous { file, record });
         }
-        for (key, terms) in by_key {
-            let mut shard: BTreeMap<String, Vec<u32>> = match shards.get(key) {
-                Some(Shard::Previous { file, .. }) => {
-                    serde_json::from_slice(&std::fs::read(file).ok()?).ok()?
-                }
-                _ => BTreeMap::new(),
-            };
-            for (t, (removed, added)) in terms {
-                match update_term(shard.get(t.as_str()).map(Vec::as_slice), removed, added).ok()? {
-                    Some(flat) => {
-                        shard.insert(t.clone(), flat);
-                    }
-                    None => {
-                        shard.remove(t.as_str());
-                    }
-                }
-            }
-            if shard.is_empty() {
-                shards.remove(key);
-            } else {
-                shards.insert(key.to_string(), Shard::Made(shard.into_iter().collect()));
-            }
-        }
+        apply_changes(&mut shards, &changes)?;
         Some(Index {
             kept: KeptIndex {
                 order: kept.order,
@@ -863,7 +1184,14 @@ impl Index {
             },
             shards,
             items: items_of(site),
+            earlier: false,
         })
+    }
+
+    /// Whether it is the index the build cache kept, brought up to date,
+    /// rather than made from every document's terms.
+    pub fn from_earlier(&self) -> bool {
+        self.earlier
     }
 
     /// What the build cache keeps of it for the next build.
@@ -874,6 +1202,12 @@ impl Index {
     /// The shard keys, in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.shards.keys().map(String::as_str)
+    }
+
+    /// Each shard's key and record ([`Index::record`]), in order: what the
+    /// build cache keeps the shards by.
+    pub fn records(&self) -> impl Iterator<Item = (&str, u128)> {
+        self.shards.keys().map(|k| (k.as_str(), self.record(k)))
     }
 
     /// The manifest, `search-index.json`.
@@ -914,23 +1248,14 @@ impl Index {
     /// A shard: `{term: [df, doc, note, weight, doc, note, weight, …]}`.
     /// One the previous build wrote is read back from its output.
     pub fn shard(&self, key: &str) -> Result<Vec<u8>, crate::error::Diagnostic> {
-        let terms = match self.shards.get(key) {
-            Some(Shard::Made(terms)) => terms.as_slice(),
-            Some(Shard::Previous { file, .. }) => {
-                return std::fs::read(file).map_err(|e| {
-                    crate::error::Diagnostic::io(file, "read the previous search shard", &e)
-                        .with_help("build again with --clean")
-                });
-            }
-            None => &[],
-        };
-        let out: BTreeMap<&str, &[u32]> = terms
-            .iter()
-            .map(|(t, f)| (t.as_str(), f.as_slice()))
-            .collect();
-        let mut bytes = Vec::new();
-        let _ = super::data::write_json(&mut bytes, &out);
-        Ok(bytes)
+        match self.shards.get(key) {
+            Some(Shard::Bytes { bytes, .. }) => Ok(bytes.clone()),
+            Some(Shard::Previous { file, .. }) => std::fs::read(file).map_err(|e| {
+                crate::error::Diagnostic::io(file, "read the previous search shard", &e)
+                    .with_help("build again with --clean")
+            }),
+            None => Ok(empty_shard().0),
+        }
     }
 
     /// A shard's record for the build cache: the hash of its bytes (what
@@ -939,10 +1264,25 @@ impl Index {
     /// that [`Index::updated`] left as it was.
     pub fn record(&self, key: &str) -> u128 {
         match self.shards.get(key) {
-            Some(Shard::Previous { record, .. }) => *record,
-            _ => crate::cache::ledger::hash_of(&self.shard(key).unwrap_or_default()),
+            Some(Shard::Bytes { record, .. } | Shard::Previous { record, .. }) => *record,
+            None => empty_shard().1,
         }
     }
+}
+
+/// The bytes and record of a shard with no terms.
+fn empty_shard() -> (Vec<u8>, u128) {
+    shard_bytes(std::iter::empty())
+}
+
+/// A shard's file of these terms (in order) and their entries, and its
+/// hash (its record).
+fn shard_bytes<'a>(terms: impl Iterator<Item = (&'a str, &'a Vec<u32>)>) -> (Vec<u8>, u128) {
+    let out: BTreeMap<&str, &[u32]> = terms.map(|(t, f)| (t, f.as_slice())).collect();
+    let mut bytes = Vec::new();
+    let _ = super::data::write_json(&mut bytes, &out);
+    let record = crate::cache::ledger::hash_of(bytes.as_slice());
+    (bytes, record)
 }
 
 /// How many items the index numbers: every document, note and earlier
@@ -950,7 +1290,7 @@ impl Index {
 fn items_of(site: &Site) -> usize {
     site.documents
         .iter()
-        .map(|d| 1 + d.anchored_count() + earlier_snapshots(d).len())
+        .map(|d| 1 + d.note_count() + earlier_snapshots(d).len())
         .sum()
 }
 
@@ -1164,8 +1504,7 @@ pub fn write_fragment(
             None => Text::Html(PlainText(&d.content_html)),
         },
         notes: d
-            .notes
-            .iter()
+            .all_notes()
             .map(|n| [n.id.as_str(), n.body_text.as_str(), n.quote.as_str()])
             .collect(),
         versions: earlier_snapshots(d)
