@@ -1042,7 +1042,7 @@ impl<'a> Renderer<'a> {
             .iter()
             .skip(start)
             .take(per_page)
-            .map(|&i| self.catalogue.items[i].clone())
+            .map(|&i| self.catalogue.item_value(self.site, i))
             .collect();
         paginate(config, base, page, per_page, articles.len(), items)
     }
@@ -1119,12 +1119,12 @@ impl<'a> Renderer<'a> {
                 .articles
                 .iter()
                 .filter(|d| shown(d))
-                .map(|&d| self.catalogue.items[d].clone())
+                .map(|&d| self.catalogue.item_value(site, d))
                 .collect(),
             notes_by_article: by_doc
                 .into_iter()
                 .map(|(d, notes)| ArticleNotes {
-                    article: self.catalogue.items[d].clone(),
+                    article: self.catalogue.item_value(site, d),
                     notes,
                 })
                 .collect(),
