@@ -457,6 +457,7 @@ fn build_reusing(
                 }
                 doc.content_html = String::new();
             }
+            doc.release_page_only();
             docs_kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let _ = heads[i].set(head);
             index_doc(i, &mut doc);
@@ -476,6 +477,7 @@ fn build_reusing(
             {
                 let _ = heads[i].set(head);
             }
+            doc.release_page_only();
             index_doc(i, doc);
             diags
         })
@@ -493,19 +495,23 @@ fn build_reusing(
         .collect();
     // The outputs phase two wrote (the record stamps only what a build
     // wrote), and each document's head: by phase two's order, which
-    // `finish` may change.
-    let mut written: HashSet<String> = rendered
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !reused_at[*i].load(std::sync::atomic::Ordering::Relaxed))
-        .flat_map(|(i, (d, _))| {
-            let page = routes::Route::Document {
-                dir: d.path.clone(),
-            }
-            .path();
-            [page, render::search::doc_path(i)]
-        })
-        .collect();
+    // `finish` may change. Without a previous state every output is
+    // written, and the record looks at each as it does without the list
+    // (~0.3 KB an article of paths not held).
+    let mut written: Option<HashSet<String>> = previous.as_ref().map(|_| {
+        rendered
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !reused_at[*i].load(std::sync::atomic::Ordering::Relaxed))
+            .flat_map(|(i, (d, _))| {
+                let page = routes::Route::Document {
+                    dir: d.path.clone(),
+                }
+                .path();
+                [page, render::search::doc_path(i)]
+            })
+            .collect()
+    });
     let heads: HashMap<PathBuf, u128> = rendered
         .iter()
         .zip(&heads)
@@ -616,7 +622,9 @@ fn build_reusing(
         for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
             state.jobs.insert(path.clone(), rec);
             if render {
-                written.insert(path.clone());
+                if let Some(written) = &mut written {
+                    written.insert(path.clone());
+                }
                 todo.push((path, job));
             } else {
                 reused += 1;
@@ -624,7 +632,7 @@ fn build_reusing(
         }
         progress.advance(reused - before);
         jobs = todo;
-        state.written = Some(written);
+        state.written = written;
         state.search = renderer.search_index().kept().clone();
         state.docs = site
             .documents
