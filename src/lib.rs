@@ -581,6 +581,7 @@ fn build_reusing(
     jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
     let docs_reused_n = docs_reused.into_inner();
     let mut reused = 2 * docs_reused_n;
+    let mut to_render: Option<Vec<render::Job>> = None;
     if let Some(state) = &mut state {
         for (i, d) in site.documents.iter().enumerate() {
             if let Some((page, frag)) = doc_records.get(i) {
@@ -617,21 +618,27 @@ fn build_reusing(
                 !(same && out.reuse(path).is_ok())
             })
             .collect();
+        // The records keep each output's path; what is rendered is
+        // written to its route's path, made again.
         let mut todo = Vec::with_capacity(jobs.len());
         let before = reused;
-        for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
-            state.jobs.insert(path.clone(), rec);
+        for (((path, job), rec), render) in std::mem::take(&mut jobs)
+            .into_iter()
+            .zip(records)
+            .zip(render)
+        {
             if render {
                 if let Some(written) = &mut written {
                     written.insert(path.clone());
                 }
-                todo.push((path, job));
+                todo.push(job);
             } else {
                 reused += 1;
             }
+            state.jobs.insert(path, rec);
         }
         progress.advance(reused - before);
-        jobs = todo;
+        to_render = Some(todo);
         state.written = written;
         state.search = renderer.search_index().kept().clone();
         state.docs = site
@@ -645,7 +652,10 @@ fn build_reusing(
         inner: &out,
         progress,
     };
-    let (stats, d) = renderer.render_all(&jobs, &counting);
+    let (stats, d) = match &to_render {
+        Some(todo) => renderer.render_jobs(todo, &counting),
+        None => renderer.render_all(&jobs, &counting),
+    };
     diags.extend(d);
     drop(renderer);
     memstat::mark("phase three: render");
