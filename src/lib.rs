@@ -494,6 +494,7 @@ fn build_reusing(
                 }
                 doc.content_html = String::new();
             }
+            doc.release_page_only();
             docs_kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let _ = heads[i].set(head);
             index_doc(i, &mut doc);
@@ -513,6 +514,7 @@ fn build_reusing(
             {
                 let _ = heads[i].set(head);
             }
+            doc.release_page_only();
             index_doc(i, doc);
             diags
         })
@@ -530,19 +532,23 @@ fn build_reusing(
         .collect();
     // The outputs phase two wrote (the record stamps only what a build
     // wrote), and each document's head: by phase two's order, which
-    // `finish` may change.
-    let mut written: HashSet<String> = rendered
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !reused_at[*i].load(std::sync::atomic::Ordering::Relaxed))
-        .flat_map(|(i, (d, _))| {
-            let page = routes::Route::Document {
-                dir: d.path.clone(),
-            }
-            .path();
-            [page, render::search::doc_path(i)]
-        })
-        .collect();
+    // `finish` may change. Without a previous state every output is
+    // written, and the record looks at each as it does without the list
+    // (~0.3 KB an article of paths not held).
+    let mut written: Option<HashSet<String>> = previous.as_ref().map(|_| {
+        rendered
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !reused_at[*i].load(std::sync::atomic::Ordering::Relaxed))
+            .flat_map(|(i, (d, _))| {
+                let page = routes::Route::Document {
+                    dir: d.path.clone(),
+                }
+                .path();
+                [page, render::search::doc_path(i)]
+            })
+            .collect()
+    });
     let heads: HashMap<PathBuf, u128> = rendered
         .iter()
         .zip(&heads)
@@ -635,6 +641,7 @@ fn build_reusing(
     jobs.retain(|(_, job)| !matches!(job, render::Job::Document(_) | render::Job::SearchDoc(_)));
     let docs_reused_n = docs_reused.into_inner();
     let mut reused = 2 * docs_reused_n;
+    let mut to_render: Option<Vec<render::Job>> = None;
     if let Some(state) = &mut state {
         for (i, d) in site.documents.iter().enumerate() {
             if let Some((page, frag)) = doc_records.get(i) {
@@ -671,20 +678,28 @@ fn build_reusing(
                 !(same && out.reuse(path).is_ok())
             })
             .collect();
+        // The records keep each output's path; what is rendered is
+        // written to its route's path, made again.
         let mut todo = Vec::with_capacity(jobs.len());
         let before = reused;
-        for (((path, job), rec), render) in jobs.into_iter().zip(records).zip(render) {
-            state.jobs.insert(path.clone(), rec);
+        for (((path, job), rec), render) in std::mem::take(&mut jobs)
+            .into_iter()
+            .zip(records)
+            .zip(render)
+        {
             if render {
-                written.insert(path.clone());
-                todo.push((path, job));
+                if let Some(written) = &mut written {
+                    written.insert(path.clone());
+                }
+                todo.push(job);
             } else {
                 reused += 1;
             }
+            state.jobs.insert(path, rec);
         }
         progress.advance(reused - before);
-        jobs = todo;
-        state.written = Some(written);
+        to_render = Some(todo);
+        state.written = written;
         state.search = renderer.search_index().kept().clone();
         state.search_shards = renderer
             .search_index()
@@ -709,7 +724,10 @@ fn build_reusing(
         inner: &out,
         progress,
     };
-    let (stats, d) = renderer.render_all(&jobs, &counting);
+    let (stats, d) = match &to_render {
+        Some(todo) => renderer.render_jobs(todo, &counting),
+        None => renderer.render_all(&jobs, &counting),
+    };
     diags.extend(d);
     drop(renderer);
     memstat::mark("phase three: render");

@@ -619,7 +619,7 @@ impl LiveSite {
             changed.insert(id);
             self.site.documents.push(d);
             self.ids.push(id);
-            self.catalogue.items.push(tera::Value::none());
+            self.catalogue.items.push(None);
         }
         if !order_changed {
             // A changed document may have moved (a new date or title).
@@ -688,8 +688,10 @@ impl LiveSite {
         for i in which {
             self.rev += 1;
             let file = self.site.documents[i].file.clone();
-            self.item_fp
-                .insert(file.clone(), hash_json(&self.catalogue.items[i]));
+            self.item_fp.insert(
+                file.clone(),
+                hash_json(&self.catalogue.item_value(&self.site, i)),
+            );
             self.doc_rev.insert(file, self.rev);
         }
     }

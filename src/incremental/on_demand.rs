@@ -105,7 +105,7 @@ impl OnDemandSite {
             }
         }
         let mut catalogue = Catalogue::links_only(site);
-        catalogue.items = vec![tera::Value::none(); site.documents.len()];
+        catalogue.items = vec![None; site.documents.len()];
         let rendered = Rendered {
             site: site.clone(),
             catalogue,

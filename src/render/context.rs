@@ -6,6 +6,8 @@
 //! and shared by every listing, tag, source and home page that shows the
 //! article: a Tera value clone is a reference-count bump, not a copy.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use tera::Value;
 
@@ -248,21 +250,29 @@ pub struct PageNumber {
     pub current: bool,
 }
 
-/// An article in a listing.
+/// An article in a listing. The values are made once per site and cloned
+/// in (a clone is a reference count: Tera's serialiser passes a `Value`
+/// through as it is): a source's, section's and tag's link, and each
+/// article's dates.
 #[derive(Serialize)]
 pub struct ArticleItem<'a> {
     pub title: &'a str,
     pub url: String,
-    pub date: Option<String>,
-    pub date_display: Option<String>,
-    pub source: Option<SourceLink>,
+    /// `Option<String>`: the ISO date.
+    pub date: Value,
+    /// `Option<String>`: "4 May 2021".
+    pub date_display: Value,
+    /// `Option<SourceLink>`.
+    pub source: Value,
     pub authors: &'a [String],
-    pub tags: Vec<TagLink>,
+    /// `Vec<TagLink>`.
+    pub tags: Value,
     pub description: Option<&'a str>,
     /// HTML.
     pub summary: &'a str,
     pub note_count: usize,
-    pub section: Option<SectionLink>,
+    /// `Option<SectionLink>`.
+    pub section: Value,
 }
 
 /// `section`: a section (or the home page) being listed.
@@ -348,10 +358,31 @@ pub struct TagCtx {
 pub struct Catalogue {
     pub source_links: Vec<SourceLink>,
     pub section_links: Vec<SectionLink>,
-    /// Parallel to `site.documents` (pages get an item too, unused).
+    /// The same links as template values, for the listing items to share.
+    source_values: Vec<Value>,
+    section_values: Vec<Value>,
+    /// Each tag's link as a value, by the name the site spells it with.
+    tag_values: HashMap<String, Value>,
+    /// Parallel to `site.documents` (pages get an item too, unused); `None`
+    /// for a document not rendered yet (the dev server's partial site).
+    /// An item keeps only what is dear to make again; the rest is taken
+    /// from its document when a listing shows it ([`Catalogue::item_value`]).
+    /// A whole `Value` per document was ~4 KB an article held through the
+    /// render; made from nothing per listing, it cost 15 % of a warm
+    /// build's time (slugs, dates and URLs made again on every listing).
     /// Note contexts are not kept: they are made when a page needs them,
     /// since holding every note twice costs more memory than making them.
-    pub items: Vec<Value>,
+    pub items: Vec<Option<Item>>,
+}
+
+/// What a listing item keeps of its document between listings: its dates
+/// and tag links, made once. Usually no heap at all besides the tags'
+/// array (a short date is held inline by Tera's string).
+#[derive(Clone)]
+pub struct Item {
+    date: Value,
+    date_display: Value,
+    tags: Value,
 }
 
 impl Catalogue {
@@ -361,7 +392,7 @@ impl Catalogue {
             use rayon::prelude::*;
             site.documents
                 .par_iter()
-                .map(|d| Value::from_serializable(&cat.item(site, d)))
+                .map(|d| Some(cat.item(site, d)))
                 .collect()
         };
         cat
@@ -371,28 +402,43 @@ impl Catalogue {
     /// to render documents' own pages).
     pub fn links_only(site: &Site) -> Catalogue {
         let config = &site.config;
+        let source_links: Vec<SourceLink> = site
+            .registry
+            .all()
+            .iter()
+            .map(|s| source_link(s, config))
+            .collect();
+        let section_links: Vec<SectionLink> = site
+            .sections
+            .iter()
+            .map(|s| section_link(s, config))
+            .collect();
+        let tag_values = site
+            .tags
+            .iter()
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    Value::from_serializable(&tag_link(site, &t.name)),
+                )
+            })
+            .collect();
         Catalogue {
-            source_links: site
-                .registry
-                .all()
-                .iter()
-                .map(|s| source_link(s, config))
-                .collect(),
-            section_links: site
-                .sections
-                .iter()
-                .map(|s| section_link(s, config))
-                .collect(),
+            source_values: source_links.iter().map(Value::from_serializable).collect(),
+            section_values: section_links.iter().map(Value::from_serializable).collect(),
+            source_links,
+            section_links,
+            tag_values,
             items: Vec::new(),
         }
     }
 
-    /// Recomputes the listing item and note contexts of document `i`
-    /// after it changed (or moved). Other documents' entries do not depend
-    /// on it, as long as the section links are current.
+    /// Recomputes the listing item of document `i` after it changed (or
+    /// moved). Other documents' entries do not depend on it, as long as the
+    /// section links are current.
     pub fn update_document(&mut self, site: &Site, i: usize) {
         let d = &site.documents[i];
-        self.items[i] = Value::from_serializable(&self.item(site, d));
+        self.items[i] = Some(self.item(site, d));
     }
 
     /// Recomputes the section links (titles, URLs and article counts).
@@ -413,6 +459,7 @@ impl Catalogue {
                 })
             })
             .collect();
+        self.section_values = links.iter().map(Value::from_serializable).collect();
         self.section_links = links;
         changed
     }
@@ -421,10 +468,37 @@ impl Catalogue {
     /// becomes entry `k` (after documents were re-sorted the same way).
     pub fn reorder(&mut self, order: &[usize]) {
         let mut items = std::mem::take(&mut self.items);
-        self.items = order
-            .iter()
-            .map(|&i| std::mem::replace(&mut items[i], Value::none()))
-            .collect();
+        self.items = order.iter().map(|&i| items[i].take()).collect();
+    }
+
+    /// Document `i`'s listing item as templates see it (`none` while it
+    /// has no item).
+    pub fn item_value(&self, site: &Site, i: usize) -> Value {
+        let (Some(Some(item)), Some(d)) = (self.items.get(i), site.documents.get(i)) else {
+            return Value::none();
+        };
+        Value::from_serializable(&ArticleItem {
+            title: &d.title,
+            url: site.config.url(&d.path),
+            date: item.date.clone(),
+            date_display: item.date_display.clone(),
+            source: self.source_value(site, d.source.as_deref()),
+            authors: &d.authors,
+            tags: item.tags.clone(),
+            description: d.description.as_deref(),
+            summary: &d.summary_html,
+            note_count: d.note_count(),
+            section: d
+                .section
+                .and_then(|s| self.section_values.get(s).cloned())
+                .unwrap_or_else(Value::none),
+        })
+    }
+
+    fn source_value(&self, site: &Site, key: Option<&str>) -> Value {
+        key.and_then(|k| site.registry.index_of(k))
+            .and_then(|i| self.source_values.get(i).cloned())
+            .unwrap_or_else(Value::none)
     }
 
     pub fn source_of(&self, site: &Site, key: Option<&str>) -> Option<SourceLink> {
@@ -433,32 +507,24 @@ impl Catalogue {
     }
 
     pub fn tags_of(&self, site: &Site, doc: &Document) -> Vec<TagLink> {
-        doc.tags
-            .iter()
-            .map(|name| {
-                let slug = slug::slugify(name);
-                TagLink {
-                    url: site.config.url(&crate::routes::tag_dir(&slug)),
-                    name: name.clone(),
-                    slug,
-                }
-            })
-            .collect()
+        doc.tags.iter().map(|name| tag_link(site, name)).collect()
     }
 
-    fn item<'a>(&self, site: &'a Site, d: &'a Document) -> ArticleItem<'a> {
-        ArticleItem {
-            title: &d.title,
-            url: site.config.url(&d.path),
-            date: d.date.as_ref().map(|x| x.iso()),
-            date_display: d.date.as_ref().map(|x| x.display()),
-            source: self.source_of(site, d.source.as_deref()),
-            authors: &d.authors,
-            tags: self.tags_of(site, d),
-            description: d.description.as_deref(),
-            summary: &d.summary_html,
-            note_count: d.note_count(),
-            section: d.section.and_then(|s| self.section_links.get(s).cloned()),
+    fn item(&self, site: &Site, d: &Document) -> Item {
+        let tags: Vec<Value> = d
+            .tags
+            .iter()
+            .map(|name| match self.tag_values.get(name) {
+                Some(v) => v.clone(),
+                // A tag the site did not have when the catalogue was made
+                // (the dev server): its own value.
+                None => Value::from_serializable(&tag_link(site, name)),
+            })
+            .collect();
+        Item {
+            date: d.date.as_ref().map(|x| x.iso()).into(),
+            date_display: d.date.as_ref().map(|x| x.display()).into(),
+            tags: tags.into(),
         }
     }
 
@@ -530,6 +596,16 @@ impl Catalogue {
             });
         }
         Some(ctx)
+    }
+}
+
+/// A tag's link, by the name the site spells it with.
+fn tag_link(site: &Site, name: &str) -> TagLink {
+    let slug = slug::slugify(name);
+    TagLink {
+        url: site.config.url(&crate::routes::tag_dir(&slug)),
+        name: name.to_string(),
+        slug,
     }
 }
 
