@@ -178,56 +178,9 @@ pub(super) fn unlocation(l: KeptLocation) -> Location {
 }
 
 fn note(n: &Note) -> KeptNote {
-    let Note {
-        id,
-        number,
-        kind,
-        quote,
-        prefix,
-        suffix,
-        body_html,
-        body_text,
-        sources,
-        author,
-        date: when,
-        tags,
-        rating,
-        written_quote,
-        written_note,
-        replies,
-        line,
-        version,
-    } = n;
-    KeptNote {
-        id: id.clone(),
-        number: *number,
-        kind: kind.clone(),
-        quote: quote.clone(),
-        prefix: prefix.clone(),
-        suffix: suffix.clone(),
-        body_html: body_html.clone(),
-        body_text: body_text.clone(),
-        sources: sources.clone(),
-        author: author.clone(),
-        date: when.as_ref().map(date),
-        tags: tags.clone(),
-        rating: rating.as_ref().map(rating_of),
-        written_quote: written_quote.clone(),
-        written_note: written_note.clone(),
-        replies: replies
-            .iter()
-            .map(|r| {
-                let Reply {
-                    author,
-                    date: when,
-                    text,
-                } = r;
-                (author.clone(), when.as_ref().map(date), text.clone())
-            })
-            .collect(),
-        line: *line,
-        version: version.clone(),
-    }
+    // A clone costs what copying each field would; the conversion that
+    // destructures the whole struct stays in one place.
+    note_moved(n.clone())
 }
 
 /// [`note`] by value: the build's spill moves each note out of memory,
