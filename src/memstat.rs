@@ -4,7 +4,8 @@
 //! keeps the live heap and its peak; [`mark`] closes a phase, noting the
 //! live heap at its end, the heap's peak during it, and the process's
 //! peak resident memory during it (Linux: `VmHWM`, reset through
-//! `/proc/self/clear_refs`). Without the feature a mark does nothing.
+//! `/proc/self/clear_refs`), and its wall time (from the previous mark,
+//! or from [`begin`]). Without the feature a mark does nothing.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Mutex;
@@ -13,6 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 static MARKS: Mutex<Vec<Mark>> = Mutex::new(Vec::new());
+/// When the phase being measured began.
+static PHASE_START: Mutex<Option<std::time::Instant>> = Mutex::new(None);
 
 /// An allocator that counts the bytes live in `A`.
 pub struct Counting<A>(pub A);
@@ -67,6 +70,18 @@ pub struct Mark {
     /// The process's peak resident memory during the phase (0 when the
     /// system does not say).
     pub rss_peak: usize,
+    /// The phase's wall time (zero for the first phase when [`begin`]
+    /// was not called).
+    pub wall: std::time::Duration,
+}
+
+/// Starts the first phase's clock.
+pub fn begin() {
+    if cfg!(feature = "alloc-count")
+        && let Ok(mut start) = PHASE_START.lock()
+    {
+        *start = Some(std::time::Instant::now());
+    }
 }
 
 /// Closes `phase`: notes its figures and starts the next phase's peaks
@@ -81,6 +96,13 @@ fn record(phase: &'static str) {
     let live = LIVE.load(Ordering::Relaxed);
     let peak = PEAK.swap(live, Ordering::Relaxed);
     let rss_peak = rss_peak().unwrap_or(0);
+    let now = std::time::Instant::now();
+    let wall = PHASE_START
+        .lock()
+        .ok()
+        .and_then(|mut start| start.replace(now))
+        .map(|began| now - began)
+        .unwrap_or_default();
     // 5: reset the peak resident set size (proc(5), clear_refs). A
     // kernel control file, written in place: no temporary file can stand
     // in for it, and it is nothing of the user's.
@@ -94,6 +116,7 @@ fn record(phase: &'static str) {
             live,
             peak,
             rss_peak,
+            wall,
         });
     }
 }

@@ -64,6 +64,7 @@ pub fn run(options: BuildOptions, clean: bool) -> ExitCode {
         return code;
     }
     let bar = BuildBar::new();
+    marginalia::memstat::begin();
     let (report, diags) = marginalia::build_cached(&options, &bar, clean);
     bar.finish();
     if cfg!(feature = "alloc-count") {
@@ -71,11 +72,12 @@ pub fn run(options: BuildOptions, clean: bool) -> ExitCode {
         for m in marginalia::memstat::marks() {
             let mib = |b: usize| b as f64 / 1048576.0;
             eprintln!(
-                "memory: {:<32} live at end {:8.1} MiB, heap peak {:8.1} MiB, RSS peak {:8.1} MiB",
+                "memory: {:<32} live at end {:8.1} MiB, heap peak {:8.1} MiB, RSS peak {:8.1} MiB, wall {:7.3} s",
                 m.phase,
                 mib(m.live),
                 mib(m.peak),
-                mib(m.rss_peak)
+                mib(m.rss_peak),
+                m.wall.as_secs_f64()
             );
         }
     }
