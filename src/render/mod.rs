@@ -133,6 +133,12 @@ pub struct Renderer<'a> {
     source_timelines: std::sync::OnceLock<SourceTimelines>,
     /// The sitemap's URLs, listed on first use (they come from the plan).
     sitemap: std::sync::OnceLock<Vec<(String, Option<String>)>>,
+    /// What `/notes.csv` may copy from the previous build's, when a build
+    /// with a cache says ([`exports::CsvReuse`]).
+    csv_reuse: std::sync::OnceLock<exports::CsvReuse>,
+    /// Where each document's rows are in the `/notes.csv` written, for
+    /// the next build ([`exports::CsvRows`]).
+    csv_rows: std::sync::Mutex<Option<exports::CsvRows>>,
 }
 
 /// The numbers and the problems of rendered jobs (`Ok(is_page)` each),
@@ -303,6 +309,8 @@ impl<'a> Renderer<'a> {
             search: std::sync::OnceLock::new(),
             source_timelines: std::sync::OnceLock::new(),
             sitemap: std::sync::OnceLock::new(),
+            csv_reuse: std::sync::OnceLock::new(),
+            csv_rows: std::sync::Mutex::new(None),
         }
     }
 
@@ -333,6 +341,20 @@ impl<'a> Renderer<'a> {
     /// once the renderer has made one.
     pub fn set_search_index(&self, index: search::Index) {
         let _ = self.search.set(index);
+    }
+
+    /// Lets `/notes.csv` copy the rows of unchanged documents from the
+    /// previous build's file ([`exports::write_notes_csv`]), and record
+    /// where its rows are for the next build ([`Renderer::take_csv_rows`]).
+    /// Ignored once given.
+    pub fn set_csv_reuse(&self, reuse: exports::CsvReuse) {
+        let _ = self.csv_reuse.set(reuse);
+    }
+
+    /// Where each document's rows are in the `/notes.csv` this renderer
+    /// wrote, when it was given a [`exports::CsvReuse`] and wrote one.
+    pub fn take_csv_rows(&self) -> Option<exports::CsvRows> {
+        self.csv_rows.lock().ok()?.take()
     }
 
     /// Every output of the site with its path, in a stable order.
@@ -653,9 +675,18 @@ impl<'a> Renderer<'a> {
             Job::NotesCsv => {
                 // A note that cannot be read back is reported as itself.
                 let mut failed = None;
+                let mut rows = None;
                 let written = out.write_with(path, &mut |w| {
-                    exports::write_notes_csv(self.site, w, &mut failed)
+                    rows =
+                        exports::write_notes_csv(self.site, self.csv_reuse.get(), w, &mut failed)?;
+                    Ok(())
                 });
+                if written.is_ok()
+                    && failed.is_none()
+                    && let Ok(mut kept) = self.csv_rows.lock()
+                {
+                    *kept = rows;
+                }
                 failed.map_or(written, Err)
             }
             Job::ThemeStatic(i) => {
