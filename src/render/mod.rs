@@ -97,10 +97,6 @@ pub enum Job {
     ThemeStatic(usize),
 }
 
-/// Every source's timeline ([`stats::source_timelines`]), or why the
-/// notes could not be read for them.
-type SourceTimelines = Result<Vec<Option<crate::charts::Drawn>>, Diagnostic>;
-
 /// A paginated listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
@@ -129,8 +125,9 @@ pub struct Renderer<'a> {
     site_value: Value,
     /// The search index, made on first use (it reads every document).
     search: std::sync::OnceLock<search::Index>,
-    /// Every source's timeline, drawn on first use (it reads every note).
-    source_timelines: std::sync::OnceLock<SourceTimelines>,
+    /// Every source's timeline, counted on first use from every document's
+    /// note facts, each drawn when its page first asks.
+    source_timelines: std::sync::OnceLock<stats::Timelines>,
     /// The sitemap's URLs, listed on first use (they come from the plan).
     sitemap: std::sync::OnceLock<Vec<(String, Option<String>)>>,
     /// What `/notes.csv` may copy from the previous build's, when a build
@@ -1184,10 +1181,7 @@ impl<'a> Renderer<'a> {
         let timeline = self
             .source_timelines
             .get_or_init(|| stats::source_timelines(site))
-            .as_ref()
-            .map_err(Clone::clone)?
-            .get(i)
-            .and_then(Option::as_ref);
+            .get(site, i);
         let source = SourceCtx {
             summary: self.source_summary(i),
             members,

@@ -315,12 +315,32 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     charts
 }
 
-/// Every source's timeline, by source index, drawn once per render: each
-/// of a source's paginated pages shows the same one. The notes citing a
-/// source are counted from their documents' facts
-/// ([`crate::model::NoteFacts::cite_marks`]: each citing note's month and
-/// kind), so that no note is read back from where a build spilled it.
-pub fn source_timelines(site: &Site) -> Result<Vec<Option<Drawn>>, crate::error::Diagnostic> {
+/// Every source's timeline, counted once per render for all sources and
+/// each drawn when its page first asks ([`Timelines::get`]): an edit
+/// build renders the pages of a few sources only.
+pub struct Timelines {
+    kinds: Vec<Option<String>>,
+    counts: Vec<BTreeMap<(i32, u32), Vec<u64>>>,
+    drawn: Vec<std::sync::OnceLock<Option<Drawn>>>,
+}
+
+impl Timelines {
+    /// Source `source`'s timeline, `None` when nothing dated refers to it.
+    pub fn get(&self, site: &Site, source: usize) -> Option<&Drawn> {
+        let counts = self.counts.get(source)?;
+        self.drawn
+            .get(source)?
+            .get_or_init(|| source_timeline(site, source, &self.kinds, counts.clone()))
+            .as_ref()
+    }
+}
+
+/// Every source's counts, by source index: each of a source's paginated
+/// pages shows the same timeline. The notes citing a source are counted
+/// from their documents' facts ([`crate::model::NoteFacts::cite_marks`]:
+/// each citing note's month and kind), so that no note is read back from
+/// where a build spilled it.
+pub fn source_timelines(site: &Site) -> Timelines {
     let kinds = kinds_used(site);
     let width = 1 + kinds.len();
     let mut counts: Vec<BTreeMap<(i32, u32), Vec<u64>>> =
@@ -364,11 +384,11 @@ pub fn source_timelines(site: &Site) -> Result<Vec<Option<Drawn>>, crate::error:
                 .or_insert_with(|| vec![0; width])[1 + k] += 1;
         }
     }
-    Ok(counts
-        .into_iter()
-        .enumerate()
-        .map(|(s, c)| source_timeline(site, s, &kinds, c))
-        .collect())
+    Timelines {
+        drawn: counts.iter().map(|_| std::sync::OnceLock::new()).collect(),
+        kinds,
+        counts,
+    }
 }
 
 /// A source's timeline from its `counts`: per month, the articles from it
