@@ -63,7 +63,7 @@ const RECORD: &str = "build.json";
 /// What a build leaves for the next one to reuse, in [`CACHE_DIR`].
 const STATE: &str = "state.bin";
 /// Bumped whenever the record's meaning changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// A file modified this close to the record may have changed again within
 /// the same timestamp: its hash is never taken on trust.
 const RACY: i128 = 2_000_000_000;
@@ -126,6 +126,9 @@ pub struct State {
     pub docs: Vec<u128>,
     /// What the search index was made from ([`crate::render::search::Index::updated`]).
     pub search: crate::render::search::KeptIndex,
+    /// Where each document's rows are in the output's `/notes.csv`
+    /// ([`crate::render::exports::CsvRows`]).
+    pub notes_csv: Option<crate::render::exports::CsvRows>,
     /// Each shard's key and record, kept with the index outside the
     /// output ([`search`]).
     #[serde(skip)]

@@ -663,6 +663,25 @@ fn build_reusing(
                 (d.file.clone(), v)
             })
             .collect();
+        // `/notes.csv` copies the rows of documents of the same value from
+        // the previous build's file: everything else they read is the
+        // previous build's when there is a previous state.
+        renderer.set_csv_reuse(render::exports::CsvReuse {
+            previous: previous.as_ref().and_then(|p| {
+                let rows = p.notes_csv.clone()?;
+                Some((out.live_dir().join(routes::NOTES_CSV), rows))
+            }),
+            // A document known by neither its head nor its files' key has
+            // no value to match rows by: its rows are made.
+            values: site
+                .documents
+                .iter()
+                .map(|d| {
+                    (heads.contains_key(&d.file) || keys.contains_key(&d.file))
+                        .then(|| values[&d.file])
+                })
+                .collect(),
+        });
         let valuer = cache::ledger::Valuer::new(&renderer, &values);
         let records: Vec<u128> = jobs
             .par_iter()
@@ -729,6 +748,12 @@ fn build_reusing(
         None => renderer.render_all(&jobs, &counting),
     };
     diags.extend(d);
+    if let Some(state) = &mut state {
+        // An unchanged `/notes.csv` is the previous file, rows where they were.
+        state.notes_csv = renderer
+            .take_csv_rows()
+            .or_else(|| previous.as_mut().and_then(|p| p.notes_csv.take()));
+    }
     drop(renderer);
     memstat::mark("phase three: render");
     if diags.has_errors() {

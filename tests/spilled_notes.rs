@@ -190,3 +190,116 @@ fn a_build_reports_the_documents_whose_notes_it_spilled() {
     beside.sort();
     assert_eq!(beside, [".lib-out.marginalia-sums", "lib-out"]);
 }
+
+/// [`site`] without a warning, so that its builds keep a cache and the
+/// next build is an edit build: the kind `claim` declared, and no note
+/// changed since noted (the budget's versions go).
+fn site_without_warnings() -> TestSite {
+    let s = site();
+    s.file(
+        "site.yaml",
+        &format!(
+            "title: Spilled\nbase_url: {BASE}\npaginate_by: 2\n\
+             kinds:\n  claim:\n    label: Claim\n    colour: \"#2c6a2e\"\n    dark: \"#8fcf8c\"\n    help: a claim checked\n\
+             ratings:\n  best: 5\n  worst: 1\n  labels:\n    \"False\": 1\n    \"True\": 5\n"
+        ),
+    )
+    .remove("content/news/budget/versions/2021-05-04.md")
+    .remove("content/news/budget/index.md")
+    .remove("content/news/budget/index.annotations.yaml");
+    s
+}
+
+/// An edit build copies `notes.csv`'s rows of the documents it did not
+/// change from the previous file, and counts the source timelines from
+/// the notes' facts: both must stay what a clean build writes when a
+/// document's notes change, a note's date and kind change, the registry
+/// renames a source, and when the previous `notes.csv` is damaged or gone.
+#[test]
+fn notes_csv_and_timelines_after_edits_are_what_a_clean_build_writes() {
+    use crate::perf_cache::assert_like_clean;
+    let s = site_without_warnings();
+    let r = s.run(&["build", "--clean"]);
+    r.assert_ok();
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    s.build().assert_ok();
+    let check = |s: &TestSite| {
+        assert_like_clean(s);
+        let held = held(s);
+        for path in [
+            "notes.csv",
+            "sources/gazette/index.html",
+            "sources/gazette/page/2/index.html",
+            "sources/ann/index.html",
+        ] {
+            assert!(
+                std::fs::read(s.out(path)).unwrap() == held[path],
+                "{path} differs from the render with every note held"
+            );
+        }
+    };
+    // An edit build, which reuses what it can.
+    let edit_build = |s: &TestSite| {
+        let r = s.build();
+        r.assert_ok();
+        assert!(r.stdout.contains("unchanged files reused"), "{}", r.stdout);
+    };
+
+    // (a) An article's notes change.
+    s.file(
+        "content/news/a1.annotations.yaml",
+        "- quote: The council voted 1 times\n  note: \"Rewritten, with a comma.\"\n  kind: claim\n  sources: [gazette]\n",
+    );
+    edit_build(&s);
+    assert!(s.read("notes.csv").contains("\"Rewritten, with a comma.\""));
+    check(&s);
+
+    // (b) A note's date and kind change: it moves on its sources'
+    // timelines, to a kind of its own.
+    s.file(
+        "content/news/a2.annotations.yaml",
+        "- quote: The council voted 2 times\n  note: Later.\n  kind: context\n  sources: [gazette, ann]\n  date: 2023-11-20\n",
+    );
+    edit_build(&s);
+    assert!(s.read("sources/ann/index.html").contains("2023-11"));
+    check(&s);
+
+    // (c) The registry renames a source that notes cite.
+    s.file(
+        "content/sources.yaml",
+        &SOURCES.replace("The Gazette", "The Daily Gazette"),
+    );
+    s.build().assert_ok();
+    assert!(s.read("notes.csv").contains("The Daily Gazette"));
+    check(&s);
+
+    // (d) The previous notes.csv damaged in place (same length and
+    // modification time), then removed, each before a notes edit.
+    let csv = s.out("notes.csv");
+    let stamp = std::fs::metadata(&csv).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&csv).unwrap();
+    bytes.iter_mut().skip(200).for_each(|b| {
+        if b.is_ascii_alphabetic() {
+            *b = b'x'
+        }
+    });
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&csv).unwrap();
+        f.write_all(&bytes).unwrap();
+        f.set_modified(stamp).unwrap();
+    }
+    s.file(
+        "content/news/a4.annotations.yaml",
+        "- quote: The mayor said\n  note: Damaged before this one.\n  sources: [ann]\n",
+    );
+    s.build().assert_ok();
+    check(&s);
+    std::fs::remove_file(&csv).unwrap();
+    s.file(
+        "content/news/a4.annotations.yaml",
+        "- quote: The mayor said\n  note: Removed before this one.\n  sources: [ann]\n",
+    );
+    s.build().assert_ok();
+    check(&s);
+}

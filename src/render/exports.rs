@@ -7,6 +7,8 @@
 //! needs quoting; on top of that, a cell a spreadsheet would run as a
 //! formula is neutralised with a leading `'` ([`neutralise`]).
 
+use std::io::Write as _;
+
 use serde::Serialize;
 
 use crate::error::Diagnostic;
@@ -72,8 +74,124 @@ pub fn notes_csv(site: &Site) -> Result<Vec<u8>, Diagnostic> {
     let mut bytes = Vec::new();
     let mut failed = None;
     // Writing to a Vec cannot fail: only reading the notes back can.
-    let _ = write_notes_csv(site, &mut bytes, &mut failed);
+    let _ = write_notes_csv(site, None, &mut bytes, &mut failed);
     failed.map_or(Ok(bytes), Err)
+}
+
+/// Where each document's rows are in a `/notes.csv` a build wrote, so the
+/// next build can copy the rows of the documents it did not change from
+/// that file instead of reading their notes back ([`CsvReuse`]). Kept in
+/// the build cache's state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CsvRows {
+    /// The file's length and hash (XXH3-128 of all of its bytes): a file
+    /// that is not exactly these bytes is not copied from.
+    pub len: u64,
+    pub hash: u128,
+    /// (the document's value, offset, length) of each document's rows.
+    pub rows: Vec<(u128, u64, u64)>,
+}
+
+/// What a build may reuse of the previous build's `/notes.csv`: its file
+/// and where each document's rows are in it, and the value of each of
+/// this build's documents (by index), the hash of everything its rows
+/// read of it (`None`: not known, its rows are made). The caller vouches that everything else the rows read
+/// (the configuration's `base_url`, the source registry, this binary) is
+/// as it was for the previous file.
+#[derive(Debug, Clone, Default)]
+pub struct CsvReuse {
+    pub previous: Option<(std::path::PathBuf, CsvRows)>,
+    pub values: Vec<Option<u128>>,
+}
+
+/// (offset, length) of each document's rows in the previous file, by the
+/// document's value.
+type RowsAt = std::collections::HashMap<u128, (u64, u64)>;
+
+impl CsvReuse {
+    /// The previous file, open, when it is still the bytes its record
+    /// describes.
+    fn open_previous(&self) -> Option<(std::fs::File, RowsAt)> {
+        use std::io::Read;
+        let (path, rows) = self.previous.as_ref()?;
+        let mut file = std::fs::File::open(path).ok()?;
+        if file.metadata().ok()?.len() != rows.len {
+            return None;
+        }
+        let mut h = twox_hash::XxHash3_128::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => h.write(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        if h.finish_128() != rows.hash {
+            return None;
+        }
+        let at = rows.rows.iter().map(|&(v, o, l)| (v, (o, l))).collect();
+        Some((file, at))
+    }
+}
+
+/// Bytes copied from the previous file, gathered so that runs of
+/// unchanged documents are copied in one go.
+struct Copier {
+    file: std::fs::File,
+    /// (offset, length) not copied yet.
+    pending: Option<(u64, u64)>,
+}
+
+impl Copier {
+    fn add(&mut self, offset: u64, len: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match &mut self.pending {
+            Some((o, l)) if *o + *l == offset => *l += len,
+            _ => {
+                self.flush(out)?;
+                self.pending = Some((offset, len));
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let Some((mut offset, mut len)) = self.pending.take() else {
+            return Ok(());
+        };
+        let mut buf = vec![0u8; len.min(1 << 20) as usize];
+        while len > 0 {
+            let n = len.min(buf.len() as u64) as usize;
+            self.file.read_exact_at(&mut buf[..n], offset)?;
+            out.write_all(&buf[..n])?;
+            offset += n as u64;
+            len -= n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Counts and hashes what is written through it, for the next build's
+/// [`CsvRows`].
+struct Tally<'a> {
+    out: &'a mut dyn std::io::Write,
+    len: u64,
+    hash: twox_hash::XxHash3_128,
+}
+
+impl std::io::Write for Tally<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.hash.write(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// [`notes_csv`] written as it is made: a build streams it into its file
@@ -81,85 +199,169 @@ pub fn notes_csv(site: &Site) -> Result<Vec<u8>, Diagnostic> {
 /// Cells are borrowed where they can be: this runs over every note. Each
 /// document's notes are read once ([`Document::read_notes`]); when they
 /// cannot be, `failed` says why and the write stops with an error.
+///
+/// With `reuse`, a document whose value is one the previous file has rows
+/// for has those rows copied from it, its notes not read (an edit build
+/// reads back only the notes of the documents it changed); a previous
+/// file that is missing or not the bytes recorded means every row is
+/// made. The rows are the same bytes either way. Returns where each
+/// document's rows are in what was written, for the next build (`None`
+/// without `reuse`).
 pub fn write_notes_csv(
     site: &Site,
+    reuse: Option<&CsvReuse>,
     out: &mut dyn std::io::Write,
+    failed: &mut Option<Diagnostic>,
+) -> std::io::Result<Option<CsvRows>> {
+    let mut out = Tally {
+        out,
+        len: 0,
+        hash: twox_hash::XxHash3_128::new(),
+    };
+    let (mut copier, previous) = match reuse.and_then(CsvReuse::open_previous) {
+        Some((file, at)) => (
+            Some(Copier {
+                file,
+                pending: None,
+            }),
+            at,
+        ),
+        None => (None, Default::default()),
+    };
+    let mut kept_rows = Vec::new();
+    // Each document's rows are made into `w`'s buffer and moved to `out`
+    // from there, so that their place in the file (`at`) is known; a copy
+    // is made before any row after it, so `at` counts it when it is added.
+    let mut at = 0u64;
+    let csv_writer = |buf: Vec<u8>| {
+        csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(buf)
+    };
+    let into_bytes = |w: csv::Writer<Vec<u8>>| {
+        w.into_inner()
+            .map_err(|e| std::io::Error::other(e.error().to_string()))
+    };
+    let mut w = csv_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    let mut buf = into_bytes(w)?;
+    out.write_all(&buf)?;
+    at += buf.len() as u64;
+    for (i, d) in site.documents.iter().enumerate() {
+        if d.note_count() == 0 {
+            continue;
+        }
+        let value = reuse.and_then(|r| r.values.get(i).copied().flatten());
+        if let (Some(v), Some(c)) = (value, copier.as_mut())
+            && let Some(&(offset, len)) = previous.get(&v)
+        {
+            c.add(offset, len, &mut out)?;
+            kept_rows.push((v, at, len));
+            at += len;
+            continue;
+        }
+        if let Some(c) = copier.as_mut() {
+            c.flush(&mut out)?;
+        }
+        buf.clear();
+        let mut w = csv_writer(buf);
+        write_document_rows(site, d, &mut w, failed)?;
+        buf = into_bytes(w)?;
+        out.write_all(&buf)?;
+        let len = buf.len() as u64;
+        if let Some(v) = value {
+            kept_rows.push((v, at, len));
+        }
+        at += len;
+    }
+    if let Some(c) = copier.as_mut() {
+        c.flush(&mut out)?;
+    }
+    out.flush()?;
+    debug_assert_eq!(at, out.len);
+    Ok(reuse.map(|_| CsvRows {
+        len: out.len,
+        hash: out.hash.finish_128(),
+        rows: kept_rows,
+    }))
+}
+
+/// The rows of one document with notes: each note's, each followed by
+/// one per reply in its thread.
+fn write_document_rows<W: std::io::Write>(
+    site: &Site,
+    d: &Document,
+    w: &mut csv::Writer<W>,
     failed: &mut Option<Diagnostic>,
 ) -> std::io::Result<()> {
     let config = &site.config;
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    w.write_record(CSV_COLUMNS)?;
     let number =
         |x: Option<crate::config::ratings::Score>| x.map(|v| v.to_string()).unwrap_or_default();
-    for d in site.documents.iter().filter(|d| d.note_count() > 0) {
-        let url = config.url(&d.path);
-        let notes = d.read_notes().map_err(|e| {
-            *failed = Some(e);
-            std::io::Error::other("the notes could not be read back")
-        })?;
-        for (j, n) in notes.all().enumerate() {
-            let rating = n.rating.as_ref();
-            let sources: Vec<&str> = n
-                .sources
-                .iter()
-                .map(|k| site.registry.get(k).map_or(k.as_str(), |s| s.name.as_str()))
-                .collect();
-            let link = d.note_link(&url, j, &n.id);
-            let changed = d.is_changed_note(j);
+    let url = config.url(&d.path);
+    let notes = d.read_notes().map_err(|e| {
+        *failed = Some(e);
+        std::io::Error::other("the notes could not be read back")
+    })?;
+    for (j, n) in notes.all().enumerate() {
+        let rating = n.rating.as_ref();
+        let sources: Vec<&str> = n
+            .sources
+            .iter()
+            .map(|k| site.registry.get(k).map_or(k.as_str(), |s| s.name.as_str()))
+            .collect();
+        let link = d.note_link(&url, j, &n.id);
+        let changed = d.is_changed_note(j);
+        record(
+            w,
+            &[
+                &d.title,
+                &url,
+                &n.written_quote,
+                &n.prefix,
+                &n.suffix,
+                &plain_text(&n.written_note),
+                n.kind.as_deref().unwrap_or_default(),
+                rating.map_or("", |r| r.label.as_str()),
+                &number(rating.and_then(|r| r.value)),
+                &number(rating.and_then(|r| r.best)),
+                &number(rating.and_then(|r| r.worst)),
+                &sources.join("; "),
+                n.author.as_deref().unwrap_or_default(),
+                &note_date(d, n).map(|x| x.iso()).unwrap_or_default(),
+                &link,
+                "",
+                if changed { "changed" } else { "anchored" },
+                n.version.as_deref().unwrap_or_default(),
+            ],
+        )?;
+        for r in &n.replies {
+            let date = r.date.as_ref().or_else(|| note_date(d, n));
             record(
-                &mut w,
+                w,
                 &[
                     &d.title,
                     &url,
-                    &n.written_quote,
-                    &n.prefix,
-                    &n.suffix,
-                    &plain_text(&n.written_note),
-                    n.kind.as_deref().unwrap_or_default(),
-                    rating.map_or("", |r| r.label.as_str()),
-                    &number(rating.and_then(|r| r.value)),
-                    &number(rating.and_then(|r| r.best)),
-                    &number(rating.and_then(|r| r.worst)),
-                    &sources.join("; "),
-                    n.author.as_deref().unwrap_or_default(),
-                    &note_date(d, n).map(|x| x.iso()).unwrap_or_default(),
+                    "",
+                    "",
+                    "",
+                    &plain_text(&r.text),
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    r.author.as_deref().unwrap_or_default(),
+                    &date.map(|x| x.iso()).unwrap_or_default(),
+                    &link,
                     &link,
                     "",
-                    if changed { "changed" } else { "anchored" },
-                    n.version.as_deref().unwrap_or_default(),
+                    "",
                 ],
             )?;
-            for r in &n.replies {
-                let date = r.date.as_ref().or_else(|| note_date(d, n));
-                record(
-                    &mut w,
-                    &[
-                        &d.title,
-                        &url,
-                        "",
-                        "",
-                        "",
-                        &plain_text(&r.text),
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        "",
-                        r.author.as_deref().unwrap_or_default(),
-                        &date.map(|x| x.iso()).unwrap_or_default(),
-                        &link,
-                        &link,
-                        "",
-                        "",
-                    ],
-                )?;
-            }
         }
     }
-    w.flush()
+    Ok(())
 }
 
 /// One row of `/notes.csv`, each cell [`neutralise`]d.
@@ -422,6 +624,57 @@ mod tests {
             plain_text("Said \"no\" -- it's *not*\nso.\n\n- `a=b`\n"),
             "Said \"no\" -- it's not so.\n\na=b"
         );
+    }
+
+    #[test]
+    fn a_previous_file_is_copied_from_only_when_it_is_the_bytes_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.csv");
+        let bytes = b"head\r\nrow one\r\nrow two\r\n";
+        std::fs::write(&path, bytes).unwrap();
+        let mut h = twox_hash::XxHash3_128::new();
+        h.write(bytes);
+        let rows = CsvRows {
+            len: bytes.len() as u64,
+            hash: h.finish_128(),
+            rows: vec![(7, 6, 9), (8, 15, 9)],
+        };
+        let reuse = |rows: CsvRows| CsvReuse {
+            previous: Some((path.clone(), rows)),
+            values: Vec::new(),
+        };
+        let (file, at) = reuse(rows.clone())
+            .open_previous()
+            .expect("the file recorded");
+        assert_eq!(at[&8], (15, 9));
+        // Runs of rows are copied in one read, in the order asked.
+        let mut c = Copier {
+            file,
+            pending: None,
+        };
+        let mut out = Vec::new();
+        c.add(6, 9, &mut out).unwrap();
+        c.add(15, 9, &mut out).unwrap();
+        assert_eq!(c.pending, Some((6, 18)));
+        c.add(6, 9, &mut out).unwrap();
+        c.flush(&mut out).unwrap();
+        assert_eq!(out, b"row one\r\nrow two\r\nrow one\r\n");
+
+        // Another hash, another length, other bytes, no file: no copy.
+        let other = CsvRows {
+            hash: rows.hash ^ 1,
+            ..rows.clone()
+        };
+        assert!(reuse(other).open_previous().is_none());
+        let longer = CsvRows {
+            len: rows.len + 1,
+            ..rows.clone()
+        };
+        assert!(reuse(longer).open_previous().is_none());
+        std::fs::write(&path, b"head\r\nrow 1ne\r\nrow two\r\n").unwrap();
+        assert!(reuse(rows.clone()).open_previous().is_none());
+        std::fs::remove_file(&path).unwrap();
+        assert!(reuse(rows).open_previous().is_none());
     }
 
     #[test]

@@ -97,10 +97,6 @@ pub enum Job {
     ThemeStatic(usize),
 }
 
-/// Every source's timeline ([`stats::source_timelines`]), or why the
-/// notes could not be read for them.
-type SourceTimelines = Result<Vec<Option<crate::charts::Drawn>>, Diagnostic>;
-
 /// A paginated listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
@@ -129,10 +125,17 @@ pub struct Renderer<'a> {
     site_value: Value,
     /// The search index, made on first use (it reads every document).
     search: std::sync::OnceLock<search::Index>,
-    /// Every source's timeline, drawn on first use (it reads every note).
-    source_timelines: std::sync::OnceLock<SourceTimelines>,
+    /// Every source's timeline, counted on first use from every document's
+    /// note facts, each drawn when its page first asks.
+    source_timelines: std::sync::OnceLock<stats::Timelines>,
     /// The sitemap's URLs, listed on first use (they come from the plan).
     sitemap: std::sync::OnceLock<Vec<(String, Option<String>)>>,
+    /// What `/notes.csv` may copy from the previous build's, when a build
+    /// with a cache says ([`exports::CsvReuse`]).
+    csv_reuse: std::sync::OnceLock<exports::CsvReuse>,
+    /// Where each document's rows are in the `/notes.csv` written, for
+    /// the next build ([`exports::CsvRows`]).
+    csv_rows: std::sync::Mutex<Option<exports::CsvRows>>,
 }
 
 /// The numbers and the problems of rendered jobs (`Ok(is_page)` each),
@@ -303,6 +306,8 @@ impl<'a> Renderer<'a> {
             search: std::sync::OnceLock::new(),
             source_timelines: std::sync::OnceLock::new(),
             sitemap: std::sync::OnceLock::new(),
+            csv_reuse: std::sync::OnceLock::new(),
+            csv_rows: std::sync::Mutex::new(None),
         }
     }
 
@@ -333,6 +338,20 @@ impl<'a> Renderer<'a> {
     /// once the renderer has made one.
     pub fn set_search_index(&self, index: search::Index) {
         let _ = self.search.set(index);
+    }
+
+    /// Lets `/notes.csv` copy the rows of unchanged documents from the
+    /// previous build's file ([`exports::write_notes_csv`]), and record
+    /// where its rows are for the next build ([`Renderer::take_csv_rows`]).
+    /// Ignored once given.
+    pub fn set_csv_reuse(&self, reuse: exports::CsvReuse) {
+        let _ = self.csv_reuse.set(reuse);
+    }
+
+    /// Where each document's rows are in the `/notes.csv` this renderer
+    /// wrote, when it was given a [`exports::CsvReuse`] and wrote one.
+    pub fn take_csv_rows(&self) -> Option<exports::CsvRows> {
+        self.csv_rows.lock().ok()?.take()
     }
 
     /// Every output of the site with its path, in a stable order.
@@ -653,9 +672,18 @@ impl<'a> Renderer<'a> {
             Job::NotesCsv => {
                 // A note that cannot be read back is reported as itself.
                 let mut failed = None;
+                let mut rows = None;
                 let written = out.write_with(path, &mut |w| {
-                    exports::write_notes_csv(self.site, w, &mut failed)
+                    rows =
+                        exports::write_notes_csv(self.site, self.csv_reuse.get(), w, &mut failed)?;
+                    Ok(())
                 });
+                if written.is_ok()
+                    && failed.is_none()
+                    && let Ok(mut kept) = self.csv_rows.lock()
+                {
+                    *kept = rows;
+                }
                 failed.map_or(written, Err)
             }
             Job::ThemeStatic(i) => {
@@ -1153,10 +1181,7 @@ impl<'a> Renderer<'a> {
         let timeline = self
             .source_timelines
             .get_or_init(|| stats::source_timelines(site))
-            .as_ref()
-            .map_err(Clone::clone)?
-            .get(i)
-            .and_then(Option::as_ref);
+            .get(site, i);
         let source = SourceCtx {
             summary: self.source_summary(i),
             members,

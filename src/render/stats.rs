@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::charts::{Bar, BarChart, Drawn, NoteMark, Series, months, note_map};
-use crate::model::Date;
 use crate::model::Site;
+use crate::model::{Date, UNDATED, month_of_code};
 use crate::routes;
 
 /// How many sources and articles the rankings show.
@@ -315,16 +315,32 @@ pub fn site_charts(site: &Site) -> Vec<Drawn> {
     charts
 }
 
-/// A note's place on a source's timeline: the source, the month, the kind
-/// (its index in the kinds used).
-type Mark = (usize, (i32, u32), usize);
+/// Every source's timeline, counted once per render for all sources and
+/// each drawn when its page first asks ([`Timelines::get`]): an edit
+/// build renders the pages of a few sources only.
+pub struct Timelines {
+    kinds: Vec<Option<String>>,
+    counts: Vec<BTreeMap<(i32, u32), Vec<u64>>>,
+    drawn: Vec<std::sync::OnceLock<Option<Drawn>>>,
+}
 
-/// Every source's timeline, by source index, drawn once per render: each
-/// of a source's paginated pages shows the same one. The notes citing a
-/// source are read document by document (once each, whatever the sources
-/// its notes cite), since a build keeps them out of memory.
-pub fn source_timelines(site: &Site) -> Result<Vec<Option<Drawn>>, crate::error::Diagnostic> {
-    use rayon::prelude::*;
+impl Timelines {
+    /// Source `source`'s timeline, `None` when nothing dated refers to it.
+    pub fn get(&self, site: &Site, source: usize) -> Option<&Drawn> {
+        let counts = self.counts.get(source)?;
+        self.drawn
+            .get(source)?
+            .get_or_init(|| source_timeline(site, source, &self.kinds, counts.clone()))
+            .as_ref()
+    }
+}
+
+/// Every source's counts, by source index: each of a source's paginated
+/// pages shows the same timeline. The notes citing a source are counted
+/// from their documents' facts ([`crate::model::NoteFacts::cite_marks`]:
+/// each citing note's month and kind), so that no note is read back from
+/// where a build spilled it.
+pub fn source_timelines(site: &Site) -> Timelines {
     let kinds = kinds_used(site);
     let width = 1 + kinds.len();
     let mut counts: Vec<BTreeMap<(i32, u32), Vec<u64>>> =
@@ -338,39 +354,41 @@ pub fn source_timelines(site: &Site) -> Result<Vec<Option<Drawn>>, crate::error:
             }
         }
     }
-    // (source, note) of each note citing a source, by document.
-    let mut by_doc: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
-    for (s, uses) in site.source_uses.iter().enumerate() {
-        for r in &uses.notes {
-            by_doc.entry(r.doc).or_default().push((s, r.note));
-        }
-    }
     // A note without a date counts at its article's date; undated both,
     // it is left out.
-    let marks: Vec<Vec<Mark>> = by_doc
-        .par_iter()
-        .map(|(&d, refs)| {
-            let doc = &site.documents[d];
-            let notes = doc.read_notes()?;
-            Ok(refs
-                .iter()
-                .filter_map(|&(s, j)| {
-                    let note = notes.at(j)?;
-                    let date = note.date.as_ref().or(doc.date.as_ref())?;
-                    let k = kinds.iter().position(|k| *k == note.kind).unwrap_or(0);
-                    Some((s, month_of(date), k))
-                })
-                .collect())
-        })
-        .collect::<Result<_, crate::error::Diagnostic>>()?;
-    for (s, month, k) in marks.into_iter().flatten() {
-        counts[s].entry(month).or_insert_with(|| vec![0; width])[1 + k] += 1;
+    for d in &site.documents {
+        let facts = d.note_facts(&site.registry);
+        if facts.cites.is_empty() {
+            continue;
+        }
+        // The document's kinds by their index in the site's.
+        let global: Vec<usize> = facts
+            .kinds
+            .iter()
+            .map(|(k, _)| {
+                kinds
+                    .iter()
+                    .position(|x| x.as_deref() == k.as_deref())
+                    .unwrap_or(0)
+            })
+            .collect();
+        for (&(_, s), &(month, k)) in facts.cites.iter().zip(facts.cite_marks.iter()) {
+            if month == UNDATED {
+                continue;
+            }
+            let Some(c) = counts.get_mut(s as usize) else {
+                continue;
+            };
+            let k = global.get(k as usize).copied().unwrap_or(0);
+            c.entry(month_of_code(month))
+                .or_insert_with(|| vec![0; width])[1 + k] += 1;
+        }
     }
-    Ok(counts
-        .into_iter()
-        .enumerate()
-        .map(|(s, c)| source_timeline(site, s, &kinds, c))
-        .collect())
+    Timelines {
+        drawn: counts.iter().map(|_| std::sync::OnceLock::new()).collect(),
+        kinds,
+        counts,
+    }
 }
 
 /// A source's timeline from its `counts`: per month, the articles from it
