@@ -63,7 +63,7 @@ const RECORD: &str = "build.json";
 /// What a build leaves for the next one to reuse, in [`CACHE_DIR`].
 const STATE: &str = "state.bin";
 /// Bumped whenever the record's meaning changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// A file modified this close to the record may have changed again within
 /// the same timestamp: its hash is never taken on trust.
 const RACY: i128 = 2_000_000_000;
