@@ -171,86 +171,259 @@ fn kept_path(root: &Path, name: u128) -> PathBuf {
     root.join(CACHE_DIR).join(DOCS).join(format!("{name:032x}"))
 }
 
-// A kept document's file is `hash(value ‖ doc) ‖ len(doc) ‖ value ‖ doc ‖
-// hash(page) ‖ page`: the doc is its [`KeptDoc`] (bincode), the value the
-// hash of the doc's [`kept::KeptHead`] alone ([`head_value`]; the tail's
-// ids come in no fixed order), the page its page HTML and its search
-// text, as `<HTML's length in bytes, decimal>\n<HTML><text>` (lz4, which
-// shrinks highlighted HTML about four times). Each part is checked on its own, so
-// a build that links the document's page from the previous output reads
-// the doc alone.
+// A kept document's file is `hash ‖ format ‖ len(head) ‖ len(notes) ‖
+// len(tail) ‖ value ‖ head ‖ notes ‖ hash(tail) ‖ tail ‖ hash(page) ‖
+// page`, the first hash that of everything after it up to the end of the
+// notes: the head and the tail are its [`KeptDoc`]'s (bincode each), its
+// notes a [`KeptNotes`], the value the hash of its head and notes
+// ([`head_value`]; the tail's ids come in no fixed order), the page its
+// page HTML and its search text, as `<HTML's length in bytes,
+// decimal>\n<HTML><text>` (lz4, which shrinks highlighted HTML about four
+// times). The hashes are xxh3's (128 bits). Each part is checked on its
+// own, so a build that links the document's page from the previous
+// output decodes the head and the notes alone (and checks the tail).
 
-/// The hash of what opens a document's kept file.
-fn doc_hash(value: &[u8], doc: &[u8]) -> [u8; 16] {
-    let mut h = SipHasher13::new();
-    h.write(value);
-    h.write(doc);
-    h.finish128().as_u128().to_le_bytes()
+/// The layout of a kept document's file: a file of another layout is not
+/// read, and its document is rendered again.
+const KEPT_FORMAT: u32 = 2;
+/// The bytes before a kept document's head.
+const TOP: usize = 60;
+
+/// The hash of a kept file's parts.
+fn part_hash(bytes: &[u8]) -> [u8; 16] {
+    twox_hash::XxHash3_128::oneshot(bytes).to_le_bytes()
 }
 
-/// The document kept under `name`, without its page HTML, if its head is
-/// there and whole (a damaged one is ignored and the document rendered
-/// again): a [`KeptDoc`], or only its [`kept::KeptHead`], leaving the rest
-/// undecoded.
-pub fn load_kept<T: serde::de::DeserializeOwned>(root: &Path, name: u128) -> Option<T> {
-    load_kept_hashed(root, name).map(|(kept, _)| kept)
+/// The lengths of the head, the notes and the tail that a kept file's
+/// `top` gives, when it is of this layout.
+fn kept_lens(top: &[u8]) -> Option<(usize, usize, usize)> {
+    if u32::from_le_bytes(top.get(16..20)?.try_into().ok()?) != KEPT_FORMAT {
+        return None;
+    }
+    let len = |at: usize| -> Option<usize> {
+        usize::try_from(u64::from_le_bytes(top.get(at..at + 8)?.try_into().ok()?)).ok()
+    };
+    Some((len(20)?, len(28)?, len(36)?))
 }
 
-/// [`load_kept`], with the hash of the document's head ([`head_value`]).
-pub fn load_kept_hashed<T: serde::de::DeserializeOwned>(
+/// The value a kept file's `top` gives ([`head_value`]).
+fn kept_value(top: &[u8]) -> Option<u128> {
+    Some(u128::from_le_bytes(top.get(44..TOP)?.try_into().ok()?))
+}
+
+/// A kept document's notes as the build's scratch file holds them (a
+/// [`spill`] record: bincode, then lz4), with what the outputs read of
+/// them without them ([`crate::model::NoteFacts`]): a document restored
+/// for an edit build puts the record into the scratch file as it is,
+/// neither decoding nor encoding a note.
+pub struct KeptNotes {
+    facts: crate::model::NoteFacts,
+    record: Vec<u8>,
+}
+
+impl KeptNotes {
+    /// The bytes kept of `doc`'s notes (held): `len(facts) ‖ facts ‖
+    /// record`, the facts in bincode.
+    fn part(doc: &crate::model::Document, registry: &crate::sources::Registry) -> Option<Vec<u8>> {
+        let facts = bincode::serialize(&crate::model::NoteFacts::of(doc, registry)).ok()?;
+        let record = spill::record_of(&doc.notes);
+        let mut part = Vec::with_capacity(4 + facts.len() + record.len());
+        part.extend(u32::try_from(facts.len()).ok()?.to_le_bytes());
+        part.extend(facts);
+        part.extend(record);
+        Some(part)
+    }
+
+    /// The notes [`KeptNotes::part`] kept.
+    fn parse(part: &[u8]) -> Option<KeptNotes> {
+        let (len, rest) = part.split_at_checked(4)?;
+        let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+        let (facts, record) = rest.split_at_checked(len)?;
+        Some(KeptNotes {
+            facts: bincode::deserialize(facts).ok()?,
+            record: record.to_vec(),
+        })
+    }
+
+    /// Gives `doc`, restored without its notes, its notes: spilled into
+    /// `spill` as they are kept when there is one (and it can be written),
+    /// else held. False when they cannot be read (the document is then
+    /// rendered again).
+    pub fn restore_into(
+        self,
+        doc: &mut crate::model::Document,
+        spill: Option<&std::sync::Arc<spill::Spill>>,
+    ) -> bool {
+        let KeptNotes { facts, record } = self;
+        if facts.anchored == 0 && facts.changed == 0 {
+            return true;
+        }
+        if let Some(s) = spill
+            && s.put_record(doc, &record, facts)
+        {
+            return true;
+        }
+        decode_notes(&record, doc)
+    }
+}
+
+/// Gives `doc` the notes of a kept record, held.
+fn decode_notes(record: &[u8], doc: &mut crate::model::Document) -> bool {
+    match spill::notes_of(record) {
+        Some((anchored, _)) => {
+            doc.notes = anchored;
+            true
+        }
+        None => false,
+    }
+}
+
+/// How much of a kept file [`read_kept`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Upto {
+    /// The head and the notes, the tail checked but not decoded: a
+    /// document taken without its tail may need it later in the build
+    /// (when the search index is made again), so it is taken only when
+    /// its tail is whole too.
+    Notes,
+    /// And the tail, decoded.
+    Tail,
+    /// And the page.
+    Page,
+}
+
+/// What [`read_kept`] read of a kept file.
+struct Kept {
+    head: kept::KeptHead,
+    notes: KeptNotes,
+    tail: Option<kept::KeptTail>,
+    /// The hash of its head and notes ([`head_value`]).
+    value: u128,
+    /// Its page HTML and search text.
+    page: Option<KeptPage>,
+}
+
+/// The document kept under `name`, up to `upto`, if those parts are
+/// there and whole (a damaged one is ignored, and the document rendered
+/// again); the rest of the file is not read.
+fn read_kept(root: &Path, name: u128, upto: Upto) -> Option<Kept> {
+    let path = kept_path(root, name);
+    let bytes = if upto == Upto::Page {
+        std::fs::read(path).ok()?
+    } else {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path).ok()?;
+        let mut top = [0u8; TOP];
+        f.read_exact(&mut top).ok()?;
+        let (head, notes, tail) = kept_lens(&top)?;
+        let want = TOP
+            .checked_add(head)?
+            .checked_add(notes)?
+            .checked_add(16)?
+            .checked_add(tail)?;
+        if u64::try_from(want).ok()? > f.metadata().ok()?.len() {
+            return None;
+        }
+        let mut bytes = vec![0; want];
+        bytes[..TOP].copy_from_slice(&top);
+        f.read_exact(&mut bytes[TOP..]).ok()?;
+        bytes
+    };
+    let (head_len, notes_len, tail_len) = kept_lens(bytes.get(..TOP)?)?;
+    let end = TOP.checked_add(head_len)?.checked_add(notes_len)?;
+    let (first, rest) = bytes.split_at_checked(end)?;
+    if first[..16] != part_hash(&first[16..]) {
+        return None;
+    }
+    let (head, notes) = first[TOP..].split_at(head_len);
+    /// The next `len` bytes of `rest` after their hash, if they are whole.
+    fn checked<'a>(rest: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
+        let (hash, after) = rest.split_at_checked(16)?;
+        let (part, after) = after.split_at_checked(len)?;
+        *rest = after;
+        (*hash == part_hash(part)).then_some(part)
+    }
+    let mut rest = rest;
+    let tail = checked(&mut rest, tail_len)?;
+    let tail = match upto {
+        Upto::Notes => None,
+        Upto::Tail | Upto::Page => Some(bincode::deserialize(tail).ok()?),
+    };
+    let page = match upto {
+        Upto::Notes | Upto::Tail => None,
+        Upto::Page => {
+            let len = rest.len().checked_sub(16)?;
+            let page = checked(&mut rest, len)?;
+            let mut html =
+                String::from_utf8(lz4_flex::decompress_size_prepended(page).ok()?).ok()?;
+            let digits = html.find('\n')?;
+            let at = digits + 1 + html[..digits].parse::<usize>().ok()?;
+            let text = html.get(at..)?.to_string();
+            html.truncate(at);
+            html.drain(..=digits);
+            Some((html, text))
+        }
+    };
+    Some(Kept {
+        head: bincode::deserialize(head).ok()?,
+        notes: KeptNotes::parse(notes)?,
+        tail,
+        value: kept_value(first)?,
+        page,
+    })
+}
+
+/// The head of the document kept under `name` (no ids, links or search
+/// terms), its notes as kept, and the hash of both ([`head_value`]), if
+/// they are there and whole: what an edit build reads of a document whose
+/// page it links from the previous output.
+pub fn load_kept_head(root: &Path, name: u128) -> Option<(kept::KeptHead, KeptNotes, u128)> {
+    let k = read_kept(root, name, Upto::Notes)?;
+    Some((k.head, k.notes, k.value))
+}
+
+/// A kept page's HTML and search text.
+type KeptPage = (String, String);
+
+/// The document of a kept file read up to its tail or page, notes held,
+/// with the page and the value.
+fn restore_kept(k: Kept) -> Option<(crate::model::Document, Option<KeptPage>, u128)> {
+    let mut doc = KeptDoc::of(k.head, k.tail?).restore()?;
+    decode_notes(&k.notes.record, &mut doc).then_some((doc, k.page, k.value))
+}
+
+/// The document kept under `name`, notes held, without its page HTML
+/// (`section` and `tags` unset, as [`KeptDoc::restore`] leaves them), if
+/// it is there and whole.
+pub fn load_kept_doc(root: &Path, name: u128) -> Option<crate::model::Document> {
+    restore_kept(read_kept(root, name, Upto::Tail)?).map(|(doc, _, _)| doc)
+}
+
+/// The document kept under `name` with its notes held, its page HTML, its
+/// search text ([`crate::render::search::plain_text`] of that HTML) and
+/// the hash of its head and notes ([`head_value`]), if its file is there
+/// and whole.
+pub fn load_kept_page(
     root: &Path,
     name: u128,
-) -> Option<(T, u128)> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(kept_path(root, name)).ok()?;
-    let mut top = [0u8; 40];
-    f.read_exact(&mut top).ok()?;
-    let len = u64::from_le_bytes(top[16..24].try_into().ok()?);
-    if len > f.metadata().ok()?.len() {
-        return None;
-    }
-    let mut doc = vec![0; usize::try_from(len).ok()?];
-    f.read_exact(&mut doc).ok()?;
-    if top[..16] != doc_hash(&top[24..], &doc) {
-        return None;
-    }
-    let value = u128::from_le_bytes(top[24..].try_into().ok()?);
-    Some((bincode::deserialize(&doc).ok()?, value))
+) -> Option<(crate::model::Document, String, String, u128)> {
+    let (doc, page, value) = restore_kept(read_kept(root, name, Upto::Page)?)?;
+    let (html, text) = page?;
+    Some((doc, html, text, value))
 }
 
-/// The document kept under `name` with its page HTML, its search text
-/// ([`crate::render::search::plain_text`] of that HTML) and the hash of
-/// its head ([`head_value`]), if its file is there and whole.
-pub fn load_kept_page(root: &Path, name: u128) -> Option<(KeptDoc, String, String, u128)> {
-    let bytes = std::fs::read(kept_path(root, name)).ok()?;
-    let (top, rest) = bytes.split_at_checked(40)?;
-    let len = usize::try_from(u64::from_le_bytes(top[16..24].try_into().ok()?)).ok()?;
-    let (doc, rest) = rest.split_at_checked(len)?;
-    let (hash, page) = rest.split_at_checked(16)?;
-    if top[..16] != doc_hash(&top[24..], doc) || hash != content_hash(page).to_le_bytes() {
-        return None;
-    }
-    let mut html = String::from_utf8(lz4_flex::decompress_size_prepended(page).ok()?).ok()?;
-    let digits = html.find('\n')?;
-    let at = digits + 1 + html[..digits].parse::<usize>().ok()?;
-    let text = html.get(at..)?.to_string();
-    html.truncate(at);
-    html.drain(..=digits);
-    let value = u128::from_le_bytes(top[24..].try_into().ok()?);
-    Some((bincode::deserialize(doc).ok()?, html, text, value))
-}
-
-/// Keeps a rendered document (with its page HTML) under `name`. Unless
-/// `replace`, a document already kept under that name is left as it is:
-/// the name hashes everything its rendering read, so that file holds
-/// this very rendering (`--clean`, which reads no kept file, writes
-/// none again). A build that reads them replaces the ones it could not
-/// use (damaged ones). Returns the hash of the document's head
-/// ([`head_value`]) when it is kept.
+/// Keeps a rendered document (with its page HTML and its notes, which it
+/// holds) under `name`. Unless `replace`, a document already kept under
+/// that name is left as it is: the name hashes everything its rendering
+/// read, so that file holds this very rendering (`--clean`, which reads
+/// no kept file, writes none again). A build that reads them replaces the
+/// ones it could not use (damaged ones). Returns the hash of the
+/// document's head and notes ([`head_value`]) when it is kept.
 pub fn store_kept(
     root: &Path,
     name: u128,
     doc: &crate::model::Document,
+    registry: &crate::sources::Registry,
     text: &str,
     replace: bool,
 ) -> Option<u128> {
@@ -259,32 +432,50 @@ pub fn store_kept(
         // This very rendering (the name says so): its head's hash is in
         // the file, which is checked when read.
         use std::io::Read;
-        let mut top = [0u8; 40];
-        std::fs::File::open(&path).ok()?.read_exact(&mut top).ok()?;
-        return Some(u128::from_le_bytes(top[24..].try_into().ok()?));
+        let mut top = [0u8; TOP];
+        let known = std::fs::File::open(&path)
+            .and_then(|mut f| f.read_exact(&mut top))
+            .is_ok();
+        if known && kept_lens(&top).is_some() {
+            return kept_value(&top);
+        }
     }
     let kept = KeptDoc::keep(doc)?;
-    let bytes = bincode::serialize(&kept).ok()?;
-    // The head comes first in the doc's bytes.
-    let head = usize::try_from(bincode::serialized_size(kept.head()).ok()?).ok()?;
-    let value = content_hash(bytes.get(..head)?);
+    let head = bincode::serialize(kept.head()).ok()?;
+    let tail = bincode::serialize(kept.tail()).ok()?;
+    let notes = KeptNotes::part(doc, registry)?;
+    let value = {
+        let mut h = SipHasher13::new();
+        h.write(&head);
+        h.write(&notes);
+        h.finish128().as_u128()
+    };
     let html = &doc.content_html;
     let page = lz4_flex::compress_prepend_size(format!("{}\n{html}{text}", html.len()).as_bytes());
-    let mut file = Vec::with_capacity(56 + bytes.len() + page.len());
-    file.extend(doc_hash(&value.to_le_bytes(), &bytes));
-    file.extend((bytes.len() as u64).to_le_bytes());
+    let mut file =
+        Vec::with_capacity(TOP + head.len() + notes.len() + 32 + tail.len() + page.len());
+    file.extend([0; 16]);
+    file.extend(KEPT_FORMAT.to_le_bytes());
+    for len in [head.len(), notes.len(), tail.len()] {
+        file.extend((len as u64).to_le_bytes());
+    }
     file.extend(value.to_le_bytes());
-    file.extend(&bytes);
-    file.extend(content_hash(&page).to_le_bytes());
+    file.extend(&head);
+    file.extend(&notes);
+    let hash = part_hash(&file[16..]);
+    file[..16].copy_from_slice(&hash);
+    file.extend(part_hash(&tail));
+    file.extend(&tail);
+    file.extend(part_hash(&page));
     file.extend(&page);
     write_file(&path, &file);
     Some(value)
 }
 
 /// A document's value for the outputs made after the documents' own pages
-/// ([`ledger::Valuer`]): the hash of its kept head when it is known,
-/// since the head is all those outputs read of a document (a reused one
-/// is restored from it alone), else the content hash of its files. An
+/// ([`ledger::Valuer`]): the hash of its kept head and notes when it is
+/// known, since they are all those outputs read of a document (a reused
+/// one is restored from them alone), else the content hash of its files. An
 /// edit that leaves the head as it was (a sidecar's comment, a change
 /// the notes and summary do not show) then renders no listing, feed,
 /// source page or data file again.
@@ -765,4 +956,126 @@ pub fn discard(root: &Path) {
 /// previous one, but nothing is gained by trusting it).
 pub fn forget(root: &Path) {
     let _ = std::fs::remove_file(record_path(root));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Document, NoteFacts};
+    use crate::sources::Registry;
+    use spill::tests::{doc, note};
+
+    fn kept() -> (tempfile::TempDir, Document) {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut d = doc(vec![note("n1", &[]), note("n2", &[])]);
+        d.content_html = "<p>Body</p>".into();
+        (tmp, d)
+    }
+
+    fn notes_of(d: &Document) -> String {
+        format!("{:?}", d.notes)
+    }
+
+    #[test]
+    fn a_kept_documents_notes_go_into_the_scratch_file_as_kept() {
+        let (tmp, d) = kept();
+        let root = tmp.path();
+        let registry = Registry::default();
+        let value = store_kept(root, 7, &d, &registry, "Body", true).unwrap();
+        let (head, notes, v) = load_kept_head(root, 7).unwrap();
+        assert_eq!(v, value);
+        let mut back = head.restore().unwrap();
+        assert!(back.notes.is_empty());
+        let scratch = tempfile::tempdir().unwrap();
+        let spill = spill::Spill::create(scratch.path()).unwrap();
+        assert!(notes.restore_into(&mut back, Some(&spill)));
+        assert!(back.notes.is_empty() && back.spilled.is_some());
+        assert_eq!(spill.records(), 1);
+        assert_eq!(
+            back.note_facts(&registry).into_owned(),
+            NoteFacts::of(&d, &registry)
+        );
+        let read = back.read_notes().unwrap();
+        assert_eq!(format!("{:?}", read.anchored), notes_of(&d));
+        // Without a scratch file, the notes are held.
+        let (head, notes, _) = load_kept_head(root, 7).unwrap();
+        let mut held = head.restore().unwrap();
+        assert!(notes.restore_into(&mut held, None));
+        assert!(held.spilled.is_none());
+        assert_eq!(notes_of(&held), notes_of(&d));
+        // The whole document, and with its page.
+        assert_eq!(notes_of(&load_kept_doc(root, 7).unwrap()), notes_of(&d));
+        let (page, html, text, v) = load_kept_page(root, 7).unwrap();
+        assert_eq!(
+            (html.as_str(), text.as_str(), v),
+            ("<p>Body</p>", "Body", value)
+        );
+        assert_eq!(notes_of(&page), notes_of(&d));
+        // A document without notes spills nothing.
+        let bare = doc(Vec::new());
+        store_kept(root, 8, &bare, &registry, "", true).unwrap();
+        let (head, notes, _) = load_kept_head(root, 8).unwrap();
+        let mut back = head.restore().unwrap();
+        assert!(notes.restore_into(&mut back, Some(&spill)));
+        assert!(back.spilled.is_none() && back.notes.is_empty());
+        assert_eq!(spill.records(), 1);
+    }
+
+    #[test]
+    fn a_damaged_notes_part_or_another_format_is_not_read() {
+        let (tmp, d) = kept();
+        let root = tmp.path();
+        let registry = Registry::default();
+        store_kept(root, 7, &d, &registry, "Body", true).unwrap();
+        let path = kept_path(root, 7);
+        let whole = std::fs::read(&path).unwrap();
+        let unread = |why: &str| {
+            assert!(load_kept_head(root, 7).is_none(), "{why}");
+            assert!(load_kept_doc(root, 7).is_none(), "{why}");
+            assert!(load_kept_page(root, 7).is_none(), "{why}");
+        };
+        // A byte of the notes part changed.
+        let (head, notes, _) = kept_lens(&whole).unwrap();
+        let mut bytes = whole.clone();
+        bytes[TOP + head + notes / 2] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        unread("damaged notes");
+        // Cut inside the notes part.
+        std::fs::write(&path, &whole[..TOP + head + 4]).unwrap();
+        unread("short notes");
+        // A byte of the tail, which a document taken from the cache may
+        // need later in the build.
+        let mut bytes = whole.clone();
+        bytes[TOP + head + notes + 16 + 2] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        unread("damaged tail");
+        // A byte of the page: all but the page are read.
+        let mut bytes = whole.clone();
+        *bytes.last_mut().unwrap() ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(load_kept_head(root, 7).is_some() && load_kept_doc(root, 7).is_some());
+        assert!(load_kept_page(root, 7).is_none());
+        // A file of another layout (an earlier one's number).
+        let mut bytes = whole.clone();
+        bytes[16..20].copy_from_slice(&1u32.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        unread("another format");
+        // ... which a build that keeps the document does not take for
+        // this rendering, even without replacing.
+        let value = store_kept(root, 7, &d, &registry, "Body", false).unwrap();
+        assert_eq!(load_kept_head(root, 7).unwrap().2, value);
+    }
+
+    #[test]
+    fn the_value_of_a_kept_document_changes_with_its_notes() {
+        let (tmp, d) = kept();
+        let root = tmp.path();
+        let registry = Registry::default();
+        let a = store_kept(root, 7, &d, &registry, "Body", true).unwrap();
+        let mut e = d.clone();
+        e.notes[1].body_html = "<p>Another note.</p>".into();
+        let b = store_kept(root, 8, &e, &registry, "Body", true).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(store_kept(root, 9, &d, &registry, "Body", true), Some(a));
+    }
 }

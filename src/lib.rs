@@ -457,15 +457,20 @@ fn build_reusing(
                     return None;
                 }
                 // Without its links, ids and search terms, which nothing
-                // after this phase reads (but a search index made again).
-                let (head, hash) =
-                    cache::load_kept_hashed::<cache::kept::KeptHead>(&config.root, name)?;
-                let doc = head.restore()?;
+                // after this phase reads (but a search index made again);
+                // its notes go into the scratch file as they are kept.
+                let (head, notes, hash) = cache::load_kept_head(&config.root, name)?;
+                let mut doc = head.restore()?;
                 if out.reuse(&page).is_err() {
                     return None;
                 }
                 if out.reuse(&frag).is_err() {
                     out.unreuse(&page);
+                    return None;
+                }
+                if !notes.restore_into(&mut doc, spill.get()) {
+                    out.unreuse(&page);
+                    out.unreuse(&frag);
                     return None;
                 }
                 progress.advance(2);
@@ -478,8 +483,7 @@ fn build_reusing(
                 Some((doc, hash)) => (doc, hash, String::new()),
                 None => {
                     out.as_ref()?;
-                    let (kept, html, text, hash) = cache::load_kept_page(&config.root, name)?;
-                    let mut doc = kept.restore()?;
+                    let (mut doc, html, text, hash) = cache::load_kept_page(&config.root, name)?;
                     doc.content_html = html;
                     (doc, hash, text)
                 }
@@ -510,7 +514,14 @@ fn build_reusing(
             // for the end of the build; a build that read the cache
             // replaces what it could not use.
             if let (true, Some(name), Some(text)) = (diags.is_empty(), name, &text)
-                && let Some(head) = cache::store_kept(&config.root, *name, doc, text, !clean)
+                && let Some(head) = cache::store_kept(
+                    &config.root,
+                    *name,
+                    doc,
+                    &loaded.site.registry,
+                    text,
+                    !clean,
+                )
             {
                 let _ = heads[i].set(head);
             }
@@ -596,7 +607,7 @@ fn build_reusing(
                     .collect();
                 let number: Vec<usize> = phase_one.iter().map(|f| at[f.as_path()]).collect();
                 let root = &site.config.root;
-                let kept_doc = |name| cache::load_kept::<cache::KeptDoc>(root, name)?.restore();
+                let kept_doc = |name| cache::load_kept_doc(root, name);
                 match b.finish(&site, |i| number[i], kept_doc) {
                     Ok(index) => Some(index),
                     Err(file) => {
@@ -643,6 +654,8 @@ fn build_reusing(
     let mut reused = 2 * docs_reused_n;
     let mut to_render: Option<Vec<render::Job>> = None;
     if let Some(state) = &mut state {
+        // Every output's record goes in: grown once, not ~15 times.
+        state.jobs.reserve(2 * site.documents.len() + jobs.len());
         for (i, d) in site.documents.iter().enumerate() {
             if let Some((page, frag)) = doc_records.get(i) {
                 let path = routes::Route::Document {
@@ -806,7 +819,7 @@ fn search_index_reusing(
             records: &prev.jobs,
         },
         |i| fresh.contains(&site.documents[i].file),
-        |i| cache::load_kept::<cache::KeptDoc>(&root, *prev.docs.get(i)?)?.restore(),
+        |i| cache::load_kept_doc(&root, *prev.docs.get(i)?),
     );
     if updated.is_some() {
         return Ok(updated);
@@ -818,11 +831,15 @@ fn search_index_reusing(
         .map(|d| {
             let kept = kept_names
                 .get(&d.file)
-                .and_then(|n| cache::load_kept::<cache::KeptDoc>(&root, *n))
-                .and_then(cache::KeptDoc::restore);
+                .and_then(|n| cache::load_kept_doc(&root, *n));
             match kept {
                 Some(mut k) => {
                     d.search_terms = std::mem::take(&mut k.search_terms);
+                    // And the notes it was restored without (spilled as
+                    // kept), which the index is made from.
+                    if d.spilled.take().is_some() {
+                        d.notes = std::mem::take(&mut k.notes);
+                    }
                     None
                 }
                 None => Some(d.file.clone()),

@@ -243,7 +243,7 @@ pub struct Spilled {
 /// What the listings, counts, claims index, search heads and source
 /// back-references read of a document's notes, small enough to keep for
 /// every document through the build (a few dozen bytes a note).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct NoteFacts {
     /// How many notes its page anchors, and how many are changed since
     /// noted.

@@ -488,3 +488,108 @@ fn an_edit_that_leaves_a_document_as_rendered_renders_only_its_own_pages() {
     assert!(s.read("notes.csv").contains("minutes, twice"));
     assert_like_clean(&s);
 }
+
+/// [`site`] with notes that carry what the outputs read of them without
+/// showing them (kinds, ratings, cited sources, replies, tags).
+fn site_with_rich_notes() -> TestSite {
+    let s = site();
+    s.file(
+        "site.yaml",
+        "title: Cache\nbase_url: https://cache.example.net/\nkinds:\n  claim: {label: Claim, colour: \"#8a4b00\", dark: \"#f0b070\"}\n",
+    );
+    for i in 0..4 {
+        s.file(
+            &format!("content/articles/a{i}.annotations.yaml"),
+            &format!(
+                "- quote: \"voted on item {i}\"\n  note: Checked against *the minutes*.\n  kind: claim\n  rating: false\n  date: 2021-03-0{}\n  sources: [gazette]\n  tags: [vote]\n  replies:\n    - {{author: Ann, date: 2021-03-04, text: Agreed.}}\n- quote: \"council\"\n  note: Which council?\n",
+                i + 1
+            ),
+        );
+    }
+    s
+}
+
+/// The kept documents' files, sorted.
+fn kept_files(s: &TestSite) -> Vec<std::path::PathBuf> {
+    let mut kept: Vec<_> = std::fs::read_dir(s.root().join(".marginalia/docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    kept.sort();
+    kept
+}
+
+/// How many documents the build took from the cache, as its summary says.
+fn from_cache(said: &str) -> usize {
+    said.split_once(" documents from the build cache")
+        .map_or(0, |(before, _)| {
+            before.rsplit(' ').next().unwrap().parse().unwrap()
+        })
+}
+
+#[test]
+fn a_kept_document_of_another_layout_is_rendered_again() {
+    let s = site_with_rich_notes();
+    build(&s, &[]);
+    // Every kept file says it is of an earlier layout (the four bytes
+    // after the hash that opens it): none is read, every document is
+    // rendered again, and the site is what a clean build writes.
+    for f in kept_files(&s) {
+        let mut bytes = std::fs::read(&f).unwrap();
+        bytes[16..20].copy_from_slice(&1u32.to_le_bytes());
+        std::fs::write(&f, &bytes).unwrap();
+    }
+    s.file(
+        "content/articles/a3.annotations.yaml",
+        "- quote: \"voted on item 3\"\n  note: Checked twice.\n  kind: claim\n",
+    );
+    let said = build(&s, &[]);
+    assert!(said.contains(REUSED), "{said}");
+    assert_eq!(from_cache(&said), 0, "{said}");
+    assert_like_clean(&s);
+    // They were kept again in this layout: the next edit reuses them.
+    s.file(
+        "content/articles/a3.annotations.yaml",
+        "- quote: \"voted on item 3\"\n  note: Checked three times.\n",
+    );
+    let said = build(&s, &[]);
+    assert_eq!(from_cache(&said), 3, "{said}");
+    assert_like_clean(&s);
+}
+
+#[test]
+fn a_kept_document_whose_notes_are_damaged_is_rendered_from_its_sources() {
+    let s = site_with_rich_notes();
+    build(&s, &[]);
+    // A byte inside the notes part of each kept file (after the 60 bytes
+    // that open it and its head).
+    let kept = kept_files(&s);
+    assert_eq!(kept.len(), 4);
+    for f in &kept {
+        let mut bytes = std::fs::read(f).unwrap();
+        let head = u64::from_le_bytes(bytes[20..28].try_into().unwrap()) as usize;
+        let notes = u64::from_le_bytes(bytes[28..36].try_into().unwrap()) as usize;
+        bytes[60 + head + notes / 2] ^= 0x10;
+        std::fs::write(f, &bytes).unwrap();
+    }
+    // One document's edit: every document is rendered from its sources,
+    // and the site is a clean build's.
+    s.file(
+        "content/articles/a0.md",
+        "---\ntitle: Article 0\ndate: 2021-02-01\nsource: gazette\ntags: [t0]\n---\nThe council voted on item 0 today, again.\n",
+    );
+    let said = build(&s, &[]);
+    assert!(said.contains(REUSED), "{said}");
+    assert_eq!(from_cache(&said), 0, "{said}");
+    assert_like_clean(&s);
+    // The damaged files were replaced: the next edit takes the other
+    // three documents from the cache, their notes reaching every page
+    // that shows them.
+    s.file(
+        "content/articles/a1.annotations.yaml",
+        "- quote: \"voted on item 1\"\n  note: Checked again.\n  kind: claim\n  rating: true\n  sources: [gazette]\n",
+    );
+    let said = build(&s, &[]);
+    assert_eq!(from_cache(&said), 3, "{said}");
+    assert_like_clean(&s);
+}

@@ -1,5 +1,7 @@
 //! A rendered [`Document`] as the build cache keeps it between builds
-//! (without its page HTML, which is in the previous output).
+//! (without its page HTML, which is in the previous output, and its
+//! notes, which its kept file holds beside it as the build's scratch file
+//! does: [`super::KeptNotes`]).
 //!
 //! The model types serialize for templates (some fields skipped, dates and
 //! scores as display text), which is not a faithful round trip; these
@@ -20,10 +22,8 @@ use crate::model::Reply;
 use crate::model::{Heading, InternalLink, Note, QuoteFix, WrittenLink};
 
 /// A kept document: what every build that reuses it reads ([`KeptHead`]),
-/// then what only some do ([`KeptTail`]). Each is its fields one after
-/// the other (bincode), so a head can be read from a whole kept document
-/// and the tail left undecoded.
-#[derive(Serialize, Deserialize)]
+/// and what only some do ([`KeptTail`]), each kept as a part of its own
+/// (bincode), so a head is read without the tail.
 pub struct KeptDoc {
     head: KeptHead,
     tail: KeptTail,
@@ -56,7 +56,6 @@ pub struct KeptHead {
     summary_html: String,
     summary_text: String,
     toc: Vec<(u8, String, String)>,
-    notes: Vec<KeptNote>,
     word_count: usize,
     fixes: Vec<(PathBuf, usize, String, String, f64)>,
 }
@@ -177,7 +176,7 @@ pub(super) fn unlocation(l: KeptLocation) -> Location {
     }
 }
 
-fn note(n: &Note) -> KeptNote {
+pub(super) fn note(n: &Note) -> KeptNote {
     // A clone costs what copying each field would; the conversion that
     // destructures the whole struct stays in one place.
     note_moved(n.clone())
@@ -274,6 +273,16 @@ impl KeptDoc {
     pub fn head(&self) -> &KeptHead {
         &self.head
     }
+
+    /// What only some do.
+    pub fn tail(&self) -> &KeptTail {
+        &self.tail
+    }
+
+    /// The kept document of a head and a tail, kept apart.
+    pub fn of(head: KeptHead, tail: KeptTail) -> KeptDoc {
+        KeptDoc { head, tail }
+    }
 }
 
 impl KeptDoc {
@@ -309,7 +318,9 @@ impl KeptDoc {
             summary_html,
             summary_text,
             toc,
-            notes,
+            // Kept beside the doc, as the build's scratch file holds them
+            // ([`super::store_kept`]).
+            notes: _,
             word_count,
             ids,
             internal_links,
@@ -352,7 +363,6 @@ impl KeptDoc {
                     (*level, id.clone(), title.clone())
                 })
                 .collect(),
-            notes: notes.iter().map(note).collect(),
             word_count: *word_count,
             fixes: fixes
                 .iter()
@@ -399,8 +409,9 @@ impl KeptDoc {
         Some(KeptDoc { head, tail })
     }
 
-    /// The document again, without its page HTML; `section` and `tags`
-    /// are the caller's to set (from the document's stub, which the whole
+    /// The document again, without its page HTML and its notes (kept
+    /// beside it: [`super::KeptNotes`]); `section` and `tags` are the
+    /// caller's to set (from the document's stub, which the whole
     /// site's [`crate::site::wire`] derived them for).
     pub fn restore(self) -> Option<Document> {
         let mut d = self.head.restore()?;
@@ -436,7 +447,7 @@ impl KeptTail {
 
 impl KeptHead {
     /// [`KeptDoc::restore`] without the tail: no ids, links or search
-    /// terms.
+    /// terms (and no notes).
     pub fn restore(self) -> Option<Document> {
         Some(Document {
             file: self.file,
@@ -468,7 +479,8 @@ impl KeptHead {
                 .into_iter()
                 .map(|(level, id, title)| Heading { level, id, title })
                 .collect(),
-            notes: self.notes.into_iter().map(unnote).collect(),
+            // Kept beside the head ([`super::KeptNotes`]).
+            notes: Vec::new(),
             word_count: self.word_count,
             ids: Vec::new(),
             internal_links: Vec::new(),

@@ -80,19 +80,27 @@ impl<'a> Valuer<'a> {
 
     /// The hash of everything `job` reads: each input's kind, its key and
     /// its value. A document's value already names its file (the key it is
-    /// made from does), so a document is hashed by its value alone.
+    /// made from does), so a document is hashed by its value alone. The
+    /// bytes are gathered, then hashed at once (xxh3): SipHash, a few
+    /// bytes at a time, was a fifth of the records' time.
     pub fn record(&self, job: &Job) -> u128 {
         use std::hash::Hasher;
-        let mut h = SipHasher13::new();
-        for i in self.renderer.reads(job) {
-            match &i {
-                Input::Document(_) => h.write_u8(0xd0),
-                Input::Item(_) => h.write_u8(0x17),
-                other => other.hash(&mut h),
-            }
-            h.write_u128(self.value(&i));
+        thread_local! {
+            static BYTES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        h.finish128().as_u128()
+        BYTES.with_borrow_mut(|bytes| {
+            bytes.clear();
+            let mut h = Gather(bytes);
+            for i in self.renderer.reads(job) {
+                match &i {
+                    Input::Document(_) => h.write_u8(0xd0),
+                    Input::Item(_) => h.write_u8(0x17),
+                    other => other.hash(&mut h),
+                }
+                h.write_u128(self.value(&i));
+            }
+            twox_hash::XxHash3_128::oneshot(h.0)
+        })
     }
 
     fn value(&self, input: &Input) -> u128 {
@@ -107,5 +115,19 @@ impl<'a> Valuer<'a> {
             Input::AllDocuments => self.all_documents,
             derived => self.derived.value(derived).unwrap_or(1),
         }
+    }
+}
+
+/// A [`Hasher`](std::hash::Hasher) that gathers what it is given, to be
+/// hashed in one go.
+struct Gather<'a>(&'a mut Vec<u8>);
+
+impl std::hash::Hasher for Gather<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        twox_hash::XxHash3_128::oneshot(self.0) as u64
     }
 }

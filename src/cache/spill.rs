@@ -16,7 +16,9 @@
 //! notes are one record: the bincode of the kept-note mirror
 //! ([`super::kept`]), compressed with LZ4, at an offset the document
 //! keeps with the record's checksum, so a record read back wrong is an
-//! error of the build, never another page.
+//! error of the build, never another page. A document taken from the
+//! build cache brings its record as it was kept ([`super::KeptNotes`]),
+//! and it is written here as it is.
 
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use super::kept::{KeptNote, note_moved, unnote};
+use super::kept::{KeptNote, note, note_moved, unnote};
 use crate::error::{Diagnostic, Location};
 use crate::model::{ChangedNote, Document, Note, NoteFacts, NoteStore, SpillAt, Spilled};
 use crate::sources::Registry;
@@ -109,6 +111,33 @@ impl Spill {
         }
     }
 
+    /// Puts `record` (the bytes [`record_of`] made of `doc`'s notes, kept
+    /// since an earlier build) into the file as `doc`'s spilled notes,
+    /// with their `facts`, neither decoding nor encoding a note. `doc`
+    /// holds no notes. False when the record cannot be written: the
+    /// caller then gives `doc` its notes.
+    pub fn put_record(
+        self: &Arc<Self>,
+        doc: &mut Document,
+        record: &[u8],
+        facts: NoteFacts,
+    ) -> bool {
+        debug_assert!(doc.notes.is_empty() && doc.spilled.is_none());
+        match self.write(record) {
+            Ok(at) => {
+                self.records
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                doc.spilled = Some(Box::new(Spilled {
+                    store: self.clone(),
+                    at,
+                    facts,
+                }));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// How many documents' notes it holds.
     pub fn records(&self) -> usize {
         self.records.load(std::sync::atomic::Ordering::Relaxed)
@@ -161,6 +190,22 @@ impl NoteStore for Spill {
     }
 }
 
+/// The record [`Spill::put`] writes of a document whose notes are
+/// `notes` (none changed since noted: a kept document has no versions),
+/// as the build cache keeps it ([`super::KeptNotes`]).
+pub(super) fn record_of(notes: &[Note]) -> Vec<u8> {
+    encode(&Record {
+        anchored: notes.iter().map(note).collect(),
+        changed: Vec::new(),
+    })
+}
+
+/// The notes of a record's bytes ([`record_of`]), if they decode.
+pub(super) fn notes_of(bytes: &[u8]) -> Option<(Vec<Note>, Vec<ChangedNote>)> {
+    let raw = lz4_flex::decompress_size_prepended(bytes).ok()?;
+    Some(decode(bincode::deserialize::<Record>(&raw).ok()?))
+}
+
 fn encode(record: &Record) -> Vec<u8> {
     // Serialising plain owned data into a Vec cannot fail.
     let raw = bincode::serialize(record).unwrap_or_default();
@@ -186,11 +231,11 @@ fn checksum(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::{Rating, Reply};
 
-    fn note(id: &str, sources: &[&str]) -> Note {
+    pub(in crate::cache) fn note(id: &str, sources: &[&str]) -> Note {
         Note {
             id: id.into(),
             number: 1,
@@ -223,7 +268,7 @@ mod tests {
         }
     }
 
-    fn doc(notes: Vec<Note>) -> Document {
+    pub(in crate::cache) fn doc(notes: Vec<Note>) -> Document {
         Document {
             file: "content/a.md".into(),
             sidecar: None,
