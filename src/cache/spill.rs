@@ -89,33 +89,21 @@ impl Spill {
                 .map(|c| (note_moved(c.note), c.closest, c.similarity))
                 .collect(),
         };
-        let bytes = encode(&record);
-        match self.write(&bytes) {
-            Ok(at) => {
-                self.records
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                doc.spilled = Some(Box::new(Spilled {
-                    store: self.clone(),
-                    at,
-                    facts,
-                }))
-            }
+        if !self.put_record(doc, &encode(&record), facts) {
             // Put back as they were.
-            Err(_) => {
-                let (anchored, changed) = decode(record);
-                doc.notes = anchored;
-                if let Some(v) = doc.versions.as_mut() {
-                    v.changed_notes = changed;
-                }
+            let (anchored, changed) = decode(record);
+            doc.notes = anchored;
+            if let Some(v) = doc.versions.as_mut() {
+                v.changed_notes = changed;
             }
         }
     }
 
-    /// Puts `record` (the bytes [`record_of`] made of `doc`'s notes, kept
-    /// since an earlier build) into the file as `doc`'s spilled notes,
-    /// with their `facts`, neither decoding nor encoding a note. `doc`
-    /// holds no notes. False when the record cannot be written: the
-    /// caller then gives `doc` its notes.
+    /// Puts `record` (a record's bytes: [`Spill::put`]'s, or those
+    /// [`record_of`] made of `doc`'s notes in an earlier build) into the
+    /// file as `doc`'s spilled notes, with their `facts`, neither decoding
+    /// nor encoding a note. `doc` holds no notes. False when the record
+    /// cannot be written: the caller then gives `doc` its notes.
     pub fn put_record(
         self: &Arc<Self>,
         doc: &mut Document,
